@@ -45,35 +45,29 @@ export function shortId(d: string, len = 12): string {
  * `digest()` is valid once the stream has been fully read.
  */
 export class DigestStream extends TransformStream<Uint8Array, Uint8Array> {
-  #hash: Hash;
-  #size = 0;
-  #done = false;
-  #result = "";
+  #state: { hash: Hash; size: number; result: string };
   constructor(algorithm = "sha256") {
-    let self: DigestStream;
+    const state = { hash: createHash(algorithm), size: 0, result: "" };
     super({
       transform(chunk, ctl) {
-        self.#hash.update(chunk);
-        self.#size += chunk.byteLength;
+        state.hash.update(chunk);
+        state.size += chunk.byteLength;
         ctl.enqueue(chunk);
       },
       flush() {
-        self.#result = `${algorithm}:${self.#hash.digest("hex")}`;
-        self.#done = true;
+        state.result = `${algorithm}:${state.hash.digest("hex")}`;
       },
     });
-    // deno-lint-ignore no-this-alias
-    self = this;
-    this.#hash = createHash(algorithm);
+    this.#state = state;
   }
   /** The digest; throws if the stream has not ended. */
   digest(): Digest {
-    if (!this.#done) throw new Error("digest read before the stream ended");
-    return this.#result;
+    if (!this.#state.result) throw new Error("digest read before the stream ended");
+    return this.#state.result;
   }
   /** Bytes seen so far. */
   get size(): number {
-    return this.#size;
+    return this.#state.size;
   }
 }
 

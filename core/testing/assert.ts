@@ -33,7 +33,9 @@ export function assertThrows(fn: () => unknown, cls?: Ctor, includes?: string): 
   try {
     fn();
   } catch (e) {
-    if (cls && !(e instanceof cls)) throw new assert.AssertionError({ message: `wrong error class: ${e}` });
+    if (cls && !(e instanceof cls)) {
+      throw new assert.AssertionError({ message: `wrong error class: ${e}` });
+    }
     if (includes && !(e as Error).message.includes(includes)) {
       throw new assert.AssertionError({
         message: `error ${JSON.stringify((e as Error).message)} lacks ${JSON.stringify(includes)}`,
@@ -51,7 +53,9 @@ export async function assertRejects(
   try {
     await fn();
   } catch (e) {
-    if (cls && !(e instanceof cls)) throw new assert.AssertionError({ message: `wrong error class: ${e}` });
+    if (cls && !(e instanceof cls)) {
+      throw new assert.AssertionError({ message: `wrong error class: ${e}` });
+    }
     if (includes && !(e as Error).message.includes(includes)) {
       throw new assert.AssertionError({
         message: `error ${JSON.stringify((e as Error).message)} lacks ${JSON.stringify(includes)}`,

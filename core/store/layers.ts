@@ -1,0 +1,192 @@
+/**
+ * Unpacked layers, one directory per chain ID (layers/<hex>/diff), usable as
+ * overlayfs lower dirs and shared between images. A layer is unpacked into a
+ * temp dir and renamed into place only when its diffID has been verified, so
+ * a crash leaves either the whole layer or nothing (temp dirs are swept).
+ *
+ * @example
+ * ```ts
+ * import { chainIds } from "./layers.ts";
+ * const c = chainIds(["sha256:" + "a".repeat(64)]);
+ * ```
+ * @module
+ */
+import { type Digest, sha256Digest } from "../oci/digest.ts";
+import { InvalidArgument, NotFound } from "../errdefs/mod.ts";
+import { applyLayer } from "../archive/mod.ts";
+import { readJson, syncDir, writeJsonAtomic } from "./atomic.ts";
+
+/** Chain IDs per the OCI image spec. */
+export function chainIds(diffIds: Digest[]): Digest[] {
+  const out: Digest[] = [];
+  for (const d of diffIds) {
+    out.push(out.length === 0 ? d : sha256Digest(`${out[out.length - 1]} ${d}`));
+  }
+  return out;
+}
+
+export interface LayerMeta {
+  chainId: Digest;
+  diffId: Digest;
+  parent?: Digest;
+  /** Uncompressed tar size. */
+  size: number;
+  createdAt: string;
+}
+
+function hex(d: Digest): string {
+  return d.slice(d.indexOf(":") + 1);
+}
+
+export class LayerStore {
+  readonly root: string;
+  #inflight = new Map<string, Promise<LayerMeta>>();
+  #seq = 0;
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  async init(): Promise<void> {
+    await Deno.mkdir(`${this.root}/layers`, { recursive: true });
+    for await (const e of Deno.readDir(`${this.root}/layers`)) {
+      if (e.name.startsWith(".tmp-")) {
+        await Deno.remove(`${this.root}/layers/${e.name}`, { recursive: true }).catch(() => {});
+      }
+    }
+  }
+
+  /** The unpacked directory of a chain (overlay lowerdir). */
+  diffDir(chainId: Digest): string {
+    return `${this.root}/layers/${hex(chainId)}/diff`;
+  }
+
+  async meta(chainId: Digest): Promise<LayerMeta> {
+    const m = await readJson<LayerMeta | null>(
+      `${this.root}/layers/${hex(chainId)}/meta.json`,
+      null,
+    );
+    if (!m) throw new NotFound(`layer ${chainId} not found`);
+    return m;
+  }
+
+  async has(chainId: Digest): Promise<boolean> {
+    try {
+      await Deno.stat(`${this.root}/layers/${hex(chainId)}/meta.json`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Make sure the layer `chainId` (parent + diffId) is unpacked, reading the
+   * blob from `open()` only when it is missing. Concurrent calls for the same
+   * chain share one unpack.
+   */
+  ensure(
+    chainId: Digest,
+    diffId: Digest,
+    parent: Digest | undefined,
+    open: () => Promise<ReadableStream<Uint8Array>>,
+  ): Promise<LayerMeta> {
+    const key = chainId;
+    const running = this.#inflight.get(key);
+    if (running) return running;
+    const p = this.#ensure(chainId, diffId, parent, open).finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, p);
+    return p;
+  }
+
+  async #ensure(
+    chainId: Digest,
+    diffId: Digest,
+    parent: Digest | undefined,
+    open: () => Promise<ReadableStream<Uint8Array>>,
+  ): Promise<LayerMeta> {
+    if (await this.has(chainId)) return this.meta(chainId);
+    const tmp = `${this.root}/layers/.tmp-${hex(chainId).slice(0, 16)}-${Deno.pid}-${this.#seq++}`;
+    await Deno.mkdir(`${tmp}/diff`, { recursive: true });
+    try {
+      const res = await applyLayer(await open(), `${tmp}/diff`, { whiteouts: "overlay" });
+      if (res.diffID !== diffId) {
+        throw new InvalidArgument(`layer diffID mismatch: expected ${diffId}, got ${res.diffID}`);
+      }
+      const meta: LayerMeta = {
+        chainId,
+        diffId,
+        parent,
+        size: res.size,
+        createdAt: new Date().toISOString(),
+      };
+      await writeJsonAtomic(`${tmp}/meta.json`, meta);
+      await syncDir(tmp);
+      try {
+        await Deno.rename(tmp, `${this.root}/layers/${hex(chainId)}`);
+      } catch (e) {
+        // Someone else (another process) finished first: keep theirs.
+        if (await this.has(chainId)) {
+          await Deno.remove(tmp, { recursive: true }).catch(() => {});
+          return this.meta(chainId);
+        }
+        throw e;
+      }
+      await syncDir(`${this.root}/layers`);
+      return meta;
+    } catch (e) {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      throw e;
+    }
+  }
+
+  /**
+   * Apply a layer whose diffID is not known yet (import, build). Returns the
+   * diffID and the chain's meta.
+   */
+  async create(
+    parent: Digest | undefined,
+    body: ReadableStream<Uint8Array>,
+  ): Promise<LayerMeta> {
+    const tmp = `${this.root}/layers/.tmp-new-${Deno.pid}-${Date.now()}-${this.#seq++}`;
+    await Deno.mkdir(`${tmp}/diff`, { recursive: true });
+    try {
+      const res = await applyLayer(body, `${tmp}/diff`, { whiteouts: "overlay" });
+      const chainId = parent ? sha256Digest(`${parent} ${res.diffID}`) : res.diffID;
+      if (await this.has(chainId)) {
+        await Deno.remove(tmp, { recursive: true }).catch(() => {});
+        return this.meta(chainId);
+      }
+      const meta: LayerMeta = {
+        chainId,
+        diffId: res.diffID,
+        parent,
+        size: res.size,
+        createdAt: new Date().toISOString(),
+      };
+      await writeJsonAtomic(`${tmp}/meta.json`, meta);
+      await Deno.rename(tmp, `${this.root}/layers/${hex(chainId)}`);
+      await syncDir(`${this.root}/layers`);
+      return meta;
+    } catch (e) {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Remove an unpacked layer (caller checks it is unreferenced). */
+  async remove(chainId: Digest): Promise<void> {
+    const dir = `${this.root}/layers/${hex(chainId)}`;
+    const trash = `${this.root}/layers/.tmp-rm-${hex(chainId).slice(0, 16)}-${this.#seq++}`;
+    try {
+      await Deno.rename(dir, trash);
+    } catch {
+      return;
+    }
+    await Deno.remove(trash, { recursive: true }).catch(() => {});
+  }
+
+  async *list(): AsyncIterable<Digest> {
+    for await (const e of Deno.readDir(`${this.root}/layers`)) {
+      if (/^[a-f0-9]{64}$/.test(e.name)) yield `sha256:${e.name}`;
+    }
+  }
+}

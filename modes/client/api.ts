@@ -1,0 +1,217 @@
+/**
+ * Engine API client over the daemon's unix socket: JSON requests, Docker's
+ * error bodies, JSON-lines progress streams, and the hijacked raw stream used
+ * by attach/exec.
+ * @module
+ */
+import { BerthError, type ErrorKind } from "../../core/errdefs/mod.ts";
+
+export const CLIENT_API_VERSION = "1.47";
+export const DEFAULT_HOST = "unix:///run/berth/berth.sock";
+
+export class ApiError extends BerthError {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    const kind: ErrorKind = status === 404
+      ? "NotFound"
+      : status === 409
+      ? "Conflict"
+      : status === 400
+      ? "InvalidArgument"
+      : status === 401
+      ? "Unauthorized"
+      : status === 403
+      ? "Forbidden"
+      : "Internal";
+    super(kind, message);
+    this.status = status;
+  }
+}
+
+/** The daemon could not be reached at all. */
+export class ConnectError extends Error {}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | string[] | undefined>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export function resolveHost(flag?: string): string {
+  return flag ?? Deno.env.get("BERTH_HOST") ?? Deno.env.get("DOCKER_HOST") ?? DEFAULT_HOST;
+}
+
+export class ApiClient {
+  readonly host: string;
+  readonly socketPath: string;
+  #http: Deno.HttpClient | undefined;
+
+  constructor(host: string) {
+    this.host = host;
+    if (!host.startsWith("unix://")) {
+      throw new Error(`unsupported host ${host}: berth speaks to unix:// sockets`);
+    }
+    this.socketPath = host.slice("unix://".length);
+  }
+
+  #client(): Deno.HttpClient {
+    this.#http ??= Deno.createHttpClient({ proxy: { transport: "unix", path: this.socketPath } });
+    return this.#http;
+  }
+
+  close(): void {
+    this.#http?.close();
+    this.#http = undefined;
+  }
+
+  url(path: string, query?: RequestOptions["query"]): string {
+    const u = new URL(`http://berth/v${CLIENT_API_VERSION}${path}`);
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v === undefined || v === false) continue;
+      if (Array.isArray(v)) { for (const x of v) u.searchParams.append(k, x); }
+      else u.searchParams.set(k, v === true ? "1" : String(v));
+    }
+    return u.toString();
+  }
+
+  /** Raw request; throws ApiError on a non-2xx/3xx status. */
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    let body: BodyInit | undefined;
+    const b = opts.body;
+    if (b instanceof ReadableStream || b instanceof Uint8Array || typeof b === "string") {
+      body = b as BodyInit;
+      headers["Content-Type"] ??= "application/x-tar";
+    } else if (b !== undefined) {
+      body = JSON.stringify(b);
+      headers["Content-Type"] = "application/json";
+    }
+    let res: Response;
+    try {
+      res = await fetch(this.url(path, opts.query), {
+        method,
+        body,
+        headers,
+        client: this.#client(),
+        signal: opts.signal,
+      });
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      throw new ConnectError(
+        `Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`,
+        { cause: e },
+      );
+    }
+    if (res.status >= 400) {
+      const text = await res.text();
+      let msg = text.trim();
+      try {
+        const j = JSON.parse(text);
+        if (j && typeof j.message === "string") msg = j.message;
+      } catch { /* not JSON */ }
+      throw new ApiError(res.status, msg || res.statusText);
+    }
+    return res;
+  }
+
+  async json<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.request(method, path, opts);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** Iterate the JSON objects of a JSON-lines response. */
+  async *jsonLines<T = Record<string, unknown>>(res: Response): AsyncIterable<T> {
+    if (!res.body) return;
+    const dec = new TextDecoder();
+    let buf = "";
+    for await (const chunk of res.body) {
+      buf += dec.decode(chunk, { stream: true });
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, i).trim();
+        buf = buf.slice(i + 1);
+        if (line) yield JSON.parse(line) as T;
+      }
+    }
+    if (buf.trim()) yield JSON.parse(buf) as T;
+  }
+
+  /**
+   * Open a hijacked connection: sends the request with `Upgrade: tcp`,
+   * reads the status line and headers, and hands back the raw connection
+   * plus any bytes that arrived after the headers.
+   */
+  async hijack(
+    method: string,
+    path: string,
+    opts: { query?: RequestOptions["query"]; body?: unknown } = {},
+  ): Promise<{ conn: Deno.UnixConn; head: Uint8Array; contentType: string }> {
+    let conn: Deno.UnixConn;
+    try {
+      conn = await Deno.connect({ transport: "unix", path: this.socketPath });
+    } catch (e) {
+      throw new ConnectError(
+        `Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`,
+        { cause: e },
+      );
+    }
+    const u = new URL(this.url(path, opts.query));
+    const body = opts.body === undefined ? "" : JSON.stringify(opts.body);
+    const req = `${method} ${u.pathname}${u.search} HTTP/1.1\r\nHost: berth\r\n` +
+      `Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${new TextEncoder().encode(body).length}\r\n\r\n${body}`;
+    await writeAll(conn, new TextEncoder().encode(req));
+    // Read the response head.
+    let buf = new Uint8Array(0);
+    const tmp = new Uint8Array(4096);
+    let end = -1;
+    while (end < 0) {
+      const n = await conn.read(tmp);
+      if (n === null) throw new Error("daemon closed the connection");
+      const nb = new Uint8Array(buf.length + n);
+      nb.set(buf);
+      nb.set(tmp.subarray(0, n), buf.length);
+      buf = nb;
+      end = indexOfCrlf2(buf);
+    }
+    const head = new TextDecoder().decode(buf.subarray(0, end));
+    const rest = buf.subarray(end + 4);
+    const [statusLine, ...hdrLines] = head.split("\r\n");
+    const status = Number(statusLine.split(" ")[1]);
+    const headers = new Map(hdrLines.map((l) => {
+      const i = l.indexOf(":");
+      return [l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim()] as [string, string];
+    }));
+    if (status !== 101 && status !== 200) {
+      // Read the error body.
+      let text = new TextDecoder().decode(rest);
+      const len = Number(headers.get("content-length") ?? "-1");
+      while (len >= 0 && new TextEncoder().encode(text).length < len) {
+        const n = await conn.read(tmp);
+        if (n === null) break;
+        text += new TextDecoder().decode(tmp.subarray(0, n));
+      }
+      conn.close();
+      let msg = text.trim();
+      try {
+        msg = JSON.parse(text).message ?? msg;
+      } catch { /* raw */ }
+      throw new ApiError(status, msg);
+    }
+    return { conn, head: rest, contentType: headers.get("content-type") ?? "" };
+  }
+}
+
+function indexOfCrlf2(b: Uint8Array): number {
+  for (let i = 0; i + 3 < b.length; i++) {
+    if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
+  }
+  return -1;
+}
+
+export async function writeAll(w: { write(p: Uint8Array): Promise<number> }, data: Uint8Array) {
+  let off = 0;
+  while (off < data.length) off += await w.write(data.subarray(off));
+}

@@ -1,0 +1,150 @@
+/**
+ * Shared client plumbing: global options, docker-style command parsing on top
+ * of commander (flag errors exit 125 with "See 'berth X --help'."), and the
+ * error → exit code mapping.
+ * @module
+ */
+import { Command, CommanderError } from "commander";
+import { ApiClient, ApiError, ConnectError, resolveHost } from "./api.ts";
+import { BerthError, messageOf } from "../../core/errdefs/mod.ts";
+
+export interface Globals {
+  host: string;
+  debug: boolean;
+  configDir: string;
+  /** Lazily created Engine API client. */
+  api(): ApiClient;
+}
+
+export function makeGlobals(host?: string, debug = false, configDir?: string): Globals {
+  let client: ApiClient | undefined;
+  const h = resolveHost(host);
+  return {
+    host: h,
+    debug,
+    configDir: configDir ?? Deno.env.get("DOCKER_CONFIG") ??
+      `${Deno.env.get("HOME") ?? "/root"}/.docker`,
+    api: () => (client ??= new ApiClient(h)),
+  };
+}
+
+/** A usage error already printed; carries the exit code. */
+export class UsageExit extends Error {
+  readonly code: number;
+  constructor(code: number) {
+    super(`exit ${code}`);
+    this.code = code;
+  }
+}
+
+/** Collect repeated flag values (-e A -e B). */
+export function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+/**
+ * A commander Command shaped like a docker CLI command. `interspersed=false`
+ * stops option parsing at the first positional (run IMAGE CMD…).
+ */
+export function command(
+  path: string,
+  usage: string,
+  summary: string,
+  opts: { interspersed?: boolean } = {},
+): Command {
+  const c = new Command(path).usage(usage).description(summary).helpOption(
+    "-h, --help",
+    "Print usage",
+  );
+  c.exitOverride();
+  c.allowExcessArguments(true);
+  c.configureOutput({
+    writeOut: (s) => Deno.stdout.writeSync(new TextEncoder().encode(s)),
+    writeErr: () => {},
+    outputError: () => {},
+  });
+  if (opts.interspersed === false) c.passThroughOptions();
+  return c;
+}
+
+/** Parse `args`; on a flag error print docker's message and throw UsageExit(125). */
+export function parse(
+  c: Command,
+  args: string[],
+  name: string,
+  // deno-lint-ignore no-explicit-any
+): { opts: Record<string, any>; args: string[] } {
+  try {
+    c.parse(args, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") {
+        throw new UsageExit(0);
+      }
+      let msg = e.message.replace(/^error: /, "");
+      const m = /unknown option '([^']+)'/.exec(msg);
+      if (m) {
+        msg = m[1].startsWith("--")
+          ? `unknown flag: ${m[1]}`
+          : `unknown shorthand flag: '${m[1].slice(1, 2)}' in ${m[1]}`;
+      }
+      const am = /option '([^']+)' argument missing/.exec(msg);
+      if (am) msg = `flag needs an argument: ${am[1].split(",").pop()!.trim().split(" ")[0]}`;
+      console.error(`${msg}\nSee 'berth ${name} --help'.`);
+      throw new UsageExit(125);
+    }
+    throw e;
+  }
+  return { opts: c.opts(), args: c.args };
+}
+
+/** Docker's "requires N argument(s)" check. */
+export function requireArgs(
+  args: string[],
+  name: string,
+  usage: string,
+  min: number,
+  max = Infinity,
+): void {
+  let msg: string | undefined;
+  if (min === max && args.length !== min) {
+    msg = `"berth ${name}" requires exactly ${min} argument${min === 1 ? "" : "s"}.`;
+  } else if (args.length < min) {
+    msg = `"berth ${name}" requires at least ${min} argument${min === 1 ? "" : "s"}.`;
+  } else if (args.length > max) {
+    msg = `"berth ${name}" requires at most ${max} argument${max === 1 ? "" : "s"}.`;
+  }
+  if (msg) {
+    console.error(`${msg}\nSee 'berth ${name} --help'.\n\nUsage:  berth ${name} ${usage}\n`);
+    throw new UsageExit(1);
+  }
+}
+
+/** Map an error to the docker CLI's message and exit code (1). */
+export function reportError(e: unknown): number {
+  if (e instanceof UsageExit) return e.code;
+  if (e instanceof ApiError) {
+    console.error(`Error response from daemon: ${e.message}`);
+    return 1;
+  }
+  if (e instanceof ConnectError) {
+    console.error(e.message);
+    return 1;
+  }
+  if (e instanceof BerthError) {
+    console.error(`Error: ${e.message}`);
+    return 1;
+  }
+  if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
+    console.error(`Error: ${messageOf(e)}`);
+    return 1;
+  }
+  if (Deno.env.get("BERTH_DEBUG")) console.error(e);
+  else console.error(`Error: ${messageOf(e)}`);
+  return 1;
+}
+
+/** Write a string to stdout without console.log's formatting. */
+export function out(s: string): void {
+  Deno.stdout.writeSync(new TextEncoder().encode(s));
+}

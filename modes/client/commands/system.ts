@@ -1,0 +1,131 @@
+/**
+ * version, info, and the generic `inspect`.
+ * @module
+ */
+import { command, type Globals, out, parse, requireArgs, UsageExit } from "../cli.ts";
+import { BERTH_VERSION } from "../../../core/version.ts";
+import { bytesSize, renderTemplate } from "../format.ts";
+import { ApiError } from "../api.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyRec = Record<string, any>;
+
+async function version(name: string, args: string[], g: Globals): Promise<number> {
+  const c = command(name, "[OPTIONS]", "Show the berth version information")
+    .option("-f, --format <string>", "Format output using a custom template");
+  const { opts } = parse(c, args, name);
+  const client = {
+    Version: BERTH_VERSION,
+    ApiVersion: "1.47",
+    GoVersion: `deno${Deno.version.deno}`,
+    Os: "linux",
+    Arch: Deno.build.arch === "x86_64" ? "amd64" : Deno.build.arch,
+  };
+  let server: AnyRec | undefined;
+  let err: unknown;
+  try {
+    server = await g.api().json<AnyRec>("GET", "/version");
+  } catch (e) {
+    err = e;
+  }
+  if (opts.format) {
+    out(renderTemplate(opts.format, { Client: client, Server: server ?? null }) + "\n");
+  } else {
+    out(
+      `Client:\n Version:           ${client.Version}\n API version:       ${client.ApiVersion}\n` +
+        ` Go version:        ${client.GoVersion}\n OS/Arch:           ${client.Os}/${client.Arch}\n`,
+    );
+    if (server) {
+      out(
+        `\nServer: berth\n Engine:\n  Version:          ${server.Version}\n  API version:      ${server.ApiVersion} (minimum version ${server.MinAPIVersion})\n` +
+          `  Go version:       ${server.GoVersion}\n  OS/Arch:          ${server.Os}/${server.Arch}\n  Kernel version:   ${server.KernelVersion}\n`,
+      );
+    }
+  }
+  if (err) throw err;
+  return 0;
+}
+
+async function info(name: string, args: string[], g: Globals): Promise<number> {
+  const c = command(name, "[OPTIONS]", "Display system-wide information")
+    .option("-f, --format <string>", "Format output using a custom template");
+  const { opts } = parse(c, args, name);
+  const i = await g.api().json<AnyRec>("GET", "/info");
+  if (opts.format) {
+    out((opts.format === "json" ? JSON.stringify(i) : renderTemplate(opts.format, i)) + "\n");
+    return 0;
+  }
+  out(
+    `Client:\n Version:    ${BERTH_VERSION}\n Context:    default\n Debug Mode: ${g.debug}\n\nServer:\n` +
+      ` Containers: ${i.Containers}\n  Running: ${i.ContainersRunning}\n  Paused: ${i.ContainersPaused}\n  Stopped: ${i.ContainersStopped}\n` +
+      ` Images: ${i.Images}\n Server Version: ${i.ServerVersion}\n Storage Driver: ${i.Driver}\n` +
+      ` Logging Driver: ${i.LoggingDriver}\n Cgroup Driver: ${i.CgroupDriver}\n Cgroup Version: ${i.CgroupVersion}\n` +
+      ` Runtimes: ${
+        Object.keys(i.Runtimes ?? {}).join(" ")
+      }\n Default Runtime: ${i.DefaultRuntime}\n` +
+      ` Kernel Version: ${i.KernelVersion}\n Operating System: ${i.OperatingSystem}\n OSType: ${i.OSType}\n` +
+      ` Architecture: ${i.Architecture}\n CPUs: ${i.NCPU}\n Total Memory: ${
+        bytesSize(i.MemTotal)
+      }\n` +
+      ` Name: ${i.Name}\n ID: ${i.ID}\n Docker Root Dir: ${i.DockerRootDir}\n Debug Mode: ${i.Debug}\n` +
+      ` Live Restore Enabled: ${i.LiveRestoreEnabled}\n`,
+  );
+  return 0;
+}
+
+/** `inspect`: containers, then images, networks, volumes — like docker. */
+async function inspect(name: string, args: string[], g: Globals): Promise<number> {
+  const c = command(
+    name,
+    "[OPTIONS] NAME|ID [NAME|ID...]",
+    "Return low-level information on berth objects",
+  )
+    .option("-f, --format <string>", "Format output using a custom template")
+    .option("--type <string>", "Return JSON for specified type")
+    .option("-s, --size", "Display total file sizes if the type is container");
+  const { opts, args: pos } = parse(c, args, name);
+  requireArgs(pos, name, "[OPTIONS] NAME|ID [NAME|ID...]", 1);
+  const kinds: Array<[string, (n: string) => string]> = [
+    ["container", (n) => `/containers/${n}/json`],
+    ["image", (n) => `/images/${n}/json`],
+    ["network", (n) => `/networks/${n}`],
+    ["volume", (n) => `/volumes/${n}`],
+  ];
+  const want = opts.type ? kinds.filter(([k]) => k === opts.type) : kinds;
+  if (want.length === 0) {
+    console.error(`"${opts.type}" is not a valid value for --type`);
+    return 1;
+  }
+  const found: unknown[] = [];
+  let code = 0;
+  for (const n of pos) {
+    let hit: unknown;
+    for (const [, path] of want) {
+      try {
+        hit = await g.api().json("GET", path(n), { query: { size: opts.size } });
+        break;
+      } catch (e) {
+        if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 400)) throw e;
+      }
+    }
+    if (hit === undefined) {
+      console.error(`Error: No such object: ${n}`);
+      code = 1;
+    } else found.push(hit);
+  }
+  if (opts.format) { for (const f of found) out(renderTemplate(opts.format, f) + "\n"); }
+  else out(JSON.stringify(found, null, 4) + "\n");
+  return code;
+}
+
+export function run(name: string, args: string[], g: Globals): Promise<number> {
+  switch (name) {
+    case "version":
+      return version(name, args, g);
+    case "info":
+      return info(name, args, g);
+    case "inspect":
+      return inspect(name, args, g);
+  }
+  throw new UsageExit(1);
+}

@@ -1,0 +1,181 @@
+/**
+ * Output helpers that reproduce the docker CLI's: tabwriter tables
+ * (minwidth 10, padding 3), go-units human sizes and durations, and a small
+ * subset of Go templates for `--format` ({{.Field.Sub}}, {{json .}},
+ * {{json .Field}}, {{index .Map "key"}}, {{upper}}/{{lower}}, `table` prefix).
+ * @module
+ */
+
+/** Render rows like Go's text/tabwriter(minwidth=10, tabwidth=1, padding=3). */
+export function table(rows: string[][]): string {
+  if (rows.length === 0) return "";
+  const cols = Math.max(...rows.map((r) => r.length));
+  const width: number[] = [];
+  for (let c = 0; c < cols - 1; c++) {
+    width[c] = Math.max(10, ...rows.map((r) => (r[c] ?? "").length + 3));
+  }
+  return rows.map((r) =>
+    r.map((cell, c) => (c < r.length - 1 ? cell.padEnd(width[c]) : cell)).join("")
+  ).join("\n") + "\n";
+}
+
+const UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+
+/** go-units HumanSizeWithPrecision(size, 3): decimal units. */
+export function humanSize(size: number): string {
+  let i = 0;
+  let s = size;
+  while (s >= 1000 && i < UNITS.length - 1) {
+    s /= 1000;
+    i++;
+  }
+  return `${Number(s.toPrecision(3))}${UNITS[i]}`;
+}
+
+/** go-units BytesSize (binary, precision 4) used by e.g. `docker stats`. */
+export function bytesSize(size: number): string {
+  const u = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let i = 0;
+  let s = size;
+  while (s >= 1024 && i < u.length - 1) {
+    s /= 1024;
+    i++;
+  }
+  return `${Number(s.toPrecision(4))}${u[i]}`;
+}
+
+/** go-units HumanDuration. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 1) return "Less than a second";
+  if (seconds === 1) return "1 second";
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.floor(ms / 60000);
+  if (minutes === 1) return "About a minute";
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.floor(ms / 3600000 + 0.5);
+  if (hours === 1) return "About an hour";
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(Math.floor(ms / 3600000) / 24 / 365)} years`;
+}
+
+/** "2 weeks ago" from a unix time in seconds. */
+export function since(unixSeconds: number, now = Date.now()): string {
+  return `${humanDuration(now - unixSeconds * 1000)} ago`;
+}
+
+/** Go's time.Time String() form docker prints for CreatedAt: 2024-05-01 12:00:00 +0000 UTC */
+export function goTime(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${
+    p(d.getUTCHours())
+  }:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000 UTC`;
+}
+
+// ---- templates ----
+
+type Value = unknown;
+
+function lookup(v: Value, path: string): Value {
+  if (path === ".") return v;
+  let cur = v;
+  for (const k of path.split(".").filter(Boolean)) {
+    if (cur === null || cur === undefined) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+function goString(v: Value): string {
+  if (v === null || v === undefined) return "<no value>";
+  if (Array.isArray(v)) return `[${v.map(goString).join(" ")}]`;
+  if (typeof v === "object") {
+    return `map[${
+      Object.keys(v as object).sort().map((k) =>
+        `${k}:${goString((v as Record<string, unknown>)[k])}`
+      )
+        .join(" ")
+    }]`;
+  }
+  return String(v);
+}
+
+function evalExpr(expr: string, data: Value): Value {
+  const parts = expr.trim().match(/"[^"]*"|\S+/g) ?? [];
+  const arg = (t: string): Value => t.startsWith('"') ? t.slice(1, -1) : lookup(data, t);
+  const [fn, ...rest] = parts;
+  switch (fn) {
+    case "json":
+      return JSON.stringify(rest.length ? arg(rest[0]) : data);
+    case "upper":
+      return goString(arg(rest[0])).toUpperCase();
+    case "lower":
+      return goString(arg(rest[0])).toLowerCase();
+    case "index": {
+      let v = arg(rest[0]);
+      for (const k of rest.slice(1)) {
+        v = (v as Record<string, unknown> | undefined)?.[String(arg(k))];
+      }
+      return v;
+    }
+    case "join": {
+      const v = arg(rest[0]);
+      return Array.isArray(v) ? v.join(String(arg(rest[1]))) : goString(v);
+    }
+    default:
+      if (fn?.startsWith(".")) return lookup(data, fn);
+      throw new Error(`template: unsupported expression {{${expr}}}`);
+  }
+}
+
+/** Render a Go-template-like format for one value. */
+export function renderTemplate(fmt: string, data: Value): string {
+  return fmt.replace(/\\t/g, "\t").replace(/\\n/g, "\n").replace(
+    /\{\{-?\s*(.*?)\s*-?\}\}/g,
+    (_m, e) => {
+      const v = evalExpr(e, data);
+      return typeof v === "string" ? v : goString(v);
+    },
+  );
+}
+
+/** Does a --format ask for a table (`table …`)? Returns the body. */
+export function tableFormat(fmt: string): string | undefined {
+  return fmt.startsWith("table") ? fmt.slice(5).trimStart() : undefined;
+}
+
+/**
+ * Print items with docker's --format rules: undefined → default table,
+ * "json" → one JSON object per line, "table …" → tabwriter table with
+ * headers, anything else → one rendered line per item.
+ */
+export function printFormatted<T>(
+  items: T[],
+  format: string | undefined,
+  opts: {
+    defaultTable: string;
+    headers: Record<string, string>;
+    toJson?: (x: T) => unknown;
+  },
+): string {
+  const fmt = format ?? opts.defaultTable;
+  if (fmt === "json") {
+    return items.map((x) => JSON.stringify(opts.toJson ? opts.toJson(x) : x) + "\n").join("");
+  }
+  const body = tableFormat(fmt);
+  if (body !== undefined) {
+    const header = body.replace(
+      /\{\{\s*\.(\w+)\s*\}\}/g,
+      (_m, k) => opts.headers[k] ?? k.toUpperCase(),
+    );
+    const rows = [header, ...items.map((x) => renderTemplate(body, x))].map((l) =>
+      l.replace(/\\t/g, "\t").split("\t")
+    );
+    return table(rows);
+  }
+  return items.map((x) => renderTemplate(fmt, x) + "\n").join("");
+}

@@ -1,0 +1,157 @@
+/**
+ * The client personality: global options, then one command module loaded
+ * lazily from the table below. Each module exports `run(name, args, g)`.
+ * @module
+ */
+import { BERTH_VERSION } from "../../core/version.ts";
+import { type Globals, makeGlobals, reportError } from "./cli.ts";
+
+export type Runner = (name: string, args: string[], g: Globals) => Promise<number>;
+interface Entry {
+  summary: string;
+  load: () => Promise<{ run: Runner }>;
+  hidden?: boolean;
+}
+
+const images = () => import("./commands/images.ts");
+const system = () => import("./commands/system.ts");
+
+/** Top-level commands. Areas add their own lines. */
+export const COMMANDS: Record<string, Entry> = {
+  images: { summary: "List images", load: images },
+  rmi: { summary: "Remove one or more images", load: images },
+  tag: { summary: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", load: images },
+  load: { summary: "Load an image from a tar archive or STDIN", load: images },
+  save: { summary: "Save one or more images to a tar archive", load: images },
+  import: {
+    summary: "Import the contents from a tarball to create a filesystem image",
+    load: images,
+  },
+  history: { summary: "Show the history of an image", load: images },
+  version: { summary: "Show the berth version information", load: system },
+  info: { summary: "Display system-wide information", load: system },
+  inspect: { summary: "Return low-level information on berth objects", load: system },
+};
+
+/** `berth GROUP SUB` → top-level command name (docker's management commands). */
+export const GROUPS: Record<string, Record<string, string>> = {
+  image: {
+    ls: "images",
+    list: "images",
+    rm: "rmi",
+    remove: "rmi",
+    tag: "tag",
+    load: "load",
+    save: "save",
+    import: "import",
+    history: "history",
+    inspect: "image inspect",
+    prune: "image prune",
+    pull: "pull",
+    push: "push",
+    build: "build",
+  },
+  system: { info: "info", prune: "system prune", df: "system df" },
+};
+
+/** Commands only reachable through a group, mapped to their module. */
+export const SUBCOMMANDS: Record<string, Entry> = {
+  "image inspect": { summary: "Display detailed information on one or more images", load: images },
+  "image prune": { summary: "Remove unused images", load: images },
+};
+
+function usage(): string {
+  const names = Object.keys(COMMANDS).filter((k) => !COMMANDS[k].hidden).sort();
+  const w = Math.max(...names.map((n) => n.length)) + 2;
+  return `
+Usage:  berth [OPTIONS] COMMAND
+
+A self-contained container engine
+
+Personalities:
+  daemon      Serve the Engine API on a unix socket
+  registry    Serve the OCI Distribution API
+
+Commands:
+${names.map((n) => `  ${n.padEnd(w)}${COMMANDS[n].summary}`).join("\n")}
+
+Management Commands:
+${Object.keys(GROUPS).sort().map((g) => `  ${g}`).join("\n")}
+
+Global Options:
+  -H, --host string      Daemon socket to connect to (env BERTH_HOST, DOCKER_HOST)
+      --config string    Location of client config files (default "~/.docker")
+  -D, --debug            Enable debug mode
+  -v, --version          Print version information and quit
+
+Run 'berth COMMAND --help' for more information on a command.
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let host: string | undefined;
+  let debug = false;
+  let configDir: string | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "-H" || a === "--host") host = argv[++i];
+    else if (a.startsWith("--host=")) host = a.slice(7);
+    else if (a === "--config") configDir = argv[++i];
+    else if (a.startsWith("--config=")) configDir = a.slice(9);
+    else if (a === "-D" || a === "--debug") debug = true;
+    else if (a === "-l" || a === "--log-level") i++;
+    else if (a === "-v" || a === "--version") {
+      console.log(`berth version ${BERTH_VERSION}`);
+      return 0;
+    } else if (a === "-h" || a === "--help") {
+      console.log(usage());
+      return 0;
+    } else if (a.startsWith("-")) {
+      console.error(`unknown flag: ${a}\nSee 'berth --help'.`);
+      return 125;
+    } else break;
+  }
+  const rest = argv.slice(i);
+  if (rest.length === 0) {
+    console.log(usage());
+    return 0;
+  }
+  let [name, ...args] = rest;
+  let entry: Entry | undefined = COMMANDS[name];
+  const group = GROUPS[name];
+  if (group) {
+    const sub = args[0];
+    if (!sub || sub === "--help" || sub === "-h") {
+      console.log(
+        `\nUsage:  berth ${name} COMMAND\n\nCommands:\n${
+          Object.keys(group).map((k) => `  ${k}`).join("\n")
+        }\n`,
+      );
+      return sub ? 0 : 1;
+    }
+    const target = group[sub];
+    if (!target) {
+      console.error(`berth: '${name} ${sub}' is not a berth command.\nSee 'berth ${name} --help'`);
+      return 1;
+    }
+    name = target;
+    args = args.slice(1);
+    entry = COMMANDS[target] ?? SUBCOMMANDS[target];
+  }
+  if (!entry) {
+    console.error(`berth: '${name}' is not a berth command.\nSee 'berth --help'`);
+    return 1;
+  }
+  const g = makeGlobals(host, debug, configDir);
+  try {
+    const mod = await entry.load();
+    return await mod.run(name, args, g);
+  } catch (e) {
+    return reportError(e);
+  } finally {
+    try {
+      g.api().close();
+    } catch { /* never opened */ }
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Start and stop hooks of the daemon's areas (containers, networks, …), in
+ * order. Each area adds one entry; an area's start may add its service to
+ * `services` and recover state (reconnect shims, clean stale leases).
+ * @module
+ */
+import type { Services } from "./services.ts";
+
+interface Area {
+  name: string;
+  start(s: Services): Promise<void>;
+  stop?(s: Services): Promise<void>;
+}
+
+const AREAS: Area[] = [];
+
+export async function startAreas(s: Services): Promise<void> {
+  for (const a of AREAS) await a.start(s);
+}
+
+export async function stopAreas(s: Services): Promise<void> {
+  for (const a of [...AREAS].reverse()) await a.stop?.(s);
+}

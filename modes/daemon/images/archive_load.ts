@@ -1,0 +1,290 @@
+/**
+ * `load`: read a docker-archive (what `docker save` writes, legacy or with
+ * the OCI layout beside it as Docker 25+) or an OCI image layout tar, in one
+ * streaming pass. Every file body goes straight into the content store (files
+ * under blobs/<alg>/<hex> are verified against their name); small metadata
+ * files are kept in memory. After the tar ends the manifests are resolved,
+ * layers unpacked once per chain ID, and image records written last, so an
+ * interrupted load leaves no half image (stray blobs are collected).
+ * @module
+ */
+import { readTar } from "../../../core/archive/mod.ts";
+import type { Descriptor, ImageConfig, Index, Manifest } from "../../../core/oci/types.ts";
+import { isIndexType, isManifestType, MT } from "../../../core/oci/mediatypes.ts";
+import { chainIds } from "../../../core/store/layers.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { selectPlatform } from "../../../core/oci/platform.ts";
+import {
+  familiarString,
+  parseNormalizedNamed,
+  referenceString,
+} from "../../../core/oci/reference.ts";
+import type { Services } from "../services.ts";
+import type { ImageRecord } from "../../../core/store/images.ts";
+
+const META_FILES = new Set(["manifest.json", "index.json", "oci-layout", "repositories"]);
+const MAX_META = 16 << 20;
+
+interface DockerManifestEntry {
+  Config: string;
+  RepoTags: string[] | null;
+  Layers: string[];
+}
+
+export interface LoadResult {
+  /** Lines docker prints: "Loaded image: x:y" / "Loaded image ID: sha256:…". */
+  messages: string[];
+}
+
+function clean(name: string): string {
+  let n = name.replace(/^\.\/+/, "");
+  while (n.startsWith("/")) n = n.slice(1);
+  return n.replace(/\/+$/, "");
+}
+
+export async function loadArchive(
+  s: Services,
+  tar: ReadableStream<Uint8Array>,
+  onProgress?: (msg: string) => void,
+): Promise<LoadResult> {
+  const pathDigest = new Map<string, { digest: string; size: number }>();
+  const links = new Map<string, string>();
+  const meta = new Map<string, Uint8Array>();
+  const ingested = new Set<string>();
+  const pinned = (s.pinnedBlobs as Set<string> | undefined) ?? new Set<string>();
+  s.pinnedBlobs = pinned;
+  try {
+    for await (const { header, body } of readTar(tar)) {
+      const name = clean(header.name);
+      if (header.type === "symlink" || header.type === "link") {
+        links.set(
+          name,
+          header.type === "symlink"
+            ? resolveRel(name, header.linkname ?? "")
+            : clean(header.linkname ?? ""),
+        );
+        await body.cancel().catch(() => {});
+        continue;
+      }
+      if (header.type !== "file") {
+        await body.cancel().catch(() => {});
+        continue;
+      }
+      const base = name.slice(name.lastIndexOf("/") + 1);
+      if (
+        META_FILES.has(name) ||
+        (base.endsWith(".json") && header.size < 1 << 20 && !name.startsWith("blobs/"))
+      ) {
+        if (header.size > MAX_META) throw new InvalidArgument(`${name} is too large`);
+        meta.set(name, new Uint8Array(await new Response(body).arrayBuffer()));
+        continue;
+      }
+      const m = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/.exec(name);
+      const expected = m ? `${m[1]}:${m[2]}` : undefined;
+      const info = await s.content.ingest(body, { digest: expected, size: header.size });
+      pinned.add(info.digest);
+      ingested.add(info.digest);
+      pathDigest.set(name, info);
+    }
+    // Small JSON files (legacy configs like <id>.json) go to the store too.
+    const blobOf = async (path: string): Promise<{ digest: string; size: number }> => {
+      let p = clean(path);
+      for (let i = 0; i < 10 && links.has(p); i++) p = links.get(p)!;
+      const hit = pathDigest.get(p);
+      if (hit) return hit;
+      const data = meta.get(p);
+      if (data) {
+        const info = await s.content.ingestBytes(data);
+        pinned.add(info.digest);
+        ingested.add(info.digest);
+        pathDigest.set(p, info);
+        return info;
+      }
+      throw new InvalidArgument(`invalid archive: ${path} is referenced but missing`);
+    };
+
+    const messages: string[] = [];
+    const manifestJson = meta.get("manifest.json");
+    const indexJson = meta.get("index.json");
+    if (manifestJson) {
+      const entries = parseJson<DockerManifestEntry[]>(manifestJson, "manifest.json");
+      if (!Array.isArray(entries)) throw new InvalidArgument("invalid manifest.json");
+      const ociIndex = indexJson ? parseJson<Index>(indexJson, "index.json") : undefined;
+      for (const e of entries) {
+        const cfgInfo = await blobOf(e.Config);
+        const layers: Descriptor[] = [];
+        for (const l of e.Layers ?? []) {
+          const info = await blobOf(l);
+          layers.push({ mediaType: MT.dockerLayer, digest: info.digest, size: info.size });
+        }
+        // Prefer the OCI manifest Docker 25+ writes beside, for equal digests.
+        const manifest = ociIndex ? await findManifestFor(s, ociIndex, cfgInfo.digest) : undefined;
+        const rec = await importImage(s, {
+          configDigest: cfgInfo.digest,
+          layers: manifest?.manifest.layers ?? layers,
+          manifestDigest: manifest?.digest,
+          manifestMediaType: manifest?.manifest.mediaType ?? manifest?.mediaType,
+          onProgress,
+        });
+        const tags = e.RepoTags ?? [];
+        for (const t of tags) {
+          const ref = parseNormalizedNamed(t);
+          await s.images.tag(rec.id, referenceString(ref));
+          messages.push(`Loaded image: ${familiarString(ref)}`);
+        }
+        if (tags.length === 0) messages.push(`Loaded image ID: ${rec.id}`);
+      }
+    } else if (indexJson) {
+      const index = parseJson<Index>(indexJson, "index.json");
+      for (const d of index.manifests ?? []) {
+        const rec = await loadDescriptor(s, d, onProgress);
+        const name = d.annotations?.["io.containerd.image.name"] ??
+          d.annotations?.["org.opencontainers.image.ref.name"];
+        let tagged = false;
+        if (name) {
+          try {
+            const ref = parseNormalizedNamed(name);
+            await s.images.tag(rec.id, referenceString(ref));
+            messages.push(`Loaded image: ${familiarString(ref)}`);
+            tagged = true;
+          } catch {
+            // A bare tag ("latest") as ref.name cannot name a repository.
+          }
+        }
+        if (!tagged) messages.push(`Loaded image ID: ${rec.id}`);
+      }
+    } else {
+      throw new InvalidArgument(
+        "invalid archive: neither manifest.json nor index.json found (not a docker-archive or OCI layout)",
+      );
+    }
+    return { messages };
+  } finally {
+    for (const d of ingested) pinned.delete(d);
+    await s.imageService.collect().catch(() => {});
+  }
+}
+
+async function loadDescriptor(
+  s: Services,
+  d: Descriptor,
+  onProgress?: (msg: string) => void,
+): Promise<ImageRecord> {
+  if (isIndexType(d.mediaType)) {
+    const idx = await s.content.readJson<Index>(d.digest);
+    const pick = selectPlatform(idx.manifests);
+    if (!pick) throw new InvalidArgument(`no image for the host platform in ${d.digest}`);
+    const rec = await loadDescriptor(s, pick, onProgress);
+    return rec;
+  }
+  if (!isManifestType(d.mediaType)) {
+    throw new InvalidArgument(`unsupported media type ${d.mediaType} in index.json`);
+  }
+  const m = await s.content.readJson<Manifest>(d.digest);
+  return importImage(s, {
+    configDigest: m.config.digest,
+    layers: m.layers,
+    manifestDigest: d.digest,
+    manifestMediaType: m.mediaType ?? d.mediaType,
+    onProgress,
+  });
+}
+
+async function findManifestFor(
+  s: Services,
+  index: Index,
+  configDigest: string,
+): Promise<{ digest: string; manifest: Manifest; mediaType: string } | undefined> {
+  for (const d of index.manifests ?? []) {
+    try {
+      if (isManifestType(d.mediaType)) {
+        const m = await s.content.readJson<Manifest>(d.digest);
+        if (m.config?.digest === configDigest) {
+          return { digest: d.digest, manifest: m, mediaType: d.mediaType };
+        }
+      } else if (isIndexType(d.mediaType)) {
+        const idx = await s.content.readJson<Index>(d.digest);
+        const hit = await findManifestFor(s, idx, configDigest);
+        if (hit) return hit;
+      }
+    } catch {
+      // not in this archive
+    }
+  }
+  return undefined;
+}
+
+/** Unpack the layers of an image whose blobs are in the store, and record it. */
+export async function importImage(
+  s: Services,
+  o: {
+    configDigest: string;
+    layers: Descriptor[];
+    manifestDigest?: string;
+    manifestMediaType?: string;
+    indexDigest?: string;
+    onProgress?: (msg: string) => void;
+  },
+): Promise<ImageRecord> {
+  const config = await s.content.readJson<ImageConfig>(o.configDigest);
+  validateConfig(config);
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== o.layers.length) {
+    throw new InvalidArgument(
+      `invalid image: config has ${diffIds.length} layers, manifest has ${o.layers.length}`,
+    );
+  }
+  const chains = chainIds(diffIds);
+  for (let i = 0; i < chains.length; i++) {
+    const blob = o.layers[i];
+    await s.layers.ensure(chains[i], diffIds[i], i ? chains[i - 1] : undefined, async () => {
+      o.onProgress?.(`Loading layer ${blob.digest.slice(7, 19)}`);
+      return (await s.content.open(blob.digest)).body;
+    });
+  }
+  // Docker-archive layers: the media type says whether the blob is compressed.
+  const layers = await Promise.all(o.layers.map(async (l, i) => {
+    if (l.mediaType !== MT.dockerLayer) return l;
+    const info = await s.content.info(l.digest);
+    return info.digest === diffIds[i]
+      ? { ...l, size: info.size }
+      : { ...l, mediaType: MT.dockerLayerGzip, size: info.size };
+  }));
+  return s.imageService.commit({
+    config,
+    configDigest: o.configDigest,
+    layers,
+    manifestDigest: o.manifestDigest,
+    manifestMediaType: o.manifestMediaType,
+    indexDigest: o.indexDigest,
+  });
+}
+
+export function validateConfig(c: ImageConfig): void {
+  if (!c || typeof c !== "object") throw new InvalidArgument("invalid image config: not an object");
+  if (!c.rootfs || c.rootfs.type !== "layers" || !Array.isArray(c.rootfs.diff_ids)) {
+    throw new InvalidArgument("invalid image config: rootfs.diff_ids missing");
+  }
+  for (const d of c.rootfs.diff_ids) {
+    if (!/^sha256:[a-f0-9]{64}$/.test(d)) throw new InvalidArgument(`invalid diff_id ${d}`);
+  }
+  if (!c.os) throw new InvalidArgument("invalid image config: os missing");
+}
+
+function parseJson<T>(b: Uint8Array, what: string): T {
+  try {
+    return JSON.parse(new TextDecoder().decode(b)) as T;
+  } catch {
+    throw new InvalidArgument(`invalid archive: ${what} is not valid JSON`);
+  }
+}
+
+function resolveRel(from: string, target: string): string {
+  if (target.startsWith("/")) return clean(target);
+  const parts = from.split("/").slice(0, -1);
+  for (const p of target.split("/")) {
+    if (p === "..") parts.pop();
+    else if (p && p !== ".") parts.push(p);
+  }
+  return parts.join("/");
+}

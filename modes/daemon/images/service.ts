@@ -1,0 +1,346 @@
+/**
+ * The daemon's image service: list/inspect/tag/remove, and the creation of
+ * image records from layers + config (used by load, import, pull and build).
+ * Load and save live in archive_load.ts / archive_save.ts.
+ * @module
+ */
+import type { Descriptor, ImageConfig, Manifest } from "../../../core/oci/types.ts";
+import { MT } from "../../../core/oci/mediatypes.ts";
+import { type Digest, shortId } from "../../../core/oci/digest.ts";
+import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
+import { chainIds } from "../../../core/store/layers.ts";
+import type { ImageRecord } from "../../../core/store/images.ts";
+import { parseNormalizedNamed, referenceString } from "../../../core/oci/reference.ts";
+import type { Services } from "../services.ts";
+
+const enc = new TextEncoder();
+
+export interface ImageSummary {
+  Id: string;
+  ParentId: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Created: number;
+  Size: number;
+  SharedSize: number;
+  VirtualSize?: number;
+  Labels: Record<string, string> | null;
+  Containers: number;
+}
+
+export class ImageService {
+  #s: Services;
+  #configs = new Map<Digest, ImageConfig>();
+  constructor(s: Services) {
+    this.#s = s;
+  }
+
+  async config(id: Digest): Promise<ImageConfig> {
+    let c = this.#configs.get(id);
+    if (!c) {
+      c = await this.#s.content.readJson<ImageConfig>(id);
+      this.#configs.set(id, c);
+    }
+    return c;
+  }
+
+  async list(opts: { all?: boolean; filters?: Record<string, string[]> } = {}): Promise<
+    ImageSummary[]
+  > {
+    const out: ImageSummary[] = [];
+    const f = opts.filters ?? {};
+    for (const r of this.#s.images.list()) {
+      const tags = this.#s.images.repoTags(r.id);
+      const digests = this.#s.images.repoDigests(r.id);
+      if (!opts.all && tags.length === 0 && digests.length === 0 && this.#isParent(r.id)) continue;
+      const cfg = await this.config(r.id);
+      const labels = cfg.config?.Labels ?? null;
+      if (f.dangling?.length) {
+        const want = f.dangling[0] === "true" || f.dangling[0] === "1";
+        if (want !== (tags.length === 0)) continue;
+      }
+      if (f.label?.length && !matchLabels(labels ?? {}, f.label)) continue;
+      if (f.reference?.length && !f.reference.some((p) => tags.some((t) => globMatch(p, t)))) {
+        continue;
+      }
+      out.push({
+        Id: r.id,
+        ParentId: r.parent ?? "",
+        RepoTags: tags,
+        RepoDigests: digests,
+        Created: Math.floor(Date.parse(r.created || cfg.created || r.addedAt) / 1000) || 0,
+        Size: r.size,
+        SharedSize: -1,
+        Labels: labels,
+        Containers: this.#s.imageUsers(r.id).length,
+      });
+    }
+    out.sort((a, b) => b.Created - a.Created || a.Id.localeCompare(b.Id));
+    return out;
+  }
+
+  #isParent(id: Digest): boolean {
+    return this.#s.images.list().some((r) => r.parent === id);
+  }
+
+  async inspect(name: string): Promise<Record<string, unknown>> {
+    const r = this.#s.images.resolve(name);
+    const cfg = await this.config(r.id);
+    return {
+      Id: r.id,
+      RepoTags: this.#s.images.repoTags(r.id),
+      RepoDigests: this.#s.images.repoDigests(r.id),
+      Parent: r.parent ?? "",
+      Comment: (cfg.history?.at(-1)?.comment as string) ?? "",
+      Created: cfg.created ?? r.created,
+      DockerVersion: (cfg.docker_version as string) ?? "",
+      Author: cfg.author ?? "",
+      Config: cfg.config ?? {},
+      Architecture: cfg.architecture,
+      Variant: cfg.variant,
+      Os: cfg.os,
+      Size: r.size,
+      VirtualSize: r.size,
+      GraphDriver: {
+        Name: "overlay2",
+        Data: {
+          LowerDir: r.chainIds.slice(0, -1).reverse().map((c) => this.#s.layers.diffDir(c)).join(
+            ":",
+          ),
+          UpperDir: r.chainIds.length ? this.#s.layers.diffDir(r.chainIds.at(-1)!) : "",
+        },
+      },
+      RootFS: { Type: "layers", Layers: r.diffIds },
+      Metadata: { LastTagTime: this.#s.images.lastTagTime(r.id) ?? "0001-01-01T00:00:00Z" },
+      Descriptor: { mediaType: r.manifestMediaType, digest: r.manifestDigest, size: 0 },
+    };
+  }
+
+  async history(name: string): Promise<unknown[]> {
+    const r = this.#s.images.resolve(name);
+    const cfg = await this.config(r.id);
+    const hist = cfg.history ?? [];
+    const out: unknown[] = [];
+    let layer = r.chainIds.length - 1;
+    const sizes = await Promise.all(
+      r.chainIds.map((c) => this.#s.layers.meta(c).then((m) => m.size).catch(() => 0)),
+    );
+    for (let i = hist.length - 1; i >= 0; i--) {
+      const h = hist[i];
+      const size = h.empty_layer ? 0 : (sizes[layer--] ?? 0);
+      out.push({
+        Id: i === hist.length - 1 ? r.id : "<missing>",
+        Created: Math.floor(Date.parse(h.created ?? "") / 1000) || 0,
+        CreatedBy: h.created_by ?? "",
+        Tags: i === hist.length - 1 ? this.#s.images.repoTags(r.id) : null,
+        Size: size,
+        Comment: h.comment ?? "",
+      });
+    }
+    return out;
+  }
+
+  async tag(source: string, repo: string, tag: string | null): Promise<void> {
+    const r = this.#s.images.resolve(source);
+    if (!repo) throw new InvalidArgument("repository name must have at least one component");
+    const ref = parseNormalizedNamed(tag ? `${repo}:${tag}` : repo);
+    if (ref.digest) throw new InvalidArgument("refusing to create a tag with a digest reference");
+    await this.#s.images.tag(r.id, referenceString(ref));
+  }
+
+  /** Docker's rmi semantics. */
+  async remove(
+    name: string,
+    opts: { force?: boolean; noprune?: boolean } = {},
+  ): Promise<Array<{ Untagged: string } | { Deleted: string }>> {
+    const store = this.#s.images;
+    const rec = store.resolve(name);
+    const out: Array<{ Untagged: string } | { Deleted: string }> = [];
+    const refKey = store.refKey(name);
+    const users = this.#s.imageUsers(rec.id);
+    const byRef = refKey !== undefined && !/^(sha256:)?[a-f0-9]+$/.test(name);
+    if (byRef) {
+      const remaining = store.refsOf(rec.id).filter((k) => k !== refKey);
+      if (
+        remaining.filter((k) => !k.includes("@")).length > 0 || users.length === 0 || opts.force
+      ) {
+        await store.untag(name);
+        out.push({ Untagged: displayRef(refKey!) });
+        const left = store.refsOf(rec.id);
+        // Untagging the last tag also drops digest references, as docker does.
+        if (left.every((k) => k.includes("@")) && users.length === 0) {
+          for (const k of await store.untagAll(rec.id)) out.push({ Untagged: displayRef(k) });
+          out.push(...await this.#deleteImage(rec, opts.noprune));
+        }
+        return out;
+      }
+      throw new Conflict(
+        `conflict: unable to remove repository reference "${name}" (must force) - container ${
+          shortId(users[0])
+        } is using its referenced image ${shortId(rec.id)}`,
+      );
+    }
+    // By ID.
+    const tags = store.refsOf(rec.id).filter((k) => !k.includes("@"));
+    if (users.length > 0) {
+      throw new Conflict(
+        `conflict: unable to delete ${shortId(rec.id)} (${
+          opts.force ? "cannot be forced" : "must be forced"
+        }) - image is being used by container ${shortId(users[0])}`,
+      );
+    }
+    if (tags.length > 1 && !opts.force) {
+      throw new Conflict(
+        `conflict: unable to delete ${
+          shortId(rec.id)
+        } (must be forced) - image is referenced in multiple repositories`,
+      );
+    }
+    if (this.#isParent(rec.id) && !opts.force) {
+      throw new Conflict(
+        `conflict: unable to delete ${
+          shortId(rec.id)
+        } (cannot be forced) - image has dependent child images`,
+      );
+    }
+    for (const k of await store.untagAll(rec.id)) out.push({ Untagged: displayRef(k) });
+    out.push(...await this.#deleteImage(rec, opts.noprune));
+    return out;
+  }
+
+  async #deleteImage(rec: ImageRecord, _noprune?: boolean): Promise<Array<{ Deleted: string }>> {
+    await this.#s.images.delete(rec.id);
+    this.#configs.delete(rec.id);
+    const out: Array<{ Deleted: string }> = [{ Deleted: rec.id }];
+    await this.collect();
+    return out;
+  }
+
+  /**
+   * Remove blobs and unpacked layers no image references any more. Layers in
+   * use by containers stay because their image records stay.
+   */
+  async collect(): Promise<void> {
+    const liveBlobs = new Set<string>();
+    const liveChains = new Set<string>();
+    for (const r of this.#s.images.list()) {
+      liveBlobs.add(r.id);
+      liveBlobs.add(r.manifestDigest);
+      if (r.indexDigest) liveBlobs.add(r.indexDigest);
+      for (const l of r.layers) liveBlobs.add(l.digest);
+      for (const c of r.chainIds) liveChains.add(c);
+    }
+    const pinned = (this.#s.pinnedBlobs as Set<string> | undefined) ?? new Set();
+    for await (const d of this.#s.content.list()) {
+      if (!liveBlobs.has(d) && !pinned.has(d)) await this.#s.content.delete(d);
+    }
+    for await (const c of this.#s.layers.list()) {
+      if (!liveChains.has(c)) await this.#s.layers.remove(c);
+    }
+  }
+
+  /**
+   * Record an image whose config, layer blobs and unpacked layers are in the
+   * stores. Writes the manifest blob if not given. Returns the record.
+   */
+  async commit(opts: {
+    config: ImageConfig;
+    configDigest?: Digest;
+    layers: Descriptor[];
+    manifestDigest?: Digest;
+    manifestMediaType?: string;
+    indexDigest?: Digest;
+    parent?: Digest;
+    tags?: string[];
+  }): Promise<ImageRecord> {
+    const cs = this.#s.content;
+    let configDigest = opts.configDigest;
+    let configSize: number;
+    if (!configDigest) {
+      const b = enc.encode(JSON.stringify(opts.config));
+      const info = await cs.ingestBytes(b);
+      configDigest = info.digest;
+      configSize = info.size;
+    } else {
+      configSize = (await cs.info(configDigest)).size;
+    }
+    const diffIds = opts.config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== opts.layers.length) {
+      throw new InvalidArgument(
+        `image config has ${diffIds.length} diff_ids but there are ${opts.layers.length} layers`,
+      );
+    }
+    const chains = chainIds(diffIds);
+    let size = 0;
+    for (const c of chains) {
+      const m = await this.#s.layers.meta(c).catch(() => {
+        throw new NotFound(`layer ${c} is not unpacked`);
+      });
+      size += m.size;
+    }
+    let manifestDigest = opts.manifestDigest;
+    let manifestMediaType = opts.manifestMediaType ?? MT.dockerManifest;
+    if (!manifestDigest) {
+      const allOci = opts.layers.every((l) => l.mediaType.startsWith("application/vnd.oci."));
+      manifestMediaType = allOci ? MT.ociManifest : MT.dockerManifest;
+      const m: Manifest = {
+        schemaVersion: 2,
+        mediaType: manifestMediaType,
+        config: {
+          mediaType: allOci ? MT.ociConfig : MT.dockerConfig,
+          digest: configDigest,
+          size: configSize,
+        },
+        layers: opts.layers.map((l) => ({
+          mediaType: l.mediaType,
+          digest: l.digest,
+          size: l.size,
+        })),
+      };
+      manifestDigest = (await cs.ingestBytes(enc.encode(JSON.stringify(m)))).digest;
+    }
+    const rec: ImageRecord = {
+      id: configDigest,
+      manifestDigest,
+      manifestMediaType,
+      indexDigest: opts.indexDigest,
+      layers: opts.layers,
+      diffIds,
+      chainIds: chains,
+      size,
+      created: opts.config.created ?? new Date().toISOString(),
+      parent: opts.parent,
+      addedAt: new Date().toISOString(),
+    };
+    const existing = this.#s.images.getById(configDigest);
+    if (!existing || existing.manifestDigest !== manifestDigest) await this.#s.images.put(rec);
+    for (const t of opts.tags ?? []) await this.#s.images.tag(rec.id, t);
+    return this.#s.images.getById(rec.id)!;
+  }
+}
+
+function displayRef(key: string): string {
+  // docker prints the familiar form: busybox:latest
+  const s = key.startsWith("docker.io/library/")
+    ? key.slice("docker.io/library/".length)
+    : key.startsWith("docker.io/")
+    ? key.slice("docker.io/".length)
+    : key;
+  return s;
+}
+
+function matchLabels(labels: Record<string, string>, wants: string[]): boolean {
+  return wants.every((w) => {
+    const i = w.indexOf("=");
+    if (i < 0) return w in labels;
+    return labels[w.slice(0, i)] === w.slice(i + 1);
+  });
+}
+
+function globMatch(pattern: string, s: string): boolean {
+  const re = new RegExp(
+    "^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, ".") +
+      "(:.*)?$",
+  );
+  return re.test(s);
+}

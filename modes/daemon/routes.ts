@@ -1,0 +1,13 @@
+/**
+ * The list of Engine API route groups. Each area registers its own file here
+ * (one line each), explicitly — nothing registers itself at import.
+ * @module
+ */
+import type { ApiRouter } from "./server.ts";
+import { register as system } from "./routes/system.ts";
+import { register as images } from "./routes/images.ts";
+
+export function registerAll(r: ApiRouter): void {
+  system(r);
+  images(r);
+}

@@ -1,0 +1,126 @@
+/**
+ * Engine API image routes: list, inspect, history, tag, remove, load, save,
+ * import (POST /images/create?fromSrc=-). Pull/push are added by the
+ * distribution area.
+ * @module
+ */
+import type { ApiRouter } from "../server.ts";
+import { InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
+import { loadArchive } from "../images/archive_load.ts";
+import { saveArchive } from "../images/archive_save.ts";
+import { importRootfs } from "../images/import.ts";
+import { parseNormalizedNamed } from "../../../core/oci/reference.ts";
+import type { Ctx } from "../context.ts";
+
+async function save(ctx: Ctx, names: string[]): Promise<void> {
+  if (names.length === 0) throw new InvalidArgument("no image names given");
+  const stream = saveArchive(ctx.services, names);
+  const res = ctx.res!;
+  res.writeHead(200, { "Content-Type": "application/x-tar" });
+  for await (const chunk of stream) {
+    if (!res.write(chunk)) await new Promise((r) => res.once("drain", r));
+  }
+  res.end();
+}
+
+export function register(r: ApiRouter): void {
+  r.add("GET", "/images/json", async (ctx) => {
+    ctx.send(
+      200,
+      await ctx.services.imageService.list({ all: ctx.flag("all"), filters: ctx.filters() }),
+    );
+  });
+
+  r.add("POST", "/images/load", async (ctx) => {
+    const quiet = ctx.flag("quiet");
+    const out = ctx.startStream();
+    try {
+      const res = await loadArchive(ctx.services, ctx.body(), (msg) => {
+        if (!quiet) out.write({ status: msg });
+      });
+      for (const m of res.messages) await out.write({ stream: m + "\n" });
+    } catch (e) {
+      await out.error(messageOf(e));
+    }
+    out.end();
+  });
+
+  r.add("GET", "/images/get", (ctx) => save(ctx, ctx.query.getAll("names")));
+
+  r.add("POST", "/images/create", async (ctx) => {
+    const fromSrc = ctx.query.get("fromSrc");
+    const fromImage = ctx.query.get("fromImage");
+    if (fromImage !== null) {
+      const pull = ctx.services.pullHandler as ((ctx: Ctx) => Promise<void>) | undefined;
+      if (!pull) throw new InvalidArgument("pull is not available in this daemon");
+      return pull(ctx);
+    }
+    if (fromSrc === null) throw new InvalidArgument("either fromImage or fromSrc is required");
+    if (fromSrc !== "-") {
+      throw new InvalidArgument("importing from a URL is not supported; use fromSrc=-");
+    }
+    const repo = ctx.query.get("repo") ?? "";
+    const tag = ctx.query.get("tag") ?? "";
+    let ref: string | undefined;
+    if (repo) {
+      ref = tag ? `${repo}:${tag}` : repo;
+      parseNormalizedNamed(ref); // validate before reading the body
+    }
+    const out = ctx.startStream();
+    try {
+      const rec = await importRootfs(ctx.services, ctx.body(), {
+        ref,
+        message: ctx.query.get("message") ?? undefined,
+        changes: ctx.query.getAll("changes"),
+      });
+      await out.write({ status: rec.id });
+    } catch (e) {
+      await out.error(messageOf(e));
+    }
+    out.end();
+  });
+
+  r.add("GET", "/images/{name*}/json", async (ctx) => {
+    ctx.send(200, await ctx.services.imageService.inspect(ctx.params.name));
+  });
+  r.add("GET", "/images/{name*}/history", async (ctx) => {
+    ctx.send(200, await ctx.services.imageService.history(ctx.params.name));
+  });
+  r.add("GET", "/images/{name*}/get", (ctx) => save(ctx, [ctx.params.name]));
+  r.add("POST", "/images/{name*}/tag", async (ctx) => {
+    await ctx.services.imageService.tag(
+      ctx.params.name,
+      ctx.query.get("repo") ?? "",
+      ctx.query.get("tag"),
+    );
+    ctx.noContent(201);
+  });
+  r.add("DELETE", "/images/{name*}", async (ctx) => {
+    ctx.send(
+      200,
+      await ctx.services.imageService.remove(ctx.params.name, {
+        force: ctx.flag("force"),
+        noprune: ctx.flag("noprune"),
+      }),
+    );
+  });
+  r.add("POST", "/images/prune", async (ctx) => {
+    const f = ctx.filters();
+    const danglingOnly = !(f.dangling?.[0] === "false" || f.dangling?.[0] === "0");
+    const deleted: unknown[] = [];
+    const before = ctx.services.images.list().reduce((n, r) => n + r.size, 0);
+    for (const img of ctx.services.images.list()) {
+      const tags = ctx.services.images.repoTags(img.id);
+      if (danglingOnly && tags.length) continue;
+      if (ctx.services.imageUsers(img.id).length) continue;
+      try {
+        deleted.push(...await ctx.services.imageService.remove(img.id, { force: true }));
+      } catch { /* in use */ }
+    }
+    const after = ctx.services.images.list().reduce((n, r) => n + r.size, 0);
+    ctx.send(200, {
+      ImagesDeleted: deleted.length ? deleted : null,
+      SpaceReclaimed: before - after,
+    });
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * The Engine API HTTP server on a unix socket (node:http, because attach and
+ * exec need the connection hijack that Deno.serve does not offer). Strips the
+ * `/v1.NN` prefix, routes, and turns thrown errors into Docker's JSON errors.
+ * @module
+ */
+import http from "node:http";
+import type { Duplex } from "node:stream";
+import { InvalidArgument, messageOf, NotFound } from "../../core/errdefs/mod.ts";
+import { API_VERSION, Ctx, MIN_API_VERSION } from "./context.ts";
+import { Router } from "./router.ts";
+import type { Services } from "./services.ts";
+import { log } from "./services.ts";
+
+export type Handler = (ctx: Ctx) => Promise<void> | void;
+export type ApiRouter = Router<Handler>;
+
+const VERSION_RE = /^\/v(\d+\.\d+)(\/.*)$/;
+
+function cmpVersion(a: string, b: string): number {
+  const [a1, a2] = a.split(".").map(Number);
+  const [b1, b2] = b.split(".").map(Number);
+  return a1 - b1 || a2 - b2;
+}
+
+const COMMON_HEADERS: Record<string, string> = {
+  "Api-Version": API_VERSION,
+  "Docker-Experimental": "false",
+  "Ostype": "linux",
+  "Server": "berth (linux)",
+};
+
+export function createApiServer(router: ApiRouter, services: Services): http.Server {
+  const dispatch = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse | undefined,
+    socket?: Duplex,
+    head?: Uint8Array,
+  ) => {
+    const url = new URL(req.url ?? "/", "http://berth");
+    let path = url.pathname;
+    let apiVersion = API_VERSION;
+    const m = VERSION_RE.exec(path);
+    if (m) {
+      apiVersion = m[1];
+      path = m[2];
+    }
+    const ctx = new Ctx({
+      req,
+      res,
+      socket,
+      head,
+      path,
+      query: url.searchParams,
+      apiVersion,
+      services,
+    });
+    if (res) { for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v); }
+    try {
+      if (m && cmpVersion(apiVersion, MIN_API_VERSION) < 0) {
+        throw new InvalidArgument(
+          `client version ${apiVersion} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+        );
+      }
+      if (m && cmpVersion(apiVersion, API_VERSION) > 0) {
+        throw new InvalidArgument(
+          `client version ${apiVersion} is too new. Maximum supported API version is ${API_VERSION}`,
+        );
+      }
+      const hit = router.match(req.method ?? "GET", path);
+      if (!hit) throw new NotFound(`page not found`);
+      ctx.params = hit.params;
+      await hit.handler(ctx);
+    } catch (e) {
+      if (!(e instanceof Error) || !("kind" in e)) {
+        log.error(`${req.method} ${req.url}: ${e instanceof Error ? e.stack : e}`);
+      } else {
+        log.debug(`${req.method} ${req.url}: ${messageOf(e)}`);
+      }
+      ctx.error(e);
+    }
+  };
+  const server = http.createServer((req, res) => {
+    dispatch(req, res);
+  });
+  server.on("upgrade", (req, socket, head) => {
+    dispatch(req, undefined, socket, head);
+  });
+  server.keepAliveTimeout = 60_000;
+  return server;
+}

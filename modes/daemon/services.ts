@@ -1,0 +1,53 @@
+/**
+ * What the daemon's handlers can reach. Each area (images, containers,
+ * networks, volumes, distribution, build) adds its service here; handlers take
+ * what they need from `ctx.services`.
+ * @module
+ */
+import type { ContentStore } from "../../core/store/content.ts";
+import type { LayerStore } from "../../core/store/layers.ts";
+import type { ImageStore } from "../../core/store/images.ts";
+import type { ImageService } from "./images/service.ts";
+
+export interface DaemonConfig {
+  root: string;
+  execRoot: string;
+  /** Engine API socket path. */
+  socket: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+  /** name → path of an OCI runtime CLI (runc-compatible). */
+  runtimes: Record<string, string>;
+  defaultRuntime: string;
+  insecureRegistries: string[];
+  bip?: string;
+  defaultAddressPools?: string[];
+}
+
+export interface Services {
+  config: DaemonConfig;
+  content: ContentStore;
+  layers: LayerStore;
+  images: ImageStore;
+  imageService: ImageService;
+  /** IDs of containers (any state) created from image `id`; set by the container service. */
+  imageUsers: (id: string) => string[];
+  /** Filled in by other areas as they land. */
+  [area: string]: unknown;
+}
+
+/** Leveled logging to stderr. */
+export function makeLogger(level: DaemonConfig["logLevel"]) {
+  const order = ["debug", "info", "warn", "error"];
+  const min = order.indexOf(level);
+  const at = (l: string) => (msg: string) => {
+    if (order.indexOf(l) >= min) {
+      console.error(`time="${new Date().toISOString()}" level=${l} msg=${JSON.stringify(msg)}`);
+    }
+  };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+export const log = { ...makeLogger("info") };
+export function setLogLevel(level: DaemonConfig["logLevel"]): void {
+  Object.assign(log, makeLogger(level));
+}
