@@ -1,0 +1,307 @@
+/**
+ * Apply a layer tar into a directory, safely and in one streaming pass,
+ * computing its diffID (sha256 of the uncompressed tar) on the way.
+ * Rules (see docs/archive.md): nothing is ever written outside `dest`.
+ *
+ * @example
+ * ```ts ignore
+ * import { applyLayer } from "./apply.ts";
+ * const f = await Deno.open("layer.tar.gz");
+ * const { diffID } = await applyLayer(f.readable, "/var/lib/berth/layers/x", {
+ *   whiteouts: "overlay",
+ *   maxBytes: 8 << 30,
+ * });
+ * ```
+ * @module
+ */
+import fs from "node:fs";
+import { BerthError, InvalidArgument } from "../errdefs/mod.ts";
+import { Hasher } from "../oci/digest.ts";
+import { ErrnoError, lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../sys/libc_fs.ts";
+import { ByteSource } from "./_source.ts";
+import { cleanName, Confined, refuse } from "./_confine.ts";
+import { decompressStream } from "./compress.ts";
+import type { TarHeader } from "./tar_header.ts";
+import { TarReader } from "./tar_reader.ts";
+import { isOverlayXattr, OPAQUE, WH_META_PREFIX, WH_PREFIX } from "./whiteout.ts";
+
+export interface ApplyOptions {
+  /** "overlay": OCI whiteouts become overlay whiteouts (0/0 char dev, trusted.overlay.opaque=y)
+   *  — for layer dirs used as overlay lowers. "delete" (default): whiteouts delete their
+   *  target in dest (applying on top of a plain copy). */
+  whiteouts?: "overlay" | "delete";
+  /** Abort (InvalidArgument) when the uncompressed stream exceeds this many bytes. */
+  maxBytes?: number;
+  /** Keep uid/gid from the tar (default true); false leaves files owned by the caller. */
+  preserveOwners?: boolean;
+  /** Told about things skipped but not fatal (an xattr the file system refused). */
+  onWarning?: (message: string) => void;
+}
+
+const WRITE_BUF = 1 << 20;
+
+class Applier {
+  #fs: Confined;
+  #opts: ApplyOptions;
+  #mode: "overlay" | "delete";
+  #created = new Set<string>();
+  #dirTimes: [string, number, number][] = [];
+  #buf = new Uint8Array(WRITE_BUF);
+
+  constructor(root: string, opts: ApplyOptions) {
+    this.#fs = new Confined(root);
+    this.#fs.onCreate = (rel) => this.#created.add(rel);
+    this.#opts = opts;
+    this.#mode = opts.whiteouts ?? "delete";
+  }
+
+  async entry(h: TarHeader, r: TarReader): Promise<void> {
+    const parts = cleanName(h.name);
+    for (let i = 0; i < parts.length - 1; i++) {
+      if (parts[i].startsWith(WH_META_PREFIX)) return; // aufs metadata dirs (.wh..wh.plnk/…)
+      if (parts[i].startsWith(WH_PREFIX)) {
+        throw refuse("entry", h.name, "whiteout used as a directory");
+      }
+    }
+    const base = parts.at(-1) ?? "";
+    const parent = parts.slice(0, -1);
+    if (base.startsWith(WH_PREFIX)) return this.#whiteout(h, parent, base);
+    if (parts.length === 0) {
+      if (h.type !== "dir") {
+        throw refuse("entry", h.name, "only a directory may stand for the root");
+      }
+      return this.#meta(this.#fs.root, h, false);
+    }
+    if (h.type === "unknown") {
+      throw refuse("entry", h.name, `unsupported tar entry type ${JSON.stringify(h.typeflag)}`);
+    }
+    // Resolve a hardlink target before touching anything.
+    let linkTarget: string | undefined;
+    if (h.type === "link") linkTarget = this.#linkTarget(h);
+
+    const rel = joinRel(this.#fs.resolveDir(parent, true, h.name), base);
+    const p = this.#fs.abs(rel);
+    if (linkTarget === p) return; // a link to itself: nothing to do
+    this.#created.add(rel);
+    const old = lstatOrNull(p);
+    if (old && !(old.isDirectory && h.type === "dir")) {
+      Deno.removeSync(p, { recursive: old.isDirectory });
+      if (old.isDirectory || old.isSymlink) this.#fs.invalidate();
+    }
+    switch (h.type) {
+      case "dir":
+        if (!old?.isDirectory) Deno.mkdirSync(p, { mode: 0o700 });
+        return this.#meta(p, h, false);
+      case "file":
+        await this.#writeFile(p, r);
+        return this.#meta(p, h, false);
+      case "symlink":
+        if (!h.linkname) throw refuse("entry", h.name, "symlink with an empty target");
+        if (h.linkname.includes("\0")) throw refuse("entry", h.name, "symlink target has a NUL");
+        Deno.symlinkSync(h.linkname, p);
+        return this.#meta(p, h, true);
+      case "link": {
+        Deno.linkSync(linkTarget!, p);
+        // Like Docker: the shared inode takes the header's metadata unless it is a symlink.
+        if (!Deno.lstatSync(p).isSymlink) this.#meta(p, h, false);
+        return;
+      }
+      case "char":
+      case "block":
+      case "fifo": {
+        const t = h.type === "char" ? S_IFCHR : h.type === "block" ? S_IFBLK : S_IFIFO;
+        mknod(p, t | 0o600, h.devmajor, h.devminor);
+        return this.#meta(p, h, false);
+      }
+    }
+  }
+
+  #linkTarget(h: TarHeader): string {
+    const t = cleanName(h.linkname, `hardlink ${JSON.stringify(h.name)} ->`);
+    if (t.length === 0) throw refuse("entry", h.name, "hardlink to the layer root");
+    let dir: string;
+    try {
+      dir = this.#fs.resolveDir(t.slice(0, -1), false, h.name);
+    } catch (e) {
+      if (e instanceof InvalidArgument) throw e;
+      throw refuse("entry", h.name, `hardlink target ${JSON.stringify(h.linkname)} does not exist`);
+    }
+    const tp = this.#fs.abs(joinRel(dir, t.at(-1)!));
+    const st = lstatOrNull(tp);
+    if (!st) {
+      throw refuse("entry", h.name, `hardlink target ${JSON.stringify(h.linkname)} does not exist`);
+    }
+    if (st.isDirectory) throw refuse("entry", h.name, "hardlink to a directory");
+    return tp;
+  }
+
+  async #writeFile(p: string, r: TarReader): Promise<void> {
+    const f = Deno.openSync(p, { write: true, createNew: true, mode: 0o600 });
+    try {
+      const buf = this.#buf;
+      let n = 0;
+      for await (const c of r.body(WRITE_BUF)) {
+        if (n + c.length > buf.length) {
+          writeAll(f, buf.subarray(0, n));
+          n = 0;
+        }
+        if (c.length >= buf.length) writeAll(f, c);
+        else {
+          buf.set(c, n);
+          n += c.length;
+        }
+      }
+      if (n) writeAll(f, buf.subarray(0, n));
+    } finally {
+      f.close();
+    }
+  }
+
+  #whiteout(h: TarHeader, parent: string[], base: string): void {
+    if (base === OPAQUE) {
+      const dir = this.#fs.resolveDir(parent, true, h.name);
+      if (this.#mode === "overlay") {
+        lsetxattr(this.#fs.abs(dir), "trusted.overlay.opaque", new TextEncoder().encode("y"));
+      } else this.#prune(dir);
+      return;
+    }
+    if (base.startsWith(WH_META_PREFIX)) return; // other aufs metadata: ignored
+    const name = base.slice(WH_PREFIX.length);
+    if (name === "" || name === "." || name === "..") {
+      throw refuse("whiteout", h.name, "invalid whiteout target");
+    }
+    let dir: string;
+    try {
+      dir = this.#fs.resolveDir(parent, this.#mode === "overlay", h.name);
+    } catch (e) {
+      if (e instanceof InvalidArgument) throw e;
+      return; // delete mode, parent absent: nothing to hide
+    }
+    const rel = joinRel(dir, name);
+    if (this.#created.has(rel)) return; // whiteouts only hide lower layers
+    const p = this.#fs.abs(rel);
+    const old = lstatOrNull(p);
+    if (old) {
+      Deno.removeSync(p, { recursive: old.isDirectory });
+      this.#fs.invalidate();
+    }
+    if (this.#mode === "overlay") {
+      mknod(p, S_IFCHR, 0, 0);
+      if (this.#opts.preserveOwners !== false) fs.lchownSync(p, h.uid, h.gid);
+    }
+  }
+
+  /** Delete mode opaque dir: remove everything below that this layer did not create. */
+  #prune(dir: string): void {
+    for (const e of Deno.readDirSync(this.#fs.abs(dir))) {
+      const rel = joinRel(dir, e.name);
+      if (!this.#created.has(rel)) {
+        Deno.removeSync(this.#fs.abs(rel), { recursive: e.isDirectory });
+        this.#fs.invalidate();
+      } else if (e.isDirectory) this.#prune(rel);
+    }
+  }
+
+  #meta(p: string, h: TarHeader, symlink: boolean): void {
+    if (this.#opts.preserveOwners !== false) fs.lchownSync(p, h.uid, h.gid);
+    if (!symlink) Deno.chmodSync(p, h.mode & 0o7777); // after chown, which clears setuid
+    for (const [k, v] of h.xattrs) {
+      if (isOverlayXattr(k)) continue; // overlay's own xattrs come only from whiteout entries
+      try {
+        lsetxattr(p, k, v);
+      } catch (e) {
+        if (!(e instanceof ErrnoError) || (e.code !== "EPERM" && e.code !== "EOPNOTSUPP")) throw e;
+        this.#opts.onWarning?.(
+          `layer entry ${JSON.stringify(h.name)}: xattr ${k} not set: ${e.code}`,
+        );
+      }
+    }
+    const atime = Math.max(h.atime ?? h.mtime, h.mtime);
+    if (h.type === "dir") this.#dirTimes.push([p, atime, h.mtime]);
+    else fs.lutimesSync(p, atime, h.mtime);
+  }
+
+  /** Directory times last, deepest first: creating children changed them. */
+  finish(): void {
+    this.#dirTimes.sort((a, b) => depth(b[0]) - depth(a[0]));
+    for (const [p, a, m] of this.#dirTimes) {
+      try {
+        fs.lutimesSync(p, a, m);
+      } catch (e) {
+        if ((e as { code?: string }).code !== "ENOENT") throw e; // removed by a later whiteout
+      }
+    }
+  }
+}
+
+function depth(p: string): number {
+  let n = 0;
+  for (let i = 0; i < p.length; i++) if (p.charCodeAt(i) === 47) n++;
+  return n;
+}
+
+function joinRel(dir: string, name: string): string {
+  return dir === "" ? name : `${dir}/${name}`;
+}
+
+function lstatOrNull(p: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(p);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+function writeAll(f: Deno.FsFile, b: Uint8Array): void {
+  let off = 0;
+  while (off < b.length) off += f.writeSync(b.subarray(off));
+}
+
+/**
+ * Apply a (possibly gzip/zstd-compressed) layer tar into dest (must exist).
+ * Returns diffID = sha256 of the UNCOMPRESSED tar stream, and its size.
+ * Refused entries throw InvalidArgument naming the entry; the stream is cancelled.
+ */
+export async function applyLayer(
+  tar: ReadableStream<Uint8Array>,
+  dest: string,
+  opts: ApplyOptions = {},
+): Promise<{ diffID: string; size: number }> {
+  let root: string;
+  try {
+    root = Deno.realPathSync(dest);
+    if (!Deno.statSync(root).isDirectory) throw new Error("not a directory");
+  } catch (e) {
+    await tar.cancel().catch(() => {});
+    throw new InvalidArgument(`layer destination ${dest}: ${(e as Error).message}`);
+  }
+  const max = opts.maxBytes ?? Infinity;
+  const hasher = new Hasher();
+  const src = new ByteSource(decompressStream(tar), (c) => {
+    hasher.update(c);
+    if (hasher.size > max) {
+      throw new InvalidArgument(`layer exceeds the size limit of ${max} bytes (uncompressed)`);
+    }
+  });
+  const ap = new Applier(root, opts);
+  const r = new TarReader(src);
+  let current = "";
+  try {
+    for (let h = await r.next(); h; h = await r.next()) {
+      current = h.name;
+      await ap.entry(h, r);
+    }
+    current = "";
+    await src.drain();
+    ap.finish();
+  } catch (e) {
+    await src.cancel(e);
+    if (e instanceof BerthError) throw e;
+    const where = current ? `layer entry ${JSON.stringify(current)}` : "layer";
+    throw new BerthError("Internal", `${where}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    src.release();
+  }
+  return { diffID: hasher.digest(), size: hasher.size };
+}
