@@ -101,11 +101,15 @@ export function parseReference(s: string): Reference {
   const m = FULL.exec(s);
   if (!m) {
     const lower = FULL.exec(s.toLowerCase());
-    if (lower) throw new InvalidArgument("invalid reference format: repository name must be lowercase");
+    if (lower) {
+      throw new InvalidArgument("invalid reference format: repository name must be lowercase");
+    }
     throw new InvalidArgument("invalid reference format");
   }
   const [, name, tag, digest] = m;
-  if (name.length > 255) throw new InvalidArgument("repository name must not be more than 255 characters");
+  if (name.length > 255) {
+    throw new InvalidArgument("repository name must not be more than 255 characters");
+  }
   const [domain, path] = splitDomain(name);
   if (!ANCHORED_DOMAIN.test(domain)) throw new InvalidArgument("invalid reference format");
   if (path !== path.toLowerCase()) {

@@ -1,5 +1,10 @@
 import { assertEquals, assertThrows } from "../testing/assert.ts";
-import { familiarString, parseNormalizedNamed, parseReference, referenceString } from "./reference.ts";
+import {
+  familiarString,
+  parseNormalizedNamed,
+  parseReference,
+  referenceString,
+} from "./reference.ts";
 
 Deno.test("reference: normalises like docker", () => {
   const cases: [string, string, string][] = [

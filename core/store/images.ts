@@ -113,7 +113,15 @@ export class ImageStore {
    */
   resolve(name: string): ImageRecord {
     const rec = this.tryResolve(name);
-    if (!rec) throw new NotFound(`No such image: ${name}`);
+    if (!rec) {
+      let shown = name;
+      try {
+        if (!/^(sha256:)?[a-f0-9]{1,64}$/.test(name)) {
+          shown = familiarString(parseNormalizedNamed(name));
+        }
+      } catch { /* show as typed */ }
+      throw new NotFound(`No such image: ${shown}`);
+    }
     return rec;
   }
 

@@ -1,0 +1,200 @@
+/**
+ * Container records: `<root>/containers/<id>/config.v2.json` holds one
+ * container in (nearly) Docker's inspect shape, written atomically on every
+ * change; the directory also holds the json-file log, hosts/hostname/
+ * resolv.conf and the overlay upper/work dirs. All records are loaded into
+ * memory at start, so `ps` never touches the disk.
+ *
+ * @example
+ * ```ts ignore
+ * const store = new ContainerStore("/var/lib/berth");
+ * await store.init();
+ * const c = store.resolve("my-name");     // by name, full ID or unique ID prefix
+ * c.State.Running = false;
+ * await store.save(c);
+ * ```
+ * @module
+ */
+import { Conflict, InvalidArgument, NotFound } from "../errdefs/mod.ts";
+import { readJson, removeStaleTemps, writeJsonAtomic } from "./atomic.ts";
+
+/** Go's zero time, as Docker prints it. */
+export const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+export interface ContainerState {
+  Status: "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+/** Docker's MountPoint as shown in inspect `Mounts`. */
+export interface MountPoint {
+  Type: "bind" | "volume" | "tmpfs";
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+  /** berth: volume created for this container (anonymous), removed with `rm -v` */
+  Anonymous?: boolean;
+  /** berth: tmpfs options / bind propagation etc. for the runtime spec */
+  Options?: string[];
+  /** berth: do not copy image content into a new volume */
+  NoCopy?: boolean;
+}
+
+// deno-lint-ignore no-explicit-any
+export type Json = any;
+
+export interface ContainerRecord {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  /** image ID (sha256:…) */
+  Image: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  LogPath: string;
+  /** "/name" */
+  Name: string;
+  RestartCount: number;
+  Driver: string;
+  Platform: string;
+  /** Docker's container Config (Image = what the user typed) */
+  Config: Json;
+  HostConfig: Json;
+  NetworkSettings: Json;
+  MountPoints: MountPoint[];
+  /** berth bookkeeping */
+  HasBeenStartedBefore: boolean;
+  HasBeenManuallyStopped: boolean;
+  /** chain IDs of the image's layers, bottom first (overlay lowers) */
+  Layers: string[];
+}
+
+export class ContainerStore {
+  readonly root: string;
+  #byId = new Map<string, ContainerRecord>();
+  #byName = new Map<string, string>();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  get dir(): string {
+    return `${this.root}/containers`;
+  }
+
+  dirOf(id: string): string {
+    return `${this.dir}/${id}`;
+  }
+
+  async init(): Promise<void> {
+    await Deno.mkdir(this.dir, { recursive: true, mode: 0o710 });
+    for await (const e of Deno.readDir(this.dir)) {
+      if (!e.isDirectory || !/^[a-f0-9]{64}$/.test(e.name)) continue;
+      await removeStaleTemps(this.dirOf(e.name));
+      const r = await readJson<ContainerRecord | null>(
+        `${this.dirOf(e.name)}/config.v2.json`,
+        null,
+      ).catch(() => null);
+      if (!r) {
+        // Half-created (crash between mkdir and first save): nothing to keep.
+        await Deno.remove(this.dirOf(e.name), { recursive: true }).catch(() => {});
+        continue;
+      }
+      this.#byId.set(r.Id, r);
+      this.#byName.set(r.Name, r.Id);
+    }
+  }
+
+  list(): ContainerRecord[] {
+    return [...this.#byId.values()];
+  }
+
+  get(id: string): ContainerRecord | undefined {
+    return this.#byId.get(id);
+  }
+
+  /** Docker's lookup order: full ID, exact name, unique ID prefix. */
+  tryResolve(ref: string): ContainerRecord | undefined {
+    if (!ref) return undefined;
+    const byId = this.#byId.get(ref);
+    if (byId) return byId;
+    const name = ref.startsWith("/") ? ref : `/${ref}`;
+    const byName = this.#byName.get(name);
+    if (byName) return this.#byId.get(byName);
+    if (!/^[a-f0-9]+$/.test(ref)) return undefined;
+    let hit: ContainerRecord | undefined;
+    for (const [id, r] of this.#byId) {
+      if (id.startsWith(ref)) {
+        if (hit) throw new InvalidArgument(`multiple IDs found with provided prefix: ${ref}`);
+        hit = r;
+      }
+    }
+    return hit;
+  }
+
+  resolve(ref: string): ContainerRecord {
+    const r = this.tryResolve(ref);
+    if (!r) throw new NotFound(`No such container: ${ref}`);
+    return r;
+  }
+
+  nameTaken(name: string): string | undefined {
+    return this.#byName.get(name.startsWith("/") ? name : `/${name}`);
+  }
+
+  /** Register a new record (name must be free) and persist it. */
+  async add(r: ContainerRecord): Promise<void> {
+    const other = this.#byName.get(r.Name);
+    if (other) {
+      throw new Conflict(
+        `Conflict. The container name "${r.Name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    this.#byId.set(r.Id, r);
+    this.#byName.set(r.Name, r.Id);
+    await Deno.mkdir(this.dirOf(r.Id), { recursive: true, mode: 0o710 });
+    await this.save(r);
+  }
+
+  async save(r: ContainerRecord): Promise<void> {
+    if (!this.#byId.has(r.Id)) return; // removed meanwhile
+    await writeJsonAtomic(`${this.dirOf(r.Id)}/config.v2.json`, r);
+  }
+
+  async rename(r: ContainerRecord, name: string): Promise<void> {
+    const n = name.startsWith("/") ? name : `/${name}`;
+    const other = this.#byName.get(n);
+    if (other && other !== r.Id) {
+      throw new Conflict(
+        `Conflict. The container name "${n}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    this.#byName.delete(r.Name);
+    r.Name = n;
+    this.#byName.set(n, r.Id);
+    await this.save(r);
+  }
+
+  /** Forget a record and delete its directory (logs, upper dir, …). */
+  async remove(r: ContainerRecord): Promise<void> {
+    this.#byId.delete(r.Id);
+    if (this.#byName.get(r.Name) === r.Id) this.#byName.delete(r.Name);
+    await Deno.remove(this.dirOf(r.Id), { recursive: true }).catch(() => {});
+  }
+}
