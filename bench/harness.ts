@@ -1,0 +1,74 @@
+/**
+ * Side-by-side benchmark harness: runs each contender's command several
+ * times (with an untimed setup before each run), prints medians and the
+ * ratio to a baseline from the same run, and returns them so scripts can
+ * record them in bench/RESULTS.md.
+ * @module
+ */
+
+export interface Contender {
+  name: string;
+  /** Untimed, before each run. */
+  setup?: () => Promise<void>;
+  /** The timed command. */
+  run: () => Promise<void>;
+}
+
+export interface Result {
+  name: string;
+  median: number;
+  samples: number[];
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Run contenders interleaved (A B A B …) so drift hits all alike. */
+export async function compare(title: string, contenders: Contender[], runs = 5): Promise<Result[]> {
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const c of contenders) {
+      await c.setup?.();
+      const t0 = performance.now();
+      await c.run();
+      samples.get(c.name)!.push((performance.now() - t0) / 1000);
+    }
+  }
+  const results = contenders.map((c) => ({
+    name: c.name,
+    median: median(samples.get(c.name)!),
+    samples: samples.get(c.name)!,
+  }));
+  const base = results[results.length - 1];
+  console.log(`\n${title} (median of ${runs})`);
+  for (const r of results) {
+    console.log(
+      `  ${r.name.padEnd(24)} ${r.median.toFixed(3)} s   ratio ${(r.median / base.median).toFixed(2)}×` +
+        `   [${r.samples.map((x) => x.toFixed(3)).join(" ")}]`,
+    );
+  }
+  return results;
+}
+
+/** Run a command, failing loudly. */
+export async function sh(cmd: string[], env?: Record<string, string>): Promise<string> {
+  const r = await new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+    env,
+  }).output();
+  if (!r.success) {
+    throw new Error(`${cmd.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
+  }
+  return new TextDecoder().decode(r.stdout);
+}
+
+export async function has(bin: string): Promise<boolean> {
+  const r = await new Deno.Command("sh", { args: ["-c", `command -v ${bin}`], stdout: "null" })
+    .output();
+  return r.success;
+}

@@ -1,0 +1,10 @@
+/**
+ * argv that runs berth from this checkout (for tools/, which are not berth
+ * itself and so cannot use core/sys/self.ts's view of the main module).
+ * @module
+ */
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+export function selfArgvFor(args: string[]): string[] {
+  return [Deno.execPath(), "run", "-A", "--quiet", "--no-check", MAIN, ...args];
+}
