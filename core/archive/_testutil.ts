@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import { createHash } from "node:crypto";
+import { type TarHeaderInit, tarWriter } from "./mod.ts";
 import {
   lgetxattrs,
   lsetxattr,
@@ -175,4 +176,19 @@ export function sh(cmd: string, ...args: string[]): string {
     throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
   }
   return new TextDecoder().decode(r.stdout);
+}
+
+/** A tar entry for {@link makeTar}: a header plus text data for files. */
+export type E = TarHeaderInit & { data?: string };
+
+/** Build a tar with our writer. */
+export async function makeTar(entries: E[]): Promise<Uint8Array> {
+  const w = tarWriter();
+  const out = bytes(w.stream);
+  for (const e of entries) {
+    const data = new TextEncoder().encode(e.data ?? "");
+    await w.addEntry({ mode: e.type === "dir" ? 0o755 : 0o644, ...e, size: data.length }, data);
+  }
+  await w.finish();
+  return out;
 }

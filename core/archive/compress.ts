@@ -13,7 +13,7 @@
  * @module
  */
 import zlib from "node:zlib";
-import { Duplex } from "node:stream";
+import type { Duplex } from "node:stream";
 import { InvalidArgument } from "../errdefs/mod.ts";
 
 export type Compression = "gzip" | "zstd" | "none";
@@ -38,7 +38,6 @@ export function detectCompression(head: Uint8Array): Compression {
 export function decompressStream(s: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const reader = s.getReader();
   let inner: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  let kind: Compression = "none";
   return new ReadableStream<Uint8Array>({
     async start() {
       // Peek at least 4 bytes (or all there is) to pick the decoder.
@@ -51,45 +50,40 @@ export function decompressStream(s: ReadableStream<Uint8Array>): ReadableStream<
         n += value.length;
       }
       const first = head.length === 1 ? head[0] : concat(head, n);
-      kind = detectCompression(first);
-      let rest = true;
+      const kind = detectCompression(first);
+      let sent = first.length === 0;
       const body = new ReadableStream<Uint8Array>({
-        start(ctl) {
-          if (first.length) ctl.enqueue(first);
-        },
         async pull(ctl) {
-          if (!rest) return;
+          if (!sent) {
+            sent = true;
+            ctl.enqueue(first);
+            return;
+          }
           const { value, done } = await reader.read();
-          if (done) {
-            rest = false;
-            ctl.close();
-          } else ctl.enqueue(value);
+          if (done) ctl.close();
+          else ctl.enqueue(value);
         },
-        cancel(r) {
-          return reader.cancel(r);
-        },
-      }, { highWaterMark: 1 });
-      const out = kind === "gzip"
-        ? body.pipeThrough(nodePair(zlib.createGunzip({ chunkSize: CHUNK })))
-        : kind === "zstd"
-        ? body.pipeThrough(nodePair(zlib.createZstdDecompress({ chunkSize: CHUNK })))
-        : body;
+        cancel: (r) => reader.cancel(r),
+      }, { highWaterMark: 0 });
+      const out = kind === "none" ? body : throughNode(
+        body,
+        kind === "gzip"
+          ? zlib.createGunzip({ chunkSize: CHUNK })
+          : zlib.createZstdDecompress({ chunkSize: CHUNK }),
+        kind,
+      );
       inner = out.getReader();
     },
     async pull(ctl) {
-      try {
-        const { value, done } = await inner!.read();
-        if (done) ctl.close();
-        else ctl.enqueue(value);
-      } catch (e) {
-        throw kind === "none" ? e : relabel(kind, e);
-      }
+      const { value, done } = await inner!.read();
+      if (done) ctl.close();
+      else ctl.enqueue(value);
     },
     async cancel(r) {
-      await inner?.cancel(r);
-      await reader.cancel(r).catch(() => {});
+      if (inner) await inner.cancel(r);
+      else await reader.cancel(r).catch(() => {});
     },
-  }, { highWaterMark: 2 });
+  }, { highWaterMark: 1 });
 }
 
 /** Compress a stream ("none" passes it through). */
@@ -100,15 +94,109 @@ export function compressStream(
 ): ReadableStream<Uint8Array> {
   if (c === "none") return s;
   if (c === "gzip") {
-    return s.pipeThrough(nodePair(zlib.createGzip({ chunkSize: CHUNK, level: opts.level ?? 6 })));
+    return throughNode(s, zlib.createGzip({ chunkSize: CHUNK, level: opts.level ?? 6 }), c);
   }
   const params: Record<number, number> = {};
   if (opts.level !== undefined) params[zlib.constants.ZSTD_c_compressionLevel] = opts.level;
-  return s.pipeThrough(nodePair(zlib.createZstdCompress({ chunkSize: CHUNK, params })));
+  return throughNode(s, zlib.createZstdCompress({ chunkSize: CHUNK, params }), c);
 }
 
-function nodePair(t: Duplex): ReadableWritablePair<Uint8Array, Uint8Array> {
-  return Duplex.toWeb(t) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>;
+/**
+ * Pipe a web stream through a node Transform, pull-driven: the transform's
+ * output is paused while the reader lags, its input waits for "drain", and
+ * cancelling destroys it. (Deno's Duplex.toWeb keeps pushing after a cancel
+ * and throws an uncaught "cannot enqueue" — hence this small adapter.)
+ */
+function throughNode(
+  src: ReadableStream<Uint8Array>,
+  z: Duplex,
+  kind: Compression,
+): ReadableStream<Uint8Array> {
+  const reader = src.getReader();
+  const queue: Uint8Array[] = [];
+  let failure: unknown, ended = false, stopped = false, feeding = false, srcFailed = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  z.on("data", (c: Uint8Array) => {
+    if (stopped) return;
+    queue.push(c);
+    if (queue.length >= 4) z.pause();
+    notify();
+  });
+  z.on("end", () => {
+    ended = true;
+    notify();
+  });
+  z.on("error", (e: unknown) => {
+    failure ??= e;
+    notify();
+  });
+  const drained = () =>
+    new Promise<void>((r) => {
+      const done = () => {
+        z.off("drain", done);
+        z.off("close", done);
+        r();
+      };
+      z.on("drain", done);
+      z.on("close", done);
+    });
+  async function feed() {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (stopped) return;
+        if (done) {
+          z.end();
+          return;
+        }
+        if (!z.write(value)) await drained();
+        if (stopped || failure !== undefined) return;
+      }
+    } catch (e) {
+      if (failure === undefined) {
+        failure = e;
+        srcFailed = true; // the source's own error, passed on as is
+      }
+      z.destroy();
+      notify();
+    }
+  }
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      if (!feeding) {
+        feeding = true;
+        feed();
+      }
+      for (;;) {
+        if (queue.length) {
+          ctl.enqueue(queue.shift()!);
+          if (queue.length < 2) z.resume();
+          return;
+        }
+        if (failure !== undefined) {
+          stopped = true;
+          z.destroy();
+          await reader.cancel(failure).catch(() => {});
+          throw srcFailed ? failure : relabel(kind, failure);
+        }
+        if (ended) {
+          ctl.close();
+          return;
+        }
+        await new Promise<void>((r) => (wake = r));
+      }
+    },
+    async cancel(reason) {
+      stopped = true;
+      z.destroy();
+      await reader.cancel(reason).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
 }
 
 function relabel(kind: Compression, e: unknown): Error {
