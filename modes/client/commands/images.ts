@@ -131,7 +131,6 @@ async function images(name: string, args: string[], g: Globals): Promise<number>
 }
 
 export async function inspectObjects(
-  api: ApiClient,
   names: string[],
   fetchOne: (n: string) => Promise<unknown>,
   format: string | undefined,
@@ -149,7 +148,6 @@ export async function inspectObjects(
       } else throw e;
     }
   }
-  void api;
   if (format) {
     for (const f of found) out(renderTemplate(format, f) + "\n");
   } else {
@@ -158,7 +156,7 @@ export async function inspectObjects(
   return code;
 }
 
-async function imageInspect(name: string, args: string[], g: Globals): Promise<number> {
+function imageInspect(name: string, args: string[], g: Globals): Promise<number> {
   const c = command(
     name,
     "[OPTIONS] IMAGE [IMAGE...]",
@@ -168,7 +166,6 @@ async function imageInspect(name: string, args: string[], g: Globals): Promise<n
   const { opts, args: pos } = parse(c, args, name);
   requireArgs(pos, name, "[OPTIONS] IMAGE [IMAGE...]", 1);
   return inspectObjects(
-    g.api(),
     pos,
     (n) => g.api().json("GET", `/images/${n}/json`),
     opts.format,

@@ -13,6 +13,7 @@ import type { Descriptor, ImageConfig, Index, Manifest } from "../../../core/oci
 import { isIndexType, isManifestType, MT } from "../../../core/oci/mediatypes.ts";
 import { chainIds } from "../../../core/store/layers.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { parseManifestOrIndex, validateConfig } from "../../../core/oci/validate.ts";
 import { selectPlatform } from "../../../core/oci/platform.ts";
 import {
   familiarString,
@@ -180,7 +181,9 @@ async function loadDescriptor(
   if (!isManifestType(d.mediaType)) {
     throw new InvalidArgument(`unsupported media type ${d.mediaType} in index.json`);
   }
-  const m = await s.content.readJson<Manifest>(d.digest);
+  const doc = parseManifestOrIndex(await s.content.readBytes(d.digest), d.mediaType);
+  if (doc.kind !== "manifest") throw new InvalidArgument(`${d.digest} is not an image manifest`);
+  const m = doc.manifest;
   return importImage(s, {
     configDigest: m.config.digest,
     layers: m.layers,
@@ -226,8 +229,7 @@ export async function importImage(
     onProgress?: (msg: string) => void;
   },
 ): Promise<ImageRecord> {
-  const config = await s.content.readJson<ImageConfig>(o.configDigest);
-  validateConfig(config);
+  const config = validateConfig(await s.content.readJson<ImageConfig>(o.configDigest));
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== o.layers.length) {
     throw new InvalidArgument(
@@ -258,17 +260,6 @@ export async function importImage(
     manifestMediaType: o.manifestMediaType,
     indexDigest: o.indexDigest,
   });
-}
-
-export function validateConfig(c: ImageConfig): void {
-  if (!c || typeof c !== "object") throw new InvalidArgument("invalid image config: not an object");
-  if (!c.rootfs || c.rootfs.type !== "layers" || !Array.isArray(c.rootfs.diff_ids)) {
-    throw new InvalidArgument("invalid image config: rootfs.diff_ids missing");
-  }
-  for (const d of c.rootfs.diff_ids) {
-    if (!/^sha256:[a-f0-9]{64}$/.test(d)) throw new InvalidArgument(`invalid diff_id ${d}`);
-  }
-  if (!c.os) throw new InvalidArgument("invalid image config: os missing");
 }
 
 function parseJson<T>(b: Uint8Array, what: string): T {
