@@ -37,9 +37,12 @@ export function* walk(root: string, start: string, filter?: Filter): Generator<W
 /** Builds tar headers from lstat results; remembers inodes to emit hardlinks. */
 export class HeaderMaker {
   #inodes = new Map<string, string>();
+  /** overlayfs xattrs of the last item given to header() (they never go into the tar). */
+  overlayXattrs = new Map<string, Uint8Array>();
 
   header(item: WalkItem): TarHeaderInit | null {
     const { st, rel, abs } = item;
+    this.overlayXattrs = new Map();
     const h: TarHeaderInit = {
       name: rel,
       type: "file",
@@ -67,7 +70,9 @@ export class HeaderMaker {
     } else if (st.isFifo) h.type = "fifo";
     else h.size = st.size;
     const xattrs = new Map<string, Uint8Array>();
-    for (const [k, v] of lgetxattrs(abs)) if (!isOverlayXattr(k)) xattrs.set(k, v);
+    for (const [k, v] of lgetxattrs(abs)) {
+      (isOverlayXattr(k) ? this.overlayXattrs : xattrs).set(k, v);
+    }
     if (xattrs.size) h.xattrs = xattrs;
     return h;
   }
@@ -88,14 +93,14 @@ export async function* fileBody(
       const buf = new Uint8Array(Math.min(READ_CHUNK, left));
       let got = 0;
       while (got < buf.length) {
-        const n = await f.read(buf.subarray(got));
+        const n = f.readSync(buf.subarray(got));
         if (n === null) throw new InvalidArgument(`${name}: file shrank while being archived`);
         got += n;
       }
       left -= got;
       yield buf;
     }
-    if ((await f.read(new Uint8Array(1))) !== null) {
+    if (f.readSync(new Uint8Array(1)) !== null) {
       throw new InvalidArgument(`${name}: file grew while being archived`);
     }
   } finally {
@@ -105,19 +110,44 @@ export async function* fileBody(
   if (pad) yield new Uint8Array(pad);
 }
 
-/** Header blocks (and a file's body) for one header. */
-export async function* entryBytes(h: TarHeaderInit, abs?: string): AsyncGenerator<Uint8Array> {
-  yield encodeHeader(h);
-  if (h.type === "file" && (h.size ?? 0) > 0 && abs) yield* fileBody(abs, h.size!, h.name);
+const SMALL = 64 * 1024;
+const SMALL_FILE = 1 << 20;
+
+/** An entry to archive: its header and, for a regular file, the path to read the body from. */
+export type Entry = [TarHeaderInit, string?];
+
+function readSmall(abs: string, size: number, name: string): Uint8Array {
+  const f = Deno.openSync(abs, { read: true });
+  try {
+    const buf = new Uint8Array(size + padding(size));
+    let got = 0;
+    while (got < size) {
+      const n = f.readSync(buf.subarray(got, size));
+      if (n === null) throw new InvalidArgument(`${name}: file shrank while being archived`);
+      got += n;
+    }
+    if (f.readSync(new Uint8Array(1)) !== null) {
+      throw new InvalidArgument(`${name}: file grew while being archived`);
+    }
+    return buf;
+  } finally {
+    f.close();
+  }
 }
 
-const SMALL = 64 * 1024;
-
-/** A tar ReadableStream: the generated chunks (small ones merged up to 64 KiB), then the end-of-archive blocks. */
-export function tarStream(gen: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array> {
-  async function* merged(): AsyncGenerator<Uint8Array> {
+/**
+ * A tar stream from a synchronous generator of entries, then the end-of-archive
+ * blocks. Headers and small files are gathered into ~64 KiB chunks (one stream
+ * chunk per many tiny files); big files stream in 1 MiB reads.
+ */
+export function tarStream(entries: Generator<Entry>): ReadableStream<Uint8Array> {
+  async function* gen(): AsyncGenerator<Uint8Array> {
     let parts: Uint8Array[] = [];
     let n = 0;
+    const push = (c: Uint8Array) => {
+      parts.push(c);
+      n += c.length;
+    };
     const flush = () => {
       const out = new Uint8Array(n);
       let o = 0;
@@ -129,17 +159,20 @@ export function tarStream(gen: AsyncGenerator<Uint8Array>): ReadableStream<Uint8
       n = 0;
       return out;
     };
-    for await (const c of gen) {
-      if (c.length >= SMALL) {
-        if (n) yield flush();
-        yield c;
-        continue;
+    for (const [h, abs] of entries) {
+      push(encodeHeader(h));
+      const size = h.type === "file" ? h.size ?? 0 : 0;
+      if (size > 0 && abs) {
+        if (size <= SMALL_FILE) push(readSmall(abs, size, h.name));
+        else {
+          yield flush();
+          yield* fileBody(abs, size, h.name);
+        }
       }
-      parts.push(c);
-      n += c.length;
       if (n >= SMALL) yield flush();
     }
-    yield* [...(n ? [flush()] : []), new Uint8Array(1024)];
+    push(new Uint8Array(1024));
+    yield flush();
   }
-  return ReadableStream.from(merged());
+  return ReadableStream.from(gen());
 }

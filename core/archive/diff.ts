@@ -16,8 +16,8 @@
  * @module
  */
 import { InvalidArgument } from "../errdefs/mod.ts";
-import { lgetxattr, splitDev } from "../sys/libc_fs.ts";
-import { entryBytes, HeaderMaker, tarStream, walk } from "./_walk.ts";
+import { splitDev } from "../sys/libc_fs.ts";
+import { type Entry, HeaderMaker, tarStream, walk } from "./_walk.ts";
 import { OPAQUE, OVERLAY_OPAQUE_XATTR, WH_PREFIX } from "./whiteout.ts";
 
 function isWhiteoutDev(st: Deno.FileInfo): boolean {
@@ -32,7 +32,7 @@ function join(dir: string, name: string): string {
 
 /** Make an uncompressed layer tar from an overlay upper dir. */
 export function diffFromUpper(upperDir: string): ReadableStream<Uint8Array> {
-  async function* gen(): AsyncGenerator<Uint8Array> {
+  function* gen(): Generator<Entry> {
     const hm = new HeaderMaker();
     for (const item of walk(upperDir, "")) {
       const { st, rel, abs } = item;
@@ -40,39 +40,37 @@ export function diffFromUpper(upperDir: string): ReadableStream<Uint8Array> {
       const dir = slash < 0 ? "" : rel.slice(0, slash), base = rel.slice(slash + 1);
       const mtime = Math.floor((st.mtime?.getTime() ?? 0) / 1000);
       if (isWhiteoutDev(st)) {
-        yield* entryBytes({
+        yield [{
           name: join(dir, WH_PREFIX + base),
           type: "file",
           mode: 0,
           uid: st.uid ?? 0,
           gid: st.gid ?? 0,
           mtime,
-        });
+        }];
         continue;
-      }
-      for (const x of ["trusted.overlay.redirect", "trusted.overlay.metacopy"]) {
-        if (lgetxattr(abs, x) !== null) {
-          throw new InvalidArgument(
-            `${rel}: overlay ${
-              x.slice(16)
-            } entries are not supported (mount with redirect_dir=off,metacopy=off)`,
-          );
-        }
       }
       const h = hm.header(item);
       if (!h) continue;
-      yield* entryBytes(h, abs);
+      for (const x of ["redirect", "metacopy"]) {
+        if (hm.overlayXattrs.has(`trusted.overlay.${x}`)) {
+          throw new InvalidArgument(
+            `${rel}: overlay ${x} entries are not supported (mount with redirect_dir=off,metacopy=off)`,
+          );
+        }
+      }
+      yield [h, abs];
       if (st.isDirectory) {
-        const v = lgetxattr(abs, OVERLAY_OPAQUE_XATTR);
+        const v = hm.overlayXattrs.get(OVERLAY_OPAQUE_XATTR);
         if (v && v.length === 1 && v[0] === 0x79) { // "y"
-          yield* entryBytes({
+          yield [{
             name: join(rel, OPAQUE),
             type: "file",
             mode: (st.mode ?? 0) & 0o777,
             uid: st.uid ?? 0,
             gid: st.gid ?? 0,
             mtime,
-          });
+          }];
         }
       }
     }

@@ -12,7 +12,7 @@
  * @module
  */
 import { cleanName } from "./_confine.ts";
-import { entryBytes, type Filter, HeaderMaker, tarStream, walk } from "./_walk.ts";
+import { type Entry, type Filter, HeaderMaker, tarStream, walk } from "./_walk.ts";
 
 export type { Filter };
 
@@ -26,13 +26,13 @@ export interface PackOptions {
 
 /** Tar a directory (or a subset of paths relative to it). */
 export function packDir(dir: string, opts: PackOptions = {}): ReadableStream<Uint8Array> {
-  async function* gen(): AsyncGenerator<Uint8Array> {
+  function* gen(): Generator<Entry> {
     const hm = new HeaderMaker();
     const starts = opts.paths?.map((p) => cleanName(p, "path").join("/")) ?? [""];
     for (const start of starts) {
       for (const item of walk(dir, start, opts.filter)) {
         const h = hm.header(item);
-        if (h) yield* entryBytes(h, item.abs);
+        if (h) yield [h, item.abs];
       }
     }
   }

@@ -198,6 +198,10 @@ function paxRecord(key: string, value: Uint8Array): Uint8Array {
 }
 
 function putStr(b: Uint8Array, off: number, len: number, s: string): boolean {
+  if (s.length <= len && ASCII.test(s)) { // fast path, no allocation
+    for (let i = 0; i < s.length; i++) b[off + i] = s.charCodeAt(i);
+    return true;
+  }
   const bytes = enc.encode(s);
   if (bytes.length > len) return false;
   b.set(bytes, off);
@@ -206,10 +210,12 @@ function putStr(b: Uint8Array, off: number, len: number, s: string): boolean {
 
 function putOct(b: Uint8Array, off: number, len: number, v: number): boolean {
   if (!Number.isInteger(v) || v < 0) return false;
-  const s = v.toString(8);
-  if (s.length > len - 1) return false;
-  putStr(b, off, len - 1, s.padStart(len - 1, "0"));
-  return true;
+  let x = v;
+  for (let i = off + len - 2; i >= off; i--) {
+    b[i] = 0x30 + (x % 8);
+    x = Math.floor(x / 8);
+  }
+  return x === 0;
 }
 
 function putBase256(b: Uint8Array, off: number, len: number, v: number): void {
