@@ -187,3 +187,83 @@ export async function pushRandomImage(
   if (r.status !== 201) throw new Error(`manifest push: ${r.status}`);
   return { digest: digestOf(manifest), manifest, layer, config };
 }
+
+/** Anything that can take blobs by bytes (core/distribution MemoryStore does). */
+export interface BytesStore {
+  put(bytes: Uint8Array<ArrayBuffer>, mediaType?: string): string;
+}
+
+/** Build an image in a store: random layers of the given sizes, config, manifest. */
+export function makeImage(
+  store: BytesStore,
+  opts: {
+    layers?: number[];
+    os?: string;
+    architecture?: string;
+    variant?: string;
+    docker?: boolean;
+  } = {},
+): {
+  manifestDigest: string;
+  configDigest: string;
+  layerDigests: string[];
+  bytes: Uint8Array<ArrayBuffer>;
+} {
+  const docker = opts.docker ?? false;
+  const layerType = docker
+    ? "application/vnd.docker.image.rootfs.diff.tar.gzip"
+    : "application/vnd.oci.image.layer.v1.tar+gzip";
+  const layers = (opts.layers ?? [1000, 2000]).map((n) => {
+    const b = randomBytes(n);
+    return { mediaType: layerType, digest: store.put(b), size: n };
+  });
+  const cfg = enc(JSON.stringify({
+    architecture: opts.architecture ?? "amd64",
+    os: opts.os ?? "linux",
+    ...(opts.variant ? { variant: opts.variant } : {}),
+    rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) },
+    config: { Cmd: ["sh"] },
+  }));
+  const cfgType = docker
+    ? "application/vnd.docker.container.image.v1+json"
+    : "application/vnd.oci.image.config.v1+json";
+  const configDigest = store.put(cfg, cfgType);
+  const mt = docker
+    ? "application/vnd.docker.distribution.manifest.v2+json"
+    : "application/vnd.oci.image.manifest.v1+json";
+  const bytes = enc(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: mt,
+    config: { mediaType: cfgType, digest: configDigest, size: cfg.length },
+    layers,
+  }));
+  return {
+    manifestDigest: store.put(bytes, mt),
+    configDigest,
+    layerDigests: layers.map((l) => l.digest),
+    bytes,
+  };
+}
+
+/** An index over images already in the store. */
+export function makeIndex(
+  store: BytesStore,
+  entries: {
+    digest: string;
+    size: number;
+    platform: { os: string; architecture: string; variant?: string };
+  }[],
+): string {
+  const mt = "application/vnd.oci.image.index.v1+json";
+  return store.put(
+    enc(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: mt,
+      manifests: entries.map((e) => ({
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        ...e,
+      })),
+    })),
+    mt,
+  );
+}
