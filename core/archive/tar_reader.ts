@@ -103,7 +103,7 @@ export class TarReader {
       const raw = await this.#src.readExact(512);
       if (!raw) {
         // EOF without end-of-archive blocks: tolerated only between entries.
-        if (longName !== undefined || longLink !== undefined || pax) {
+        if (longName !== undefined || longLink !== undefined || pax || this.#src.buffered > 0) {
           throw new InvalidArgument("tar: unexpected end of stream");
         }
         this.#ended = true;

@@ -120,6 +120,8 @@ Deno.test("readTar: corrupt and truncated input are clear InvalidArguments", asy
   await assertRejects(() => entries(bad), InvalidArgument, "checksum");
   await assertRejects(() => entries(tar.slice(0, 1000)), InvalidArgument, "unexpected end");
   await assertRejects(() => entries(enc.encode("not a tar at all".repeat(40))), InvalidArgument);
+  await assertRejects(() => entries(enc.encode("short")), InvalidArgument, "unexpected end");
+  assertEquals(await entries(new Uint8Array()), []); // an empty stream is an empty tar
 });
 
 Deno.test("applyLayer: PAX sub-second mtime, atime, and the root entry", async () => {
