@@ -25,6 +25,8 @@ export interface TransportOptions {
   /** Directories of per-host CA/client certs; default docker's and berth's. */
   certsDirs?: string[];
   userAgent?: string;
+  /** Force a scheme instead of choosing (e.g. from an explicit http:// URL). */
+  scheme?: "http" | "https";
 }
 
 export interface RequestOptions {

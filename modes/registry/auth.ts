@@ -118,7 +118,9 @@ export class TokenAuth implements Authorizer {
   }
 
   authorize(req: Request, needed: Access[]): Promise<void> {
-    const c = this.#claims(req);
+    let c = this.#claims(req);
+    // With a user database, an anonymous token authenticates nobody.
+    if (c && this.opts.htpasswd && !c.sub) c = null;
     const granted = (c?.access ?? []) as Access[];
     if (c && needed.every((n) => covers(granted, n))) return Promise.resolve();
     let challenge = `Bearer realm="${this.#realm(req)}",service="${this.service}"`;
