@@ -15,6 +15,7 @@ import { type Digest, sha256Digest } from "../oci/digest.ts";
 import { InvalidArgument, NotFound } from "../errdefs/mod.ts";
 import { applyLayer } from "../archive/mod.ts";
 import { readJson, syncDir, writeJsonAtomic } from "./atomic.ts";
+import { syncFs } from "../sys/libc_fs.ts";
 
 /** Chain IDs per the OCI image spec. */
 export function chainIds(diffIds: Digest[]): Digest[] {
@@ -23,6 +24,13 @@ export function chainIds(diffIds: Digest[]): Digest[] {
     out.push(out.length === 0 ? d : sha256Digest(`${out[out.length - 1]} ${d}`));
   }
   return out;
+}
+
+/** A layer unpacked into a temp dir, waiting to be adopted under its chain ID. */
+export interface PreparedLayer {
+  dir: string;
+  diffID: Digest;
+  size: number;
 }
 
 export interface LayerMeta {
@@ -104,28 +112,65 @@ export class LayerStore {
     open: () => Promise<ReadableStream<Uint8Array>>,
   ): Promise<LayerMeta> {
     if (await this.has(chainId)) return this.meta(chainId);
-    const tmp = `${this.root}/layers/.tmp-${hex(chainId).slice(0, 16)}-${Deno.pid}-${this.#seq++}`;
-    await Deno.mkdir(`${tmp}/diff`, { recursive: true });
+    const prepared = await this.unpackTemp(await open());
+    return this.adopt(chainId, diffId, parent, prepared);
+  }
+
+  /**
+   * Unpack a layer tar into a fresh temp dir (not yet visible). The caller
+   * must `adopt` or `discard` the result.
+   */
+  async unpackTemp(body: ReadableStream<Uint8Array>): Promise<PreparedLayer> {
+    const dir = `${this.root}/layers/.tmp-${Deno.pid}-${Date.now()}-${this.#seq++}`;
+    await Deno.mkdir(`${dir}/diff`, { recursive: true });
     try {
-      const res = await applyLayer(await open(), `${tmp}/diff`, { whiteouts: "overlay" });
-      if (res.diffID !== diffId) {
-        throw new InvalidArgument(`layer diffID mismatch: expected ${diffId}, got ${res.diffID}`);
+      const res = await applyLayer(body, `${dir}/diff`, { whiteouts: "overlay" });
+      return { dir, diffID: res.diffID, size: res.size };
+    } catch (e) {
+      await this.discard({ dir, diffID: "", size: 0 });
+      throw e;
+    }
+  }
+
+  async discard(p: PreparedLayer): Promise<void> {
+    await Deno.remove(p.dir, { recursive: true }).catch(() => {});
+  }
+
+  /**
+   * Make an unpacked temp layer the layer of `chainId`, after checking its
+   * diffID. Durable before visible: syncfs, meta.json, rename.
+   */
+  async adopt(
+    chainId: Digest,
+    diffId: Digest,
+    parent: Digest | undefined,
+    p: PreparedLayer,
+  ): Promise<LayerMeta> {
+    try {
+      if (p.diffID !== diffId) {
+        throw new InvalidArgument(`layer diffID mismatch: expected ${diffId}, got ${p.diffID}`);
+      }
+      if (await this.has(chainId)) {
+        await this.discard(p);
+        return this.meta(chainId);
       }
       const meta: LayerMeta = {
         chainId,
         diffId,
         parent,
-        size: res.size,
+        size: p.size,
         createdAt: new Date().toISOString(),
       };
-      await writeJsonAtomic(`${tmp}/meta.json`, meta);
-      await syncDir(tmp);
+      // Unpacked files are not fsynced one by one; one syncfs makes them durable.
+      await syncFs(p.dir);
+      await writeJsonAtomic(`${p.dir}/meta.json`, meta);
+      await syncDir(p.dir);
       try {
-        await Deno.rename(tmp, `${this.root}/layers/${hex(chainId)}`);
+        await Deno.rename(p.dir, `${this.root}/layers/${hex(chainId)}`);
       } catch (e) {
-        // Someone else (another process) finished first: keep theirs.
+        // Another process finished first: keep theirs.
         if (await this.has(chainId)) {
-          await Deno.remove(tmp, { recursive: true }).catch(() => {});
+          await this.discard(p);
           return this.meta(chainId);
         }
         throw e;
@@ -133,7 +178,7 @@ export class LayerStore {
       await syncDir(`${this.root}/layers`);
       return meta;
     } catch (e) {
-      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      await this.discard(p);
       throw e;
     }
   }
@@ -146,30 +191,9 @@ export class LayerStore {
     parent: Digest | undefined,
     body: ReadableStream<Uint8Array>,
   ): Promise<LayerMeta> {
-    const tmp = `${this.root}/layers/.tmp-new-${Deno.pid}-${Date.now()}-${this.#seq++}`;
-    await Deno.mkdir(`${tmp}/diff`, { recursive: true });
-    try {
-      const res = await applyLayer(body, `${tmp}/diff`, { whiteouts: "overlay" });
-      const chainId = parent ? sha256Digest(`${parent} ${res.diffID}`) : res.diffID;
-      if (await this.has(chainId)) {
-        await Deno.remove(tmp, { recursive: true }).catch(() => {});
-        return this.meta(chainId);
-      }
-      const meta: LayerMeta = {
-        chainId,
-        diffId: res.diffID,
-        parent,
-        size: res.size,
-        createdAt: new Date().toISOString(),
-      };
-      await writeJsonAtomic(`${tmp}/meta.json`, meta);
-      await Deno.rename(tmp, `${this.root}/layers/${hex(chainId)}`);
-      await syncDir(`${this.root}/layers`);
-      return meta;
-    } catch (e) {
-      await Deno.remove(tmp, { recursive: true }).catch(() => {});
-      throw e;
-    }
+    const p = await this.unpackTemp(body);
+    const chainId = parent ? sha256Digest(`${parent} ${p.diffID}`) : p.diffID;
+    return this.adopt(chainId, p.diffID, parent, p);
   }
 
   /** Remove an unpacked layer (caller checks it is unreferenced). */

@@ -74,6 +74,9 @@ const SYMBOLS = {
   lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
   llistxattr: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   lremovexattr: { parameters: ["buffer", "buffer"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  syncfs: { parameters: ["i32"], result: "i32", nonblocking: true },
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -218,4 +221,18 @@ export function lgetxattrs(path: string): Map<string, Uint8Array> {
     if (v) out.set(name, v);
   }
   return out;
+}
+
+/**
+ * Flush the whole filesystem holding `path` to disk (syncfs(2)): one call
+ * makes a freshly unpacked layer durable before it is renamed into place.
+ */
+export async function syncFs(path: string): Promise<void> {
+  const l = lib();
+  const fd = check(l.open(cstr(path), 0o2000000 /* O_RDONLY|O_CLOEXEC */, 0), "open", path);
+  try {
+    check(await l.syncfs(fd), "syncfs", path);
+  } finally {
+    l.close(fd);
+  }
 }

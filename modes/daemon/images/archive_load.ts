@@ -11,7 +11,8 @@
 import { readTar } from "../../../core/archive/mod.ts";
 import type { Descriptor, ImageConfig, Index, Manifest } from "../../../core/oci/types.ts";
 import { isIndexType, isManifestType, MT } from "../../../core/oci/mediatypes.ts";
-import { chainIds } from "../../../core/store/layers.ts";
+import { chainIds, type PreparedLayer } from "../../../core/store/layers.ts";
+import { balancedTee } from "../../../core/store/tee.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { parseManifestOrIndex, validateConfig } from "../../../core/oci/validate.ts";
 import { selectPlatform } from "../../../core/oci/platform.ts";
@@ -23,6 +24,8 @@ import {
 import type { Services } from "../services.ts";
 import type { ImageRecord } from "../../../core/store/images.ts";
 
+/** Files at least this big are unpacked speculatively while being stored. */
+const SPECULATE_MIN = 64 << 10;
 const META_FILES = new Set(["manifest.json", "index.json", "oci-layout", "repositories"]);
 const MAX_META = 16 << 20;
 
@@ -52,6 +55,7 @@ export async function loadArchive(
   const links = new Map<string, string>();
   const meta = new Map<string, Uint8Array>();
   const ingested = new Set<string>();
+  const prepared = new Map<string, PreparedLayer>();
   const pinned = (s.pinnedBlobs as Set<string> | undefined) ?? new Set<string>();
   s.pinnedBlobs = pinned;
   try {
@@ -82,7 +86,26 @@ export async function loadArchive(
       }
       const m = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/.exec(name);
       const expected = m ? `${m[1]}:${m[2]}` : undefined;
-      const info = await s.content.ingest(body, { digest: expected, size: header.size });
+      let info;
+      if (header.size >= SPECULATE_MIN && !(expected && await s.content.has(expected))) {
+        // Probably a layer: unpack while ingesting instead of reading it twice.
+        const [toStore, toUnpack] = balancedTee(body);
+        const unpacking = s.layers.unpackTemp(toUnpack).catch(async () => {
+          await toUnpack.cancel().catch(() => {});
+          return undefined;
+        });
+        try {
+          info = await s.content.ingest(toStore, { digest: expected, size: header.size });
+        } catch (e) {
+          const p = await unpacking;
+          if (p) await s.layers.discard(p);
+          throw e;
+        }
+        const p = await unpacking;
+        if (p) prepared.set(info.digest, p);
+      } else {
+        info = await s.content.ingest(body, { digest: expected, size: header.size });
+      }
       pinned.add(info.digest);
       ingested.add(info.digest);
       pathDigest.set(name, info);
@@ -126,6 +149,7 @@ export async function loadArchive(
           manifestDigest: manifest?.digest,
           manifestMediaType: manifest?.manifest.mediaType ?? manifest?.mediaType,
           onProgress,
+          prepared,
         });
         const tags = e.RepoTags ?? [];
         for (const t of tags) {
@@ -138,7 +162,7 @@ export async function loadArchive(
     } else if (indexJson) {
       const index = parseJson<Index>(indexJson, "index.json");
       for (const d of index.manifests ?? []) {
-        const rec = await loadDescriptor(s, d, onProgress);
+        const rec = await loadDescriptor(s, d, onProgress, prepared);
         const name = d.annotations?.["io.containerd.image.name"] ??
           d.annotations?.["org.opencontainers.image.ref.name"];
         let tagged = false;
@@ -161,6 +185,7 @@ export async function loadArchive(
     }
     return { messages };
   } finally {
+    for (const p of prepared.values()) await s.layers.discard(p);
     for (const d of ingested) pinned.delete(d);
     await s.imageService.collect().catch(() => {});
   }
@@ -170,12 +195,13 @@ async function loadDescriptor(
   s: Services,
   d: Descriptor,
   onProgress?: (msg: string) => void,
+  prepared?: Map<string, PreparedLayer>,
 ): Promise<ImageRecord> {
   if (isIndexType(d.mediaType)) {
     const idx = await s.content.readJson<Index>(d.digest);
     const pick = selectPlatform(idx.manifests);
     if (!pick) throw new InvalidArgument(`no image for the host platform in ${d.digest}`);
-    const rec = await loadDescriptor(s, pick, onProgress);
+    const rec = await loadDescriptor(s, pick, onProgress, prepared);
     return rec;
   }
   if (!isManifestType(d.mediaType)) {
@@ -190,6 +216,7 @@ async function loadDescriptor(
     manifestDigest: d.digest,
     manifestMediaType: m.mediaType ?? d.mediaType,
     onProgress,
+    prepared,
   });
 }
 
@@ -227,6 +254,8 @@ export async function importImage(
     manifestMediaType?: string;
     indexDigest?: string;
     onProgress?: (msg: string) => void;
+    /** Layers already unpacked while their blobs were ingested, by blob digest. */
+    prepared?: Map<string, PreparedLayer>;
   },
 ): Promise<ImageRecord> {
   const config = validateConfig(await s.content.readJson<ImageConfig>(o.configDigest));
@@ -239,6 +268,12 @@ export async function importImage(
   const chains = chainIds(diffIds);
   for (let i = 0; i < chains.length; i++) {
     const blob = o.layers[i];
+    const ready = o.prepared?.get(blob.digest);
+    if (ready && ready.diffID === diffIds[i] && !(await s.layers.has(chains[i]))) {
+      o.prepared!.delete(blob.digest);
+      await s.layers.adopt(chains[i], diffIds[i], i ? chains[i - 1] : undefined, ready);
+      continue;
+    }
     await s.layers.ensure(chains[i], diffIds[i], i ? chains[i - 1] : undefined, async () => {
       o.onProgress?.(`Loading layer ${blob.digest.slice(7, 19)}`);
       return (await s.content.open(blob.digest)).body;
