@@ -149,8 +149,12 @@ export class Ctx {
   send(status: number, value: unknown, headers: Record<string, string> = {}): void {
     const res = this.#res();
     this.#sent = true;
-    const body = JSON.stringify(value) + "\n";
-    res.writeHead(status, { "Content-Type": "application/json", ...headers });
+    const body = new TextEncoder().encode(JSON.stringify(value) + "\n");
+    res.writeHead(status, {
+      "Content-Type": "application/json",
+      "Content-Length": String(body.length),
+      ...headers,
+    });
     res.end(body);
   }
 
@@ -164,8 +168,9 @@ export class Ctx {
   text(status: number, body: string, contentType = "text/plain; charset=utf-8"): void {
     const res = this.#res();
     this.#sent = true;
-    res.writeHead(status, { "Content-Type": contentType });
-    res.end(body);
+    const b = new TextEncoder().encode(body);
+    res.writeHead(status, { "Content-Type": contentType, "Content-Length": String(b.length) });
+    res.end(b);
   }
 
   error(e: unknown): void {
