@@ -5,6 +5,7 @@
  * @module
  */
 import type { Services } from "./services.ts";
+import { startContainers, stopContainers } from "./containers/area.ts";
 
 interface Area {
   name: string;
@@ -12,7 +13,9 @@ interface Area {
   stop?(s: Services): Promise<void>;
 }
 
-const AREAS: Area[] = [];
+const AREAS: Area[] = [
+  { name: "containers", start: startContainers, stop: stopContainers },
+];
 
 export async function startAreas(s: Services): Promise<void> {
   for (const a of AREAS) await a.start(s);

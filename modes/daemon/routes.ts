@@ -6,8 +6,14 @@
 import type { ApiRouter } from "./server.ts";
 import { register as system } from "./routes/system.ts";
 import { register as images } from "./routes/images.ts";
+import { register as containers } from "./routes/containers.ts";
+import { register as exec } from "./routes/exec.ts";
+import { register as volumes } from "./routes/volumes.ts";
 
 export function registerAll(r: ApiRouter): void {
   system(r);
   images(r);
+  containers(r);
+  exec(r);
+  volumes(r);
 }

@@ -1,0 +1,163 @@
+/**
+ * The daemon's side of the shim: spawn a detached shim for a container and
+ * talk to it over its control socket (protocol.ts). Works the same for a
+ * shim this daemon spawned and for one a previous daemon left running.
+ *
+ * @example
+ * ```ts ignore
+ * const shim = await spawnShim(dir, config);
+ * await shim.call({ op: "create" });
+ * const waiting = shim.wait();          // resolves with ExitInfo
+ * await shim.call({ op: "start" });
+ * ```
+ * @module
+ */
+import { selfArgv } from "../sys/self.ts";
+import { writeFileAtomic } from "../store/atomic.ts";
+import {
+  encodeLine,
+  type ExitInfo,
+  readLine,
+  type ShimConfig,
+  type ShimReply,
+  type ShimRequest,
+  writeAll,
+} from "./protocol.ts";
+
+/** A shim reply with ok=false, as an Error (with errdefs-like kind and a Docker exit class). */
+export class ShimError extends Error {
+  readonly kind?: string;
+  readonly exitCode?: number;
+  constructor(r: ShimReply) {
+    super(r.error ?? "shim error");
+    this.name = "ShimError";
+    this.kind = r.kind;
+    this.exitCode = r.exitCode;
+  }
+}
+
+/** An open streaming connection: the reply, any bytes already read after it, the conn. */
+export interface ShimStream {
+  reply: ShimReply;
+  rest: Uint8Array;
+  conn: Deno.UnixConn;
+}
+
+export class ShimClient {
+  readonly dir: string;
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  get socket(): string {
+    return `${this.dir}/shim.sock`;
+  }
+
+  async #open(req: ShimRequest): Promise<ShimStream> {
+    const conn = await Deno.connect({ transport: "unix", path: this.socket });
+    try {
+      await writeAll(conn, encodeLine(req));
+      const line = await readLine(conn);
+      if (!line) throw new Error("shim closed the connection");
+      const reply = line.value as ShimReply;
+      if (!reply.ok) throw new ShimError(reply);
+      return { reply, rest: line.rest, conn };
+    } catch (e) {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+      throw e;
+    }
+  }
+
+  /** One request, one reply. */
+  async call(req: ShimRequest): Promise<ShimReply> {
+    const s = await this.#open(req);
+    s.conn.close();
+    return s.reply;
+  }
+
+  /** A streaming request (attach, exec): the connection stays open. */
+  stream(req: ShimRequest): Promise<ShimStream> {
+    return this.#open(req);
+  }
+
+  /**
+   * Wait for the container's exit on a held connection. Resolves with the
+   * exit info, or null when the connection broke without one (shim gone:
+   * read exit.json then).
+   */
+  async wait(): Promise<ExitInfo | null> {
+    const s = await this.#open({ op: "wait" });
+    try {
+      const line = await readLine(s.conn, 1 << 20, s.rest);
+      return (line?.value as ExitInfo) ?? null;
+    } catch {
+      return null;
+    } finally {
+      try {
+        s.conn.close();
+      } catch { /* closed */ }
+    }
+  }
+
+  /** True when something answers on the socket. */
+  async alive(): Promise<boolean> {
+    try {
+      const c = await Deno.connect({ transport: "unix", path: this.socket });
+      c.close();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Read exit.json left by a shim, if any. */
+export async function readExitFile(dir: string): Promise<ExitInfo | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${dir}/exit.json`)) as ExitInfo;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Write shim.json and start `berth shim <dir>` detached (own session, no
+ * pipes to us), then wait until its socket answers.
+ */
+export async function spawnShim(
+  dir: string,
+  cfg: ShimConfig,
+  opts: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<ShimClient> {
+  await writeFileAtomic(`${dir}/shim.json`, JSON.stringify(cfg));
+  await Deno.remove(`${dir}/exit.json`).catch(() => {});
+  const [cmd, ...args] = selfArgv(["shim", dir]);
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+    cwd: "/",
+    env: opts.env,
+  }).spawn();
+  child.unref();
+  // Reap it if it dies while we are alive (it is our child until we exit).
+  child.status.catch(() => {});
+  const client = new ShimClient(dir);
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let delay = 1;
+  for (;;) {
+    if (await client.alive()) return client;
+    if (Date.now() > deadline) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      throw new Error(`shim for ${cfg.id} did not come up`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 20);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Docker's json-file log driver, as the shim writes it: one JSON object per
+ * line, keys in Docker's order (`log`, `stream`, `time`), `time` in
+ * RFC3339Nano UTC; output is cut into entries at `\n` (kept), lines over
+ * 16 KiB become partial entries without the `\n`. With `maxSize` the file is
+ * rotated to `<path>.1` … `<path>.<maxFile-1>` (maxFile 1: truncated).
+ *
+ * @example
+ * ```ts ignore
+ * const log = await JsonLogWriter.open("/tmp/c-json.log", { maxSize: 1 << 20, maxFile: 3 });
+ * const out = log.stream("stdout");
+ * out.push(new TextEncoder().encode("hello\nwor"));   // logs "hello\n", keeps "wor"
+ * out.end();                                         // logs "wor" as a partial entry
+ * await log.close();
+ * ```
+ * @module
+ */
+import { rfc3339Nano } from "./protocol.ts";
+
+/** Bytes buffered before a line without `\n` is logged as a partial entry. */
+export const MAX_LINE = 16 * 1024;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** JSON string the way Go's encoding/json writes it (HTML-safe escapes). */
+export function goJsonString(s: string): string {
+  return JSON.stringify(s).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"),
+  );
+}
+
+/** One log line as bytes (with the trailing newline). */
+export function encodeEntry(stream: string, log: Uint8Array, time: string): Uint8Array {
+  return enc.encode(
+    `{"log":${goJsonString(dec.decode(log))},"stream":"${stream}","time":"${time}"}\n`,
+  );
+}
+
+export interface JsonLogOptions {
+  maxSize?: number;
+  maxFile?: number;
+}
+
+export class JsonLogWriter {
+  readonly path: string;
+  #file: Deno.FsFile | null;
+  #size: number;
+  #opts: JsonLogOptions;
+  #queue: Promise<void> = Promise.resolve();
+  #failed = false;
+
+  private constructor(path: string, file: Deno.FsFile, size: number, opts: JsonLogOptions) {
+    this.path = path;
+    this.#file = file;
+    this.#size = size;
+    this.#opts = opts;
+  }
+
+  static async open(path: string, opts: JsonLogOptions = {}): Promise<JsonLogWriter> {
+    const f = await Deno.open(path, { append: true, create: true, mode: 0o640 });
+    const st = await f.stat();
+    return new JsonLogWriter(path, f, st.size, opts);
+  }
+
+  /** A line splitter feeding this writer for one stream ("stdout"/"stderr"). */
+  stream(name: "stdout" | "stderr"): LineSplitter {
+    return new LineSplitter((line) => this.write(name, line));
+  }
+
+  /** Queue one entry. Writes are serialised; errors stop logging, never the container. */
+  write(stream: string, line: Uint8Array): void {
+    const data = encodeEntry(stream, line, rfc3339Nano());
+    this.#queue = this.#queue.then(() => this.#write(data));
+  }
+
+  async #write(data: Uint8Array): Promise<void> {
+    if (this.#failed || !this.#file) return;
+    try {
+      const max = this.#opts.maxSize ?? 0;
+      if (max > 0 && this.#size > 0 && this.#size + data.length > max) await this.#rotate();
+      let off = 0;
+      while (off < data.length) off += await this.#file.write(data.subarray(off));
+      this.#size += data.length;
+    } catch {
+      this.#failed = true;
+    }
+  }
+
+  async #rotate(): Promise<void> {
+    const n = Math.max(1, this.#opts.maxFile ?? 1);
+    this.#file?.close();
+    this.#file = null;
+    if (n === 1) {
+      this.#file = await Deno.open(this.path, { write: true, truncate: true, create: true });
+    } else {
+      for (let i = n - 1; i > 1; i--) {
+        await Deno.rename(`${this.path}.${i - 1}`, `${this.path}.${i}`).catch(() => {});
+      }
+      await Deno.rename(this.path, `${this.path}.1`).catch(() => {});
+      this.#file = await Deno.open(this.path, { append: true, create: true, mode: 0o640 });
+    }
+    this.#size = 0;
+  }
+
+  /** Wait for queued writes. */
+  flush(): Promise<void> {
+    return this.#queue;
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    this.#file?.close();
+    this.#file = null;
+  }
+}
+
+/** Cuts a byte stream into log entries the way moby's copier does. */
+export class LineSplitter {
+  #buf = new Uint8Array(0);
+  #emit: (line: Uint8Array) => void;
+  constructor(emit: (line: Uint8Array) => void) {
+    this.#emit = emit;
+  }
+
+  push(chunk: Uint8Array): void {
+    let b = this.#buf.length ? join(this.#buf, chunk) : chunk;
+    for (;;) {
+      const i = b.indexOf(10);
+      if (i >= 0 && i < MAX_LINE) {
+        this.#emit(b.slice(0, i + 1));
+        b = b.subarray(i + 1);
+      } else if (b.length >= MAX_LINE) {
+        this.#emit(b.slice(0, MAX_LINE));
+        b = b.subarray(MAX_LINE);
+      } else break;
+    }
+    this.#buf = b.length ? b.slice() : new Uint8Array(0);
+  }
+
+  /** Log what is left as a partial entry. */
+  end(): void {
+    if (this.#buf.length) this.#emit(this.#buf);
+    this.#buf = new Uint8Array(0);
+  }
+}
+
+function join(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

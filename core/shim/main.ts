@@ -1,0 +1,191 @@
+/**
+ * `berth shim <dir>`: one per container, spawned detached by the daemon (own
+ * session, stdio /dev/null), so it outlives the daemon. It is the container
+ * init's parent (a child subreaper), holds its stdio or pty, writes the
+ * json-file log, records the exit in exit.json, and serves the control socket
+ * `<dir>/shim.sock` (protocol.ts). It exits soon after the container has
+ * exited and the exit is recorded.
+ *
+ * Keep this module graph small: it is loaded once per container.
+ * @module
+ */
+import {
+  encodeLine,
+  readLine,
+  type ShimConfig,
+  type ShimReply,
+  type ShimRequest,
+  writeAll,
+} from "./protocol.ts";
+import { Task } from "./task.ts";
+import { setSubreaper, setWinsize } from "./sys_linux.ts";
+import type { OciRuntime } from "../runtime/runtime.ts";
+
+/** A shim whose container was never created gives up after this long. */
+const CREATE_TIMEOUT_MS = 60_000;
+
+async function openRuntime(cfg: ShimConfig): Promise<OciRuntime> {
+  const r = cfg.runtime;
+  if (r.name === "berth") {
+    const m = await import("../runtime/builtin.ts");
+    return new m.BuiltinRuntime({ root: r.root });
+  }
+  const m = await import("../runtime/external.ts");
+  return new m.ExternalRuntime({ name: r.name, path: r.path ?? r.name, root: r.root });
+}
+
+function errReply(e: unknown): ShimReply {
+  const err = e as { message?: string; exitCode?: number; kind?: string };
+  return {
+    ok: false,
+    error: err?.message ?? String(e),
+    kind: err?.kind,
+    exitCode: err?.exitCode,
+  };
+}
+
+export async function main(args: string[]): Promise<number> {
+  const dir = args[0];
+  if (!dir) {
+    console.error("usage: berth shim <dir>");
+    return 2;
+  }
+  const cfg = JSON.parse(await Deno.readTextFile(`${dir}/shim.json`)) as ShimConfig;
+  setSubreaper();
+  const rt = await openRuntime(cfg);
+  const task = new Task(cfg, rt, dir);
+  const sock = `${dir}/shim.sock`;
+  await Deno.remove(sock).catch(() => {});
+  const listener = Deno.listen({ transport: "unix", path: sock });
+  await Deno.writeTextFile(`${dir}/shim.pid`, String(Deno.pid));
+
+  let active = 0;
+  let replying = 0;
+  const idle = Promise.withResolvers<void>();
+  const check = () => {
+    if (task.exit && active === 0 && replying === 0) idle.resolve();
+  };
+  const createTimer = setTimeout(() => {
+    if (task.status === "new") idle.resolve();
+  }, CREATE_TIMEOUT_MS);
+
+  const handle = async (conn: Deno.Conn) => {
+    active++;
+    let keep = false;
+    try {
+      const line = await readLine(conn);
+      if (!line) return;
+      const req = line.value as ShimRequest;
+      const reply = (v: Omit<ShimReply, "ok"> = {}) =>
+        writeAll(conn, encodeLine({ ok: true, ...v }));
+      try {
+        switch (req.op) {
+          case "create":
+            clearTimeout(createTimer);
+            await task.create();
+            await reply({ pid: task.pid });
+            break;
+          case "start":
+            await task.start();
+            await reply({ pid: task.pid });
+            break;
+          case "state":
+            await reply(task.state() as unknown as Record<string, unknown>);
+            break;
+          case "kill":
+            if (task.status === "stopped") {
+              throw Object.assign(new Error("container is not running"), { kind: "Conflict" });
+            }
+            await rt.kill(cfg.id, req.signal, req.all);
+            await reply();
+            break;
+          case "wait":
+            await reply();
+            keep = true;
+            replying++;
+            task.exited.then(async (info) => {
+              await writeAll(conn, encodeLine(info)).catch(() => {});
+              conn.close();
+              replying--;
+              check();
+            });
+            break;
+          case "attach":
+            await reply();
+            keep = true;
+            task.attach(conn, line.rest, req);
+            break;
+          case "resize":
+            if (req.exec) {
+              const { execMasters } = await import("./exec.ts");
+              const m = execMasters.get(req.exec);
+              if (m !== undefined) setWinsize(m, req.h, req.w);
+            } else task.resize(req.h, req.w);
+            await reply();
+            break;
+          case "exec": {
+            if (task.status !== "running") {
+              throw Object.assign(new Error(`container ${cfg.id} is not running`), {
+                kind: "Conflict",
+              });
+            }
+            const { runExec } = await import("./exec.ts");
+            keep = true;
+            active++;
+            runExec(rt, cfg.id, conn, line.rest, req as never).finally(() => {
+              active--;
+              check();
+            });
+            break;
+          }
+          case "pause":
+            await rt.pause(cfg.id);
+            task.status = "paused";
+            await reply();
+            break;
+          case "resume":
+            await rt.resume(cfg.id);
+            task.status = "running";
+            await reply();
+            break;
+          case "pids":
+            await reply({ pids: await rt.pids(cfg.id) });
+            break;
+          case "shutdown":
+            if (task.status !== "stopped" && task.status !== "new") {
+              await rt.delete(cfg.id, true).catch(() => {});
+            }
+            await reply();
+            idle.resolve();
+            break;
+          default:
+            throw new Error(`unknown op ${(req as { op: string }).op}`);
+        }
+      } catch (e) {
+        await writeAll(conn, encodeLine(errReply(e))).catch(() => {});
+        if (req.op === "create") idle.resolve();
+      }
+    } catch {
+      // a broken connection
+    } finally {
+      if (!keep) {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+      active--;
+      check();
+    }
+  };
+
+  (async () => {
+    for await (const conn of listener) handle(conn);
+  })().catch(() => {});
+
+  task.exited.then(() => setTimeout(check, 0));
+  await idle.promise;
+  listener.close();
+  await Deno.remove(sock).catch(() => {});
+  await Deno.remove(`${dir}/shim.pid`).catch(() => {});
+  return 0;
+}

@@ -1,0 +1,190 @@
+/**
+ * The shim's control protocol, shared by the shim (server) and the daemon
+ * (core/shim/client.ts). One request per unix-socket connection:
+ *
+ *     client → {"op":"state"}\n
+ *     shim   → {"ok":true,…}\n          (or {"ok":false,"error":"…","kind":"NotFound"})
+ *
+ * Streaming ops (attach, exec, wait) keep the connection open after the reply
+ * line: the client's bytes are the process's stdin (raw, half-close = EOF),
+ * the shim's bytes are output frames with Docker's 8-byte header
+ * `[type,0,0,0,len BE u32]` (1 stdout, 2 stderr; with a TTY everything is 1).
+ * An exec stream ends with one frame of type {@link FRAME_EXIT} whose payload
+ * is the JSON {@link ExitInfo}.
+ *
+ * The shim's files, in its directory `<exec-root>/shims/<id>/`:
+ * shim.json (ShimConfig, from the daemon), config.json + rootfs/ (the OCI
+ * bundle), shim.sock, shim.pid, exit.json (ExitInfo, written atomically
+ * before the shim exits).
+ * @module
+ */
+
+/** What the daemon tells a shim (written to shim.json before spawning it). */
+export interface ShimConfig {
+  id: string;
+  /** OCI bundle directory (config.json, rootfs/) */
+  bundle: string;
+  runtime: {
+    /** "berth" = built-in; else an external runc-compatible CLI */
+    name: string;
+    path?: string;
+    /** runtime state root (like `runc --root`) */
+    root: string;
+  };
+  tty: boolean;
+  openStdin: boolean;
+  stdinOnce: boolean;
+  /** json-file log path; "" for no logs */
+  logPath: string;
+  /** rotate when a file exceeds this many bytes (0 = never) */
+  logMaxSize?: number;
+  /** number of files kept, the live one included (default 1) */
+  logMaxFile?: number;
+  /** [height, width] of the tty at creation */
+  consoleSize?: [number, number];
+}
+
+/** How a process ended. */
+export interface ExitInfo {
+  exitCode: number;
+  signal?: number;
+  /** RFC3339Nano */
+  exitedAt: string;
+  oomKilled?: boolean;
+  /** set when the process could not be started or the shim failed */
+  error?: string;
+}
+
+export type ShimStatus = "created" | "running" | "paused" | "stopped";
+
+export interface ShimState {
+  id: string;
+  status: ShimStatus;
+  pid: number;
+  shimPid: number;
+  startedAt?: string;
+  exit?: ExitInfo;
+}
+
+export type ShimRequest =
+  | { op: "create" }
+  | { op: "start" }
+  | { op: "state" }
+  | { op: "kill"; signal: number; all?: boolean }
+  | { op: "wait" }
+  | { op: "attach"; stdin?: boolean; stdout?: boolean; stderr?: boolean }
+  | { op: "resize"; h: number; w: number; exec?: string }
+  | {
+    op: "exec";
+    exec: string;
+    process: Record<string, unknown>;
+    tty: boolean;
+    stdin: boolean;
+    detach?: boolean;
+  }
+  | { op: "pause" }
+  | { op: "resume" }
+  | { op: "pids" }
+  | { op: "shutdown" };
+
+export interface ShimReply {
+  ok: boolean;
+  error?: string;
+  /** core/errdefs kind, or a Docker exit-code class for create/exec errors */
+  kind?: string;
+  exitCode?: number;
+  [k: string]: unknown;
+}
+
+export const FRAME_STDIN = 0;
+export const FRAME_STDOUT = 1;
+export const FRAME_STDERR = 2;
+/** Last frame of an exec stream: JSON ExitInfo. */
+export const FRAME_EXIT = 5;
+
+/** Docker's stream frame: 8-byte header + payload. */
+export function frame(type: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + payload.length);
+  out[0] = type;
+  new DataView(out.buffer).setUint32(4, payload.length);
+  out.set(payload, 8);
+  return out;
+}
+
+/** Incremental parser of Docker stream frames. */
+export class FrameParser {
+  #buf = new Uint8Array(0);
+  /** Feed bytes; returns the complete frames now available. */
+  push(chunk: Uint8Array): { type: number; payload: Uint8Array }[] {
+    let b = this.#buf.length ? concat(this.#buf, chunk) : chunk;
+    const out: { type: number; payload: Uint8Array }[] = [];
+    while (b.length >= 8) {
+      const len = new DataView(b.buffer, b.byteOffset, 8).getUint32(4);
+      if (b.length < 8 + len) break;
+      out.push({ type: b[0], payload: b.slice(8, 8 + len) });
+      b = b.subarray(8 + len);
+    }
+    this.#buf = b.length ? b.slice() : new Uint8Array(0);
+    return out;
+  }
+}
+
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** RFC3339 with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano). */
+export function rfc3339Nano(ns?: bigint): string {
+  const t = ns ?? nowNs();
+  const ms = Number(t / 1_000_000n);
+  const frac = (t % 1_000_000_000n).toString().padStart(9, "0").replace(/0+$/, "");
+  const base = new Date(ms).toISOString().slice(0, 19);
+  return frac ? `${base}.${frac}Z` : `${base}Z`;
+}
+
+/** Wall clock in nanoseconds (microsecond resolution). */
+export function nowNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/**
+ * Read one `\n`-terminated JSON line from a connection. Returns the value
+ * and whatever bytes came after the newline (the start of a stream).
+ */
+export async function readLine(
+  r: { read(p: Uint8Array): Promise<number | null> },
+  max = 1 << 20,
+  initial: Uint8Array = new Uint8Array(0),
+): Promise<{ value: unknown; rest: Uint8Array } | null> {
+  let acc = initial;
+  const buf = new Uint8Array(16384);
+  for (;;) {
+    const j = acc.indexOf(10);
+    if (j >= 0) {
+      return { value: JSON.parse(dec.decode(acc.subarray(0, j))), rest: acc.slice(j + 1) };
+    }
+    const n = await r.read(buf);
+    if (n === null) return null;
+    acc = concat(acc, buf.subarray(0, n));
+    if (acc.length > max) throw new Error("protocol line too long");
+  }
+}
+
+export function encodeLine(v: unknown): Uint8Array {
+  return enc.encode(JSON.stringify(v) + "\n");
+}
+
+/** Write all bytes to a Deno writer. */
+export async function writeAll(
+  w: { write(p: Uint8Array): Promise<number> },
+  data: Uint8Array,
+): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += await w.write(data.subarray(off));
+}

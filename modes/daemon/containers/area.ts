@@ -1,0 +1,31 @@
+/**
+ * The containers area of the daemon: opens the container and volume stores,
+ * publishes the services (containers, volumes, execs, imageUsers,
+ * containerCounts) and reconnects to running containers' shims.
+ * @module
+ */
+import { ContainerStore } from "../../../core/store/containers.ts";
+import type { Services } from "../services.ts";
+import { ContainerService } from "./service.ts";
+import { VolumeService } from "./volumes.ts";
+import { ExecService } from "./exec.ts";
+
+export async function startContainers(s: Services): Promise<void> {
+  const store = new ContainerStore(s.config.root);
+  const volumes = new VolumeService(s.config.root);
+  await Promise.all([store.init(), volumes.init()]);
+  await Deno.mkdir(`${s.config.execRoot}/shims`, { recursive: true, mode: 0o711 });
+  const svc = new ContainerService(s, store, volumes);
+  volumes.users = (n) => svc.volumeUsers(n);
+  s.containers = svc;
+  s.volumes = volumes;
+  s.execs = new ExecService(svc);
+  s.imageUsers = (id: string) => svc.imageUsers(id);
+  s.containerCounts = () => svc.counts();
+  await svc.recover();
+}
+
+export function stopContainers(s: Services): Promise<void> {
+  (s.containers as ContainerService | undefined)?.close();
+  return Promise.resolve();
+}

@@ -1,0 +1,226 @@
+/**
+ * `docker exec` on the daemon side: exec records (in memory, like moby),
+ * the OCI process built from the container's own config.json, and the
+ * hijacked stream spliced to the shim's exec stream. The exit code is
+ * recorded before the client sees EOF, so `GET /exec/{id}/json` right after
+ * the stream ends has the final ExitCode.
+ * @module
+ */
+import type { Duplex } from "node:stream";
+import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
+import type { OciProcess, OciSpec } from "../../../core/oci/runtime_types.ts";
+import { CAPABILITIES } from "../../../core/oci/caps.ts";
+import type { ContainerService } from "./service.ts";
+import { newId } from "./names.ts";
+import { mergeEnv } from "./create.ts";
+import { bridge, parseDetachKeys } from "./bridge.ts";
+import { frame } from "../../../core/shim/protocol.ts";
+
+export interface ExecRecord {
+  ID: string;
+  ContainerID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  Pid: number;
+  OpenStdin: boolean;
+  OpenStdout: boolean;
+  OpenStderr: boolean;
+  CanRemove: boolean;
+  DetachKeys: string;
+  ProcessConfig: {
+    tty: boolean;
+    entrypoint: string;
+    arguments: string[];
+    privileged: boolean;
+    user: string;
+  };
+  Env: string[];
+  WorkingDir: string;
+  ConsoleSize?: [number, number];
+  started: boolean;
+}
+
+export class ExecService {
+  #c: ContainerService;
+  #execs = new Map<string, ExecRecord>();
+  constructor(c: ContainerService) {
+    this.#c = c;
+  }
+
+  get(id: string): ExecRecord {
+    const e = this.#execs.get(id);
+    if (!e) throw new NotFound(`No such exec instance: ${id}`);
+    return e;
+  }
+
+  idsOf(containerId: string): string[] {
+    return [...this.#execs.values()].filter((e) => e.ContainerID === containerId).map((e) => e.ID);
+  }
+
+  dropContainer(containerId: string): void {
+    for (const [k, e] of this.#execs) if (e.ContainerID === containerId) this.#execs.delete(k);
+  }
+
+  create(ref: string, body: Record<string, unknown>): string {
+    const r = this.#c.resolve(ref);
+    const cmd = body.Cmd as string[] | undefined;
+    if (!cmd || cmd.length === 0) throw new InvalidArgument("No exec command specified");
+    if (!r.State.Running || r.State.Restarting) {
+      throw new Conflict(`container ${r.Id} is not running`);
+    }
+    if (r.State.Paused) {
+      throw new Conflict(`container ${r.Id} is paused, unpause the container before exec`);
+    }
+    const id = newId();
+    const cs = body.ConsoleSize as [number, number] | undefined;
+    this.#execs.set(id, {
+      ID: id,
+      ContainerID: r.Id,
+      Running: false,
+      ExitCode: null,
+      Pid: 0,
+      OpenStdin: !!body.AttachStdin,
+      OpenStdout: !!body.AttachStdout,
+      OpenStderr: !!body.AttachStderr,
+      CanRemove: false,
+      DetachKeys: (body.DetachKeys as string) ?? "",
+      ProcessConfig: {
+        tty: !!body.Tty,
+        entrypoint: cmd[0],
+        arguments: cmd.slice(1),
+        privileged: !!body.Privileged,
+        user: (body.User as string) ?? "",
+      },
+      Env: (body.Env as string[]) ?? [],
+      WorkingDir: (body.WorkingDir as string) ?? "",
+      ConsoleSize: cs && cs[0] ? cs : undefined,
+      started: false,
+    });
+    return id;
+  }
+
+  inspect(id: string): Record<string, unknown> {
+    const e = this.get(id);
+    const { started: _s, Env: _e, WorkingDir: _w, ConsoleSize: _c, ...v } = e;
+    return v;
+  }
+
+  async #process(e: ExecRecord, tty: boolean): Promise<OciProcess> {
+    const dir = this.#c.shimDir(e.ContainerID);
+    const spec = JSON.parse(await Deno.readTextFile(`${dir}/config.json`)) as OciSpec;
+    const p: OciProcess = { ...spec.process };
+    p.args = [e.ProcessConfig.entrypoint, ...e.ProcessConfig.arguments];
+    p.env = mergeEnv(spec.process.env ?? [], e.Env);
+    p.cwd = e.WorkingDir || spec.process.cwd || "/";
+    p.terminal = tty;
+    if (e.ConsoleSize) p.consoleSize = { height: e.ConsoleSize[0], width: e.ConsoleSize[1] };
+    else delete p.consoleSize;
+    if (e.ProcessConfig.user) {
+      const { resolveUserFallback } = await import("./spec_fallback.ts");
+      const u = await resolveUserFallback(`${dir}/rootfs`, e.ProcessConfig.user);
+      p.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+    }
+    if (e.ProcessConfig.privileged) {
+      const all = [...CAPABILITIES];
+      p.capabilities = { bounding: all, effective: all, permitted: all };
+    }
+    return p;
+  }
+
+  /** Detached start: returns once the process runs. */
+  async startDetached(id: string): Promise<void> {
+    const e = this.#claim(id);
+    const r = this.#c.resolve(e.ContainerID);
+    const shim = this.#c.shimOf(r);
+    const proc = await this.#process(e, false);
+    const s = await shim.stream({
+      op: "exec",
+      exec: e.ID,
+      process: proc as unknown as Record<string, unknown>,
+      tty: false,
+      stdin: false,
+      detach: true,
+    });
+    e.Pid = Number(s.reply.pid ?? 0);
+    // Hold the stream for the exit frame.
+    (async () => {
+      const { FrameParser, FRAME_EXIT } = await import("../../../core/shim/protocol.ts");
+      const parser = new FrameParser();
+      const buf = new Uint8Array(4096);
+      const feed = (b: Uint8Array) => {
+        for (const f of parser.push(b)) {
+          if (f.type === FRAME_EXIT) {
+            e.ExitCode = JSON.parse(new TextDecoder().decode(f.payload)).exitCode;
+          }
+        }
+      };
+      feed(s.rest);
+      for (;;) {
+        const n = await s.conn.read(buf).catch(() => null);
+        if (n === null) break;
+        feed(buf.subarray(0, n));
+      }
+      e.Running = false;
+      e.ExitCode ??= 126;
+      s.conn.close();
+    })();
+  }
+
+  #claim(id: string): ExecRecord {
+    const e = this.get(id);
+    if (e.started) throw new Conflict(`Error: Exec command ${id} has already run`);
+    const r = this.#c.resolve(e.ContainerID);
+    if (!r.State.Running || r.State.Restarting) {
+      throw new Conflict(`container ${r.Id} is not running`);
+    }
+    e.started = true;
+    e.Running = true;
+    return e;
+  }
+
+  /** Attached start over a hijacked connection. */
+  async startAttached(id: string, sock: Duplex, head: Uint8Array | undefined, tty: boolean) {
+    const e = this.get(id);
+    const useTty = tty || e.ProcessConfig.tty;
+    try {
+      this.#claim(id);
+      const r = this.#c.resolve(e.ContainerID);
+      const shim = this.#c.shimOf(r);
+      const proc = await this.#process(e, useTty);
+      const s = await shim.stream({
+        op: "exec",
+        exec: e.ID,
+        process: proc as unknown as Record<string, unknown>,
+        tty: useTty,
+        stdin: e.OpenStdin,
+      });
+      e.Pid = Number(s.reply.pid ?? 0);
+      await bridge(sock, s.conn, {
+        tty: useTty,
+        stdin: e.OpenStdin,
+        head,
+        rest: s.rest,
+        detachKeys: parseDetachKeys(e.DetachKeys || undefined),
+        onExit: (info) => {
+          e.ExitCode = info.exitCode;
+        },
+        beforeEnd: () => {
+          e.Running = false;
+          e.ExitCode ??= 126;
+        },
+      });
+    } catch (err) {
+      e.Running = false;
+      e.ExitCode ??= 126;
+      const msg = new TextEncoder().encode(`${(err as Error).message}\r\n`);
+      sock.write(useTty ? msg : frame(1, msg));
+      sock.end();
+    }
+  }
+
+  async resize(id: string, h: number, w: number): Promise<void> {
+    const e = this.get(id);
+    const r = this.#c.resolve(e.ContainerID);
+    await this.#c.shimOf(r).call({ op: "resize", exec: id, h, w });
+  }
+}

@@ -1,0 +1,639 @@
+/**
+ * The daemon's container service: records, lifecycle (create, start, stop,
+ * kill, restart, remove), exit handling with restart policies and --rm, and
+ * recovery of running containers from their shims after a daemon restart.
+ * Streams (attach, logs, exec) live in their own modules.
+ * @module
+ */
+import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
+import { type ContainerRecord, ContainerStore, ZERO_TIME } from "../../../core/store/containers.ts";
+import { readExitFile, ShimClient, ShimError, spawnShim } from "../../../core/shim/client.ts";
+import type { ExitInfo, ShimConfig } from "../../../core/shim/protocol.ts";
+import { rfc3339Nano } from "../../../core/shim/protocol.ts";
+import { writeFileAtomic } from "../../../core/store/atomic.ts";
+import type { Services } from "../services.ts";
+import { log } from "../services.ts";
+import { buildRecord } from "./create.ts";
+import { buildMounts } from "./mounts.ts";
+import { Live } from "./live.ts";
+import { mountRootfs, unmountRootfs } from "./rootfs.ts";
+import { writeEtcFiles } from "./etc_files.ts";
+import { buildSpec } from "./spec.ts";
+import { parseSignal } from "./signals.ts";
+import type { VolumeService } from "./volumes.ts";
+
+/** The network area's hook (wired later by the networking issue). */
+export interface NetworkHook {
+  /** after the container's namespaces exist (created, not started) */
+  attach(c: ContainerRecord, pid: number): Promise<void>;
+  /** after the container stopped */
+  detach(c: ContainerRecord): Promise<void>;
+}
+
+const MAX_RESTART_DELAY = 60_000;
+
+/** Human text of a failed start that makes the docker CLI pick 126/127. */
+function startErrorText(e: unknown): { msg: string; code: number } {
+  const se = e as { message?: string; exitCode?: number };
+  let msg = se?.message ?? String(e);
+  const code = se?.exitCode === 127 || se?.exitCode === 126 ? se.exitCode : 128;
+  if (code === 127 && !/executable file not found|no such file or directory/.test(msg)) {
+    msg += ": executable file not found in $PATH";
+  }
+  if (code === 126 && !/permission denied|is a directory/.test(msg)) msg += ": permission denied";
+  return {
+    msg:
+      `failed to create task for container: failed to create shim task: OCI runtime create failed: ${msg}: unknown`,
+    code,
+  };
+}
+
+export class ContainerService {
+  readonly s: Services;
+  readonly store: ContainerStore;
+  readonly volumes: VolumeService;
+  #live = new Map<string, Live>();
+  #closing = false;
+
+  constructor(s: Services, store: ContainerStore, volumes: VolumeService) {
+    this.s = s;
+    this.store = store;
+    this.volumes = volumes;
+  }
+
+  get network(): NetworkHook | undefined {
+    return this.s.network as NetworkHook | undefined;
+  }
+
+  live(id: string): Live {
+    let l = this.#live.get(id);
+    if (!l) this.#live.set(id, l = new Live());
+    return l;
+  }
+
+  shimDir(id: string): string {
+    return `${this.s.config.execRoot}/shims/${id}`;
+  }
+
+  runtimeRoot(name: string): string {
+    return `${this.s.config.execRoot}/runtime/${name}`;
+  }
+
+  resolve(ref: string): ContainerRecord {
+    return this.store.resolve(ref);
+  }
+
+  /** Shim of a running container, or Conflict. */
+  shimOf(r: ContainerRecord): ShimClient {
+    const sh = this.live(r.Id).shim;
+    if (!r.State.Running || r.State.Restarting || !sh) {
+      throw new Conflict(`container ${r.Id} is not running`);
+    }
+    return sh;
+  }
+
+  imageUsers(imageId: string): string[] {
+    return this.store.list().filter((r) => r.Image === imageId).map((r) => r.Id);
+  }
+
+  counts(): { total: number; running: number; paused: number; stopped: number } {
+    let running = 0, paused = 0, stopped = 0;
+    for (const r of this.store.list()) {
+      if (r.State.Paused) paused++;
+      else if (r.State.Running) running++;
+      else stopped++;
+    }
+    return { total: running + paused + stopped, running, paused, stopped };
+  }
+
+  volumeUsers(name: string): string[] {
+    return this.store.list().filter((r) => r.MountPoints.some((m) => m.Name === name)).map((r) =>
+      r.Id
+    );
+  }
+
+  // ---- create ----
+
+  async create(body: Record<string, unknown>, name?: string): Promise<ContainerRecord> {
+    const imgRef = body.Image as string | undefined;
+    if (!imgRef) throw new InvalidArgument("config cannot be empty in order to create a container");
+    const image = this.s.images.resolve(imgRef);
+    const imageConfig = await this.s.imageService.config(image.id);
+    const r = buildRecord({
+      body,
+      name,
+      image,
+      imageConfig,
+      runtimes: ["berth", "runc", ...Object.keys(this.s.config.runtimes)],
+      defaultRuntime: this.s.config.defaultRuntime,
+      root: this.s.config.root,
+      nameTaken: (n) => !!this.store.nameTaken(n),
+    });
+    r.MountPoints = await buildMounts(
+      r.Config,
+      r.HostConfig,
+      imageConfig.config?.Volumes ?? {},
+      this.volumes,
+    );
+    await this.store.add(r);
+    return r;
+  }
+
+  // ---- start ----
+
+  /** Start; false when it was already running (304). */
+  start(ref: string): Promise<boolean> {
+    const r = this.resolve(ref);
+    return this.live(r.Id).serial(() => this.#start(r));
+  }
+
+  async #start(r: ContainerRecord): Promise<boolean> {
+    if (!this.store.get(r.Id)) throw new NotFound(`No such container: ${r.Id}`);
+    if (r.State.Status === "removing") {
+      throw new Conflict(`container is marked for removal and cannot be started`);
+    }
+    if (r.State.Running && !r.State.Restarting) return false;
+    if (r.State.Paused) throw new Conflict(`cannot start a paused container, try unpause instead`);
+    const live = this.live(r.Id);
+    if (live.restartTimer) clearTimeout(live.restartTimer);
+    live.restartTimer = undefined;
+    const gen = ++live.gen;
+    const p = this.#doStart(r, live, gen);
+    live.starting = p.then(() => {}, () => {});
+    await p;
+    return true;
+  }
+
+  async #doStart(r: ContainerRecord, live: Live, gen: number): Promise<void> {
+    const dir = this.shimDir(r.Id);
+    let shim: ShimClient | undefined;
+    try {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o711 });
+      const rootfs = await mountRootfs({
+        lowers: r.Layers.map((c) => this.s.layers.diffDir(c)),
+        containerDir: this.store.dirOf(r.Id),
+        target: `${dir}/rootfs`,
+      });
+      await writeEtcFiles(r);
+      for (const m of r.MountPoints) {
+        if (m.Type === "volume" && m.Name) {
+          await this.volumes.populate(m.Name, m.NoCopy ? undefined : `${rootfs}${m.Destination}`);
+        }
+      }
+      const spec = await buildSpec({ record: r, rootfs });
+      await writeFileAtomic(`${dir}/config.json`, JSON.stringify(spec));
+      const rtName = r.HostConfig.Runtime as string;
+      const cfg: ShimConfig = {
+        id: r.Id,
+        bundle: dir,
+        runtime: {
+          name: rtName,
+          path: rtName === "berth" ? undefined : (this.s.config.runtimes[rtName] ?? rtName),
+          root: this.runtimeRoot(rtName),
+        },
+        tty: !!r.Config.Tty,
+        openStdin: !!r.Config.OpenStdin,
+        stdinOnce: !!r.Config.StdinOnce,
+        logPath: r.LogPath,
+        logMaxSize: parseSize(r.HostConfig.LogConfig?.Config?.["max-size"]),
+        logMaxFile: Number(r.HostConfig.LogConfig?.Config?.["max-file"] ?? 1) || 1,
+        consoleSize: r.HostConfig.ConsoleSize?.[0]
+          ? [r.HostConfig.ConsoleSize[0], r.HostConfig.ConsoleSize[1]]
+          : undefined,
+      };
+      shim = await spawnShim(dir, cfg);
+      live.shim = shim;
+      const created = await shim.call({ op: "create" });
+      const pid = Number(created.pid);
+      await this.network?.attach(r, pid);
+      for (const a of [...live.pendingAttach]) {
+        live.pendingAttach.delete(a);
+        await a.connect(shim).catch(() => {});
+      }
+      this.#monitor(r, shim, gen);
+      await shim.call({ op: "start" });
+      const now = rfc3339Nano();
+      r.State = {
+        ...r.State,
+        Status: "running",
+        Running: true,
+        Paused: false,
+        Restarting: false,
+        OOMKilled: false,
+        Dead: false,
+        Pid: pid,
+        ExitCode: 0,
+        Error: "",
+        StartedAt: now,
+        FinishedAt: r.State.FinishedAt,
+      };
+      r.HasBeenStartedBefore = true;
+      r.HasBeenManuallyStopped = false;
+      live.startedAtMs = Date.now();
+      await this.store.save(r);
+    } catch (e) {
+      live.gen++; // ignore exit reports of this attempt
+      live.shim = undefined;
+      if (shim) await shim.call({ op: "shutdown" }).catch(() => {});
+      await this.#cleanupRuntime(r).catch(() => {});
+      const { msg, code } = e instanceof ShimError || (e as { exitCode?: number })?.exitCode
+        ? startErrorText(e)
+        : { msg: (e as Error)?.message ?? String(e), code: 128 };
+      r.State = {
+        ...r.State,
+        Status: r.HasBeenStartedBefore ? "exited" : "created",
+        Running: false,
+        Restarting: false,
+        Pid: 0,
+        ExitCode: code,
+        Error: msg,
+      };
+      for (const a of [...live.pendingAttach]) a.fail(msg);
+      live.pendingAttach.clear();
+      await this.store.save(r).catch(() => {});
+      if (r.HostConfig.AutoRemove) {
+        await this.#removeNow(r, true).catch(() => {});
+      }
+      if (code === 127 || code === 126) throw new InvalidArgument(msg);
+      throw new Error(msg, { cause: e });
+    }
+  }
+
+  /** Hold a wait connection to the shim; handle the exit when it comes. */
+  #monitor(r: ContainerRecord, shim: ShimClient, gen: number): void {
+    const dir = this.shimDir(r.Id);
+    (async () => {
+      let info = await shim.wait().catch(() => null);
+      if (this.#closing) return;
+      if (!info) {
+        // Connection broke: either the shim finished (exit.json) or it died.
+        info = await readExitFile(dir);
+        if (!info && await shim.alive()) {
+          this.#monitor(r, shim, gen);
+          return;
+        }
+        info ??= { exitCode: 255, exitedAt: rfc3339Nano(), error: "shim exited unexpectedly" };
+      }
+      await this.#onExit(r, gen, info);
+    })().catch((e) => log.error(`monitor ${r.Id}: ${e?.stack ?? e}`));
+  }
+
+  async #onExit(r: ContainerRecord, gen: number, info: ExitInfo): Promise<void> {
+    const live = this.live(r.Id);
+    await live.starting;
+    if (gen !== live.gen || !this.store.get(r.Id)) return;
+    live.shim = undefined;
+    r.State = {
+      ...r.State,
+      Status: "exited",
+      Running: false,
+      Paused: false,
+      Restarting: false,
+      Pid: 0,
+      ExitCode: info.exitCode,
+      OOMKilled: !!info.oomKilled,
+      Error: info.error && info.exitCode === 255 ? info.error : "",
+      FinishedAt: info.exitedAt || rfc3339Nano(),
+    };
+    await this.#cleanupRuntime(r).catch((e) => log.warn(`cleanup ${r.Id}: ${e}`));
+    const restart = !live.removing && this.#shouldRestart(r, info.exitCode);
+    if (restart) {
+      const ranMs = Date.now() - live.startedAtMs;
+      live.restartDelay = ranMs >= 10_000 ? 100 : Math.min(
+        Math.max(100, live.restartDelay * 2),
+        MAX_RESTART_DELAY,
+      );
+      r.State.Restarting = true;
+      r.State.Running = true;
+      r.State.Status = "restarting";
+      r.RestartCount++;
+      live.restartTimer = setTimeout(() => {
+        live.restartTimer = undefined;
+        if (!r.State.Restarting || !this.store.get(r.Id)) return;
+        live.serial(async () => {
+          if (!r.State.Restarting) return;
+          await this.#start(r).catch((e) => {
+            log.warn(`restarting ${r.Id}: ${(e as Error).message}`);
+            r.State.Restarting = false;
+            r.State.Running = false;
+            r.State.Status = "exited";
+            this.store.save(r).catch(() => {});
+          });
+        });
+      }, live.restartDelay);
+    }
+    await this.store.save(r);
+    live.notifyExit(info.exitCode);
+    if (r.HostConfig.AutoRemove && !restart && !live.removing) {
+      await this.#removeNow(r, true).catch((e) => log.warn(`auto-remove ${r.Id}: ${e}`));
+    }
+  }
+
+  #shouldRestart(r: ContainerRecord, code: number): boolean {
+    if (r.HasBeenManuallyStopped || this.#closing) return false;
+    const p = r.HostConfig.RestartPolicy ?? {};
+    switch (p.Name) {
+      case "always":
+      case "unless-stopped":
+        return true;
+      case "on-failure":
+        return code !== 0 && (!p.MaximumRetryCount || r.RestartCount < p.MaximumRetryCount);
+      default:
+        return false;
+    }
+  }
+
+  /** Undo what start set up: network, rootfs mount, shim dir. */
+  async #cleanupRuntime(r: ContainerRecord): Promise<void> {
+    await this.network?.detach(r).catch((e) => log.warn(`network detach ${r.Id}: ${e}`));
+    const dir = this.shimDir(r.Id);
+    await unmountRootfs(`${dir}/rootfs`);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+
+  // ---- stop / kill ----
+
+  /** false when it was not running (304). */
+  stop(ref: string, timeout?: number, signal?: string): Promise<boolean> {
+    const r = this.resolve(ref);
+    return this.live(r.Id).serial(() => this.#stop(r, timeout, signal));
+  }
+
+  async #stop(r: ContainerRecord, timeout?: number, signal?: string): Promise<boolean> {
+    const live = this.live(r.Id);
+    if (r.State.Restarting) {
+      if (live.restartTimer) clearTimeout(live.restartTimer);
+      live.restartTimer = undefined;
+      r.HasBeenManuallyStopped = true;
+      r.State = { ...r.State, Restarting: false, Running: false, Status: "exited" };
+      await this.store.save(r);
+      return true;
+    }
+    if (!r.State.Running || !live.shim) return false;
+    r.HasBeenManuallyStopped = true;
+    await this.store.save(r);
+    const sig = parseSignal(signal || r.Config.StopSignal || "SIGTERM");
+    const t = timeout ?? r.Config.StopTimeout ?? 10;
+    const exited = live.nextExit();
+    await this.#signal(r, sig, false).catch(() => {});
+    const timedOut = await raceTimeout(exited, t < 0 ? -1 : t * 1000);
+    if (timedOut) {
+      await this.#signal(r, 9, true).catch(() => {});
+      await raceTimeout(exited, 30_000);
+    }
+    return true;
+  }
+
+  async #signal(r: ContainerRecord, sig: number, all: boolean): Promise<void> {
+    const live = this.live(r.Id);
+    const sh = live.shim;
+    if (!sh) throw new Conflict(`container ${r.Id} is not running`);
+    await sh.call({ op: "kill", signal: sig, all });
+    if (r.State.Paused && (sig === 9 || sig === 15)) {
+      await sh.call({ op: "resume" }).catch(() => {});
+    }
+  }
+
+  async kill(ref: string, signal?: string): Promise<void> {
+    const r = this.resolve(ref);
+    const sig = parseSignal(signal, 9);
+    if (!r.State.Running || r.State.Restarting || !this.live(r.Id).shim) {
+      throw new Conflict(`cannot kill container: ${r.Id}: container ${r.Id} is not running`);
+    }
+    const stopSig = parseSignal(r.Config.StopSignal || "SIGTERM");
+    if (sig === 9 || sig === stopSig || sig === 15 || sig === 2) {
+      r.HasBeenManuallyStopped = true;
+      await this.store.save(r);
+    }
+    const exited = sig === 9 ? this.live(r.Id).nextExit() : undefined;
+    await this.#signal(r, sig, false);
+    // Like moby, SIGKILL returns once the container is gone.
+    if (exited) await raceTimeout(exited, 10_000);
+  }
+
+  async restart(ref: string, timeout?: number, signal?: string): Promise<void> {
+    const r = this.resolve(ref);
+    const live = this.live(r.Id);
+    await live.serial(async () => {
+      await this.#stop(r, timeout, signal);
+      await this.#start(r);
+    });
+  }
+
+  async pause(ref: string): Promise<void> {
+    const r = this.resolve(ref);
+    if (!r.State.Running || r.State.Restarting) {
+      throw new Conflict(`Container ${r.Id} is not running`);
+    }
+    if (r.State.Paused) throw new Conflict(`Container ${r.Id} is already paused`);
+    await this.shimOf(r).call({ op: "pause" });
+    r.State = { ...r.State, Paused: true, Status: "paused" };
+    await this.store.save(r);
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const r = this.resolve(ref);
+    if (!r.State.Paused) throw new Conflict(`Container ${r.Id} is not paused`);
+    await this.shimOf(r).call({ op: "resume" });
+    r.State = { ...r.State, Paused: false, Status: "running" };
+    await this.store.save(r);
+  }
+
+  // ---- remove ----
+
+  remove(ref: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const r = this.resolve(ref);
+    const live = this.live(r.Id);
+    return live.serial(async () => {
+      if (!this.store.get(r.Id)) throw new NotFound(`No such container: ${ref}`);
+      if (r.State.Running) {
+        if (!o.force) {
+          const what = r.State.Restarting ? "restarting" : r.State.Paused ? "paused" : "running";
+          throw new Conflict(
+            `cannot remove container "${r.Name}": container is ${what}: stop the container before removing or force remove`,
+          );
+        }
+        live.removing = true;
+        if (r.State.Restarting) {
+          if (live.restartTimer) clearTimeout(live.restartTimer);
+          live.restartTimer = undefined;
+        } else if (live.shim) {
+          const exited = live.nextExit();
+          await this.#signal(r, 9, true).catch(() => {});
+          if (await raceTimeout(exited, 15_000)) {
+            throw new Error(`could not kill container ${r.Id}`);
+          }
+        }
+      }
+      await this.#removeNow(r, !!o.volumes);
+    });
+  }
+
+  async #removeNow(r: ContainerRecord, volumes: boolean): Promise<void> {
+    const live = this.live(r.Id);
+    live.removing = true;
+    if (live.restartTimer) clearTimeout(live.restartTimer);
+    r.State.Status = "removing";
+    await this.#cleanupRuntime(r).catch(() => {});
+    // Whatever is mounted below the container's dir (e.g. a copy rootfs) goes too.
+    await unmountRootfs(this.store.dirOf(r.Id)).catch(() => {});
+    await this.store.remove(r);
+    if (volumes) {
+      for (const m of r.MountPoints) {
+        if (m.Type === "volume" && m.Anonymous && m.Name) {
+          await this.volumes.remove(m.Name).catch(() => {});
+        }
+      }
+    }
+    this.#live.delete(r.Id);
+    live.notifyExit(r.State.ExitCode);
+    live.notifyRemove(r.State.ExitCode);
+    (this.s.execs as { dropContainer?(id: string): void } | undefined)?.dropContainer?.(r.Id);
+  }
+
+  async rename(ref: string, name: string): Promise<void> {
+    const r = this.resolve(ref);
+    const { checkName } = await import("./names.ts");
+    const n = checkName(name);
+    if (n === r.Name) {
+      throw new InvalidArgument(`Renaming a container with the same name as its current name`);
+    }
+    await this.store.rename(r, n);
+  }
+
+  // ---- wait ----
+
+  /**
+   * Docker's wait conditions. `ready` is called once the container has been
+   * found (so the route can flush its headers before blocking).
+   */
+  async wait(ref: string, condition: string, ready: () => void): Promise<number> {
+    const r = this.resolve(ref);
+    const live = this.live(r.Id);
+    let p: Promise<number>;
+    switch (condition || "not-running") {
+      case "not-running":
+        p = r.State.Running && !r.State.Restarting
+          ? live.nextExit()
+          : Promise.resolve(r.State.ExitCode);
+        break;
+      case "next-exit":
+        p = live.nextExit();
+        break;
+      case "removed":
+        p = live.nextRemove();
+        break;
+      default:
+        throw new InvalidArgument(`invalid condition: "${condition}"`);
+    }
+    ready();
+    return await p;
+  }
+
+  // ---- recovery / shutdown ----
+
+  /** Reconnect to the shims of running containers; apply restart policies. */
+  async recover(): Promise<void> {
+    const t0 = performance.now();
+    const recs = this.store.list();
+    await Promise.all(recs.map((r) =>
+      this.#recoverOne(r).catch((e) => {
+        log.warn(`recovering ${r.Id}: ${(e as Error).message}`);
+      })
+    ));
+    // Containers whose record says running but nothing is there any more were
+    // handled in #recoverOne; now the restart policies that apply at daemon start.
+    for (const r of recs) {
+      if (!this.store.get(r.Id) || r.State.Running) continue;
+      const p = r.HostConfig.RestartPolicy?.Name;
+      if (p === "always" || (p === "unless-stopped" && !r.HasBeenManuallyStopped)) {
+        if (!r.HasBeenStartedBefore) continue;
+        this.start(r.Id).catch((e) => log.warn(`restart ${r.Id}: ${(e as Error).message}`));
+      }
+    }
+    await this.#sweepShimDirs();
+    log.info(`containers: recovered ${recs.length} in ${Math.round(performance.now() - t0)} ms`);
+  }
+
+  async #recoverOne(r: ContainerRecord): Promise<void> {
+    if (r.State.Status === "removing") {
+      await this.#removeNow(r, false);
+      return;
+    }
+    if (r.State.Restarting) {
+      r.State = { ...r.State, Restarting: false, Running: false, Status: "exited" };
+      await this.store.save(r);
+      if (!r.HasBeenManuallyStopped) {
+        this.start(r.Id).catch((e) => log.warn(`restart ${r.Id}: ${(e as Error).message}`));
+      }
+      return;
+    }
+    if (!r.State.Running) return;
+    const live = this.live(r.Id);
+    const dir = this.shimDir(r.Id);
+    const shim = new ShimClient(dir);
+    const gen = ++live.gen;
+    if (await shim.alive()) {
+      live.shim = shim;
+      live.startedAtMs = Date.parse(r.State.StartedAt) || Date.now();
+      try {
+        const st = await shim.call({ op: "state" });
+        const paused = st.status === "paused";
+        if (paused !== r.State.Paused) {
+          r.State = { ...r.State, Paused: paused, Status: paused ? "paused" : "running" };
+          await this.store.save(r);
+        }
+      } catch { /* the monitor will tell */ }
+      this.#monitor(r, shim, gen);
+      return;
+    }
+    const info = await readExitFile(dir) ??
+      { exitCode: 255, exitedAt: rfc3339Nano(), error: "container's shim is gone" };
+    await this.#onExit(r, gen, info);
+  }
+
+  /** Remove shim dirs (and mounts) that belong to no running container. */
+  async #sweepShimDirs(): Promise<void> {
+    const base = `${this.s.config.execRoot}/shims`;
+    try {
+      for await (const e of Deno.readDir(base)) {
+        const r = this.store.get(e.name);
+        if (r && (r.State.Running || this.live(r.Id).shim)) continue;
+        const sh = new ShimClient(`${base}/${e.name}`);
+        if (await sh.alive()) await sh.call({ op: "shutdown" }).catch(() => {});
+        await unmountRootfs(`${base}/${e.name}/rootfs`).catch(() => {});
+        await Deno.remove(`${base}/${e.name}`, { recursive: true }).catch(() => {});
+      }
+    } catch { /* no shims dir yet */ }
+  }
+
+  /** Daemon shutdown: containers keep running; just stop timers. */
+  close(): void {
+    this.#closing = true;
+    for (const l of this.#live.values()) if (l.restartTimer) clearTimeout(l.restartTimer);
+  }
+
+  /** Human-readable state for errors. */
+  static zeroTime = ZERO_TIME;
+}
+
+/** Resolve true on timeout (ms < 0: never). */
+export function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms < 0) return p.then(() => false);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(true), ms);
+    p.then(() => {
+      clearTimeout(t);
+      resolve(false);
+    });
+  });
+}
+
+/** "10m", "1g", "512k", "100" → bytes. */
+export function parseSize(s: unknown): number | undefined {
+  if (s === undefined || s === null || s === "") return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(String(s).trim());
+  if (!m) throw new InvalidArgument(`invalid size: '${s}'`);
+  const mult = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase()]!;
+  return Math.round(Number(m[1]) * mult);
+}

@@ -1,0 +1,61 @@
+/**
+ * Engine API: /volumes (create, list, inspect, remove, prune).
+ * @module
+ */
+import type { ApiRouter } from "../server.ts";
+import type { Ctx } from "../context.ts";
+import { matchVolume, type Volume, type VolumeService } from "../containers/volumes.ts";
+
+function vols(ctx: Ctx): VolumeService {
+  return ctx.services.volumes as VolumeService;
+}
+
+function view(v: Volume, usage?: { size: number; refs: number }) {
+  const { Anonymous: _a, Populated: _p, ...out } = v;
+  return usage ? { ...out, UsageData: { Size: usage.size, RefCount: usage.refs } } : out;
+}
+
+export function register(r: ApiRouter): void {
+  r.add("POST", "/volumes/create", async (ctx) => {
+    const body = await ctx.json<Record<string, never>>();
+    const v = await vols(ctx).create(body);
+    ctx.send(201, view(v));
+  });
+
+  r.add("GET", "/volumes", (ctx) => {
+    const vs = vols(ctx);
+    const f = ctx.filters();
+    const list = vs.list().filter((v) => matchVolume(v, f, vs.users(v.Name).length > 0));
+    ctx.send(200, { Volumes: list.map((v) => view(v)), Warnings: null });
+  });
+
+  r.add("POST", "/volumes/prune", async (ctx) => {
+    const vs = vols(ctx);
+    const f = ctx.filters();
+    const all = f.all?.[0] === "true" || f.all?.[0] === "1";
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const v of vs.list()) {
+      if (vs.users(v.Name).length) continue;
+      if (!all && !v.Anonymous) continue;
+      const { all: _x, ...rest } = f;
+      if (!matchVolume(v, rest, false)) continue;
+      const size = await vs.size(v.Name).catch(() => 0);
+      try {
+        await vs.remove(v.Name);
+        deleted.push(v.Name);
+        reclaimed += size;
+      } catch { /* in use meanwhile */ }
+    }
+    ctx.send(200, { VolumesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
+  });
+
+  r.add("GET", "/volumes/{name}", (ctx) => {
+    ctx.send(200, view(vols(ctx).get(ctx.params.name)));
+  });
+
+  r.add("DELETE", "/volumes/{name}", async (ctx) => {
+    await vols(ctx).remove(ctx.params.name, ctx.flag("force"));
+    ctx.noContent(204);
+  });
+}
