@@ -78,6 +78,8 @@ export interface CreatedProcess {
   ptyMaster?: number;
   /** resolves when the process has exited (it is reaped by then) */
   status: Promise<ExitStatus>;
+  /** non-fatal problems met while setting up (e.g. an rlimit clamped) */
+  warnings?: string[];
 }
 
 export type RuntimeStatus = "creating" | "created" | "running" | "stopped" | "paused";

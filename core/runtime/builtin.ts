@@ -1,0 +1,386 @@
+/**
+ * berth's built-in OCI runtime, caller side. create() prepares the cgroup and
+ * spawns `unshare --mount [--uts --ipc --net] -- berth init create <dir>` as
+ * pid 1 of a new pid namespace (see spawnInPidNs), whose own code
+ * (init_main.ts) does the mounts, pivot_root and the rest, reports on a sync
+ * socket, and waits on `<dir>/exec.fifo` for start(). The caller is init's
+ * parent, so CreatedProcess.status is the container's real exit status.
+ * State is on disk under `root`, like runc's.
+ * @module
+ */
+
+import type { OciProcess, OciSpec } from "../oci/runtime_types.ts";
+import type { InitConfig, InitMessage } from "./init_config.ts";
+import type {
+  CreatedProcess,
+  CreateOptions,
+  ExecOptions,
+  OciRuntime,
+  RuntimeState,
+  RuntimeStdio,
+} from "./runtime.ts";
+import { RuntimeError } from "./runtime.ts";
+import { Cgroup } from "./cgroups.ts";
+import { exitStatus, isAlive, procStat, spawnInPidNs, waitGone } from "./proc.ts";
+import type { PidNsMode } from "./proc.ts";
+import { Conflict, InvalidArgument, NotFound } from "../errdefs/mod.ts";
+import { selfPrefix } from "../sys/self.ts";
+import * as c from "../sys/libc_proc.ts";
+import { FdReceiver } from "../sys/libc_pty.ts";
+
+interface SavedState {
+  id: string;
+  pid: number;
+  startTime: number;
+  bundle: string;
+  rootfs: string;
+  cgroupsPath: string;
+  namespaces: { type: string; path?: string }[];
+  created: string;
+}
+
+export interface BuiltinRuntimeOptions {
+  /** state directory root (default /run/berth/runtime) */
+  root?: string;
+  /** argv prefix that starts berth (default: selfPrefix()) */
+  berthArgv?: string[];
+}
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const NS_NAME: Record<string, string> = {
+  network: "net",
+  mount: "mnt",
+  ipc: "ipc",
+  uts: "uts",
+  cgroup: "cgroup",
+};
+
+export class BuiltinRuntime implements OciRuntime {
+  readonly name = "berth";
+  readonly root: string;
+  readonly #argv: string[];
+
+  constructor(o: BuiltinRuntimeOptions = {}) {
+    this.root = o.root ?? "/run/berth/runtime";
+    this.#argv = o.berthArgv ?? selfPrefix();
+  }
+
+  #dir(id: string): string {
+    if (!ID_RE.test(id)) throw new InvalidArgument(`invalid container id ${JSON.stringify(id)}`);
+    return `${this.root}/${id}`;
+  }
+
+  async #load(id: string): Promise<SavedState> {
+    try {
+      return JSON.parse(await Deno.readTextFile(`${this.#dir(id)}/state.json`));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) throw new NotFound(`container ${id} does not exist`);
+      throw e;
+    }
+  }
+
+  async create(id: string, bundle: string, opts: CreateOptions): Promise<CreatedProcess> {
+    const dir = this.#dir(id);
+    await Deno.mkdir(this.root, { recursive: true, mode: 0o711 });
+    try {
+      await Deno.mkdir(dir, { mode: 0o711 });
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) {
+        throw new Conflict(`container ${id} already exists`);
+      }
+      throw e;
+    }
+    let cg: Cgroup | undefined;
+    let child: Deno.ChildProcess | undefined;
+    try {
+      bundle = await Deno.realPath(bundle);
+      const spec: OciSpec = JSON.parse(await Deno.readTextFile(`${bundle}/config.json`));
+      const rootfs = spec.root.path.startsWith("/")
+        ? spec.root.path
+        : `${bundle}/${spec.root.path}`;
+      const nss = spec.linux?.namespaces ?? [];
+      const has = (t: string) => nss.find((n) => n.type === t);
+      cg = new Cgroup(spec.linux?.cgroupsPath ?? `/berth/${id}`);
+      const warnings = await cg.create(spec.linux?.resources);
+      c.mkfifo(`${dir}/exec.fifo`, 0o600);
+      const cfg: InitConfig = {
+        mode: "create",
+        syncSocket: `${dir}/sync.sock`,
+        bundle,
+        rootfs: await Deno.realPath(rootfs),
+        execFifo: `${dir}/exec.fifo`,
+        cgroupProcs: cg.procsFiles(),
+        cgroupMounts: cg.mounts(),
+        cgroupLinks: cg.layout.links,
+        newCgroupNs: !!has("cgroup") && !has("cgroup")!.path,
+        noPivot: opts.noPivot,
+        joinNs: nss.filter((n) => n.path && NS_NAME[n.type] && n.type !== "mount")
+          .map((n) => ({ type: NS_NAME[n.type], path: n.path! })),
+      };
+      const unshareArgs = ["--mount"];
+      if (has("uts") && !has("uts")!.path) unshareArgs.push("--uts");
+      if (has("ipc") && !has("ipc")!.path) unshareArgs.push("--ipc");
+      if (has("network") && !has("network")!.path) unshareArgs.push("--net");
+      const pidns: PidNsMode = !has("pid")
+        ? { kind: "host" }
+        : has("pid")!.path
+        ? { kind: "join", path: has("pid")!.path! }
+        : { kind: "new" };
+      const run = await this.#spawn(dir, cfg, opts.stdio, (o) =>
+        spawnInPidNs("unshare", {
+          ...o,
+          args: [...unshareArgs, "--", ...this.#argv, "init", "create", dir],
+        }, pidns));
+      child = run.child;
+      const saved: SavedState = {
+        id,
+        pid: run.pid,
+        startTime: procStat(run.pid)?.startTime ?? 0,
+        bundle,
+        rootfs: cfg.rootfs,
+        cgroupsPath: cg.path,
+        namespaces: nss,
+        created: new Date().toISOString(),
+      };
+      await writeAtomic(`${dir}/state.json`, JSON.stringify(saved));
+      if (opts.pidFile) await writeAtomic(opts.pidFile, String(run.pid));
+      return { ...run.proc, warnings: [...warnings, ...run.warnings] };
+    } catch (e) {
+      if (child) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+        await child.status;
+      }
+      await cg?.remove().catch(() => {});
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Spawn init (create or exec mode) and run the sync-socket handshake. */
+  async #spawn(
+    dir: string,
+    cfg: InitConfig,
+    stdio: RuntimeStdio,
+    spawn: (o: Deno.CommandOptions) => Deno.ChildProcess,
+  ): Promise<{ child: Deno.ChildProcess; pid: number; proc: CreatedProcess; warnings: string[] }> {
+    const listener = Deno.listen({ transport: "unix", path: cfg.syncSocket });
+    let receiver: FdReceiver | undefined;
+    if (stdio.kind === "tty") {
+      if (stdio.ttyPath) cfg.ttyPath = stdio.ttyPath;
+      else receiver = new FdReceiver(cfg.consoleSocket = `${dir}/console.sock`);
+    }
+    await Deno.writeTextFile(`${dir}/init.json`, JSON.stringify(cfg));
+    const pipes = stdio.kind === "pipes";
+    let child: Deno.ChildProcess | undefined;
+    try {
+      child = spawn({
+        stdin: pipes && stdio.stdin !== false ? "piped" : "null",
+        stdout: pipes ? "piped" : "null",
+        stderr: pipes ? "piped" : "null",
+      });
+      const status = child.status.then(exitStatus);
+      const conn = await Promise.race([listener.accept(), status.then(() => null)]);
+      if (!conn) throw new RuntimeError(`init exited (${(await status).code}) before it started`);
+      const ptyMaster = receiver ? receiver.receive() : undefined;
+      ptyMaster?.catch(() => {});
+      let pid = 0, ok = false;
+      const warnings: string[] = [];
+      const dec = new TextDecoderStream();
+      let buf = "";
+      for await (const chunk of conn.readable.pipeThrough(dec)) {
+        buf += chunk;
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const m: InitMessage = JSON.parse(buf.slice(0, nl));
+          buf = buf.slice(nl + 1);
+          if ("pid" in m) pid = m.pid;
+          else if ("warn" in m) warnings.push(m.warn);
+          else if ("error" in m) throw new RuntimeError(m.error, m.exitCode);
+          else if ("ok" in m) ok = true;
+        }
+        if (ok) break;
+      }
+      if (!ok && cfg.mode === "create") {
+        throw new RuntimeError(`init exited (${(await status).code}) during set-up`);
+      }
+      const proc: CreatedProcess = {
+        pid: pid || child.pid,
+        stdin: child.stdin ?? undefined,
+        stdout: child.stdout ?? undefined,
+        stderr: child.stderr ?? undefined,
+        ptyMaster: ptyMaster ? await ptyMaster : undefined,
+        status,
+      };
+      return { child, pid: proc.pid, proc, warnings };
+    } catch (e) {
+      if (child) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+        await child.status;
+        await child.stdout?.cancel().catch(() => {});
+        await child.stderr?.cancel().catch(() => {});
+      }
+      throw e;
+    } finally {
+      listener.close();
+      receiver?.close();
+      await Deno.remove(cfg.syncSocket).catch(() => {});
+      await Deno.remove(`${dir}/init.json`).catch(() => {});
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    const st = await this.#load(id);
+    const fifo = `${this.#dir(id)}/exec.fifo`;
+    try {
+      await Deno.lstat(fifo);
+    } catch {
+      throw new Conflict(`container ${id} is not in created state`);
+    }
+    if (!isAlive(st.pid, st.startTime)) throw new Conflict(`container ${id} has stopped`);
+    // if init dies before opening its end, open the writer side to unblock our open()
+    const timer = setInterval(() => {
+      if (isAlive(st.pid, st.startTime)) return;
+      try {
+        c.close(c.open(fifo, c.O_WRONLY | c.O_NONBLOCK | c.O_CLOEXEC));
+      } catch { /* reader not there yet */ }
+    }, 20);
+    let text: string;
+    try {
+      const f = await Deno.open(fifo, { read: true });
+      text = await new Response(f.readable).text();
+    } finally {
+      clearInterval(timer);
+    }
+    await Deno.remove(fifo).catch(() => {});
+    const nl = text.indexOf("\n");
+    if (nl >= 0) {
+      const m = JSON.parse(text.slice(nl + 1));
+      throw new RuntimeError(m.error, m.exitCode);
+    }
+    if (text !== "0") throw new RuntimeError(`container ${id} exited before it started`);
+  }
+
+  async state(id: string): Promise<RuntimeState> {
+    const st = await this.#load(id);
+    const cg = new Cgroup(st.cgroupsPath);
+    let status: RuntimeState["status"] = "running";
+    if (!isAlive(st.pid, st.startTime)) status = "stopped";
+    else if (await exists(`${this.#dir(id)}/exec.fifo`)) status = "created";
+    else if (await cg.frozen()) status = "paused";
+    return { id, status, pid: st.pid, bundle: st.bundle, oomKilled: await cg.oomKilled() };
+  }
+
+  async kill(id: string, signal: number, all = false): Promise<void> {
+    const st = await this.#load(id);
+    const alive = isAlive(st.pid, st.startTime);
+    if (all) {
+      for (const pid of await new Cgroup(st.cgroupsPath).pids()) {
+        try {
+          c.kill(pid, signal);
+        } catch { /* exited meanwhile */ }
+      }
+      return;
+    }
+    if (!alive) throw new Conflict(`container ${id} is not running`);
+    c.kill(st.pid, signal);
+  }
+
+  async pause(id: string): Promise<void> {
+    const st = await this.#load(id);
+    if (!isAlive(st.pid, st.startTime)) throw new Conflict(`container ${id} is not running`);
+    await new Cgroup(st.cgroupsPath).freeze(true);
+  }
+
+  async resume(id: string): Promise<void> {
+    const st = await this.#load(id);
+    await new Cgroup(st.cgroupsPath).freeze(false);
+  }
+
+  async pids(id: string): Promise<number[]> {
+    return await new Cgroup((await this.#load(id)).cgroupsPath).pids();
+  }
+
+  async exec(id: string, process: OciProcess, opts: ExecOptions): Promise<CreatedProcess> {
+    const st = await this.#load(id);
+    if (!isAlive(st.pid, st.startTime)) throw new Conflict(`container ${id} is not running`);
+    const edir = `${this.#dir(id)}/exec-${crypto.randomUUID().slice(0, 8)}`;
+    await Deno.mkdir(edir, { mode: 0o700 });
+    try {
+      await Deno.writeTextFile(`${edir}/process.json`, JSON.stringify(process));
+      const cg = new Cgroup(st.cgroupsPath);
+      const nss = st.namespaces.filter((n) => NS_NAME[n.type]);
+      // mnt last: after it, host paths are out of reach
+      nss.sort((a, b) => (a.type === "mount" ? 1 : 0) - (b.type === "mount" ? 1 : 0));
+      const cfg: InitConfig = {
+        mode: "exec",
+        syncSocket: `${edir}/sync.sock`,
+        bundle: st.bundle,
+        processFile: `${edir}/process.json`,
+        rootfs: st.rootfs,
+        cgroupProcs: cg.procsFiles(),
+        cgroupMounts: [],
+        cgroupLinks: [],
+        newCgroupNs: false,
+        targetPid: st.pid,
+        joinNs: nss.map((n) => ({
+          type: NS_NAME[n.type],
+          path: `/proc/${st.pid}/ns/${NS_NAME[n.type]}`,
+        })),
+      };
+      const pidns: PidNsMode = st.namespaces.some((n) => n.type === "pid")
+        ? { kind: "join", path: `/proc/${st.pid}/ns/pid` }
+        : { kind: "host" };
+      const [cmd, ...pre] = this.#argv;
+      const run = await this.#spawn(
+        edir,
+        cfg,
+        opts.stdio,
+        (o) => spawnInPidNs(cmd, { ...o, args: [...pre, "init", "exec", edir] }, pidns),
+      );
+      if (opts.pidFile) await writeAtomic(opts.pidFile, String(run.pid));
+      return { ...run.proc, warnings: run.warnings };
+    } finally {
+      await Deno.remove(edir, { recursive: true }).catch(() => {});
+    }
+  }
+
+  async delete(id: string, force = false): Promise<void> {
+    const st = await this.#load(id);
+    const cg = new Cgroup(st.cgroupsPath);
+    if (isAlive(st.pid, st.startTime)) {
+      if (!force) throw new Conflict(`container ${id} is running: stop it first or use force`);
+    }
+    const pids = await cg.pids();
+    if (isAlive(st.pid, st.startTime)) pids.push(st.pid);
+    if (pids.length) {
+      for (const pid of pids) {
+        try {
+          c.kill(pid, 9);
+        } catch { /* gone */ }
+      }
+      if (await cg.frozen()) await cg.freeze(false).catch(() => {});
+      await waitGone(st.pid, st.startTime, 5000);
+    }
+    await cg.remove();
+    await Deno.remove(this.#dir(id), { recursive: true });
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await Deno.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeAtomic(path: string, data: string): Promise<void> {
+  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.writeTextFile(tmp, data);
+  await Deno.rename(tmp, path);
+}

@@ -1,0 +1,52 @@
+/**
+ * What the built-in runtime (builtin.ts, in the caller's process) tells the
+ * `init` personality (init_main.ts) through `<dir>/init.json`, and the
+ * messages init sends back. Types only: nothing here is loaded at run time.
+ * @module
+ */
+
+/** One hierarchy to show under the container's /sys/fs/cgroup. */
+export interface CgroupMount {
+  /** directory name under /sys/fs/cgroup ("memory", "unified"); "" = cgroup v2 at the top */
+  name: string;
+  /** host directory of the container's cgroup in that hierarchy */
+  source: string;
+}
+
+export interface InitConfig {
+  mode: "create" | "exec";
+  /** unix socket the caller listens on for InitMessage lines */
+  syncSocket: string;
+  /** create: the bundle (config.json is read from there); exec: unused */
+  bundle: string;
+  /** exec: path of the OCI process JSON */
+  processFile?: string;
+  /** absolute host path of the rootfs (create) */
+  rootfs: string;
+  /** create: the fifo start() opens (runc's exec.fifo) */
+  execFifo?: string;
+  /** tty slave to use (host path) */
+  ttyPath?: string;
+  /** unix socket to send the pty master to, when init allocates the pty */
+  consoleSocket?: string;
+  /** host paths of cgroup.procs files to join (write "0") */
+  cgroupProcs: string[];
+  /** create: what to bind under the container's /sys/fs/cgroup */
+  cgroupMounts: CgroupMount[];
+  /** host /sys/fs/cgroup symlinks to recreate (name → target), e.g. cpuacct → cpu,cpuacct */
+  cgroupLinks: [string, string][];
+  /** unshare(CLONE_NEWCGROUP) after joining the cgroup */
+  newCgroupNs: boolean;
+  noPivot?: boolean;
+  /** exec: host pid of the container's init, whose namespaces are joined */
+  targetPid?: number;
+  /** namespaces to join with setns: type is "ipc" | "uts" | "net" | "cgroup" | "mnt" */
+  joinNs?: { type: string; path: string }[];
+}
+
+/** One JSON line from init to the caller on the sync socket. */
+export type InitMessage =
+  | { pid: number }
+  | { warn: string }
+  | { ok: true }
+  | { error: string; exitCode: number };

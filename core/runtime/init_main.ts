@@ -1,0 +1,157 @@
+/**
+ * The `init` personality: berth's built-in runtime inside the container.
+ *
+ *   berth init create <dir>   started by BuiltinRuntime.create() as pid 1 of a new pid
+ *                             namespace, under `unshare --mount --uts --ipc --net`
+ *   berth init exec <dir>     started by BuiltinRuntime.exec() inside the container's
+ *                             pid namespace; joins the other namespaces itself
+ *
+ * `<dir>/init.json` is an InitConfig. Progress and errors go to the caller as
+ * JSON lines on its sync socket; after "ok", create mode waits for start()
+ * on the exec fifo, then execve(2)s the user process (which stays pid 1).
+ * The import graph is kept tiny on purpose: it is paid for every container.
+ * @module
+ */
+
+import type { OciProcess, OciSpec } from "../oci/runtime_types.ts";
+import type { InitConfig, InitMessage } from "./init_config.ts";
+import * as c from "../sys/libc_proc.ts";
+import { bindConsole, enterRootfs, finishRootfs, prepareRootfs } from "./init_rootfs.ts";
+import { applyRlimits, ExecError, finalizeAndExec, lastCap, lookPath } from "./init_process.ts";
+
+const NS_FLAGS: Record<string, number> = {
+  ipc: c.CLONE_NEWIPC,
+  uts: c.CLONE_NEWUTS,
+  net: c.CLONE_NEWNET,
+  cgroup: c.CLONE_NEWCGROUP,
+  mnt: c.CLONE_NEWNS,
+};
+
+export function main(args: string[]): Promise<number> {
+  const [mode, dir] = args;
+  if ((mode !== "create" && mode !== "exec") || !dir) {
+    console.error("usage: berth init create|exec <dir>  (internal)");
+    return Promise.resolve(2);
+  }
+  const cfg: InitConfig = JSON.parse(Deno.readTextFileSync(`${dir}/init.json`));
+  let sync = -1;
+  const send = (m: InitMessage) => c.writeFd(sync, JSON.stringify(m) + "\n");
+  const warn = (w: string) => send({ warn: w });
+  try {
+    sync = c.connectUnix(cfg.syncSocket);
+    // our pid in the host's procfs (still mounted at /proc here)
+    send({ pid: Number(Deno.readLinkSync("/proc/self")) });
+    c.prctl(c.PR_SET_DUMPABLE, 0);
+    if (mode === "create") return create(cfg, send, warn);
+    return exec(cfg, send, warn);
+  } catch (e) {
+    const exitCode = e instanceof ExecError ? e.exitCode : 1;
+    const msg = e instanceof Error ? e.message : String(e);
+    if (sync >= 0) send({ error: msg, exitCode });
+    else console.error(`berth init: ${msg}`);
+    c.exitNow(exitCode);
+  }
+}
+
+function openTty(cfg: InitConfig): number | undefined {
+  if (!cfg.ttyPath) return undefined;
+  return c.open(cfg.ttyPath, c.O_RDWR | c.O_NOCTTY | c.O_CLOEXEC);
+}
+
+/** After pivot_root: allocate a pty in the container's devpts and send the master. */
+function ptyFromContainer(consoleSock: number, bindOnConsole: boolean): number {
+  const { master, slavePath } = c.openPtmx("/dev/ptmx");
+  const fd = c.open(slavePath, c.O_RDWR | c.O_NOCTTY | c.O_CLOEXEC);
+  if (bindOnConsole) {
+    try {
+      Deno.lstatSync("/dev/console");
+    } catch {
+      Deno.writeFileSync("/dev/console", new Uint8Array());
+    }
+    c.mount(slavePath, "/dev/console", null, c.MS_BIND);
+  }
+  c.sendFd(consoleSock, master);
+  c.close(master);
+  c.close(consoleSock);
+  return fd;
+}
+
+function openNs(cfg: InitConfig): [number, number][] {
+  return (cfg.joinNs ?? []).map((ns) => {
+    const flag = NS_FLAGS[ns.type];
+    if (!flag) throw new Error(`cannot join a ${ns.type} namespace`);
+    return [c.open(ns.path, c.O_RDONLY | c.O_CLOEXEC), flag];
+  });
+}
+
+function joinCgroup(cfg: InitConfig): void {
+  for (const p of cfg.cgroupProcs) Deno.writeTextFileSync(p, "0");
+}
+
+function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: string) => void): never {
+  const spec: OciSpec = JSON.parse(Deno.readTextFileSync(`${cfg.bundle}/config.json`));
+  const p = spec.process;
+  const maxCap = lastCap();
+  for (const [fd, flag] of openNs(cfg)) {
+    c.setns(fd, flag); // e.g. a network namespace path (only this thread execs)
+    c.close(fd);
+  }
+  prepareRootfs(spec, { ...cfg, warn });
+  if (cfg.ttyPath) bindConsole(cfg.rootfs, cfg.ttyPath);
+  let ttyFd = openTty(cfg);
+  const consoleSock = cfg.consoleSocket ? c.connectUnix(cfg.consoleSocket) : -1;
+  const fifo = c.open(cfg.execFifo!, c.O_PATH | c.O_CLOEXEC);
+  // cgroup.procs of the host, reachable only before pivot_root
+  const procs = cfg.cgroupProcs.map((f) => c.open(f, c.O_WRONLY | c.O_CLOEXEC));
+  enterRootfs(cfg.rootfs, !!cfg.noPivot);
+  if (consoleSock >= 0) ttyFd = ptyFromContainer(consoleSock, true);
+  finishRootfs(spec, warn);
+  applyRlimits(p, warn);
+  const cwd = p.cwd || "/";
+  try {
+    Deno.mkdirSync(cwd, { recursive: true, mode: 0o755 });
+  } catch { /* read-only root or exists */ }
+  const path = lookPath(p.args?.[0] ?? "", p.env, cwd);
+  for (const fd of procs) {
+    c.writeFd(fd, "0");
+    c.close(fd);
+  }
+  if (cfg.newCgroupNs) c.unshare(c.CLONE_NEWCGROUP);
+  send({ ok: true });
+  // wait for start(): opening the fifo for writing blocks until it is opened for reading
+  const gate = c.open(`/proc/self/fd/${fifo}`, c.O_WRONLY | c.O_CLOEXEC);
+  c.close(fifo);
+  c.writeFd(gate, "0");
+  try {
+    finalizeAndExec(p, path, { ttyFd, lastCap: maxCap, warn: () => {} });
+  } catch (e) {
+    const exitCode = e instanceof ExecError ? e.exitCode : 1;
+    c.writeFd(gate, "\n" + JSON.stringify({ error: (e as Error).message, exitCode }));
+    c.exitNow(exitCode);
+  }
+}
+
+function exec(cfg: InitConfig, _send: (m: InitMessage) => void, warn: (m: string) => void): never {
+  const p: OciProcess = JSON.parse(Deno.readTextFileSync(cfg.processFile!));
+  const pid = cfg.targetPid!;
+  const maxCap = lastCap();
+  let ttyFd = openTty(cfg);
+  const consoleSock = cfg.consoleSocket ? c.connectUnix(cfg.consoleSocket) : -1;
+  const nsFds = openNs(cfg);
+  const root = c.open(`/proc/${pid}/root`, c.O_PATH | c.O_DIRECTORY | c.O_CLOEXEC);
+  joinCgroup(cfg);
+  c.unshare(c.CLONE_FS);
+  for (const [fd, flag] of nsFds) {
+    c.setns(fd, flag);
+    c.close(fd);
+  }
+  c.fchdir(root);
+  c.chroot(".");
+  c.close(root);
+  c.chdir("/");
+  if (consoleSock >= 0) ttyFd = ptyFromContainer(consoleSock, false);
+  applyRlimits(p, warn);
+  const path = lookPath(p.args?.[0] ?? "", p.env, p.cwd || "/");
+  // no "ok": the sync socket is close-on-exec, so EOF without an error means exec'd
+  finalizeAndExec(p, path, { ttyFd, lastCap: maxCap, warn: () => {} });
+}
