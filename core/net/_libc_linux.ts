@@ -1,0 +1,173 @@
+/**
+ * The few libc calls the network code needs that Deno has no API for:
+ * opening a UDP socket inside another network namespace (setns on this
+ * thread, socket(), setns back — a socket stays in the namespace it was
+ * created in), and serving such sockets through one epoll set whose wait
+ * runs on a worker thread (`nonblocking` FFI), so one thread serves them all.
+ * Only the daemon loads this; nothing happens at import time.
+ * @module
+ */
+
+const SYMBOLS = {
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  setns: { parameters: ["i32", "i32"], result: "i32" },
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  recvfrom: {
+    parameters: ["i32", "buffer", "usize", "i32", "buffer", "buffer"],
+    result: "isize",
+  },
+  sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+let lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] | undefined;
+function L() {
+  lib ??= Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+  return lib;
+}
+
+export function errno(): number {
+  const p = L().__errno_location();
+  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+}
+
+const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
+const CLONE_NEWNET = 0x40000000;
+const AF_INET = 2, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1, SO_REUSEADDR = 2;
+export const EAGAIN = 11;
+const MSG_DONTWAIT = 0x40;
+const EPOLLIN = 1;
+const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
+
+const cstr = (s: string) => new TextEncoder().encode(s + "\0");
+
+export function sockaddrIn(ip: number, port: number): Uint8Array {
+  const sa = new Uint8Array(16);
+  const dv = new DataView(sa.buffer);
+  dv.setUint16(0, AF_INET, true);
+  dv.setUint16(2, port, false);
+  dv.setUint32(4, ip, false);
+  return sa;
+}
+
+export function closeFd(fd: number): void {
+  if (fd >= 0) L().close(fd);
+}
+
+/**
+ * A non-blocking UDP socket bound to ip:port inside the network namespace
+ * `nsPath` (e.g. /proc/PID/ns/net). Throws with errno on failure.
+ */
+export function udpSocketInNetns(nsPath: string, ip: number, port: number): number {
+  const l = L();
+  const self = l.open(cstr("/proc/thread-self/ns/net"), O_RDONLY | O_CLOEXEC);
+  if (self < 0) throw new Error(`open own netns: errno ${errno()}`);
+  const target = l.open(cstr(nsPath), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    const e = errno();
+    l.close(self);
+    throw new Error(`open ${nsPath}: errno ${e}`);
+  }
+  let fd = -1, err = 0;
+  try {
+    if (l.setns(target, CLONE_NEWNET) !== 0) throw new Error(`setns ${nsPath}: errno ${errno()}`);
+    fd = l.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) err = errno();
+    // Always go home, whatever happened: this thread runs every other JS task.
+    if (l.setns(self, CLONE_NEWNET) !== 0) {
+      throw new Error(`FATAL: cannot return to own network namespace: errno ${errno()}`);
+    }
+  } finally {
+    l.close(target);
+    l.close(self);
+  }
+  if (fd < 0) throw new Error(`socket: errno ${err}`);
+  const one = new Uint8Array(new Int32Array([1]).buffer);
+  l.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4);
+  const sa = sockaddrIn(ip, port);
+  if (l.bind(fd, sa, 16) !== 0) {
+    const e = errno();
+    l.close(fd);
+    throw new Error(`bind in ${nsPath}: errno ${e}`);
+  }
+  return fd;
+}
+
+/** Receive one datagram without blocking; undefined when none is queued. */
+export function recvFrom(
+  fd: number,
+  buf: Uint8Array,
+): { n: number; from: Uint8Array } | undefined {
+  const from = new Uint8Array(16);
+  const flen = new Uint8Array(new Uint32Array([16]).buffer);
+  const n = Number(L().recvfrom(fd, buf, BigInt(buf.length), MSG_DONTWAIT, from, flen));
+  if (n < 0) return undefined;
+  return { n, from };
+}
+
+export function sendTo(fd: number, data: Uint8Array, to: Uint8Array): boolean {
+  return Number(L().sendto(fd, data, BigInt(data.length), MSG_DONTWAIT, to, 16)) >= 0;
+}
+
+/** An epoll set plus an eventfd to wake its waiter. */
+export class Epoll {
+  readonly fd: number;
+  readonly #wake: number;
+  #evs = new Uint8Array(12 * 64);
+
+  constructor() {
+    this.fd = L().epoll_create1(O_CLOEXEC);
+    if (this.fd < 0) throw new Error(`epoll_create1: errno ${errno()}`);
+    this.#wake = L().eventfd(0, O_CLOEXEC | SOCK_NONBLOCK);
+    this.add(this.#wake);
+  }
+
+  add(fd: number): void {
+    const ev = new Uint8Array(12);
+    const dv = new DataView(ev.buffer);
+    dv.setUint32(0, EPOLLIN, true);
+    dv.setUint32(4, fd, true);
+    if (L().epoll_ctl(this.fd, EPOLL_CTL_ADD, fd, ev) !== 0) {
+      throw new Error(`epoll_ctl add: errno ${errno()}`);
+    }
+  }
+
+  del(fd: number): void {
+    L().epoll_ctl(this.fd, EPOLL_CTL_DEL, fd, new Uint8Array(12));
+  }
+
+  /** Wait (on a worker thread) for readable fds; [] after wake(). */
+  async wait(timeoutMs = -1): Promise<number[]> {
+    const n = await L().epoll_wait(this.fd, this.#evs, 64, timeoutMs);
+    const out: number[] = [];
+    const dv = new DataView(this.#evs.buffer);
+    for (let i = 0; i < n; i++) {
+      const fd = dv.getUint32(i * 12 + 4, true);
+      if (fd === this.#wake) {
+        L().read(this.#wake, new Uint8Array(8), 8n); // drain the eventfd counter
+        continue;
+      }
+      out.push(fd);
+    }
+    return out;
+  }
+
+  wake(): void {
+    L().write(this.#wake, new Uint8Array(new BigUint64Array([1n]).buffer), 8n);
+  }
+
+  close(): void {
+    L().close(this.#wake);
+    L().close(this.fd);
+  }
+}
