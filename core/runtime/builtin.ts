@@ -207,9 +207,9 @@ export class BuiltinRuntime implements OciRuntime {
       }
       const proc: CreatedProcess = {
         pid: pid || child.pid,
-        stdin: child.stdin ?? undefined,
-        stdout: child.stdout ?? undefined,
-        stderr: child.stderr ?? undefined,
+        stdin: pipes && stdio.stdin !== false ? child.stdin : undefined,
+        stdout: pipes ? child.stdout : undefined,
+        stderr: pipes ? child.stderr : undefined,
         ptyMaster: ptyMaster ? await ptyMaster : undefined,
         status,
       };
@@ -220,8 +220,10 @@ export class BuiltinRuntime implements OciRuntime {
           child.kill("SIGKILL");
         } catch { /* gone */ }
         await child.status;
-        await child.stdout?.cancel().catch(() => {});
-        await child.stderr?.cancel().catch(() => {});
+        if (pipes) {
+          await child.stdout.cancel().catch(() => {});
+          await child.stderr.cancel().catch(() => {});
+        }
       }
       throw e;
     } finally {

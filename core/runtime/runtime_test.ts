@@ -1,0 +1,303 @@
+/**
+ * Container tests against the real kernel (root needed), run with the
+ * built-in runtime AND runc: the same bundles, the same expectations.
+ *   deno test -A core/runtime/runtime_test.ts
+ */
+
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "../testing/assert.ts";
+import type { OciRuntime, RuntimeStdio } from "./runtime.ts";
+import { RuntimeError } from "./runtime.ts";
+import { BuiltinRuntime } from "./builtin.ts";
+import { ExternalRuntime } from "./external.ts";
+import {
+  berthArgv,
+  type BundleOptions,
+  makeBusyboxRootfs,
+  readAll,
+  writeBundle,
+} from "./testutil.ts";
+import { setSubreaper } from "../sys/libc_proc.ts";
+import { fdReadable, openPty } from "../sys/libc_pty.ts";
+import { close } from "../sys/libc_proc.ts";
+import { isAlive } from "./proc.ts";
+import { layout } from "./cgroups.ts";
+
+const root = Deno.uid() === 0;
+const hasRunc = (() => {
+  try {
+    return Deno.statSync("/usr/sbin/runc").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+interface Ctx {
+  base: string;
+  rootfs: string;
+  rt: OciRuntime;
+  n: number;
+  pids: number[];
+}
+
+async function runIn(
+  ctx: Ctx,
+  o: BundleOptions & { stdio?: RuntimeStdio; during?: (id: string, pid: number) => Promise<void> },
+) {
+  const id = `t${Date.now().toString(36)}${ctx.n++}`;
+  const bundle = `${ctx.base}/b-${id}`;
+  await writeBundle(bundle, id, ctx.rootfs, o);
+  try {
+    const p = await ctx.rt.create(id, bundle, {
+      stdio: o.stdio ?? { kind: "pipes", stdin: false },
+    });
+    ctx.pids.push(p.pid);
+    const out = readAll(p.stdout), err = readAll(p.stderr);
+    await ctx.rt.start(id);
+    if (o.during) await o.during(id, p.pid);
+    const st = await p.status;
+    const state = await ctx.rt.state(id);
+    return { ...st, out: await out, err: await err, state, id, pid: p.pid };
+  } finally {
+    await ctx.rt.delete(id, true).catch(() => {});
+  }
+}
+
+const sh = (script: string) => ["sh", "-c", script];
+
+function suite(name: string, make: (base: string) => OciRuntime, ignore: boolean) {
+  Deno.test({
+    name: `runtime ${name}`,
+    ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn(t) {
+      setSubreaper();
+      const base = await Deno.makeTempDir({ prefix: `berth-rt-${name}-` });
+      const ctx: Ctx = { base, rootfs: `${base}/rootfs`, rt: make(base), n: 0, pids: [] };
+      await makeBusyboxRootfs(ctx.rootfs);
+      try {
+        await t.step("exit codes", async () => {
+          assertEquals((await runIn(ctx, { cmd: ["true"] })).code, 0);
+          assertEquals((await runIn(ctx, { cmd: ["false"] })).code, 1);
+          assertEquals((await runIn(ctx, { cmd: sh("exit 7") })).code, 7);
+        });
+        await t.step("stdout/stderr through pipes, pid 1, hostname, env", async () => {
+          const r = await runIn(ctx, {
+            cmd: sh("echo hello; echo oops >&2; echo pid=$$; hostname; echo home=$HOME"),
+            hostname: "box1",
+          });
+          assertEquals(r.out, "hello\npid=1\nbox1\nhome=/\n");
+          assertEquals(r.err, "oops\n");
+          assertEquals(r.state.status, "stopped");
+        });
+        await t.step("stdin pipe", async () => {
+          const id = `stdin${ctx.n++}`;
+          await writeBundle(`${base}/b-${id}`, id, ctx.rootfs, { cmd: ["cat"] });
+          const p = await ctx.rt.create(id, `${base}/b-${id}`, { stdio: { kind: "pipes" } });
+          try {
+            const out = readAll(p.stdout);
+            await ctx.rt.start(id);
+            const w = p.stdin!.getWriter();
+            await w.write(new TextEncoder().encode("ping\n"));
+            await w.close();
+            assertEquals(await out, "ping\n");
+            assertEquals((await p.status).code, 0);
+          } finally {
+            await ctx.rt.delete(id, true).catch(() => {});
+          }
+        });
+        await t.step("/proc is the container's, masked and read-only paths", async () => {
+          const r = await runIn(ctx, {
+            cmd: sh(
+              "ls /proc | grep -c '^[0-9]'; wc -c < /proc/keys; echo x 2>&1 > /proc/sys/kernel/hostname; " +
+                "grep CapEff /proc/self/status",
+            ),
+          });
+          const lines = r.out.trim().split("\n");
+          assert(Number(lines[0]) <= 3, `sees host processes: ${lines[0]}`);
+          assertEquals(lines[1].trim(), "0");
+          assertMatch(lines[2], /Read-only file system/);
+          assertEquals(lines[3], "CapEff:\t00000000a80425fb");
+        });
+        await t.step("read-only root", async () => {
+          const r = await runIn(ctx, { cmd: sh("touch /x"), host: { ReadonlyRootfs: true } });
+          assertEquals(r.code, 1);
+          assertMatch(r.err, /Read-only file system/);
+        });
+        await t.step("user, groups and dropped capabilities", async () => {
+          const r = await runIn(ctx, {
+            cmd: sh("id; grep CapEff /proc/self/status"),
+            user: { uid: 1000, gid: 1000, additionalGids: [10, 29], home: "/home/user" },
+          });
+          assertEquals(
+            r.out,
+            "uid=1000(user) gid=1000(user) groups=10(wheel),29(audio)\nCapEff:\t0000000000000000\n",
+          );
+        });
+        await t.step("rlimits", async () => {
+          const r = await runIn(ctx, {
+            cmd: sh("ulimit -n; ulimit -Hn"),
+            host: { Ulimits: [{ Name: "nofile", Soft: 1000, Hard: 2000 }] },
+          });
+          assertEquals(r.out, "1000\n2000\n");
+        });
+        await t.step("cgroup limits: memory, pids, cpu", async () => {
+          const mem = layout().kind === "v2" ? "memory.max" : "memory/memory.limit_in_bytes";
+          const pids = layout().kind === "v2" ? "pids.max" : "pids/pids.max";
+          const r = await runIn(ctx, {
+            cmd: sh(
+              `cat /sys/fs/cgroup/${mem} /sys/fs/cgroup/${pids}; cat /proc/self/cgroup | grep memory`,
+            ),
+            host: { Memory: 64 << 20, PidsLimit: 50, CpuShares: 512 },
+          });
+          const lines = r.out.trim().split("\n");
+          assertEquals(lines.slice(0, 2), ["67108864", "50"]);
+        });
+        await t.step("OOM kill is reported", async () => {
+          const r = await runIn(ctx, {
+            cmd: ["dd", "if=/dev/zero", "of=/dev/null", "bs=128M", "count=1"],
+            host: { Memory: 16 << 20, MemorySwap: 16 << 20 },
+          });
+          assertEquals(r.code, 137);
+          assertEquals(r.signal, 9);
+          assert(r.state.oomKilled, "oomKilled");
+        });
+        await t.step("pause, resume, kill with a signal", async () => {
+          const r = await runIn(ctx, {
+            cmd: sh("trap 'exit 3' TERM; while :; do sleep 0.05; done"),
+            during: async (id) => {
+              await ctx.rt.pause(id);
+              assertEquals((await ctx.rt.state(id)).status, "paused");
+              await ctx.rt.resume(id);
+              assertEquals((await ctx.rt.state(id)).status, "running");
+              assert((await ctx.rt.pids(id)).length >= 1);
+              await ctx.rt.kill(id, 15);
+            },
+          });
+          assertEquals(r.code, 3);
+          const k = await runIn(ctx, { cmd: ["sleep", "30"], during: (id) => ctx.rt.kill(id, 9) });
+          assertEquals([k.code, k.signal], [137, 9]);
+        });
+        await t.step("missing and non-executable commands fail create cleanly", async () => {
+          for (
+            const [cmd, code, re] of [
+              [["nonexistent"], 127, /executable file not found in \$PATH/],
+              [["/etc/noexec"], 126, /permission denied/],
+            ] as const
+          ) {
+            const e = await assertRejects(() => runIn(ctx, { cmd: [...cmd] }));
+            assertMatch((e as Error).message, re);
+            assertEquals((e as RuntimeError).exitCode, code);
+          }
+        });
+        await t.step("exec into a running container", async () => {
+          const r = await runIn(ctx, {
+            cmd: ["sleep", "30"],
+            hostname: "ex1",
+            during: async (id, pid) => {
+              const e = await ctx.rt.exec(id, {
+                args: [
+                  "sh",
+                  "-c",
+                  "echo $$; hostname; cat /proc/1/cmdline; echo; grep CapEff /proc/self/status",
+                ],
+                env: ["PATH=/bin"],
+                cwd: "/tmp",
+                user: { uid: 0, gid: 0 },
+                capabilities: {
+                  bounding: ["CAP_KILL"],
+                  effective: ["CAP_KILL"],
+                  permitted: ["CAP_KILL"],
+                },
+              }, { stdio: { kind: "pipes", stdin: false } });
+              const out = await readAll(e.stdout);
+              assertEquals((await e.status).code, 0);
+              const [p, h, cmdline, cap] = out.trim().split("\n");
+              assert(Number(p) > 1, p);
+              assertEquals(h, "ex1");
+              assertEquals(cmdline.replaceAll("\0", " ").trim(), "sleep 30");
+              assertEquals(cap, "CapEff:\t0000000000000020");
+              const bad = await assertRejects(() =>
+                ctx.rt.exec(id, {
+                  args: ["nope"],
+                  cwd: "/",
+                  user: { uid: 0, gid: 0 },
+                  env: ["PATH=/bin"],
+                }, {
+                  stdio: { kind: "null" },
+                })
+              );
+              assertEquals((bad as RuntimeError).exitCode, 127);
+              assert(isAlive(pid));
+              await ctx.rt.kill(id, 9);
+            },
+          });
+          assertEquals(r.code, 137);
+        });
+        await t.step("tty", async () => {
+          const pty = name === "berth" ? openPty() : undefined;
+          const id = `tty${ctx.n++}`;
+          await writeBundle(`${base}/b-${id}`, id, ctx.rootfs, {
+            cmd: sh("test -t 0 && test -t 1 && echo ISTTY; tty; stty size"),
+            tty: true,
+            edit: (s) => (s.process.consoleSize = { height: 30, width: 100 }),
+          });
+          try {
+            const p = await ctx.rt.create(id, `${base}/b-${id}`, {
+              stdio: { kind: "tty", ttyPath: pty?.slavePath },
+            });
+            const master = pty?.master ?? p.ptyMaster!;
+            assert(master !== undefined, "no pty master");
+            const out = readAll(fdReadable(master));
+            await ctx.rt.start(id);
+            assertEquals((await p.status).code, 0);
+            if (!pty) close(master);
+            else close(pty.master);
+            const text = (await out).replaceAll("\r", "");
+            assertStringIncludes(text, "ISTTY");
+            assertStringIncludes(text, "30 100");
+          } finally {
+            await ctx.rt.delete(id, true).catch(() => {});
+          }
+        });
+        await t.step("nothing left behind", async () => {
+          const mounts = await Deno.readTextFile("/proc/self/mountinfo");
+          assert(!mounts.includes(ctx.rootfs), "rootfs mount leaked");
+          for (const h of layout().hierarchies) {
+            const dirs = [...Deno.readDirSync(`${h.mountpoint}/berth-test`)].filter((e) =>
+              e.isDirectory
+            );
+            assertEquals(dirs.map((d) => d.name), [], `${h.mountpoint}/berth-test`);
+          }
+        });
+      } finally {
+        for (const pid of ctx.pids) {
+          try {
+            if (isAlive(pid)) Deno.kill(pid, "SIGKILL");
+          } catch { /* gone */ }
+        }
+        for (const h of layout().hierarchies) {
+          await Deno.remove(`${h.mountpoint}/berth-test`).catch(() => {});
+        }
+        await Deno.remove(base, { recursive: true }).catch(() => {});
+      }
+    },
+  });
+}
+
+suite(
+  "berth",
+  (base) => new BuiltinRuntime({ root: `${base}/state`, berthArgv: berthArgv() }),
+  !root,
+);
+suite(
+  "runc",
+  (base) => new ExternalRuntime({ name: "runc", root: `${base}/runc` }),
+  !root || !hasRunc,
+);
