@@ -6,6 +6,7 @@
  */
 
 import * as c from "../sys/libc_proc.ts";
+import { CAPABILITIES } from "../oci/caps.ts";
 import type { ExitStatus } from "./runtime.ts";
 
 /** State letter and start time (clock ticks since boot) of a pid, or null if gone. */
@@ -120,4 +121,11 @@ export async function waitGone(
     await new Promise((r) => setTimeout(r, 5));
   }
   return true;
+}
+
+/** Capabilities this process can hand out (its bounding set), for SpecInput.hostCaps. */
+export function hostCapabilities(): string[] {
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync("/proc/self/status"));
+  const mask = BigInt("0x" + (m?.[1] ?? "0"));
+  return CAPABILITIES.filter((_, i) => mask & (1n << BigInt(i)));
 }

@@ -25,7 +25,8 @@ import {
 import { setSubreaper } from "../sys/libc_proc.ts";
 import { fdReadable, openPty } from "../sys/libc_pty.ts";
 import { close } from "../sys/libc_proc.ts";
-import { isAlive } from "./proc.ts";
+import { hostCapabilities, isAlive } from "./proc.ts";
+import { CAPABILITIES } from "../oci/caps.ts";
 import { layout } from "./cgroups.ts";
 
 const root = Deno.uid() === 0;
@@ -240,32 +241,90 @@ function suite(name: string, make: (base: string) => OciRuntime, ignore: boolean
           });
           assertEquals(r.code, 137);
         });
-        await t.step("tty", async () => {
-          const pty = name === "berth" ? openPty() : undefined;
-          const id = `tty${ctx.n++}`;
-          await writeBundle(`${base}/b-${id}`, id, ctx.rootfs, {
-            cmd: sh("test -t 0 && test -t 1 && echo ISTTY; tty; stty size"),
-            tty: true,
-            edit: (s) => (s.process.consoleSize = { height: 30, width: 100 }),
+        await t.step(
+          "tty (caller's pty, or the runtime's via console socket), exec -t",
+          async () => {
+            const modes = name === "berth" ? ["caller", "runtime"] : ["runtime"];
+            for (const mode of modes) {
+              const pty = mode === "caller" ? openPty() : undefined;
+              const id = `tty${ctx.n++}`;
+              await writeBundle(`${base}/b-${id}`, id, ctx.rootfs, {
+                cmd: sh("test -t 0 && test -t 1 && echo ISTTY; tty; stty size; sleep 30"),
+                tty: true,
+                edit: (s) => (s.process.consoleSize = { height: 30, width: 100 }),
+              });
+              try {
+                const p = await ctx.rt.create(id, `${base}/b-${id}`, {
+                  stdio: { kind: "tty", ttyPath: pty?.slavePath },
+                });
+                const master = pty?.master ?? p.ptyMaster!;
+                assert(master !== undefined, "no pty master");
+                const out = readAll(fdReadable(master));
+                await ctx.rt.start(id);
+                const e = await ctx.rt.exec(id, {
+                  args: ["sh", "-c", "tty; echo EXEC-ISTTY"],
+                  env: ["PATH=/bin"],
+                  cwd: "/",
+                  terminal: true,
+                  user: { uid: 0, gid: 0 },
+                }, { stdio: { kind: "tty" } });
+                assert(e.ptyMaster !== undefined, "no exec pty master");
+                const eout = (await readAll(fdReadable(e.ptyMaster, true))).replaceAll("\r", "");
+                assertEquals((await e.status).code, 0);
+                assertMatch(eout, /^\/dev\/pts\/\d+\nEXEC-ISTTY\n/);
+                await ctx.rt.kill(id, 9);
+                assertEquals((await p.status).code, 137);
+                close(master);
+                const text = (await out).replaceAll("\r", "");
+                assertStringIncludes(text, "ISTTY");
+                assertStringIncludes(text, "30 100");
+                if (mode === "runtime") assertStringIncludes(text, "/dev/pts/0");
+              } finally {
+                await ctx.rt.delete(id, true).catch(() => {});
+              }
+            }
+          },
+        );
+        await t.step("no host fds, cwd, bind and tmpfs mounts, /proc/1/exe", async () => {
+          await Deno.mkdir(`${base}/vol`, { recursive: true });
+          await Deno.writeTextFile(`${base}/vol/f`, "from-host\n");
+          const r = await runIn(ctx, {
+            cmd: sh(
+              "ls /proc/self/fd | tr '\\n' ' '; echo; pwd; cat /data/f; touch /data/x 2>&1; " +
+                "grep -c ' /scratch tmpfs' /proc/mounts; readlink /proc/1/exe",
+            ),
+            mounts: [
+              { type: "bind", source: `${base}/vol`, destination: "/data", readOnly: true },
+              { type: "tmpfs", destination: "/scratch", options: ["size=1m"] },
+            ],
+            edit: (s) => (s.process.cwd = "/tmp"),
           });
-          try {
-            const p = await ctx.rt.create(id, `${base}/b-${id}`, {
-              stdio: { kind: "tty", ttyPath: pty?.slavePath },
-            });
-            const master = pty?.master ?? p.ptyMaster!;
-            assert(master !== undefined, "no pty master");
-            const out = readAll(fdReadable(master));
-            await ctx.rt.start(id);
-            assertEquals((await p.status).code, 0);
-            if (!pty) close(master);
-            else close(pty.master);
-            const text = (await out).replaceAll("\r", "");
-            assertStringIncludes(text, "ISTTY");
-            assertStringIncludes(text, "30 100");
-          } finally {
-            await ctx.rt.delete(id, true).catch(() => {});
-          }
+          const lines = r.out.trim().split("\n");
+          assertEquals(lines[0].trim(), "0 1 2 3");
+          assertEquals(lines[1], "/tmp");
+          assertEquals(lines[2], "from-host");
+          assertMatch(lines[3], /Read-only file system/);
+          assertEquals(lines[4], "1");
+          assertEquals(lines[5], "/bin/busybox");
         });
+        await t.step(
+          "privileged lifts masks and grants every capability the host has",
+          async () => {
+            const r = await runIn(ctx, {
+              cmd: sh(
+                "grep CapEff /proc/self/status; grep ' /sys ' /proc/mounts | grep -c rw,; grep -c keys /proc/mounts",
+              ),
+              host: { Privileged: true },
+              hostCaps: name === "berth" ? undefined : hostCapabilities(),
+            });
+            const want = hostCapabilities().reduce(
+              (m, c) => m | (1n << BigInt(CAPABILITIES.indexOf(c))),
+              0n,
+            );
+            assertEquals(r.out.split("\n")[0], `CapEff:\t${want.toString(16).padStart(16, "0")}`);
+            assertEquals(r.out.trim().split("\n").slice(1), ["1", "0"]);
+          },
+        );
         await t.step("nothing left behind", async () => {
           const mounts = await Deno.readTextFile("/proc/self/mountinfo");
           assert(!mounts.includes(ctx.rootfs), "rootfs mount leaked");

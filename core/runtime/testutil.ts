@@ -39,6 +39,7 @@ export interface BundleOptions {
   env?: string[];
   user?: { uid: number; gid: number; additionalGids: number[]; home: string };
   hostname?: string;
+  hostCaps?: readonly string[];
   edit?: (s: OciSpec) => void;
 }
 
@@ -58,6 +59,7 @@ export async function writeBundle(
     mounts: o.mounts,
     user: o.user,
     cgroupsPath: `/berth-test/${id}`,
+    hostCaps: o.hostCaps,
   });
   o.edit?.(spec);
   await Deno.writeTextFile(`${bundle}/config.json`, JSON.stringify(spec, null, 2));
