@@ -45,12 +45,10 @@ export interface ShimStream {
 
 export class ShimClient {
   readonly dir: string;
-  constructor(dir: string) {
+  readonly socket: string;
+  constructor(dir: string, socket: string) {
     this.dir = dir;
-  }
-
-  get socket(): string {
-    return `${this.dir}/shim.sock`;
+    this.socket = socket;
   }
 
   async #open(req: ShimRequest): Promise<ShimStream> {
@@ -146,7 +144,7 @@ export async function spawnShim(
   child.unref();
   // Reap it if it dies while we are alive (it is our child until we exit).
   child.status.catch(() => {});
-  const client = new ShimClient(dir);
+  const client = new ShimClient(dir, cfg.socket);
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let delay = 1;
   for (;;) {

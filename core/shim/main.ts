@@ -3,7 +3,7 @@
  * session, stdio /dev/null), so it outlives the daemon. It is the container
  * init's parent (a child subreaper), holds its stdio or pty, writes the
  * json-file log, records the exit in exit.json, and serves the control socket
- * `<dir>/shim.sock` (protocol.ts). It exits soon after the container has
+ * `<exec-root>/s/<id prefix>` (protocol.ts). It exits soon after the container has
  * exited and the exit is recorded.
  *
  * Keep this module graph small: it is loaded once per container.
@@ -54,7 +54,7 @@ export async function main(args: string[]): Promise<number> {
   setSubreaper();
   const rt = await openRuntime(cfg);
   const task = new Task(cfg, rt, dir);
-  const sock = `${dir}/shim.sock`;
+  const sock = cfg.socket;
   await Deno.remove(sock).catch(() => {});
   const listener = Deno.listen({ transport: "unix", path: sock });
   await Deno.writeTextFile(`${dir}/shim.pid`, String(Deno.pid));

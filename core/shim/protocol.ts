@@ -14,14 +14,17 @@
  *
  * The shim's files, in its directory `<exec-root>/shims/<id>/`:
  * shim.json (ShimConfig, from the daemon), config.json + rootfs/ (the OCI
- * bundle), shim.sock, shim.pid, exit.json (ExitInfo, written atomically
- * before the shim exits).
+ * bundle), shim.pid, exit.json (ExitInfo, written atomically before the shim
+ * exits). The socket lives at `<exec-root>/s/<first 24 hex of id>` because a
+ * unix socket path must fit in 108 bytes.
  * @module
  */
 
 /** What the daemon tells a shim (written to shim.json before spawning it). */
 export interface ShimConfig {
   id: string;
+  /** control socket path (kept short: sun_path holds 108 bytes) */
+  socket: string;
   /** OCI bundle directory (config.json, rootfs/) */
   bundle: string;
   runtime: {

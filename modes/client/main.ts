@@ -15,6 +15,8 @@ interface Entry {
 
 const images = () => import("./commands/images.ts");
 const system = () => import("./commands/system.ts");
+const containers = () => import("./commands/containers.ts");
+const volumes = () => import("./commands/volumes.ts");
 
 /** Top-level commands. Areas add their own lines. */
 export const COMMANDS: Record<string, Entry> = {
@@ -31,6 +33,29 @@ export const COMMANDS: Record<string, Entry> = {
   version: { summary: "Show the berth version information", load: system },
   info: { summary: "Display system-wide information", load: system },
   inspect: { summary: "Return low-level information on berth objects", load: system },
+  run: { summary: "Create and run a new container from an image", load: containers },
+  create: { summary: "Create a new container", load: containers },
+  start: { summary: "Start one or more stopped containers", load: containers },
+  stop: { summary: "Stop one or more running containers", load: containers },
+  restart: { summary: "Restart one or more containers", load: containers },
+  kill: { summary: "Kill one or more running containers", load: containers },
+  rm: { summary: "Remove one or more containers", load: containers },
+  ps: { summary: "List containers", load: containers },
+  logs: { summary: "Fetch the logs of a container", load: containers },
+  wait: {
+    summary: "Block until one or more containers stop, then print their exit codes",
+    load: containers,
+  },
+  exec: { summary: "Execute a command in a running container", load: containers },
+  attach: {
+    summary: "Attach local standard input, output, and error streams to a running container",
+    load: containers,
+  },
+  rename: { summary: "Rename a container", load: containers },
+  top: { summary: "Display the running processes of a container", load: containers },
+  port: { summary: "List port mappings or a specific mapping for the container", load: containers },
+  pause: { summary: "Pause all processes within one or more containers", load: containers },
+  unpause: { summary: "Unpause all processes within one or more containers", load: containers },
 };
 
 /** `berth GROUP SUB` → top-level command name (docker's management commands). */
@@ -52,12 +77,58 @@ export const GROUPS: Record<string, Record<string, string>> = {
     build: "build",
   },
   system: { info: "info", prune: "system prune", df: "system df" },
+  container: {
+    ls: "ps",
+    list: "ps",
+    ps: "ps",
+    run: "run",
+    create: "create",
+    start: "start",
+    stop: "stop",
+    restart: "restart",
+    kill: "kill",
+    rm: "rm",
+    remove: "rm",
+    logs: "logs",
+    wait: "wait",
+    exec: "exec",
+    attach: "attach",
+    rename: "rename",
+    top: "top",
+    port: "port",
+    pause: "pause",
+    unpause: "unpause",
+    inspect: "container inspect",
+    prune: "container prune",
+  },
+  volume: {
+    create: "volume create",
+    ls: "volume ls",
+    list: "volume ls",
+    inspect: "volume inspect",
+    rm: "volume rm",
+    remove: "volume rm",
+    prune: "volume prune",
+  },
 };
 
 /** Commands only reachable through a group, mapped to their module. */
 export const SUBCOMMANDS: Record<string, Entry> = {
   "image inspect": { summary: "Display detailed information on one or more images", load: images },
   "image prune": { summary: "Remove unused images", load: images },
+  "container inspect": {
+    summary: "Display detailed information on one or more containers",
+    load: containers,
+  },
+  "container prune": { summary: "Remove all stopped containers", load: containers },
+  "volume create": { summary: "Create a volume", load: volumes },
+  "volume ls": { summary: "List volumes", load: volumes },
+  "volume inspect": {
+    summary: "Display detailed information on one or more volumes",
+    load: volumes,
+  },
+  "volume rm": { summary: "Remove one or more volumes", load: volumes },
+  "volume prune": { summary: "Remove unused local volumes", load: volumes },
 };
 
 function usage(): string {

@@ -15,6 +15,7 @@ export async function startContainers(s: Services): Promise<void> {
   const volumes = new VolumeService(s.config.root);
   await Promise.all([store.init(), volumes.init()]);
   await Deno.mkdir(`${s.config.execRoot}/shims`, { recursive: true, mode: 0o711 });
+  await Deno.mkdir(`${s.config.execRoot}/s`, { recursive: true, mode: 0o711 });
   const svc = new ContainerService(s, store, volumes);
   volumes.users = (n) => svc.volumeUsers(n);
   s.containers = svc;

@@ -75,6 +75,11 @@ export class ContainerService {
     return `${this.s.config.execRoot}/shims/${id}`;
   }
 
+  /** The shim's control socket (short: sun_path is 108 bytes). */
+  shimSocket(id: string): string {
+    return `${this.s.config.execRoot}/s/${id.slice(0, 24)}`;
+  }
+
   runtimeRoot(name: string): string {
     return `${this.s.config.execRoot}/runtime/${name}`;
   }
@@ -185,6 +190,7 @@ export class ContainerService {
       const rtName = r.HostConfig.Runtime as string;
       const cfg: ShimConfig = {
         id: r.Id,
+        socket: this.shimSocket(r.Id),
         bundle: dir,
         runtime: {
           name: rtName,
@@ -349,6 +355,7 @@ export class ContainerService {
     const dir = this.shimDir(r.Id);
     await unmountRootfs(`${dir}/rootfs`);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.remove(this.shimSocket(r.Id)).catch(() => {});
   }
 
   // ---- stop / kill ----
@@ -571,7 +578,7 @@ export class ContainerService {
     if (!r.State.Running) return;
     const live = this.live(r.Id);
     const dir = this.shimDir(r.Id);
-    const shim = new ShimClient(dir);
+    const shim = new ShimClient(dir, this.shimSocket(r.Id));
     const gen = ++live.gen;
     if (await shim.alive()) {
       live.shim = shim;
@@ -599,12 +606,22 @@ export class ContainerService {
       for await (const e of Deno.readDir(base)) {
         const r = this.store.get(e.name);
         if (r && (r.State.Running || this.live(r.Id).shim)) continue;
-        const sh = new ShimClient(`${base}/${e.name}`);
+        const sh = new ShimClient(`${base}/${e.name}`, this.shimSocket(e.name));
         if (await sh.alive()) await sh.call({ op: "shutdown" }).catch(() => {});
         await unmountRootfs(`${base}/${e.name}/rootfs`).catch(() => {});
         await Deno.remove(`${base}/${e.name}`, { recursive: true }).catch(() => {});
       }
     } catch { /* no shims dir yet */ }
+    const keep = new Set(
+      this.store.list().filter((r) => r.State.Running).map((r) => r.Id.slice(0, 24)),
+    );
+    try {
+      for await (const e of Deno.readDir(`${this.s.config.execRoot}/s`)) {
+        if (!keep.has(e.name)) {
+          await Deno.remove(`${this.s.config.execRoot}/s/${e.name}`).catch(() => {});
+        }
+      }
+    } catch { /* none */ }
   }
 
   /** Daemon shutdown: containers keep running; just stop timers. */
