@@ -36,7 +36,9 @@ interface Info {
   algorithm: string;
 }
 
-const WRITE_BUF = 1 << 20;
+/** Write blocks grow from 64 KiB to 4 MiB, so small uploads stay small. */
+const WRITE_BUF_MIN = 64 << 10;
+const WRITE_BUF_MAX = 4 << 20;
 
 export class Uploads {
   #sessions = new Map<string, Session>();
@@ -124,27 +126,13 @@ export class Uploads {
       if (!body) return size;
       const f = await Deno.open(path, { write: true, append: true });
       let written = 0;
-      let buf = new Uint8Array(WRITE_BUF);
-      let fill = 0;
-      const flush = async () => {
-        let off = 0;
-        while (off < fill) off += await f.write(buf.subarray(off, fill));
-        if (s.hash && s.hashed === size + written) s.hash.update(buf.subarray(0, fill));
-        else s.hash = null;
-        written += fill;
-        s.hashed = s.hash ? size + written : -1;
-        fill = 0;
-      };
       try {
-        for await (const chunk of body) {
-          if (fill + chunk.length > buf.length) {
-            await flush();
-            if (chunk.length > buf.length) buf = new Uint8Array(chunk.length);
-          }
-          buf.set(chunk, fill);
-          fill += chunk.length;
-        }
-        await flush();
+        written = await copyToFile(f, body, (block) => {
+          if (s.hash && s.hashed === size + written) s.hash.update(block);
+          else s.hash = null;
+          written += block.length;
+          s.hashed = s.hash ? size + written : -1;
+        });
       } catch (e) {
         s.hash = null;
         await f.truncate(size).catch(() => {});
@@ -205,6 +193,58 @@ export class Uploads {
     this.#sessions.delete(uuid);
     await removeIfExists(this.storage.paths.uploadDir(uuid), true);
   }
+}
+
+/**
+ * Copy a stream into a file in blocks, writing one block while the next is
+ * received. `onBlock` sees each block before it is written.
+ */
+async function copyToFile(
+  f: Deno.FsFile,
+  body: ReadableStream<Uint8Array>,
+  onBlock: (block: Uint8Array) => void,
+): Promise<number> {
+  let cur = new Uint8Array(WRITE_BUF_MIN);
+  let spare = new Uint8Array(0);
+  let fill = 0;
+  let total = 0;
+  let pending: Promise<void> = Promise.resolve();
+  const writeAll = async (b: Uint8Array) => {
+    let off = 0;
+    while (off < b.length) off += await f.write(b.subarray(off));
+  };
+  const flush = async () => {
+    if (!fill) return;
+    await pending;
+    const block = cur.subarray(0, fill);
+    onBlock(block);
+    total += fill;
+    pending = writeAll(block);
+    const next = spare.length >= cur.length
+      ? spare
+      : new Uint8Array(Math.min(cur.length * 2, WRITE_BUF_MAX));
+    spare = cur;
+    cur = next;
+    fill = 0;
+  };
+  try {
+    for await (const chunk of body) {
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(chunk.length - off, cur.length - fill);
+        cur.set(chunk.subarray(off, off + n), fill);
+        fill += n;
+        off += n;
+        if (fill === cur.length) await flush();
+      }
+    }
+    await flush();
+  } catch (e) {
+    await pending.catch(() => {});
+    throw e;
+  }
+  await pending;
+  return total;
 }
 
 /** Location/Range headers describing an upload session. */
