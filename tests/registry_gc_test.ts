@@ -93,6 +93,13 @@ Deno.test("registry gc: mark and sweep", async () => {
     await more.body?.cancel();
     assertEquals(more.status, 202);
     // The kept image still pulls.
+    // An upload idle for longer than the limit is purged.
+    await age(`${reg.root}/uploads`, 8 * 86400);
+    r = await collectGarbage(reg.root);
+    assertEquals(r.purgedUploads, [loc.slice(loc.lastIndexOf("/") + 1)]);
+    const gone = await fetch(loc);
+    await gone.body?.cancel();
+    assertEquals(gone.status, 404);
     const res = await pull(`${reg.host}/g/keep:1`, { sink: new MemoryStore() });
     assertEquals(res.manifestDigest, keep.digest);
     assertEquals(

@@ -5,7 +5,8 @@
  * manifests reference (config, layers, child manifests). Blobs whose data or
  * whose repository link is younger than the grace period are also kept, so
  * a push that has uploaded layers but not yet its manifest is not broken.
- * Upload sessions live outside `blobs/` and are never touched.
+ * Upload sessions live outside `blobs/`; only those idle for longer than
+ * `uploadMaxAgeSeconds` (default 7 days) are removed.
  * Sweep: delete unmarked blob data, then the repository links that pointed
  * at it. Manifests pushed while the sweep runs are marked again just before
  * deletion, which narrows (but cannot close) the race with a live registry;
@@ -27,6 +28,8 @@ export interface GcOptions {
   dryRun?: boolean;
   /** Keep blobs written or linked within this many seconds (default 3600). */
   graceSeconds?: number;
+  /** Remove upload sessions idle this long (default 7 days). */
+  uploadMaxAgeSeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -34,6 +37,8 @@ export interface GcResult {
   deleted: string[];
   freedBytes: number;
   kept: number;
+  /** Abandoned upload sessions removed. */
+  purgedUploads: string[];
 }
 
 function referencesOf(bytes: Uint8Array): string[] {
@@ -128,5 +133,14 @@ export async function collectGarbage(root: string, opts: GcOptions = {}): Promis
       for (const d of gone) await removeIfExists(paths.layerLinkDir(r, d), true);
     }
   }
-  return { deleted, freedBytes, kept };
+  const purgedUploads: string[] = [];
+  const maxAge = (opts.uploadMaxAgeSeconds ?? 7 * 86400) * 1000;
+  for (const id of await listDir(paths.uploadsDir, true)) {
+    const t = Math.max(await mtimeMs(paths.uploadData(id)), await mtimeMs(paths.uploadInfo(id)));
+    if (started - t < maxAge) continue;
+    opts.log?.(`${opts.dryRun ? "would purge" : "purge"} abandoned upload ${id}`);
+    if (!opts.dryRun) await removeIfExists(paths.uploadDir(id), true);
+    purgedUploads.push(id);
+  }
+  return { deleted, freedBytes, kept, purgedUploads };
 }

@@ -117,7 +117,7 @@ async function gcMain(args: string[]): Promise<number> {
   });
   console.log(
     `${values["dry-run"] ? "would delete" : "deleted"} ${r.deleted.length} blobs ` +
-      `(${r.freedBytes} bytes), kept ${r.kept} blobs`,
+      `(${r.freedBytes} bytes), kept ${r.kept} blobs, ${r.purgedUploads.length} abandoned uploads`,
   );
   return 0;
 }
