@@ -6,6 +6,7 @@
  *   inspect there agrees, and berth pulls it back;
  * - `berth registry --proxy-remote` in front of Distribution.
  */
+import bcrypt from "bcryptjs";
 import { assert, assertEquals } from "../core/testing/assert.ts";
 import { MemoryStore, pull, push, RegistryClient } from "../core/distribution/mod.ts";
 import {
@@ -227,6 +228,51 @@ Deno.test({
       }
     } finally {
       await dist.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "interop: skopeo through basic and token auth",
+  ignore: !ready,
+  async fn() {
+    const fx = await busyboxArchive();
+    const layout = await Deno.makeTempDir({ prefix: "berth-oci-in-" });
+    const pw = await Deno.makeTempFile();
+    await Deno.writeTextFile(pw, `alice:${bcrypt.hashSync("pw", 4)}\n`);
+    try {
+      await run("tar", ["-xf", fx.path, "-C", layout]);
+      for (const auth of ["basic", "token"] as const) {
+        const reg = await startTestRegistry({ auth, htpasswd: pw });
+        try {
+          const dest = `docker://${reg.host}/auth/busybox:1`;
+          let refused = false;
+          try {
+            await run("skopeo", ["copy", "--dest-tls-verify=false", `oci:${layout}`, dest]);
+          } catch {
+            refused = true;
+          }
+          assert(refused, `${auth}: anonymous push refused`);
+          await run("skopeo", [
+            "copy",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            "alice:pw",
+            `oci:${layout}`,
+            dest,
+          ]);
+          const info = JSON.parse(
+            await run("skopeo", ["inspect", "--tls-verify=false", "--creds", "alice:pw", dest]),
+          );
+          assertEquals(info.Digest, fx.manifestDigest, auth);
+        } finally {
+          await reg.close();
+        }
+      }
+    } finally {
+      await Deno.remove(layout, { recursive: true });
+      await Deno.remove(pw);
     }
   },
 });
