@@ -61,6 +61,8 @@ export interface BridgeSpec {
   /** gateway address with prefix, "10.213.0.1/24" */
   address: string;
   mtu?: number;
+  /** ifalias (marks the bridge as berth's) */
+  alias?: string;
 }
 
 /** Create the bridge if needed, give it its gateway address, bring it up. */
@@ -68,6 +70,7 @@ export async function ensureBridge(b: BridgeSpec): Promise<void> {
   const lines: string[] = [];
   if (!linkExists(b.name)) lines.push(`link add ${b.name} type bridge`);
   lines.push(`addr replace ${b.address} dev ${b.name}`);
+  if (b.alias) lines.push(`link set ${b.name} alias ${b.alias}`);
   lines.push(`link set ${b.name}${b.mtu ? ` mtu ${b.mtu}` : ""} up`);
   await ipBatch(lines);
   // 127.0.0.1:PORT → container: loopback-sourced packets may leave via this bridge.

@@ -17,6 +17,7 @@ const images = () => import("./commands/images.ts");
 const system = () => import("./commands/system.ts");
 const containers = () => import("./commands/containers.ts");
 const volumes = () => import("./commands/volumes.ts");
+const networks = () => import("./commands/networks.ts");
 
 /** Top-level commands. Areas add their own lines. */
 export const COMMANDS: Record<string, Entry> = {
@@ -101,6 +102,17 @@ export const GROUPS: Record<string, Record<string, string>> = {
     inspect: "container inspect",
     prune: "container prune",
   },
+  network: {
+    create: "network create",
+    ls: "network ls",
+    list: "network ls",
+    inspect: "network inspect",
+    rm: "network rm",
+    remove: "network rm",
+    prune: "network prune",
+    connect: "network connect",
+    disconnect: "network disconnect",
+  },
   volume: {
     create: "volume create",
     ls: "volume ls",
@@ -129,6 +141,16 @@ export const SUBCOMMANDS: Record<string, Entry> = {
   },
   "volume rm": { summary: "Remove one or more volumes", load: volumes },
   "volume prune": { summary: "Remove unused local volumes", load: volumes },
+  "network create": { summary: "Create a network", load: networks },
+  "network ls": { summary: "List networks", load: networks },
+  "network inspect": {
+    summary: "Display detailed information on one or more networks",
+    load: networks,
+  },
+  "network rm": { summary: "Remove one or more networks", load: networks },
+  "network prune": { summary: "Remove all unused networks", load: networks },
+  "network connect": { summary: "Connect a container to a network", load: networks },
+  "network disconnect": { summary: "Disconnect a container from a network", load: networks },
 };
 
 function usage(): string {

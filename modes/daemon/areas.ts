@@ -6,6 +6,7 @@
  */
 import type { Services } from "./services.ts";
 import { startContainers, stopContainers } from "./containers/area.ts";
+import { startNetworks, stopNetworks } from "./networks/area.ts";
 
 interface Area {
   name: string;
@@ -14,6 +15,7 @@ interface Area {
 }
 
 const AREAS: Area[] = [
+  { name: "networks", start: startNetworks, stop: stopNetworks },
   { name: "containers", start: startContainers, stop: stopContainers },
 ];
 

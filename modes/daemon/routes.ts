@@ -9,6 +9,7 @@ import { register as images } from "./routes/images.ts";
 import { register as containers } from "./routes/containers.ts";
 import { register as exec } from "./routes/exec.ts";
 import { register as volumes } from "./routes/volumes.ts";
+import { register as networks } from "./routes/networks.ts";
 
 export function registerAll(r: ApiRouter): void {
   system(r);
@@ -16,4 +17,5 @@ export function registerAll(r: ApiRouter): void {
   containers(r);
   exec(r);
   volumes(r);
+  networks(r);
 }

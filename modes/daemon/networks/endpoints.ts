@@ -1,0 +1,359 @@
+/**
+ * Wiring a container into its networks (the container service's attach /
+ * detach hook) and live connect / disconnect: address from IPAM, veth into
+ * the container's netns, published ports (reserved host port + DNAT), names
+ * in the embedded DNS, /etc/hosts and resolv.conf, NetworkSettings.
+ * @module
+ */
+import { Conflict, Forbidden, InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { checkMac, formatIp, macForIp, parseIp } from "../../../core/net/ipv4.ts";
+import { attachVeth, deleteLink, ipBatch } from "../../../core/net/link_linux.ts";
+import { portMap, publishRequests } from "../../../core/net/ports.ts";
+import { buildHosts, buildResolvConf } from "../../../core/net/etc_files.ts";
+import type { ContainerRecord, Json } from "../../../core/store/containers.ts";
+import { log } from "../services.ts";
+import {
+  type ContainerNet,
+  type EndpointState,
+  type NetworkRecord,
+  newId,
+  nsInode,
+} from "./records.ts";
+import type { NetState } from "./state.ts";
+
+/** Docker's EndpointSettings as stored in NetworkSettings.Networks. */
+export function endpointSettings(net: NetworkRecord, cfg: Json = {}): Json {
+  return {
+    IPAMConfig: cfg.IPAMConfig && Object.keys(cfg.IPAMConfig).length ? cfg.IPAMConfig : null,
+    Links: cfg.Links ?? null,
+    Aliases: cfg.Aliases?.length ? cfg.Aliases : null,
+    MacAddress: cfg.MacAddress ?? "",
+    DriverOpts: cfg.DriverOpts ?? null,
+    GwPriority: cfg.GwPriority ?? 0,
+    NetworkID: net.Id,
+    EndpointID: "",
+    Gateway: "",
+    IPAddress: "",
+    IPPrefixLen: 0,
+    IPv6Gateway: "",
+    GlobalIPv6Address: "",
+    GlobalIPv6PrefixLen: 0,
+    DNSNames: null,
+  };
+}
+
+/** Check an endpoint request against its network (Docker's messages). */
+export function checkEndpointConfig(net: NetworkRecord, cfg: Json): void {
+  if (net.Driver !== "bridge") {
+    if (cfg?.Aliases?.length) {
+      throw new InvalidArgument(
+        "network-scoped alias is supported only for containers in user defined networks",
+      );
+    }
+    return;
+  }
+  if (net.Predefined && cfg?.Aliases?.length) {
+    throw new InvalidArgument(
+      "network-scoped alias is supported only for containers in user defined networks",
+    );
+  }
+  const ip = cfg?.IPAMConfig?.IPv4Address;
+  if (ip) {
+    parseIp(ip);
+    if (net.Predefined) {
+      throw new InvalidArgument(
+        "user specified IP address is supported on user defined networks only",
+      );
+    }
+    if (!net.UserSubnet) {
+      throw new InvalidArgument(
+        "user specified IP address is supported only when connecting to networks with user configured subnets",
+      );
+    }
+  }
+  if (cfg?.MacAddress) checkMac(cfg.MacAddress);
+}
+
+/** The networks a container asks for, primary (NetworkMode) first. */
+export function requestedNetworks(
+  st: NetState,
+  r: ContainerRecord,
+): { net: NetworkRecord; cfg: Json }[] {
+  const mode = r.HostConfig.NetworkMode || "bridge";
+  const saved: Record<string, Json> = r.NetworkSettings?.Networks ?? {};
+  const out: { net: NetworkRecord; cfg: Json }[] = [];
+  const primary = st.resolveNet(mode);
+  out.push({ net: primary, cfg: saved[primary.Name] ?? saved[mode] ?? {} });
+  for (const [key, cfg] of Object.entries(saved)) {
+    const n = st.tryResolveNet(cfg?.NetworkID || key) ?? st.tryResolveNet(key);
+    if (!n || n.Id === primary.Id || out.some((o) => o.net.Id === n.Id)) continue;
+    if (n.Driver !== "bridge") continue;
+    out.push({ net: n, cfg });
+  }
+  return out;
+}
+
+function freeIfName(c: ContainerNet): string {
+  const used = new Set(Object.values(c.endpoints).map((e) => e.ifName));
+  for (let i = 0;; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
+}
+
+/** Create one endpoint (address, veth) of a running container. */
+async function wire(
+  st: NetState,
+  c: ContainerNet,
+  net: NetworkRecord,
+  cfg: Json,
+  nsPath: string,
+  defaultRoute: boolean,
+  mac?: string,
+): Promise<EndpointState> {
+  const table = st.ipam.get(net.Id);
+  if (!table || !net.Bridge) throw new Forbidden(`network ${net.Name} has no address pool`);
+  const want = cfg?.IPAMConfig?.IPv4Address ? parseIp(cfg.IPAMConfig.IPv4Address) : undefined;
+  const ip = table.allocate(c.id, want);
+  const ep: EndpointState = {
+    netId: net.Id,
+    netName: net.Name,
+    endpointId: newId(),
+    hostVeth: `veth${newId().slice(0, 7)}`,
+    ifName: freeIfName(c),
+    ip: formatIp(ip),
+    prefix: table.subnet.prefix,
+    gateway: net.Internal || table.gateway === undefined ? "" : formatIp(table.gateway),
+    mac: mac ? checkMac(mac) : macForIp(ip),
+    aliases: cfg?.Aliases ?? [],
+    dnsNames: [],
+  };
+  if (!net.Predefined) {
+    ep.dnsNames = [c.name, ...ep.aliases, c.id.slice(0, 12)];
+  }
+  c.endpoints[net.Id] = ep;
+  try {
+    await st.ipam.save(net.Id);
+    await attachVeth({
+      hostName: ep.hostVeth,
+      bridge: net.Bridge,
+      nsPath,
+      ifName: ep.ifName,
+      mac: ep.mac,
+      address: `${ep.ip}/${ep.prefix}`,
+      gateway: defaultRoute && ep.gateway ? ep.gateway : undefined,
+      alias: `${st.aliasPrefix}c:${c.id}`,
+      mtu: Number(net.Options["com.docker.network.driver.mtu"]) || undefined,
+    });
+  } catch (e) {
+    delete c.endpoints[net.Id];
+    table.release(ip);
+    await st.ipam.save(net.Id).catch(() => {});
+    throw e;
+  }
+  if (!net.Predefined) {
+    st.names.set(net.Id, net.Name, { id: c.id, names: ep.dnsNames, ip });
+  }
+  return ep;
+}
+
+/** Remove one endpoint: veth, lease, names. */
+async function unwire(st: NetState, c: ContainerNet, ep: EndpointState): Promise<void> {
+  delete c.endpoints[ep.netId];
+  st.names.delete(ep.netId, c.id);
+  await deleteLink(ep.hostVeth).catch((e) => log.warn(`removing ${ep.hostVeth}: ${e.message}`));
+  const t = st.ipam.get(ep.netId);
+  if (t && t.ownerOf(parseIp(ep.ip)) === c.id) {
+    t.release(parseIp(ep.ip));
+    await st.ipam.save(ep.netId).catch(() => {});
+  }
+}
+
+/** Write the settings of the live endpoints into the record (Docker's shape). */
+export function fillSettings(st: NetState, r: ContainerRecord, c: ContainerNet | undefined): void {
+  const ns: Json = r.NetworkSettings ?? {};
+  const nets: Json = ns.Networks ?? {};
+  for (const [name, es] of Object.entries(nets) as [string, Json][]) {
+    const net = st.tryResolveNet(es?.NetworkID || name);
+    const ep = net && c?.endpoints[net.Id];
+    es.EndpointID = ep?.endpointId ?? "";
+    es.Gateway = ep?.gateway ?? "";
+    es.IPAddress = ep?.ip ?? "";
+    es.IPPrefixLen = ep?.prefix ?? 0;
+    es.MacAddress = ep?.mac ?? "";
+    es.DNSNames = ep?.dnsNames.length ? ep.dnsNames : null;
+  }
+  const bridge = [...st.nets.values()].find((n) => n.Name === "bridge");
+  const main = bridge && c?.endpoints[bridge.Id];
+  ns.Networks = nets;
+  ns.Bridge = "";
+  ns.SandboxID = c ? c.id : "";
+  ns.SandboxKey = c ? `/proc/${c.pid}/ns/net` : "";
+  ns.EndpointID = main?.endpointId ?? "";
+  ns.Gateway = main?.gateway ?? "";
+  ns.IPAddress = main?.ip ?? "";
+  ns.IPPrefixLen = main?.prefix ?? 0;
+  ns.MacAddress = main?.mac ?? "";
+  ns.Ports = c ? portMap(r.Config.ExposedPorts, c.ports) : {};
+  r.NetworkSettings = ns;
+}
+
+/** /etc/hosts and /etc/resolv.conf, rewritten in place (they are bind-mounted). */
+export async function writeEtc(st: NetState, r: ContainerRecord, c: ContainerNet): Promise<void> {
+  const hc = r.HostConfig;
+  const bridge = st.byName("bridge");
+  const gw = bridge ? st.ipam.get(bridge.Id)?.gateway : undefined;
+  const eps = Object.values(c.endpoints);
+  const hosts = buildHosts({
+    hostname: r.Config.Hostname,
+    domainname: r.Config.Domainname,
+    ips: eps.map((e) => e.ip),
+    extraHosts: hc.ExtraHosts ?? [],
+    hostGateway: gw === undefined ? undefined : formatIp(gw),
+  });
+  const embedded = st.dnsView(c).nets.length > 0;
+  const resolv = buildResolvConf(st.hostResolvConf(), {
+    embedded,
+    dns: hc.Dns ?? [],
+    dnsSearch: hc.DnsSearch ?? [],
+    dnsOptions: hc.DnsOptions ?? [],
+  });
+  if (r.HostsPath) await Deno.writeTextFile(r.HostsPath, hosts, { create: true });
+  if (r.ResolvConfPath) await Deno.writeTextFile(r.ResolvConfPath, resolv.text, { create: true });
+}
+
+/** The container service's hook: the namespaces exist, the process has not started. */
+export async function attach(st: NetState, r: ContainerRecord, pid: number): Promise<void> {
+  const mode: string = r.HostConfig.NetworkMode || "bridge";
+  const nsPath = `/proc/${pid}/ns/net`;
+  if (mode === "host") return;
+  if (mode === "none") {
+    await ipBatch(["link set lo up"], nsPath);
+    return;
+  }
+  if (mode.startsWith("container:")) {
+    const other = st.containers()?.resolve(mode.slice("container:".length));
+    if (other) {
+      for (
+        const [from, to] of [[other.HostsPath, r.HostsPath], [
+          other.ResolvConfPath,
+          r.ResolvConfPath,
+        ]]
+      ) {
+        const text = await Deno.readTextFile(from).catch(() => undefined);
+        if (text !== undefined && to) await Deno.writeTextFile(to, text, { create: true });
+      }
+    }
+    return;
+  }
+  if (st.live.has(r.Id)) await detach(st, r);
+  const wanted = requestedNetworks(st, r);
+  const c: ContainerNet = {
+    id: r.Id,
+    name: r.Name.replace(/^\//, ""),
+    pid,
+    nsIno: nsInode(nsPath),
+    endpoints: {},
+    ports: [],
+    dns: r.HostConfig.Dns ?? [],
+  };
+  st.live.set(r.Id, c);
+  try {
+    let route = true;
+    for (const [i, { net, cfg }] of wanted.entries()) {
+      const mac = i === 0 ? (cfg?.MacAddress || r.Config.MacAddress) : cfg?.MacAddress;
+      const ep = await wire(st, c, net, cfg, nsPath, route, mac);
+      if (ep.gateway) route = false;
+    }
+    const primary = c.endpoints[wanted[0].net.Id];
+    const reqs = publishRequests(
+      r.HostConfig.PortBindings,
+      r.Config.ExposedPorts,
+      !!r.HostConfig.PublishAllPorts,
+    );
+    if (reqs.length && primary && !wanted[0].net.Internal) {
+      c.portIp = primary.ip;
+      for (const q of reqs) {
+        try {
+          const res = await st.ports.reserve(r.Id, q);
+          c.ports.push({
+            proto: q.proto,
+            ctrPort: q.ctrPort,
+            hostIp: res.hostIp,
+            hostPort: res.hostPort,
+          });
+        } catch (e) {
+          throw new Conflict(
+            `driver failed programming external connectivity on endpoint ${c.name} (${primary.endpointId}): ${
+              (e as Error).message
+            }`,
+          );
+        }
+      }
+    }
+    await st.store.saveEndpoints(c);
+    const view = st.dnsView(c);
+    if (view.nets.length) st.dns.addContainer(c.id, nsPath, view);
+    if (c.ports.length) await st.applyFirewall({ filter: false });
+    await writeEtc(st, r, c);
+    fillSettings(st, r, c);
+  } catch (e) {
+    await detach(st, r).catch(() => {});
+    throw e;
+  }
+}
+
+/** The container service's hook after the container stopped (also on rm). */
+export async function detach(st: NetState, r: ContainerRecord): Promise<void> {
+  const c = st.live.get(r.Id);
+  if (c) {
+    st.live.delete(r.Id);
+    st.dns.removeContainer(c.id);
+    const hadPorts = st.ports.releaseOwner(c.id) > 0 || c.ports.length > 0;
+    for (const ep of Object.values(c.endpoints)) await unwire(st, c, ep);
+    if (hadPorts) {
+      await st.applyFirewall({ filter: false }).catch((e) => log.warn(`firewall: ${e.message}`));
+    }
+    await st.store.removeEndpoints(c.id);
+  }
+  if (r.NetworkSettings?.Networks) fillSettings(st, r, undefined);
+}
+
+/** `network connect`: add an endpoint (live if the container runs). */
+export async function connectLive(
+  st: NetState,
+  r: ContainerRecord,
+  net: NetworkRecord,
+  cfg: Json,
+): Promise<void> {
+  const c = st.live.get(r.Id);
+  if (!c) return;
+  const nsPath = `/proc/${c.pid}/ns/net`;
+  const route = !Object.values(c.endpoints).some((e) => e.gateway);
+  await wire(st, c, net, cfg, nsPath, route, cfg?.MacAddress);
+  await st.store.saveEndpoints(c);
+  const view = st.dnsView(c);
+  if (view.nets.length) st.dns.addContainer(c.id, nsPath, view);
+  st.dns.setView(c.id, view);
+  await writeEtc(st, r, c);
+}
+
+/** `network disconnect` of a running container. */
+export async function disconnectLive(
+  st: NetState,
+  r: ContainerRecord,
+  net: NetworkRecord,
+): Promise<void> {
+  const c = st.live.get(r.Id);
+  const ep = c?.endpoints[net.Id];
+  if (!c || !ep) return;
+  await unwire(st, c, ep);
+  if (c.portIp === ep.ip) {
+    st.ports.releaseOwner(c.id);
+    c.ports = [];
+    c.portIp = undefined;
+    await st.applyFirewall({ filter: false });
+  }
+  await st.store.saveEndpoints(c);
+  const view = st.dnsView(c);
+  if (view.nets.length) st.dns.setView(c.id, view);
+  else st.dns.removeContainer(c.id);
+  await writeEtc(st, r, c);
+}

@@ -1,0 +1,338 @@
+/**
+ * The daemon's network service (`services.network`): Docker's network
+ * commands (create, ls, inspect, rm, prune, connect, disconnect) and the
+ * container service's hooks (prepare at create, attach before start, detach
+ * after stop, netnsPath for `--network container:X`).
+ *
+ * @example
+ * ```ts ignore
+ * const net = services.network as NetworkService;
+ * const { Id } = await net.create({ Name: "front", Labels: { app: "web" } });
+ * await net.connect("front", "web1", { Aliases: ["www"] });
+ * ```
+ * @module
+ */
+import { Conflict, Forbidden, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
+import {
+  contains,
+  formatCidr,
+  formatIp,
+  hostAt,
+  overlaps,
+  parseCidr,
+  parseIp,
+} from "../../../core/net/ipv4.ts";
+import { allocateSubnet, DEFAULT_POOLS, parsePool } from "../../../core/net/ipam.ts";
+import { deleteLink, ensureBridge } from "../../../core/net/link_linux.ts";
+import type { ContainerRecord, Json } from "../../../core/store/containers.ts";
+import {
+  attach,
+  checkEndpointConfig,
+  connectLive,
+  detach,
+  disconnectLive,
+  endpointSettings,
+  fillSettings,
+} from "./endpoints.ts";
+import type { NetworkRecord } from "./records.ts";
+import { baseRecord, takenSubnets } from "./recover.ts";
+import type { NetState } from "./state.ts";
+import { withHostLock } from "./state.ts";
+import { matchFilters, networkView } from "./views.ts";
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export class NetworkService {
+  readonly st: NetState;
+
+  constructor(st: NetState) {
+    this.st = st;
+  }
+
+  // ---- container hooks ----
+
+  /** At container create: validate the requested networks, record them (Docker's shape). */
+  prepare(r: ContainerRecord, body: Json): void {
+    const mode: string = r.HostConfig.NetworkMode || "bridge";
+    const eps: Record<string, Json> = body?.NetworkingConfig?.EndpointsConfig ?? {};
+    const nets: Record<string, Json> = {};
+    if (mode.startsWith("container:")) {
+      const other = this.st.containers()?.resolve(mode.slice("container:".length));
+      if (other && other.Id === r.Id) {
+        throw new InvalidArgument("cannot join own network namespace");
+      }
+      r.NetworkSettings = { ...(r.NetworkSettings ?? {}), Networks: {} };
+      return;
+    }
+    const primary = this.st.resolveNet(mode);
+    const pcfg = eps[mode] ?? eps[primary.Name] ?? eps[primary.Id] ?? {};
+    checkEndpointConfig(primary, pcfg);
+    nets[primary.Name] = endpointSettings(primary, pcfg);
+    for (const [key, cfg] of Object.entries(eps)) {
+      const n = this.st.resolveNet(key);
+      if (n.Id === primary.Id) continue;
+      if (primary.Driver !== "bridge" || n.Driver !== "bridge") {
+        throw new InvalidArgument(
+          "conflicting options: container cannot be connected to multiple networks with one of the networks in host or none mode",
+        );
+      }
+      checkEndpointConfig(n, cfg);
+      nets[n.Name] = endpointSettings(n, cfg);
+    }
+    r.NetworkSettings = { ...(r.NetworkSettings ?? {}), Networks: nets };
+  }
+
+  attach(r: ContainerRecord, pid: number): Promise<void> {
+    return attach(this.st, r, pid);
+  }
+
+  detach(r: ContainerRecord): Promise<void> {
+    return detach(this.st, r);
+  }
+
+  /** The netns a container must join instead of a new one (`--network container:X`). */
+  netnsPath(r: ContainerRecord): string | undefined {
+    const mode: string = r.HostConfig.NetworkMode ?? "";
+    if (!mode.startsWith("container:")) return undefined;
+    const other = this.st.containers()?.resolve(mode.slice("container:".length));
+    if (!other?.State.Running || !other.State.Pid) {
+      throw new Conflict(`cannot join network of a non running container: ${mode.slice(10)}`);
+    }
+    return `/proc/${other.State.Pid}/ns/net`;
+  }
+
+  // ---- networks ----
+
+  list(filters: Record<string, string[]> = {}): Json[] {
+    const out: Json[] = [];
+    for (const n of this.st.nets.values()) {
+      if (!matchFilters(n, filters, this.#inUse(n))) continue;
+      out.push(networkView(n));
+    }
+    return out.sort((a, b) => a.Name.localeCompare(b.Name));
+  }
+
+  inspect(ref: string): Json {
+    const n = this.st.resolveNet(ref);
+    const attached = this.st.attachedTo(n.Id).map((c) => ({
+      id: c.id,
+      name: c.name,
+      ep: c.endpoints[n.Id],
+    }));
+    return networkView(n, attached);
+  }
+
+  /** Referenced by a container (any state) or attached. */
+  #inUse(n: NetworkRecord): boolean {
+    if (this.st.attachedTo(n.Id).length) return true;
+    for (const r of this.st.containers()?.list() ?? []) {
+      const mode = r.HostConfig.NetworkMode;
+      if (mode === n.Name || mode === n.Id) return true;
+      for (const [k, v] of Object.entries((r.NetworkSettings?.Networks ?? {}) as Json)) {
+        if (k === n.Name || (v as Json)?.NetworkID === n.Id) return true;
+      }
+    }
+    return false;
+  }
+
+  async create(body: Json): Promise<{ Id: string; Warning: string }> {
+    const name: string = body?.Name ?? "";
+    if (!name) throw new InvalidArgument("network name is required");
+    if (!NAME_RE.test(name)) {
+      throw new InvalidArgument(
+        `invalid network name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      );
+    }
+    if (this.st.byName(name)) throw new Conflict(`network with name ${name} already exists`);
+    const driver = body.Driver || "bridge";
+    if (driver === "host" || driver === "null") {
+      throw new Forbidden(`only one instance of "${driver}" network is allowed`);
+    }
+    if (driver !== "bridge") throw new NotFound(`plugin "${driver}" not found`);
+    if (body.Ingress) throw new Forbidden("ingress networks are not supported");
+    if (body.EnableIPv6) throw new InvalidArgument("IPv6 networks are not supported by berth");
+    const ipamDriver = body.IPAM?.Driver || "default";
+    if (ipamDriver !== "default") throw new NotFound(`plugin "${ipamDriver}" not found`);
+    const cfgs: Json[] = (body.IPAM?.Config ?? []).filter((c: Json) => c && Object.keys(c).length);
+    if (cfgs.length > 1) throw new InvalidArgument("only one IPv4 subnet per network is supported");
+    const n = baseRecord(name, "bridge");
+    n.Internal = !!body.Internal;
+    n.Attachable = !!body.Attachable;
+    n.Options = { ...(body.Options ?? {}) };
+    n.Labels = { ...(body.Labels ?? {}) };
+    n.IPAM.Options = body.IPAM?.Options ?? {};
+    n.Bridge = n.Options["com.docker.network.bridge.name"] || `br-${n.Id.slice(0, 12)}`;
+    if (n.Bridge.length > 15) throw new InvalidArgument(`bridge name too long: ${n.Bridge}`);
+    for (const o of this.st.nets.values()) {
+      if (o.Bridge === n.Bridge) throw new Conflict(`bridge name ${n.Bridge} is already in use`);
+    }
+    const cfg = cfgs[0] ?? {};
+    await withHostLock(async () => {
+      let subnet;
+      if (cfg.Subnet) {
+        if (cfg.Subnet.includes(":")) throw new InvalidArgument("IPv6 subnets are not supported");
+        subnet = parseCidr(cfg.Subnet);
+        if (subnet.prefix > 30) throw new InvalidArgument(`subnet ${cfg.Subnet} is too small`);
+        for (const t of await takenSubnets(this.st)) {
+          if (overlaps(t, subnet)) {
+            throw new Forbidden(
+              "invalid pool request: Pool overlaps with other one on this address space",
+            );
+          }
+        }
+        n.UserSubnet = true;
+      } else {
+        const pools = this.st.s.config.defaultAddressPools?.map(parsePool) ?? DEFAULT_POOLS;
+        subnet = allocateSubnet(pools, await takenSubnets(this.st));
+      }
+      const gateway = cfg.Gateway ? parseIp(cfg.Gateway) : hostAt(subnet, 1);
+      if (!contains(subnet, gateway)) {
+        throw new InvalidArgument(`gateway ${cfg.Gateway} is not in subnet ${formatCidr(subnet)}`);
+      }
+      const range = cfg.IPRange ? parseCidr(cfg.IPRange) : undefined;
+      await this.st.ipam.create(n.Id, { subnet, gateway, range });
+      n.IPAM.Config = [{
+        Subnet: formatCidr(subnet),
+        ...(cfg.IPRange ? { IPRange: formatCidr(range!) } : {}),
+        Gateway: formatIp(gateway),
+      }];
+      try {
+        await ensureBridge({
+          name: n.Bridge!,
+          address: `${formatIp(gateway)}/${subnet.prefix}`,
+          alias: `${this.st.aliasPrefix}n:${n.Id}`,
+          mtu: Number(n.Options["com.docker.network.driver.mtu"]) || undefined,
+        });
+        this.st.nets.set(n.Id, n);
+        await this.st.store.saveNetwork(n);
+      } catch (e) {
+        this.st.nets.delete(n.Id);
+        await this.st.ipam.remove(n.Id);
+        await deleteLink(n.Bridge!).catch(() => {});
+        throw e;
+      }
+    });
+    await this.st.applyFirewall();
+    return { Id: n.Id, Warning: "" };
+  }
+
+  async remove(ref: string): Promise<void> {
+    const n = this.st.resolveNet(ref);
+    if (n.Predefined) {
+      throw new Forbidden(`${n.Name} is a pre-defined network and cannot be removed`);
+    }
+    const active = this.st.attachedTo(n.Id);
+    if (active.length) {
+      throw new Forbidden(
+        `error while removing network: network ${n.Name} id ${n.Id} has active endpoints`,
+      );
+    }
+    this.st.nets.delete(n.Id);
+    this.st.names.dropNetwork(n.Id);
+    await this.st.applyFirewall();
+    if (n.Bridge) await deleteLink(n.Bridge);
+    await this.st.ipam.remove(n.Id);
+    await this.st.store.removeNetwork(n.Id);
+  }
+
+  async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] }> {
+    const until = filters.until?.[0];
+    const limit = until ? parseUntil(until) : undefined;
+    const labelNot = filters["label!"] ?? [];
+    const f = { ...filters };
+    delete f.until;
+    delete f["label!"];
+    const deleted: string[] = [];
+    for (const n of [...this.st.nets.values()]) {
+      if (n.Predefined || this.#inUse(n)) continue;
+      if (!matchFilters(n, f, false)) continue;
+      if (limit !== undefined && Date.parse(n.Created) >= limit) continue;
+      if (labelNot.some((l) => matchFilters(n, { label: [l] }, false))) continue;
+      await this.remove(n.Id);
+      deleted.push(n.Name);
+    }
+    return { NetworksDeleted: deleted };
+  }
+
+  async connect(ref: string, containerRef: string, cfg: Json = {}): Promise<void> {
+    const n = this.st.resolveNet(ref);
+    const store = this.#store();
+    const r = store.resolve(containerRef);
+    const mode: string = r.HostConfig.NetworkMode || "bridge";
+    if (mode === "host" || mode === "none" || mode.startsWith("container:")) {
+      throw new Forbidden(
+        "container sharing network namespace with another container or host cannot be connected to any other network",
+      );
+    }
+    if (n.Driver !== "bridge") {
+      throw new Forbidden(
+        "container cannot be disconnected from host network or connected to host network",
+      );
+    }
+    const nets: Record<string, Json> = r.NetworkSettings?.Networks ?? {};
+    if (nets[n.Name] || this.st.live.get(r.Id)?.endpoints[n.Id]) {
+      throw new Forbidden(
+        `endpoint with name ${r.Name.slice(1)} already exists in network ${n.Name}`,
+      );
+    }
+    checkEndpointConfig(n, cfg);
+    nets[n.Name] = endpointSettings(n, cfg);
+    r.NetworkSettings = { ...(r.NetworkSettings ?? {}), Networks: nets };
+    try {
+      await connectLive(this.st, r, n, cfg);
+    } catch (e) {
+      delete nets[n.Name];
+      throw e;
+    }
+    fillSettings(this.st, r, this.st.live.get(r.Id));
+    await store.save(r);
+  }
+
+  async disconnect(ref: string, containerRef: string, force = false): Promise<void> {
+    const n = this.st.resolveNet(ref);
+    const store = this.#store();
+    let r: ContainerRecord;
+    try {
+      r = store.resolve(containerRef);
+    } catch (e) {
+      if (!force) throw e;
+      // force: drop a stale endpoint of a container that no longer exists
+      for (const c of this.st.attachedTo(n.Id)) {
+        if (c.id.startsWith(containerRef) || c.name === containerRef) {
+          await disconnectLive(this.st, { Id: c.id } as ContainerRecord, n).catch(() => {});
+        }
+      }
+      return;
+    }
+    const nets: Record<string, Json> = r.NetworkSettings?.Networks ?? {};
+    const key = Object.keys(nets).find((k) => k === n.Name || nets[k]?.NetworkID === n.Id);
+    if (!key && !this.st.live.get(r.Id)?.endpoints[n.Id]) {
+      throw new Forbidden(`container ${r.Id} is not connected to network ${n.Name}`);
+    }
+    if (n.Driver !== "bridge") {
+      throw new Forbidden(
+        "container cannot be disconnected from host network or connected to host network",
+      );
+    }
+    await disconnectLive(this.st, r, n);
+    if (key) delete nets[key];
+    fillSettings(this.st, r, this.st.live.get(r.Id));
+    await store.save(r);
+  }
+
+  #store() {
+    const s = this.st.containers();
+    if (!s) throw new InvalidArgument("containers are not available");
+    return s;
+  }
+}
+
+/** Docker's `until` filter: unix seconds, RFC 3339, or a duration ("24h"). */
+export function parseUntil(v: string): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const d = /^(\d+)(s|m|h)$/.exec(v);
+  if (d) return Date.now() - Number(d[1]) * { s: 1e3, m: 6e4, h: 36e5 }[d[2] as "s"];
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidArgument(`invalid filter 'until=${v}'`);
+  return t;
+}

@@ -1,0 +1,53 @@
+/**
+ * Engine API network routes: list, inspect, create, remove, connect,
+ * disconnect, prune (what `docker network …` sends).
+ * @module
+ */
+import type { ApiRouter } from "../server.ts";
+import type { Ctx } from "../context.ts";
+import { InvalidArgument, Unavailable } from "../../../core/errdefs/mod.ts";
+import type { NetworkService } from "../networks/service.ts";
+
+function net(ctx: Ctx): NetworkService {
+  const n = ctx.services.network as NetworkService | undefined;
+  if (!n) throw new Unavailable("networking is not available in this daemon");
+  return n;
+}
+
+export function register(r: ApiRouter): void {
+  r.add("GET", "/networks", (ctx) => {
+    ctx.send(200, net(ctx).list(ctx.filters()));
+  });
+
+  r.add("POST", "/networks/create", async (ctx) => {
+    const body = await ctx.json();
+    ctx.send(201, await net(ctx).create(body));
+  });
+
+  r.add("POST", "/networks/prune", async (ctx) => {
+    ctx.send(200, await net(ctx).prune(ctx.filters()));
+  });
+
+  r.add("GET", "/networks/{id}", (ctx) => {
+    ctx.send(200, net(ctx).inspect(ctx.params.id));
+  });
+
+  r.add("DELETE", "/networks/{id}", async (ctx) => {
+    await net(ctx).remove(ctx.params.id);
+    ctx.noContent();
+  });
+
+  r.add("POST", "/networks/{id}/connect", async (ctx) => {
+    const body = await ctx.json<{ Container?: string; EndpointConfig?: Record<string, unknown> }>();
+    if (!body.Container) throw new InvalidArgument("container is required");
+    await net(ctx).connect(ctx.params.id, body.Container, body.EndpointConfig ?? {});
+    ctx.noContent(200);
+  });
+
+  r.add("POST", "/networks/{id}/disconnect", async (ctx) => {
+    const body = await ctx.json<{ Container?: string; Force?: boolean }>();
+    if (!body.Container) throw new InvalidArgument("container is required");
+    await net(ctx).disconnect(ctx.params.id, body.Container, !!body.Force);
+    ctx.noContent(200);
+  });
+}
