@@ -70,9 +70,9 @@ export class BuiltinRuntime implements OciRuntime {
     return `${this.root}/${id}`;
   }
 
-  async #load(id: string): Promise<SavedState> {
+  #load(id: string): SavedState {
     try {
-      return JSON.parse(await Deno.readTextFile(`${this.#dir(id)}/state.json`));
+      return JSON.parse(Deno.readTextFileSync(`${this.#dir(id)}/state.json`));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) throw new NotFound(`container ${id} does not exist`);
       throw e;
@@ -81,9 +81,9 @@ export class BuiltinRuntime implements OciRuntime {
 
   async create(id: string, bundle: string, opts: CreateOptions): Promise<CreatedProcess> {
     const dir = this.#dir(id);
-    await Deno.mkdir(this.root, { recursive: true, mode: 0o711 });
+    Deno.mkdirSync(this.root, { recursive: true, mode: 0o711 });
     try {
-      await Deno.mkdir(dir, { mode: 0o711 });
+      Deno.mkdirSync(dir, { mode: 0o711 });
     } catch (e) {
       if (e instanceof Deno.errors.AlreadyExists) {
         throw new Conflict(`container ${id} already exists`);
@@ -93,21 +93,21 @@ export class BuiltinRuntime implements OciRuntime {
     let cg: Cgroup | undefined;
     let child: Deno.ChildProcess | undefined;
     try {
-      bundle = await Deno.realPath(bundle);
-      const spec: OciSpec = JSON.parse(await Deno.readTextFile(`${bundle}/config.json`));
+      bundle = Deno.realPathSync(bundle);
+      const spec: OciSpec = JSON.parse(Deno.readTextFileSync(`${bundle}/config.json`));
       const rootfs = spec.root.path.startsWith("/")
         ? spec.root.path
         : `${bundle}/${spec.root.path}`;
       const nss = spec.linux?.namespaces ?? [];
       const has = (t: string) => nss.find((n) => n.type === t);
       cg = new Cgroup(spec.linux?.cgroupsPath ?? `/berth/${id}`);
-      const warnings = await cg.create(spec.linux?.resources);
+      const warnings = cg.create(spec.linux?.resources);
       c.mkfifo(`${dir}/exec.fifo`, 0o600);
       const cfg: InitConfig = {
         mode: "create",
         syncSocket: `${dir}/sync.sock`,
         bundle,
-        rootfs: await Deno.realPath(rootfs),
+        rootfs: Deno.realPathSync(rootfs),
         execFifo: `${dir}/exec.fifo`,
         cgroupProcs: cg.procsFiles(),
         cgroupMounts: cg.mounts(),
@@ -142,8 +142,8 @@ export class BuiltinRuntime implements OciRuntime {
         namespaces: nss,
         created: new Date().toISOString(),
       };
-      await writeAtomic(`${dir}/state.json`, JSON.stringify(saved));
-      if (opts.pidFile) await writeAtomic(opts.pidFile, String(run.pid));
+      writeAtomic(`${dir}/state.json`, JSON.stringify(saved));
+      if (opts.pidFile) writeAtomic(opts.pidFile, String(run.pid));
       return { ...run.proc, warnings: [...warnings, ...run.warnings] };
     } catch (e) {
       if (child) {
@@ -171,7 +171,7 @@ export class BuiltinRuntime implements OciRuntime {
       if (stdio.ttyPath) cfg.ttyPath = stdio.ttyPath;
       else receiver = new FdReceiver(cfg.consoleSocket = `${dir}/console.sock`);
     }
-    await Deno.writeTextFile(`${dir}/init.json`, JSON.stringify(cfg));
+    Deno.writeTextFileSync(`${dir}/init.json`, JSON.stringify(cfg));
     const pipes = stdio.kind === "pipes";
     let child: Deno.ChildProcess | undefined;
     try {
@@ -235,10 +235,10 @@ export class BuiltinRuntime implements OciRuntime {
   }
 
   async start(id: string): Promise<void> {
-    const st = await this.#load(id);
+    const st = this.#load(id);
     const fifo = `${this.#dir(id)}/exec.fifo`;
     try {
-      await Deno.lstat(fifo);
+      Deno.lstatSync(fifo);
     } catch {
       throw new Conflict(`container ${id} is not in created state`);
     }
@@ -266,21 +266,29 @@ export class BuiltinRuntime implements OciRuntime {
     if (text !== "0") throw new RuntimeError(`container ${id} exited before it started`);
   }
 
-  async state(id: string): Promise<RuntimeState> {
-    const st = await this.#load(id);
+  state(id: string): Promise<RuntimeState> {
+    return promised(() => this.#state(id));
+  }
+
+  #state(id: string): RuntimeState {
+    const st = this.#load(id);
     const cg = new Cgroup(st.cgroupsPath);
     let status: RuntimeState["status"] = "running";
     if (!isAlive(st.pid, st.startTime)) status = "stopped";
-    else if (await exists(`${this.#dir(id)}/exec.fifo`)) status = "created";
-    else if (await cg.frozen()) status = "paused";
-    return { id, status, pid: st.pid, bundle: st.bundle, oomKilled: await cg.oomKilled() };
+    else if (exists(`${this.#dir(id)}/exec.fifo`)) status = "created";
+    else if (cg.frozen()) status = "paused";
+    return { id, status, pid: st.pid, bundle: st.bundle, oomKilled: cg.oomKilled() };
   }
 
-  async kill(id: string, signal: number, all = false): Promise<void> {
-    const st = await this.#load(id);
+  kill(id: string, signal: number, all = false): Promise<void> {
+    return promised(() => this.#kill(id, signal, all));
+  }
+
+  #kill(id: string, signal: number, all: boolean): void {
+    const st = this.#load(id);
     const alive = isAlive(st.pid, st.startTime);
     if (all) {
-      for (const pid of await new Cgroup(st.cgroupsPath).pids()) {
+      for (const pid of new Cgroup(st.cgroupsPath).pids()) {
         try {
           c.kill(pid, signal);
         } catch { /* exited meanwhile */ }
@@ -292,27 +300,27 @@ export class BuiltinRuntime implements OciRuntime {
   }
 
   async pause(id: string): Promise<void> {
-    const st = await this.#load(id);
+    const st = this.#load(id);
     if (!isAlive(st.pid, st.startTime)) throw new Conflict(`container ${id} is not running`);
     await new Cgroup(st.cgroupsPath).freeze(true);
   }
 
   async resume(id: string): Promise<void> {
-    const st = await this.#load(id);
+    const st = this.#load(id);
     await new Cgroup(st.cgroupsPath).freeze(false);
   }
 
-  async pids(id: string): Promise<number[]> {
-    return await new Cgroup((await this.#load(id)).cgroupsPath).pids();
+  pids(id: string): Promise<number[]> {
+    return promised(() => new Cgroup(this.#load(id).cgroupsPath).pids());
   }
 
   async exec(id: string, process: OciProcess, opts: ExecOptions): Promise<CreatedProcess> {
-    const st = await this.#load(id);
+    const st = this.#load(id);
     if (!isAlive(st.pid, st.startTime)) throw new Conflict(`container ${id} is not running`);
     const edir = `${this.#dir(id)}/exec-${crypto.randomUUID().slice(0, 8)}`;
-    await Deno.mkdir(edir, { mode: 0o700 });
+    Deno.mkdirSync(edir, { mode: 0o700 });
     try {
-      await Deno.writeTextFile(`${edir}/process.json`, JSON.stringify(process));
+      Deno.writeTextFileSync(`${edir}/process.json`, JSON.stringify(process));
       const cg = new Cgroup(st.cgroupsPath);
       const nss = st.namespaces.filter((n) => NS_NAME[n.type]);
       // mnt last: after it, host paths are out of reach
@@ -343,7 +351,7 @@ export class BuiltinRuntime implements OciRuntime {
         opts.stdio,
         (o) => spawnInPidNs(cmd, { ...o, args: [...pre, "init", "exec", edir] }, pidns),
       );
-      if (opts.pidFile) await writeAtomic(opts.pidFile, String(run.pid));
+      if (opts.pidFile) writeAtomic(opts.pidFile, String(run.pid));
       return { ...run.proc, warnings: run.warnings };
     } finally {
       await Deno.remove(edir, { recursive: true }).catch(() => {});
@@ -351,12 +359,12 @@ export class BuiltinRuntime implements OciRuntime {
   }
 
   async delete(id: string, force = false): Promise<void> {
-    const st = await this.#load(id);
+    const st = this.#load(id);
     const cg = new Cgroup(st.cgroupsPath);
     if (isAlive(st.pid, st.startTime)) {
       if (!force) throw new Conflict(`container ${id} is running: stop it first or use force`);
     }
-    const pids = await cg.pids();
+    const pids = cg.pids();
     if (isAlive(st.pid, st.startTime)) pids.push(st.pid);
     if (pids.length) {
       for (const pid of pids) {
@@ -364,7 +372,7 @@ export class BuiltinRuntime implements OciRuntime {
           c.kill(pid, 9);
         } catch { /* gone */ }
       }
-      if (await cg.frozen()) await cg.freeze(false).catch(() => {});
+      if (cg.frozen()) await cg.freeze(false).catch(() => {});
       await waitGone(st.pid, st.startTime, 5000);
     }
     await cg.remove();
@@ -372,17 +380,26 @@ export class BuiltinRuntime implements OciRuntime {
   }
 }
 
-async function exists(p: string): Promise<boolean> {
+/** Run a synchronous function, turning a throw into a rejection. */
+function promised<T>(f: () => T): Promise<T> {
   try {
-    await Deno.lstat(p);
+    return Promise.resolve(f());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    Deno.lstatSync(p);
     return true;
   } catch {
     return false;
   }
 }
 
-async function writeAtomic(path: string, data: string): Promise<void> {
+function writeAtomic(path: string, data: string): void {
   const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.writeTextFile(tmp, data);
-  await Deno.rename(tmp, path);
+  Deno.writeTextFileSync(tmp, data);
+  Deno.renameSync(tmp, path);
 }

@@ -96,74 +96,74 @@ export class Cgroup {
   }
 
   /** Create the directories and write the limits. */
-  async create(res: OciResources | undefined): Promise<string[]> {
+  create(res: OciResources | undefined): string[] {
     const warnings: string[] = [];
     for (const h of this.layout.hierarchies) {
-      if (h.v2 && this.layout.kind === "v2") await enableV2Controllers(h.mountpoint, this.path);
-      await mkdirLevels(h, this.path);
+      if (h.v2 && this.layout.kind === "v2") enableV2Controllers(h.mountpoint, this.path);
+      mkdirLevels(h, this.path);
     }
     if (res) {
-      if (this.layout.kind === "v2") await this.#applyV2(res, warnings);
-      else await this.#applyV1(res);
+      if (this.layout.kind === "v2") this.#applyV2(res, warnings);
+      else this.#applyV1(res);
     }
     return warnings;
   }
 
-  async #applyV1(r: OciResources): Promise<void> {
-    const w = async (ctrl: string, file: string, v: string | number | undefined) => {
+  #applyV1(r: OciResources): void {
+    const w = (ctrl: string, file: string, v: string | number | undefined) => {
       const d = this.find(ctrl);
-      if (d && v !== undefined) await Deno.writeTextFile(`${d}/${file}`, String(v));
+      if (d && v !== undefined) Deno.writeTextFileSync(`${d}/${file}`, String(v));
     };
     const m = r.memory;
-    if (m?.limit !== undefined && m.limit > 0) await w("memory", "memory.limit_in_bytes", m.limit);
+    if (m?.limit !== undefined && m.limit > 0) w("memory", "memory.limit_in_bytes", m.limit);
     if (m?.swap !== undefined && m.swap !== 0) {
       const d = this.find("memory");
-      if (d && await exists(`${d}/memory.memsw.limit_in_bytes`)) {
-        await w("memory", "memory.memsw.limit_in_bytes", m.swap);
+      if (d && exists(`${d}/memory.memsw.limit_in_bytes`)) {
+        w("memory", "memory.memsw.limit_in_bytes", m.swap);
       }
     }
-    if (m?.reservation) await w("memory", "memory.soft_limit_in_bytes", m.reservation);
+    if (m?.reservation) w("memory", "memory.soft_limit_in_bytes", m.reservation);
     if (m?.swappiness !== undefined && m.swappiness >= 0 && m.swappiness <= 100) {
-      await w("memory", "memory.swappiness", m.swappiness);
+      w("memory", "memory.swappiness", m.swappiness);
     }
-    if (m?.disableOOMKiller) await w("memory", "memory.oom_control", 1);
+    if (m?.disableOOMKiller) w("memory", "memory.oom_control", 1);
     const cpu = r.cpu;
-    if (cpu?.shares) await w("cpu", "cpu.shares", cpu.shares);
-    if (cpu?.period) await w("cpu", "cpu.cfs_period_us", cpu.period);
-    if (cpu?.quota) await w("cpu", "cpu.cfs_quota_us", cpu.quota);
-    if (cpu?.cpus) await w("cpuset", "cpuset.cpus", cpu.cpus);
-    if (cpu?.mems) await w("cpuset", "cpuset.mems", cpu.mems);
-    if (r.pids) await w("pids", "pids.max", r.pids.limit > 0 ? r.pids.limit : "max");
+    if (cpu?.shares) w("cpu", "cpu.shares", cpu.shares);
+    if (cpu?.period) w("cpu", "cpu.cfs_period_us", cpu.period);
+    if (cpu?.quota) w("cpu", "cpu.cfs_quota_us", cpu.quota);
+    if (cpu?.cpus) w("cpuset", "cpuset.cpus", cpu.cpus);
+    if (cpu?.mems) w("cpuset", "cpuset.mems", cpu.mems);
+    if (r.pids) w("pids", "pids.max", r.pids.limit > 0 ? r.pids.limit : "max");
     for (const d of r.devices ?? []) {
       const rule = d.type === "a" || !d.type
         ? "a"
         : `${d.type} ${d.major ?? "*"}:${d.minor ?? "*"} ${d.access ?? "rwm"}`;
-      await w("devices", d.allow ? "devices.allow" : "devices.deny", rule);
+      w("devices", d.allow ? "devices.allow" : "devices.deny", rule);
     }
   }
 
-  async #applyV2(r: OciResources, warnings: string[]): Promise<void> {
+  #applyV2(r: OciResources, warnings: string[]): void {
     const d = this.find("memory")!;
-    const w = async (file: string, v: string | number) => {
-      await Deno.writeTextFile(`${d}/${file}`, String(v));
+    const w = (file: string, v: string | number) => {
+      Deno.writeTextFileSync(`${d}/${file}`, String(v));
     };
     const m = r.memory;
-    if (m?.limit !== undefined && m.limit > 0) await w("memory.max", m.limit);
-    if (m?.swap !== undefined && m.swap !== 0 && await exists(`${d}/memory.swap.max`)) {
-      await w("memory.swap.max", m.swap < 0 ? "max" : Math.max(0, m.swap - (m.limit ?? 0)));
+    if (m?.limit !== undefined && m.limit > 0) w("memory.max", m.limit);
+    if (m?.swap !== undefined && m.swap !== 0 && exists(`${d}/memory.swap.max`)) {
+      w("memory.swap.max", m.swap < 0 ? "max" : Math.max(0, m.swap - (m.limit ?? 0)));
     }
-    if (m?.reservation) await w("memory.low", m.reservation);
+    if (m?.reservation) w("memory.low", m.reservation);
     const cpu = r.cpu;
     if (cpu?.quota || cpu?.period) {
-      await w(
+      w(
         "cpu.max",
         `${cpu.quota && cpu.quota > 0 ? cpu.quota : "max"} ${cpu.period ?? 100000}`,
       );
     }
-    if (cpu?.shares) await w("cpu.weight", 1 + Math.floor(((cpu.shares - 2) * 9999) / 262142));
-    if (cpu?.cpus) await w("cpuset.cpus", cpu.cpus);
-    if (cpu?.mems) await w("cpuset.mems", cpu.mems);
-    if (r.pids) await w("pids.max", r.pids.limit > 0 ? r.pids.limit : "max");
+    if (cpu?.shares) w("cpu.weight", 1 + Math.floor(((cpu.shares - 2) * 9999) / 262142));
+    if (cpu?.cpus) w("cpuset.cpus", cpu.cpus);
+    if (cpu?.mems) w("cpuset.mems", cpu.mems);
+    if (r.pids) w("pids.max", r.pids.limit > 0 ? r.pids.limit : "max");
     if (r.devices?.length) {
       warnings.push("device cgroup rules are not enforced on cgroup v2 (no eBPF)");
     }
@@ -175,38 +175,38 @@ export class Cgroup {
     const d = this.find("freezer");
     if (!d) throw new Error("no freezer cgroup on this host");
     const want = on ? "FROZEN" : "THAWED";
-    await Deno.writeTextFile(
+    Deno.writeTextFileSync(
       v2 ? `${d}/cgroup.freeze` : `${d}/freezer.state`,
       v2 ? (on ? "1" : "0") : want,
     );
     for (let i = 0; i < 1000; i++) {
-      if ((await this.frozen()) === on) return;
+      if (this.frozen() === on) return;
       await new Promise((r) => setTimeout(r, 2));
-      if (!v2 && on && i % 50 === 49) await Deno.writeTextFile(`${d}/freezer.state`, want);
+      if (!v2 && on && i % 50 === 49) Deno.writeTextFileSync(`${d}/freezer.state`, want);
     }
     throw new Error(`timed out waiting for the cgroup to become ${want.toLowerCase()}`);
   }
 
-  async frozen(): Promise<boolean> {
+  frozen(): boolean {
     const d = this.find("freezer");
     if (!d) return false;
     try {
       if (this.layout.kind === "v2") {
-        return /^frozen 1$/m.test(await Deno.readTextFile(`${d}/cgroup.events`));
+        return /^frozen 1$/m.test(Deno.readTextFileSync(`${d}/cgroup.events`));
       }
-      return (await Deno.readTextFile(`${d}/freezer.state`)).trim() === "FROZEN";
+      return (Deno.readTextFileSync(`${d}/freezer.state`)).trim() === "FROZEN";
     } catch {
       return false;
     }
   }
 
   /** True when the kernel OOM-killed a process of this cgroup. */
-  async oomKilled(): Promise<boolean> {
+  oomKilled(): boolean {
     const d = this.find("memory");
     if (!d) return false;
     const file = this.layout.kind === "v2" ? "memory.events" : "memory.oom_control";
     try {
-      const m = /^oom_kill (\d+)$/m.exec(await Deno.readTextFile(`${d}/${file}`));
+      const m = /^oom_kill (\d+)$/m.exec(Deno.readTextFileSync(`${d}/${file}`));
       return !!m && Number(m[1]) > 0;
     } catch {
       return false;
@@ -214,10 +214,10 @@ export class Cgroup {
   }
 
   /** Host pids of the processes in the cgroup. */
-  async pids(): Promise<number[]> {
+  pids(): number[] {
     const d = this.find("pids") ?? this.find("memory") ?? this.dir(this.layout.hierarchies[0]);
     try {
-      const t = await Deno.readTextFile(`${d}/cgroup.procs`);
+      const t = Deno.readTextFileSync(`${d}/cgroup.procs`);
       return t.split("\n").filter((x) => x).map(Number);
     } catch {
       return [];
@@ -230,7 +230,7 @@ export class Cgroup {
       const d = this.dir(h);
       for (let i = 0;; i++) {
         try {
-          await Deno.remove(d);
+          Deno.removeSync(d);
           break;
         } catch (e) {
           if (e instanceof Deno.errors.NotFound) break;
@@ -242,9 +242,9 @@ export class Cgroup {
   }
 }
 
-async function exists(p: string): Promise<boolean> {
+function exists(p: string): boolean {
   try {
-    await Deno.stat(p);
+    Deno.statSync(p);
     return true;
   } catch {
     return false;
@@ -252,20 +252,20 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** mkdir each level; on v1 cpuset, copy cpus/mems from the parent (else tasks cannot join). */
-async function mkdirLevels(h: Hierarchy, path: string): Promise<void> {
+function mkdirLevels(h: Hierarchy, path: string): void {
   let cur = h.mountpoint;
   for (const part of path.split("/").filter((p) => p)) {
     const parent = cur;
     cur = `${cur}/${part}`;
     try {
-      await Deno.mkdir(cur);
+      Deno.mkdirSync(cur);
     } catch (e) {
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     }
     if (!h.v2 && h.controllers.includes("cpuset")) {
       for (const f of ["cpuset.cpus", "cpuset.mems"]) {
-        if ((await Deno.readTextFile(`${cur}/${f}`)).trim() === "") {
-          await Deno.writeTextFile(`${cur}/${f}`, await Deno.readTextFile(`${parent}/${f}`));
+        if ((Deno.readTextFileSync(`${cur}/${f}`)).trim() === "") {
+          Deno.writeTextFileSync(`${cur}/${f}`, Deno.readTextFileSync(`${parent}/${f}`));
         }
       }
     }
@@ -273,19 +273,20 @@ async function mkdirLevels(h: Hierarchy, path: string): Promise<void> {
 }
 
 /** cgroup v2: enable the controllers we use in every ancestor's subtree_control. */
-async function enableV2Controllers(root: string, path: string): Promise<void> {
-  const avail = (await Deno.readTextFile(`${root}/cgroup.controllers`)).trim().split(/\s+/);
+function enableV2Controllers(root: string, path: string): void {
+  const avail = (Deno.readTextFileSync(`${root}/cgroup.controllers`)).trim().split(/\s+/);
   const want = ["cpu", "cpuset", "memory", "pids", "io"].filter((c) => avail.includes(c));
   let cur = root;
   const parts = path.split("/").filter((p) => p);
   for (let i = 0; i < parts.length; i++) {
     if (want.length) {
-      await Deno.writeTextFile(`${cur}/cgroup.subtree_control`, want.map((c) => "+" + c).join(" "))
-        .catch(() => {});
+      try {
+        Deno.writeTextFileSync(`${cur}/cgroup.subtree_control`, want.map((c) => "+" + c).join(" "));
+      } catch { /* already enabled higher up, or not delegable */ }
     }
     cur = `${cur}/${parts[i]}`;
     try {
-      await Deno.mkdir(cur);
+      Deno.mkdirSync(cur);
     } catch (e) {
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     }

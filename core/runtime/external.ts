@@ -166,7 +166,7 @@ export class ExternalRuntime implements OciRuntime {
     try {
       const spec: OciSpec = JSON.parse(await Deno.readTextFile(`${s.bundle}/config.json`));
       if (spec.linux?.cgroupsPath?.startsWith("/")) {
-        oomKilled = await new Cgroup(spec.linux.cgroupsPath).oomKilled();
+        oomKilled = new Cgroup(spec.linux.cgroupsPath).oomKilled();
       }
     } catch { /* no bundle: unknown */ }
     return { id, status: s.status, pid: s.pid, bundle: s.bundle, oomKilled };

@@ -430,7 +430,7 @@ export function openPtmx(ptmx = "/dev/ptmx"): { master: number; slavePath: strin
 export function resetSignals(): void {
   const act = new Uint8Array(32); // handler SIG_DFL, no flags, empty mask
   for (let s = 1; s < 65; s++) {
-    if (s === 9 || s === 19 || s === 32 || s === 33) continue;
+    if (s === 9 || s === 19) continue; // raw syscall: 32, 33 (glibc-internal) too
     sys(N.rt_sigaction, s, act, null, 8);
   }
   sys(N.rt_sigprocmask, 2, /* SIG_SETMASK */ new Uint8Array(8), null, 8);
