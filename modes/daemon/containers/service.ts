@@ -28,6 +28,10 @@ export interface NetworkHook {
   attach(c: ContainerRecord, pid: number): Promise<void>;
   /** after the container stopped */
   detach(c: ContainerRecord): Promise<void>;
+  /** at create: validate and record the requested networks (NetworkingConfig) */
+  prepare?(c: ContainerRecord, body: Record<string, unknown>): void;
+  /** a netns to join instead of a new one (--network container:X) */
+  netnsPath?(c: ContainerRecord): string | undefined;
 }
 
 const MAX_RESTART_DELAY = 60_000;
@@ -134,6 +138,7 @@ export class ContainerService {
       root: this.s.config.root,
       nameTaken: (n) => !!this.store.nameTaken(n),
     });
+    this.network?.prepare?.(r, body);
     r.MountPoints = await buildMounts(
       r.Config,
       r.HostConfig,
@@ -185,7 +190,7 @@ export class ContainerService {
           await this.volumes.populate(m.Name, m.NoCopy ? undefined : `${rootfs}${m.Destination}`);
         }
       }
-      const spec = await buildSpec({ record: r, rootfs });
+      const spec = await buildSpec({ record: r, rootfs, netnsPath: this.network?.netnsPath?.(r) });
       await writeFileAtomic(`${dir}/config.json`, JSON.stringify(spec));
       const rtName = r.HostConfig.Runtime as string;
       const cfg: ShimConfig = {
