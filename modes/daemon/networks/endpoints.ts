@@ -170,6 +170,13 @@ async function unwire(st: NetState, c: ContainerNet, ep: EndpointState): Promise
 export function fillSettings(st: NetState, r: ContainerRecord, c: ContainerNet | undefined): void {
   const ns: Json = r.NetworkSettings ?? {};
   const nets: Json = ns.Networks ?? {};
+  for (const ep of Object.values(c?.endpoints ?? {})) {
+    const net = st.nets.get(ep.netId);
+    const has = Object.entries(nets).some(([k, v]) =>
+      k === ep.netName || (v as Json)?.NetworkID === ep.netId
+    );
+    if (net && !has) nets[net.Name] = endpointSettings(net, { Aliases: ep.aliases });
+  }
   for (const [name, es] of Object.entries(nets) as [string, Json][]) {
     const net = st.tryResolveNet(es?.NetworkID || name);
     const ep = net && c?.endpoints[net.Id];
