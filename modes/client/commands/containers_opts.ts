@@ -5,6 +5,8 @@
  */
 import type { Command } from "commander";
 import { collect } from "../cli.ts";
+import { parsePortSpecs } from "../../../core/net/ports.ts";
+import { runNetworking } from "./networks.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyRec = Record<string, any>;
@@ -47,6 +49,8 @@ export function containerFlags(c: Command): Command {
     .option("--name <string>", "Assign a name to the container")
     .option("--network, --net <network>", "Connect a container to a network")
     .option("--network-alias <alias>", "Add network-scoped alias for the container", collect)
+    .option("--ip <string>", "IPv4 address (e.g., 172.30.100.104)")
+    .option("--mac-address <string>", "Container MAC address (e.g., 92:d0:c6:0a:29:33)")
     .option("--oom-kill-disable", "Disable OOM Killer")
     .option("--pid <string>", "PID namespace to use")
     .option("--pids-limit <int>", "Tune container pids limit (set -1 for unlimited)")
@@ -192,17 +196,9 @@ function ports(opts: AnyRec): { exposed: AnyRec; bindings: AnyRec } {
     const [p, proto = "tcp"] = e.split("/");
     exposed[`${p}/${proto}`] = {};
   }
-  for (const spec of opts.publish ?? []) {
-    // [ip:][hostPort:]containerPort[/proto]
-    const [main, proto = "tcp"] = spec.split("/");
-    const parts = main.split(":");
-    const cport = parts.pop()!;
-    const hport = parts.pop() ?? "";
-    const ip = parts.join(":").replace(/^\[|\]$/g, "");
-    const key = `${cport}/${proto}`;
-    exposed[key] = {};
-    (bindings[key] ??= []).push({ HostIp: ip, HostPort: hport });
-  }
+  const pub = parsePortSpecs(opts.publish ?? []);
+  Object.assign(exposed, pub.exposed);
+  Object.assign(bindings, pub.bindings);
   return { exposed, bindings };
 }
 
@@ -267,7 +263,7 @@ export function createBody(
     Binds: binds.length ? binds : null,
     ContainerIDFile: opts.cidfile ?? "",
     LogConfig: { Type: opts.logDriver ?? "", Config: logOpts },
-    NetworkMode: opts.network ?? "default",
+    NetworkMode: runNetworking(opts).NetworkMode,
     PortBindings: bindings,
     RestartPolicy: restart,
     AutoRemove: !!opts.rm,
@@ -329,6 +325,6 @@ export function createBody(
     StopSignal: opts.stopSignal,
     StopTimeout: opts.stopTimeout !== undefined ? Number(opts.stopTimeout) : undefined,
     HostConfig: hostConfig,
-    NetworkingConfig: { EndpointsConfig: {} },
+    NetworkingConfig: { EndpointsConfig: runNetworking(opts).EndpointsConfig },
   };
 }

@@ -49,6 +49,29 @@ export function ipamConfig(o: AnyRec): AnyRec[] {
   }));
 }
 
+/**
+ * `run`/`create` network flags → NetworkMode + NetworkingConfig.EndpointsConfig,
+ * as docker CLI 28 builds them (--network/--net, --network-alias, --ip,
+ * --mac-address; the endpoint is keyed by the network as typed, "default" when
+ * none was given).
+ */
+export function runNetworking(
+  opts: AnyRec,
+): { NetworkMode: string; EndpointsConfig: Record<string, AnyRec> } {
+  const mode: string = opts.network ?? opts.net ?? "default";
+  const ep: AnyRec = {};
+  if (opts.networkAlias?.length) ep.Aliases = opts.networkAlias;
+  if (opts.ip) ep.IPAMConfig = { IPv4Address: opts.ip };
+  if (opts.macAddress) ep.MacAddress = opts.macAddress;
+  const special = mode === "host" || mode === "none" || mode.startsWith("container:");
+  if (special && Object.keys(ep).length) {
+    throw new Error(
+      `conflicting options: cannot attach both user-defined and non-user-defined network-modes`,
+    );
+  }
+  return { NetworkMode: mode, EndpointsConfig: Object.keys(ep).length ? { [mode]: ep } : {} };
+}
+
 async function confirm(question: string): Promise<boolean> {
   await Deno.stdout.write(new TextEncoder().encode(question));
   const buf = new Uint8Array(256);
