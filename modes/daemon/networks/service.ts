@@ -65,7 +65,10 @@ export class NetworkService {
       return;
     }
     const primary = this.st.resolveNet(mode);
-    const pcfg = eps[mode] ?? eps[primary.Name] ?? eps[primary.Id] ?? {};
+    const pkey = Object.keys(eps).find((k) =>
+      this.st.tryResolveNet(k === "default" ? "bridge" : k)?.Id === primary.Id
+    );
+    const pcfg = pkey ? eps[pkey] : {};
     checkEndpointConfig(primary, pcfg);
     nets[primary.Name] = endpointSettings(primary, pcfg);
     for (const [key, cfg] of Object.entries(eps)) {
