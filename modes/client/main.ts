@@ -31,6 +31,7 @@ export const COMMANDS: Record<string, Entry> = {
     load: images,
   },
   history: { summary: "Show the history of an image", load: images },
+  build: { summary: "Build an image from a Dockerfile", load: () => import("./commands/build.ts") },
   version: { summary: "Show the berth version information", load: system },
   info: { summary: "Display system-wide information", load: system },
   inspect: { summary: "Return low-level information on berth objects", load: system },

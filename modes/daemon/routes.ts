@@ -10,6 +10,7 @@ import { register as containers } from "./routes/containers.ts";
 import { register as exec } from "./routes/exec.ts";
 import { register as volumes } from "./routes/volumes.ts";
 import { register as networks } from "./routes/networks.ts";
+import { register as build } from "./routes/build.ts";
 
 export function registerAll(r: ApiRouter): void {
   system(r);
@@ -18,4 +19,5 @@ export function registerAll(r: ApiRouter): void {
   exec(r);
   volumes(r);
   networks(r);
+  build(r);
 }

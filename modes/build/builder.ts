@@ -1,0 +1,407 @@
+/**
+ * The build: plan the stages the target needs, then run each stage's steps
+ * in order — FROM (image, scratch or an earlier stage, then the base's
+ * ONBUILD triggers), metadata steps, WORKDIR, COPY/ADD and RUN — printing
+ * Docker's legacy step lines and keeping every step in the build cache.
+ * Filesystem steps live in steps.ts.
+ *
+ * @example
+ * ```ts ignore
+ * const b = new Builder(services, { plan, context, options, out, runner, cache, workRoot });
+ * const { id } = await b.build();
+ * ```
+ * @module
+ */
+import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { type Digest, shortId } from "../../core/oci/digest.ts";
+import { hostPlatform } from "../../core/oci/platform.ts";
+import type { Services } from "../daemon/services.ts";
+import { BuildArgs, type StageArgs } from "./args.ts";
+import { type BuildCache, stepKey } from "./cache.ts";
+import type { BuildContext } from "./context.ts";
+import { applyMeta, DEFAULT_SHELL } from "./dispatch.ts";
+import { type Instruction, InstructionParser, type Plan, type Stage } from "./instructions.ts";
+import { DockerfileError, parseDockerfile } from "./parser.ts";
+import type { StepRunner } from "./runner.ts";
+import { envMap, processWord } from "./shell_lex.ts";
+import { baseOf, type BuildState, commitState, imageState, scratchState } from "./state.ts";
+import { copyStep, runStep, workdirStep } from "./steps.ts";
+
+export interface BuildOptions {
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string | null>;
+  target?: string;
+  noCache: boolean;
+  pull: boolean;
+  labels: Record<string, string>;
+  /** RUN network: "default" | "none" | "host" | "bridge". */
+  network: string;
+}
+
+export interface BuildOutput {
+  /** A `{"stream": …}` message (already newline-terminated where it should be). */
+  stream(text: string): Promise<void>;
+  aux(value: unknown): Promise<void>;
+}
+
+/** A failed RUN: the error line carries the exit code. */
+export class StepFailed extends Error {
+  readonly code: number;
+  constructor(message: string, code: number) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Pulls a missing base image, when the daemon can. */
+export type Puller = (ref: string, out: BuildOutput) => Promise<void>;
+
+export interface BuilderDeps {
+  plan: Plan;
+  context: BuildContext;
+  options: BuildOptions;
+  out: BuildOutput;
+  runner: StepRunner;
+  cache: BuildCache;
+  /** Scratch space for step dirs. */
+  workRoot: string;
+  pull?: Puller;
+  signal?: AbortSignal;
+}
+
+export interface StageRun {
+  stage: Stage;
+  state: BuildState;
+  args: StageArgs;
+  cmdSet: boolean;
+}
+
+export class Builder {
+  readonly s: Services;
+  readonly d: BuilderDeps;
+  readonly args: BuildArgs;
+  readonly results = new Map<number, BuildState>();
+  #step = 0;
+  #total = 0;
+  #ip: InstructionParser;
+
+  constructor(s: Services, d: BuilderDeps) {
+    this.s = s;
+    this.d = d;
+    this.args = new BuildArgs(d.options.buildArgs, hostPlatform(), d.plan.escape);
+    this.#ip = new InstructionParser(d.options.dockerfile);
+  }
+
+  get out(): BuildOutput {
+    return this.d.out;
+  }
+
+  err(ins: Instruction, e: unknown): Error {
+    if (e instanceof DockerfileError || e instanceof StepFailed) return e;
+    const msg = e instanceof Error ? e.message : String(e);
+    return new DockerfileError(this.d.options.dockerfile, ins.node.line, msg);
+  }
+
+  checkAbort(): void {
+    if (this.d.signal?.aborted) throw new InvalidArgument("build canceled");
+  }
+
+  /** Run the build; returns the final image ID. */
+  async build(): Promise<{ id: Digest }> {
+    const { plan, options } = this.d;
+    const target = this.#targetStage();
+    for (const a of plan.metaArgs) {
+      for (const kv of a.args) {
+        try {
+          this.args.declareMeta(kv.key, kv.value);
+        } catch (e) {
+          throw this.err(a, e);
+        }
+      }
+    }
+    const needed = this.#needed(target);
+    const labels = Object.keys(options.labels);
+    this.#total = plan.metaArgs.length +
+      needed.reduce((n, st) => n + 1 + st.instructions.length, 0) + (labels.length ? 1 : 0);
+    for (const a of plan.metaArgs) await this.#header(a);
+    for (const st of needed) {
+      if (this.results.has(st.index)) continue;
+      await this.#stage(st, st === target);
+    }
+    const final = this.results.get(target.index)!;
+    const unused = this.args.unused();
+    if (unused.length) {
+      await this.out.stream(
+        `[Warning] One or more build-args [${unused.join(" ")}] were not consumed\n`,
+      );
+    }
+    if (!final.id) throw new InvalidArgument("No image was generated. Is your Dockerfile empty?");
+    return { id: final.id };
+  }
+
+  #targetStage(): Stage {
+    const { plan, options } = this.d;
+    if (!options.target) return plan.stages.at(-1)!;
+    const t = plan.stages.find((s) => s.name === options.target!.toLowerCase());
+    if (!t) {
+      throw new InvalidArgument(`failed to reach build target ${options.target} in Dockerfile`);
+    }
+    return t;
+  }
+
+  /** Stage referenced by `name` (stage name or index) before stage `before`, if any. */
+  stageRef(name: string, before: number): Stage | undefined {
+    const n = name.toLowerCase();
+    const byName = this.d.plan.stages.find((s) => s.name === n && s.index !== before);
+    if (byName) return byName;
+    if (/^\d+$/.test(name)) {
+      const i = Number(name);
+      if (i >= before) {
+        throw new InvalidArgument(
+          `invalid from flag value ${name}: refers to current or future build stage`,
+        );
+      }
+      return this.d.plan.stages[i];
+    }
+    return undefined;
+  }
+
+  /** The stages `target` depends on (and itself), in Dockerfile order. */
+  #needed(target: Stage): Stage[] {
+    const env = new Map([...this.args.metaEnv()]);
+    for (const [k, v] of this.args.given) if (v !== null && !env.has(k)) env.set(k, v);
+    const want = new Set<number>();
+    const visit = (st: Stage) => {
+      if (want.has(st.index)) return;
+      want.add(st.index);
+      const refs: string[] = [];
+      try {
+        refs.push(processWord(st.from.image, this.args.metaEnv(), { escape: this.d.plan.escape }));
+      } catch { /* reported when the stage runs */ }
+      for (const ins of st.instructions) {
+        if ((ins.kind === "COPY") && ins.from) {
+          try {
+            refs.push(processWord(ins.from, env, { escape: this.d.plan.escape }));
+          } catch { /* reported later */ }
+        }
+      }
+      for (const r of refs) {
+        try {
+          const dep = this.stageRef(r, st.index);
+          if (dep && dep.index < st.index) visit(dep);
+        } catch { /* reported later */ }
+      }
+    };
+    visit(target);
+    return this.d.plan.stages.filter((s) => want.has(s.index));
+  }
+
+  async #header(ins: Instruction): Promise<void> {
+    this.#step++;
+    await this.out.stream(`Step ${this.#step}/${this.#total} : ${ins.node.original}\n`);
+  }
+
+  /** Build a stage (also on demand, for a reference the planner could not see). */
+  async stageResult(st: Stage): Promise<BuildState> {
+    const r = this.results.get(st.index);
+    if (r) return r;
+    await this.#stage(st, false);
+    return this.results.get(st.index)!;
+  }
+
+  async #stage(st: Stage, isTarget: boolean): Promise<void> {
+    this.checkAbort();
+    const from = st.from;
+    await this.#header(from);
+    let state: BuildState;
+    try {
+      state = await this.#base(st);
+    } catch (e) {
+      throw this.err(from, e);
+    }
+    await this.out.stream(state.id ? ` ---> ${shortId(state.id)}\n` : "");
+    const sr: StageRun = {
+      stage: st,
+      state: baseOf(state),
+      args: this.args.stage(),
+      cmdSet: false,
+    };
+    const triggers = sr.state.config.config?.OnBuild ?? [];
+    if (triggers.length) {
+      sr.state.config.config!.OnBuild = null;
+      await this.out.stream(
+        `# Executing ${triggers.length} build trigger${triggers.length > 1 ? "s" : ""}\n`,
+      );
+      for (const t of triggers) {
+        let ins: Instruction;
+        try {
+          const df = parseDockerfile(t, { file: this.d.options.dockerfile });
+          if (df.nodes.length !== 1) throw new Error(`bad ONBUILD trigger ${JSON.stringify(t)}`);
+          const node = { ...df.nodes[0], line: from.node.line, endLine: from.node.line };
+          ins = this.#ip.parse(node);
+        } catch (e) {
+          throw this.err(from, e);
+        }
+        await this.#dispatch(sr, ins);
+      }
+    }
+    for (const ins of st.instructions) {
+      this.checkAbort();
+      await this.#header(ins);
+      await this.#dispatch(sr, ins);
+    }
+    if (isTarget && Object.keys(this.d.options.labels).length) {
+      const labels = Object.entries(this.d.options.labels).sort(([a], [b]) => (a < b ? -1 : 1));
+      const original = "LABEL " + labels.map(([k, v]) => `${JSON.stringify(k)}='${v}'`).join(" ");
+      const ins: Instruction = {
+        kind: "LABEL",
+        node: { ...from.node, cmd: "label", original, args: [], kv: [], flags: [] },
+        flags: {},
+        // Single-quoted: expansion leaves the values as given.
+        pairs: labels.map(([key, value]) => ({ key: singleQuote(key), value: singleQuote(value) })),
+      };
+      await this.#header(ins);
+      await this.#dispatch(sr, ins);
+    }
+    this.results.set(st.index, sr.state);
+  }
+
+  async #base(st: Stage): Promise<BuildState> {
+    const esc = { escape: this.d.plan.escape };
+    const name = processWord(st.from.image, this.args.metaEnv(), esc);
+    if (name === "") throw new InvalidArgument(`base name (${st.from.image}) should not be blank`);
+    if (st.from.platform) {
+      const p = processWord(st.from.platform, this.args.metaEnv(), esc);
+      const h = hostPlatform();
+      const [os, arch] = p.split("/");
+      if (os !== h.os || (arch && arch !== h.architecture)) {
+        await this.out.stream(
+          `[Warning] The requested image's platform (${p}) does not match the detected host platform (${h.os}/${h.architecture}); building for the host\n`,
+        );
+      }
+    }
+    const ref = this.stageRef(name, st.index);
+    if (ref && ref.index < st.index) return structuredClone(await this.stageResult(ref));
+    if (name.toLowerCase() === "scratch") return scratchState();
+    return await this.imageByName(name);
+  }
+
+  /** An image by reference, pulled when missing (or always with --pull). */
+  async imageByName(name: string): Promise<BuildState> {
+    let rec = this.s.images.tryResolve(name);
+    if ((!rec || this.d.options.pull) && this.d.pull) {
+      try {
+        await this.d.pull(name, this.out);
+      } catch (e) {
+        if (!rec) throw e;
+      }
+      rec = this.s.images.tryResolve(name);
+    }
+    if (!rec) {
+      throw new InvalidArgument(
+        `pull access denied for ${name}, repository does not exist or may require 'docker login': no such image here and no registry to pull it from`,
+      );
+    }
+    return imageState(this.s, rec.id);
+  }
+
+  /** Variables for expansion: build args in effect, overlaid by ENV. */
+  env(sr: StageRun) {
+    const m = sr.args.effective();
+    for (const [k, v] of envMap(sr.state.config.config?.Env)) m.set(k, v);
+    return m;
+  }
+
+  /** Try the cache; on a hit the state moves on and true is returned. */
+  async cached(sr: StageRun, key: string): Promise<boolean> {
+    if (this.d.options.noCache) return false;
+    const hit = await this.d.cache.get(key);
+    if (!hit || !this.s.images.getById(hit.image)) return false;
+    try {
+      sr.state = await imageState(this.s, hit.image);
+    } catch {
+      return false;
+    }
+    await this.out.stream(` ---> Using cache\n ---> ${shortId(hit.image)}\n`);
+    return true;
+  }
+
+  /** After a step ran: record and print the new state. */
+  async done(sr: StageRun, key: string, next: BuildState): Promise<void> {
+    sr.state = next;
+    await this.d.cache.put(key, next.id!);
+    await this.out.stream(` ---> ${shortId(next.id!)}\n`);
+  }
+
+  parentKey(sr: StageRun): string {
+    return sr.state.id ?? `scratch:${sr.state.config.os}/${sr.state.config.architecture}`;
+  }
+
+  shellOf(sr: StageRun): string[] {
+    const sh = sr.state.config.config?.Shell;
+    return sh?.length ? sh : DEFAULT_SHELL;
+  }
+
+  async #dispatch(sr: StageRun, ins: Instruction): Promise<void> {
+    try {
+      switch (ins.kind) {
+        case "FROM":
+          throw new InvalidArgument("FROM is not allowed here");
+        case "RUN":
+          return await runStep(this, sr, ins);
+        case "COPY":
+        case "ADD":
+          return await copyStep(this, sr, ins);
+        case "WORKDIR":
+          return await workdirStep(this, sr, ins);
+        case "ARG":
+          return await this.#arg(sr, ins);
+        default:
+          return await this.#meta(sr, ins);
+      }
+    } catch (e) {
+      throw this.err(ins, e);
+    }
+  }
+
+  async #arg(sr: StageRun, ins: Extract<Instruction, { kind: "ARG" }>): Promise<void> {
+    const shown: string[] = [];
+    for (const kv of ins.args) {
+      const key = processWord(kv.key, this.env(sr), { escape: this.d.plan.escape });
+      const v = sr.args.declare(key, kv.value, this.env(sr));
+      shown.push(v === undefined ? key : `${key}=${v}`);
+    }
+    const comment = `ARG ${shown.join(" ")}`;
+    const key = stepKey(this.parentKey(sr), { ARG: shown });
+    if (await this.cached(sr, key)) return;
+    const next = await commitState(this.s, sr.state, {
+      runConfig: structuredClone(sr.state.config.config ?? {}),
+      createdBy: `${this.shellOf(sr).join(" ")} #(nop)  ${comment}`,
+    });
+    await this.done(sr, key, next);
+  }
+
+  async #meta(sr: StageRun, ins: Instruction): Promise<void> {
+    const rc = structuredClone(sr.state.config.config ?? {});
+    const shell = this.shellOf(sr);
+    const r = applyMeta(ins, rc, {
+      env: this.env(sr),
+      escape: this.d.plan.escape,
+      cmdSet: sr.cmdSet,
+    });
+    if (r.cmdSet) sr.cmdSet = true;
+    const key = stepKey(this.parentKey(sr), r.key);
+    if (await this.cached(sr, key)) return;
+    const next = await commitState(this.s, sr.state, {
+      runConfig: rc,
+      createdBy: `${shell.join(" ")} #(nop)  ${r.comment}`,
+      author: r.author,
+    });
+    await this.done(sr, key, next);
+  }
+}
+
+function singleQuote(s: string): string {
+  return `'${s.replace(/'/g, `'"'"'`)}'`;
+}

@@ -1,0 +1,213 @@
+/**
+ * RUN steps. {@link StepRunner} is the seam: run a command on top of a
+ * state's layers and hand back the upper dir holding what it changed. The
+ * shipped implementation, {@link OciStepRunner}, mounts the overlay itself
+ * (image layers + an "init" layer with the mount points, as Docker's
+ * `-init` layer, so they never land in the step's diff), writes an OCI
+ * bundle with core/oci/runtime_spec.ts and runs it to completion with the
+ * OCI runtime CLI's `run` (runc; no daemon-side reaping needed), streaming
+ * stdout/stderr as they come.
+ * @module
+ */
+import { generateSpec } from "../../core/oci/runtime_spec.ts";
+import { resolveUser } from "../../core/oci/user.ts";
+import { resolveInRoot } from "../../core/runtime/securejoin.ts";
+import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { mountStepRoot } from "./overlay_linux.ts";
+
+export interface RunOptions {
+  /** Layer dirs of the state, bottom first. */
+  lowers: string[];
+  /** The state's image ID (for runners that create containers from images). */
+  image?: string;
+  args: string[];
+  env: string[];
+  user: string;
+  workdir: string;
+  /** "none" | "host" | "default" | "bridge" */
+  network: string;
+  /** Extra read-only bind mounts (heredoc scripts). */
+  binds?: Array<{ source: string; destination: string }>;
+  /** Called with the short ID before the process starts ("Running in …"). */
+  onStart?(id: string): void;
+  stdout(chunk: Uint8Array): void;
+  stderr(chunk: Uint8Array): void;
+  signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  /** The short ID shown as "Running in …". */
+  id: string;
+  exitCode: number;
+  /** The overlay upper dir: the step's changes. */
+  upperDir: string;
+  /** Remove the step's dirs. */
+  cleanup(): Promise<void>;
+}
+
+export interface StepRunner {
+  run(opts: RunOptions): Promise<RunOutcome>;
+}
+
+const INIT_DIRS = ["proc", "sys", "dev", "dev/pts", "dev/shm", "dev/mqueue", "etc"];
+const INIT_FILES = ["etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv"];
+
+async function ensureInitLayer(dir: string): Promise<string> {
+  try {
+    await Deno.stat(`${dir}/.complete`);
+    return `${dir}/fs`;
+  } catch { /* build it */ }
+  const tmp = `${dir}.tmp-${crypto.randomUUID()}`;
+  for (const d of INIT_DIRS) await Deno.mkdir(`${tmp}/fs/${d}`, { recursive: true, mode: 0o755 });
+  for (const f of INIT_FILES) {
+    await Deno.writeFile(`${tmp}/fs/${f}`, new Uint8Array(), { mode: 0o644 });
+  }
+  await Deno.writeFile(`${tmp}/.complete`, new Uint8Array());
+  try {
+    await Deno.rename(tmp, dir);
+  } catch {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+  return `${dir}/fs`;
+}
+
+export interface OciStepRunnerOptions {
+  /** Runtime binary (default "runc"). */
+  runtime?: string;
+  /** Runtime state root (--root). */
+  stateRoot: string;
+  /** Where step dirs (bundle, overlay) are made. */
+  workRoot: string;
+  /** Where the shared init layer lives. */
+  initDir: string;
+}
+
+function randomId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+async function hostFile(p: string, fallback: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(p);
+  } catch {
+    return fallback;
+  }
+}
+
+export class OciStepRunner implements StepRunner {
+  readonly o: OciStepRunnerOptions;
+  constructor(o: OciStepRunnerOptions) {
+    this.o = o;
+  }
+
+  async run(opts: RunOptions): Promise<RunOutcome> {
+    const id = randomId();
+    const short = id.slice(0, 12);
+    const dir = `${this.o.workRoot}/run-${short}`;
+    const init = await ensureInitLayer(this.o.initDir);
+    const root = await mountStepRoot(dir, [...opts.lowers, init], true);
+    const outcome = (exitCode: number): RunOutcome => ({
+      id: short,
+      exitCode,
+      upperDir: root.upper!,
+      cleanup: () => root.release(),
+    });
+    try {
+      // Docker creates the working directory before the process starts.
+      const wd = resolveInRoot(root.merged, opts.workdir || "/");
+      await Deno.mkdir(wd, { recursive: true, mode: 0o755 });
+      const user = await resolveUser(root.merged, opts.user);
+      const host = opts.network === "none" ? "none" : "host";
+      const etc = `${dir}/etc`;
+      await Deno.mkdir(etc);
+      await Deno.writeTextFile(`${etc}/hostname`, `${short}\n`);
+      await Deno.writeTextFile(
+        `${etc}/hosts`,
+        host === "host"
+          ? await hostFile("/etc/hosts", "127.0.0.1\tlocalhost\n")
+          : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t${short}\n`,
+      );
+      await Deno.writeTextFile(
+        `${etc}/resolv.conf`,
+        host === "host" ? await hostFile("/etc/resolv.conf", "") : "",
+      );
+      const spec = generateSpec({
+        id,
+        rootfs: root.merged,
+        config: {
+          Cmd: opts.args,
+          Entrypoint: null,
+          Env: opts.env,
+          WorkingDir: opts.workdir || "/",
+          User: opts.user,
+          Hostname: short,
+        },
+        user,
+        host: { NetworkMode: host },
+        etc: {
+          hosts: `${etc}/hosts`,
+          hostname: `${etc}/hostname`,
+          resolvConf: `${etc}/resolv.conf`,
+        },
+        mounts: (opts.binds ?? []).map((b) => ({
+          type: "bind" as const,
+          source: b.source,
+          destination: b.destination,
+          readOnly: true,
+        })),
+        cgroupsPath: `/berth/build-${short}`,
+      });
+      await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(spec));
+      opts.onStart?.(short);
+      const code = await this.#exec(id, dir, opts);
+      root.detach();
+      return outcome(code);
+    } catch (e) {
+      await root.release();
+      throw e;
+    }
+  }
+
+  async #exec(id: string, bundle: string, opts: RunOptions): Promise<number> {
+    const bin = this.o.runtime ?? "runc";
+    const global = ["--root", this.o.stateRoot];
+    const p = new Deno.Command(bin, {
+      args: [...global, "run", "--bundle", bundle, id],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const onAbort = () => {
+      new Deno.Command(bin, {
+        args: [...global, "kill", id, "KILL"],
+        stdout: "null",
+        stderr: "null",
+      })
+        .output().catch(() => {});
+    };
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const pump = async (s: ReadableStream<Uint8Array>, f: (c: Uint8Array) => void) => {
+      for await (const c of s) f(c);
+    };
+    try {
+      const [status] = await Promise.all([
+        p.status,
+        pump(p.stdout, opts.stdout),
+        pump(p.stderr, opts.stderr),
+      ]);
+      if (opts.signal?.aborted) {
+        await new Deno.Command(bin, {
+          args: [...global, "delete", "-f", id],
+          stdout: "null",
+          stderr: "null",
+        })
+          .output().catch(() => {});
+        throw new InvalidArgument("build canceled");
+      }
+      return status.code;
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

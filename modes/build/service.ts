@@ -1,0 +1,151 @@
+/**
+ * The daemon's build service: owns the build cache, the RUN step runner and
+ * the scratch directories, and runs one build from a request (context tar,
+ * Dockerfile name, options) to an image, reporting through a
+ * {@link BuildOutput}. Created lazily by the /build route.
+ * @module
+ */
+import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { familiarString, parseNormalizedNamed, referenceString } from "../../core/oci/reference.ts";
+import { shortId } from "../../core/oci/digest.ts";
+import { resolveInRoot } from "../../core/runtime/securejoin.ts";
+import type { Services } from "../daemon/services.ts";
+import { BuildCache } from "./cache.ts";
+import { BuildContext } from "./context.ts";
+import { PatternMatcher, readIgnoreFile } from "./dockerignore.ts";
+import { toStages } from "./instructions.ts";
+import { parseDockerfile } from "./parser.ts";
+import { OciStepRunner, type StepRunner } from "./runner.ts";
+import { Builder, type BuildOptions, type BuildOutput, type Puller } from "./builder.ts";
+export { StepFailed } from "./builder.ts";
+import { unmount } from "./overlay_linux.ts";
+
+export interface BuildRequest extends BuildOptions {
+  /** The context tar (plain or gzip). */
+  body: ReadableStream<Uint8Array>;
+  signal?: AbortSignal;
+}
+
+function hasBinary(name: string): boolean {
+  for (const d of (Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
+    try {
+      if (Deno.statSync(`${d}/${name}`).isFile) return true;
+    } catch { /* next */ }
+  }
+  return false;
+}
+
+export class BuildService {
+  readonly s: Services;
+  readonly cache: BuildCache;
+  runner: StepRunner;
+  #swept = false;
+
+  constructor(s: Services, runner?: StepRunner) {
+    this.s = s;
+    this.cache = new BuildCache(`${s.config.root}/build-cache`);
+    const runtime = Deno.env.get("BERTH_BUILD_RUNTIME") ??
+      (s.config.runtimes.runc ?? (hasBinary("runc") ? "runc" : "crun"));
+    this.runner = runner ?? new OciStepRunner({
+      runtime,
+      stateRoot: `${s.config.execRoot}/build-runtime`,
+      workRoot: `${s.config.root}/build-tmp`,
+      initDir: `${s.config.root}/build-init`,
+    });
+  }
+
+  get tmpRoot(): string {
+    return `${this.s.config.root}/build-tmp`;
+  }
+
+  /** Unmount and remove what a crashed daemon left in build-tmp. */
+  async #sweep(): Promise<void> {
+    if (this.#swept) return;
+    this.#swept = true;
+    const root = this.tmpRoot;
+    try {
+      const mi = await Deno.readTextFile("/proc/self/mountinfo");
+      const mounts = mi.split("\n").map((l) => l.split(" ")[4]).filter((m) =>
+        m && m.startsWith(root + "/")
+      ).sort((a, b) => b.length - a.length);
+      for (const m of mounts) {
+        try {
+          unmount(m);
+        } catch { /* best effort */ }
+      }
+      await Deno.remove(root, { recursive: true });
+    } catch { /* nothing there */ }
+  }
+
+  /** Validate `-t` names before reading the body. */
+  static checkTags(tags: string[]): string[] {
+    return tags.map((t) => {
+      const r = parseNormalizedNamed(t);
+      if (r.digest) throw new InvalidArgument(`invalid reference format: ${t} has a digest`);
+      return referenceString(r.tag ? r : { ...r, tag: "latest" });
+    });
+  }
+
+  async build(req: BuildRequest, out: BuildOutput): Promise<string> {
+    await this.#sweep();
+    const work = `${this.tmpRoot}/${crypto.randomUUID()}`;
+    await Deno.mkdir(work, { recursive: true, mode: 0o700 });
+    try {
+      const context = await BuildContext.extract(req.body, `${work}/context`);
+      const dfName = req.dockerfile || "Dockerfile";
+      const text = await readDockerfile(context, dfName);
+      await dropIgnoredBuildFiles(context, dfName);
+      const plan = toStages(parseDockerfile(text, { file: dfName }), dfName);
+      const pull = this.s.pullImage as Puller | undefined;
+      const b = new Builder(this.s, {
+        plan,
+        context,
+        options: req,
+        out,
+        runner: this.runner,
+        cache: this.cache,
+        workRoot: work,
+        pull,
+        signal: req.signal,
+      });
+      for (const w of plan.warnings) await out.stream(`[Warning] ${w}\n`);
+      const { id } = await b.build();
+      await out.aux({ ID: id });
+      await out.stream(`Successfully built ${shortId(id)}\n`);
+      for (const t of req.tags) {
+        await this.s.images.tag(id, t);
+        await out.stream(`Successfully tagged ${familiarString(parseNormalizedNamed(t))}\n`);
+      }
+      return id;
+    } finally {
+      await Deno.remove(work, { recursive: true }).catch(() => {});
+    }
+  }
+}
+
+async function readDockerfile(ctx: BuildContext, name: string): Promise<string> {
+  const tryRead = async (n: string) => {
+    const abs = resolveInRoot(ctx.dir, "/" + n);
+    try {
+      return await Deno.readTextFile(abs);
+    } catch {
+      return undefined;
+    }
+  };
+  let text = await tryRead(name);
+  if (text === undefined && name === "Dockerfile") text = await tryRead("dockerfile");
+  if (text === undefined) throw new InvalidArgument(`Cannot locate specified Dockerfile: ${name}`);
+  return text;
+}
+
+/** The daemon half of Docker's rule: drop the Dockerfile/.dockerignore when ignored. */
+async function dropIgnoredBuildFiles(ctx: BuildContext, dockerfile: string): Promise<void> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${ctx.dir}/.dockerignore`);
+  } catch {
+    return;
+  }
+  const pm = new PatternMatcher(readIgnoreFile(text));
+  for (const f of [".dockerignore", dockerfile]) if (pm.matches(f)) await ctx.remove(f);
+}

@@ -1,0 +1,302 @@
+/**
+ * The filesystem-changing steps: WORKDIR (mkdir), COPY/ADD and RUN. Each
+ * computes its cache key first (parent state + the step as expanded + for
+ * COPY/ADD the sources' content hash), then works in a fresh overlay on the
+ * parent's layers; the upper dir becomes the step's layer (none when
+ * nothing changed, as Docker's empty_layer).
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { resolveInRoot } from "../../core/runtime/securejoin.ts";
+import type { ImageRunConfig } from "../../core/oci/types.ts";
+import { download, isArchive, isUrl, resolveChown } from "./add.ts";
+import type { Builder, StageRun } from "./builder.ts";
+import { StepFailed } from "./builder.ts";
+import { stepKey } from "./cache.ts";
+import { copyInto, type CopyItem } from "./copy.ts";
+import { checkMultiSource, normalizeDest, parseChmod } from "./copy_rules.ts";
+import { applyMeta } from "./dispatch.ts";
+import type { Instruction } from "./instructions.ts";
+import { mountStepRoot, type StepRoot } from "./overlay_linux.ts";
+import { chompHeredoc, parseHeredocWord } from "./parser.ts";
+import { processWord } from "./shell_lex.ts";
+import { baseName, ContextFS, DirFS, resolveSource } from "./sources.ts";
+import { type BuildState, commitState, layerFromUpper, lowerDirs } from "./state.ts";
+
+let seq = 0;
+function stepDir(b: Builder): string {
+  return `${b.d.workRoot}/step-${seq++}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Mount a writable root on the state, run `work`, and commit what changed. */
+async function fsCommit(
+  b: Builder,
+  sr: StageRun,
+  key: string,
+  o: { runConfig: ImageRunConfig; createdBy: string; work: (root: StepRoot) => Promise<void> },
+): Promise<void> {
+  const root = await mountStepRoot(stepDir(b), lowerDirs(b.s, sr.state), true);
+  let next: BuildState;
+  try {
+    await o.work(root);
+    root.detach();
+    const layer = await layerFromUpper(b.s, sr.state.chainIds.at(-1), root.upper!);
+    next = await commitState(b.s, sr.state, {
+      runConfig: o.runConfig,
+      createdBy: o.createdBy,
+      layer,
+    });
+  } finally {
+    await root.release();
+  }
+  await b.done(sr, key, next);
+}
+
+export async function workdirStep(
+  b: Builder,
+  sr: StageRun,
+  ins: Instruction,
+): Promise<void> {
+  const rc = structuredClone(sr.state.config.config ?? {});
+  const shell = b.shellOf(sr);
+  const r = applyMeta(ins, rc, { env: b.env(sr), escape: b.d.plan.escape, cmdSet: sr.cmdSet });
+  const key = stepKey(b.parentKey(sr), r.key);
+  if (await b.cached(sr, key)) return;
+  await fsCommit(b, sr, key, {
+    runConfig: rc,
+    createdBy: `${shell.join(" ")} #(nop)  ${r.comment}`,
+    work: async (root) => {
+      const p = resolveInRoot(root.merged, rc.WorkingDir ?? "/");
+      await Deno.mkdir(p, { recursive: true, mode: 0o755 });
+    },
+  });
+}
+
+// ---- RUN ----
+
+function runArgs(shell: string[], ins: Extract<Instruction, { kind: "RUN" }>): {
+  args: string[];
+  script?: { name: string; data: string };
+} {
+  if (ins.json) return { args: ins.args };
+  const line = ins.args[0] ?? "";
+  if (!ins.heredocs.length) return { args: [...shell, line] };
+  const only = parseHeredocWord(line.trim());
+  if (ins.heredocs.length === 1 && only) {
+    const h = ins.heredocs[0];
+    const data = h.chomp ? chompHeredoc(h.content) : h.content;
+    if (data.startsWith("#!")) {
+      return { args: [`/dev/pipes/${h.name}`], script: { name: h.name, data } };
+    }
+    return { args: [...shell, data] };
+  }
+  let full = line;
+  for (const h of ins.heredocs) full += "\n" + h.content + h.name;
+  return { args: [...shell, full] };
+}
+
+export async function runStep(
+  b: Builder,
+  sr: StageRun,
+  ins: Extract<Instruction, { kind: "RUN" }>,
+): Promise<void> {
+  const rc = sr.state.config.config ?? {};
+  const { args, script } = runArgs(b.shellOf(sr), ins);
+  // Build args in effect that ENV does not override go into the env, history and key.
+  const envKeys = new Set((rc.Env ?? []).map((e) => e.split("=", 1)[0]));
+  const argEnv = [...sr.args.effective()].filter(([k]) => !envKeys.has(k)).map(([k, v]) =>
+    `${k}=${v}`
+  )
+    .sort();
+  const proxies = [...sr.args.proxies()].filter(([k]) => !envKeys.has(k)).map(([k, v]) =>
+    `${k}=${v}`
+  );
+  const saveCmd = argEnv.length ? [`|${argEnv.length}`, ...argEnv, ...args] : args;
+  const network = ins.network ? processWord(ins.network, b.env(sr)) : b.d.options.network;
+  const key = stepKey(b.parentKey(sr), { RUN: saveCmd, script: script?.data });
+  if (await b.cached(sr, key)) return;
+  b.checkAbort();
+  const scriptDir = script
+    ? `${b.d.workRoot}/script-${crypto.randomUUID().slice(0, 8)}`
+    : undefined;
+  if (script && scriptDir) {
+    await Deno.mkdir(scriptDir, { recursive: true });
+    await Deno.writeTextFile(`${scriptDir}/${script.name}`, script.data, { mode: 0o755 });
+  }
+  const enc = { out: new TextDecoder(), err: new TextDecoder() };
+  const out = b.out;
+  let pending = Promise.resolve();
+  const emit = (t: string) => {
+    if (t) pending = pending.then(() => out.stream(t));
+  };
+  const outcome = await b.d.runner.run({
+    lowers: lowerDirs(b.s, sr.state),
+    image: sr.state.id,
+    args,
+    env: [...(rc.Env ?? []), ...argEnv, ...proxies],
+    user: rc.User ?? "",
+    workdir: rc.WorkingDir || "/",
+    network,
+    binds: script && scriptDir
+      ? [{ source: `${scriptDir}/${script.name}`, destination: `/dev/pipes/${script.name}` }]
+      : [],
+    onStart: (id) => emit(` ---> Running in ${id}\n`),
+    stdout: (c) => emit(enc.out.decode(c, { stream: true })),
+    stderr: (c) => emit(enc.err.decode(c, { stream: true })),
+    signal: b.d.signal,
+  });
+  emit(enc.out.decode() + enc.err.decode());
+  await pending;
+  if (scriptDir) await Deno.remove(scriptDir, { recursive: true }).catch(() => {});
+  let next: BuildState;
+  try {
+    if (outcome.exitCode !== 0) {
+      throw new StepFailed(
+        `The command '${args.join(" ")}' returned a non-zero code: ${outcome.exitCode}`,
+        outcome.exitCode,
+      );
+    }
+    const layer = await layerFromUpper(b.s, sr.state.chainIds.at(-1), outcome.upperDir);
+    next = await commitState(b.s, sr.state, {
+      runConfig: structuredClone(rc),
+      createdBy: saveCmd.join(" "),
+      layer,
+    });
+  } finally {
+    await outcome.cleanup();
+  }
+  await out.stream(`Removing intermediate container ${outcome.id}\n`);
+  await b.done(sr, key, next);
+}
+
+// ---- COPY / ADD ----
+
+interface Prepared {
+  items: CopyItem[];
+  keyParts: unknown[];
+  hashes: string[];
+  cleanup: Array<() => Promise<void>>;
+}
+
+export async function copyStep(
+  b: Builder,
+  sr: StageRun,
+  ins: Extract<Instruction, { kind: "COPY" | "ADD" }>,
+): Promise<void> {
+  const env = b.env(sr);
+  const esc = { escape: b.d.plan.escape };
+  const word = (w: string) => processWord(w, env, esc);
+  const rc = sr.state.config.config ?? {};
+  const destText = word(ins.dest);
+  const dest = normalizeDest(rc.WorkingDir ?? "", destText);
+  const chown = ins.chown !== undefined ? word(ins.chown) : undefined;
+  const chmod = parseChmod(ins.chmod !== undefined ? word(ins.chmod) : undefined);
+  const p: Prepared = { items: [], keyParts: [], hashes: [], cleanup: [] };
+  try {
+    await prepareSources(b, sr, ins, word, p);
+    checkMultiSource(ins.kind, p.items.length, dest);
+    const key = stepKey(b.parentKey(sr), {
+      [ins.kind]: p.keyParts,
+      dest: dest.path + (dest.dirLike ? "/" : ""),
+      chown,
+      chmod,
+    });
+    if (await b.cached(sr, key)) return;
+    const all = createHash("sha256").update(p.hashes.join(",")).digest("hex");
+    const what = p.items.length === 1
+      ? `${p.items[0].kind === "tree" && p.hashes[0].startsWith("dir:") ? "dir" : "file"}:${
+        p.hashes[0].split(":").pop()
+      }`
+      : `multi:${all}`;
+    const destShown = dest.path + (dest.dirLike && dest.path !== "/" ? "/" : "");
+    await fsCommit(b, sr, key, {
+      runConfig: structuredClone(rc),
+      createdBy: `${b.shellOf(sr).join(" ")} #(nop) ${ins.kind} ${what} in ${destShown} `,
+      work: async (root) => {
+        const id = chown ? resolveChown(root.merged, chown) : { uid: 0, gid: 0 };
+        await copyInto(root.merged, p.items, dest, {
+          ...id,
+          chmod,
+          unpack: ins.kind === "ADD" ? isArchive : undefined,
+        });
+      },
+    });
+  } finally {
+    for (const c of p.cleanup.reverse()) await c().catch(() => {});
+  }
+}
+
+async function prepareSources(
+  b: Builder,
+  sr: StageRun,
+  ins: Extract<Instruction, { kind: "COPY" | "ADD" }>,
+  word: (w: string) => string,
+  p: Prepared,
+): Promise<void> {
+  // The tree sources come from: the context, another stage, or an image.
+  let fs: ContextFS | DirFS = new ContextFS(b.d.context);
+  let fromId: string | undefined;
+  if (ins.from !== undefined) {
+    const from = word(ins.from);
+    if (from === "") throw new InvalidArgument("--from requires a value");
+    const ref = b.stageRef(from, sr.stage.index);
+    let st: BuildState;
+    if (ref) st = await b.stageResult(ref);
+    else st = await b.imageByName(from);
+    fromId = st.id ?? "scratch";
+    const root = await mountStepRoot(
+      `${b.d.workRoot}/from-${crypto.randomUUID().slice(0, 8)}`,
+      lowerDirs(b.s, st),
+      false,
+    );
+    p.cleanup.push(() => root.release());
+    fs = new DirFS(root.merged);
+  }
+  const heredocs = new Map(ins.heredocs.map((h) => [`<<${h.chomp ? "-" : ""}${h.name}`, h]));
+  for (const raw of ins.srcs) {
+    const h = heredocs.get(raw) ??
+      (parseHeredocWord(raw)
+        ? ins.heredocs.find((x) => x.name === parseHeredocWord(raw)!.name)
+        : undefined);
+    if (h) {
+      let data = h.chomp ? chompHeredoc(h.content) : h.content;
+      if (h.expand) {
+        data = processWord(data, b.env(sr), { escape: b.d.plan.escape, skipQuotes: true });
+      }
+      const bytes = new TextEncoder().encode(data);
+      const hash = createHash("sha256").update(bytes).digest("hex");
+      p.items.push({ kind: "bytes", name: h.name, data: bytes, mode: 0o644, mtime: 0 });
+      p.keyParts.push({ heredoc: h.name, hash });
+      p.hashes.push(`file:${hash}`);
+      continue;
+    }
+    const src = word(raw);
+    if (isUrl(src)) {
+      if (ins.kind === "COPY") throw new InvalidArgument("source can't be a URL for COPY");
+      const d = await download(src, `${b.d.workRoot}/downloads`, b.d.signal);
+      p.cleanup.push(() => Deno.remove(d.path));
+      if (!d.name) {
+        throw new InvalidArgument(`cannot determine filename from url: ${src}`);
+      }
+      p.items.push({ kind: "hostfile", name: d.name, path: d.path, mode: 0o600, mtime: d.mtime });
+      p.keyParts.push({ url: src, name: d.name, hash: d.sha256, mtime: d.mtime });
+      p.hashes.push(`file:${d.sha256}`);
+      continue;
+    }
+    const found = resolveSource(fs, src, ins.kind);
+    if (found.length === 0) {
+      throw new InvalidArgument(`${ins.kind} failed: no source files were specified`);
+    }
+    for (const f of found) {
+      p.items.push({ kind: "tree", fs, rel: f.real, name: baseName(f.path) });
+      const h = fs instanceof ContextFS ? fs.hash(f.real) : `${fromId}:${f.real}`;
+      p.keyParts.push({ path: f.path, real: f.real, hash: h });
+      p.hashes.push(
+        `${f.meta.type === "dir" ? "dir" : "file"}:${
+          fs instanceof ContextFS ? h : createHash("sha256").update(h).digest("hex")
+        }`,
+      );
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * `POST /build` — Docker's legacy builder protocol: the context tar is the
+ * body (or `remote=URL` of a tar), options are query parameters (t,
+ * dockerfile, buildargs, target, nocache, pull, labels, q, networkmode, …),
+ * and the answer is a JSON-lines stream of `stream` lines, the `aux` image
+ * ID, and on failure `errorDetail` (code = a failed RUN's exit code).
+ * Also `POST /build/prune` for the build cache.
+ * @module
+ */
+import type { ApiRouter } from "../server.ts";
+import type { Ctx } from "../context.ts";
+import { InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
+import type { BuildService } from "../../build/service.ts";
+import type { BuildOutput } from "../../build/builder.ts";
+
+function jsonParam<T>(ctx: Ctx, name: string, dflt: T): T {
+  const raw = ctx.query.get(name);
+  if (!raw) return dflt;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    throw new InvalidArgument(`invalid ${name} parameter: ${raw}`);
+  }
+}
+
+/** The build service, loaded on first use (keeps daemon start-up lean). */
+async function service(
+  ctx: Ctx,
+): Promise<typeof import("../../build/service.ts") & { svc: BuildService }> {
+  const mod = await import("../../build/service.ts");
+  const s = ctx.services;
+  if (!(s.build instanceof mod.BuildService)) s.build = new mod.BuildService(s);
+  return { ...mod, svc: s.build as BuildService };
+}
+
+async function postBuild(ctx: Ctx): Promise<void> {
+  const { svc, BuildService, StepFailed } = await service(ctx);
+  const tags = BuildService.checkTags(ctx.query.getAll("t").filter((t) => t !== ""));
+  const buildArgs = jsonParam<Record<string, string | null>>(ctx, "buildargs", {});
+  const labels = jsonParam<Record<string, string>>(ctx, "labels", {});
+  const quiet = ctx.flag("q");
+  const network = ctx.query.get("networkmode") || "default";
+  if (!["default", "none", "host", "bridge"].includes(network)) {
+    throw new InvalidArgument(`network mode ${network} is not supported for builds`);
+  }
+  let body = ctx.body();
+  const remote = ctx.query.get("remote");
+  if (remote) {
+    if (!/^https?:\/\//.test(remote)) {
+      throw new InvalidArgument(`unsupported remote context ${remote}: only http(s) URLs of a tar`);
+    }
+    await body.cancel().catch(() => {});
+    const r = await fetch(remote).catch((e) => {
+      throw new InvalidArgument(`failed to fetch remote context ${remote}: ${messageOf(e)}`);
+    });
+    if (!r.ok || !r.body) {
+      throw new InvalidArgument(`failed to fetch remote context ${remote}: status ${r.status}`);
+    }
+    body = r.body;
+  }
+  const abort = new AbortController();
+  ctx.res?.on("close", () => {
+    if (!ctx.res?.writableFinished) abort.abort();
+  });
+  const stream = ctx.startStream();
+  const out: BuildOutput = {
+    stream: (text) => (quiet || !text ? Promise.resolve() : stream.write({ stream: text })),
+    aux: (value) => stream.write({ aux: value }),
+  };
+  try {
+    const id = await svc.build({
+      body,
+      dockerfile: ctx.query.get("dockerfile") || "Dockerfile",
+      tags,
+      buildArgs,
+      target: ctx.query.get("target") || undefined,
+      noCache: ctx.flag("nocache"),
+      pull: ctx.flag("pull"),
+      labels,
+      network,
+      signal: abort.signal,
+    }, out);
+    if (quiet) await stream.write({ stream: id + "\n" });
+  } catch (e) {
+    if (!abort.signal.aborted) {
+      await stream.error(messageOf(e), e instanceof StepFailed ? e.code : undefined);
+    }
+  }
+  stream.end();
+}
+
+export function register(r: ApiRouter): void {
+  r.add("POST", "/build", postBuild);
+  r.add("POST", "/build/prune", async (ctx) => {
+    const { svc } = await service(ctx);
+    const n = await svc.cache.prune((id) => !!ctx.services.images.getById(id));
+    ctx.send(200, { CachesDeleted: null, SpaceReclaimed: 0, Pruned: n });
+  });
+}
