@@ -130,18 +130,20 @@ async function wire(
   }
   c.endpoints[net.Id] = ep;
   try {
-    await st.ipam.save(net.Id);
-    await attachVeth({
-      hostName: ep.hostVeth,
-      bridge: net.Bridge,
-      nsPath,
-      ifName: ep.ifName,
-      mac: ep.mac,
-      address: `${ep.ip}/${ep.prefix}`,
-      gateway: defaultRoute && ep.gateway ? ep.gateway : undefined,
-      alias: `${st.aliasPrefix}c:${c.id}`,
-      mtu: Number(net.Options["com.docker.network.driver.mtu"]) || undefined,
-    });
+    await Promise.all([
+      st.ipam.save(net.Id),
+      attachVeth({
+        hostName: ep.hostVeth,
+        bridge: net.Bridge,
+        nsPath,
+        ifName: ep.ifName,
+        mac: ep.mac,
+        address: `${ep.ip}/${ep.prefix}`,
+        gateway: defaultRoute && ep.gateway ? ep.gateway : undefined,
+        alias: `${st.aliasPrefix}c:${c.id}`,
+        mtu: Number(net.Options["com.docker.network.driver.mtu"]) || undefined,
+      }),
+    ]);
   } catch (e) {
     delete c.endpoints[net.Id];
     table.release(ip);
@@ -155,15 +157,29 @@ async function wire(
 }
 
 /** Remove one endpoint: veth, lease, names. */
-async function unwire(st: NetState, c: ContainerNet, ep: EndpointState): Promise<void> {
+/**
+ * Remove one endpoint: names and lease at once; the veth (normally already
+ * gone with the netns) and the lease file in the background unless `wait`.
+ * A crash before they finish is cleaned up at the next start.
+ */
+async function unwire(
+  st: NetState,
+  c: ContainerNet,
+  ep: EndpointState,
+  wait = false,
+): Promise<void> {
   delete c.endpoints[ep.netId];
   st.names.delete(ep.netId, c.id);
-  await deleteLink(ep.hostVeth).catch((e) => log.warn(`removing ${ep.hostVeth}: ${e.message}`));
+  const link = deleteLink(ep.hostVeth).catch((e) =>
+    log.warn(`removing ${ep.hostVeth}: ${e.message}`)
+  );
   const t = st.ipam.get(ep.netId);
+  let save: Promise<void> = Promise.resolve();
   if (t && t.ownerOf(parseIp(ep.ip)) === c.id) {
     t.release(parseIp(ep.ip));
-    await st.ipam.save(ep.netId).catch(() => {});
+    save = st.ipam.save(ep.netId).catch((e) => log.warn(`saving leases: ${e.message}`));
   }
+  if (wait) await Promise.all([link, save]);
 }
 
 /** Write the settings of the live endpoints into the record (Docker's shape). */
@@ -251,6 +267,7 @@ export async function attach(st: NetState, r: ContainerRecord, pid: number): Pro
     return;
   }
   if (st.live.has(r.Id)) await detach(st, r);
+  const t0 = performance.now();
   const wanted = requestedNetworks(st, r);
   const c: ContainerNet = {
     id: r.Id,
@@ -295,12 +312,15 @@ export async function attach(st: NetState, r: ContainerRecord, pid: number): Pro
         }
       }
     }
-    await st.store.saveEndpoints(c);
     const view = st.dnsView(c);
     if (view.nets.length) st.dns.addContainer(c.id, nsPath, view);
-    if (c.ports.length) await st.applyFirewall({ filter: false });
-    await writeEtc(st, r, c);
+    await Promise.all([
+      st.store.saveEndpoints(c),
+      c.ports.length ? st.applyFirewall({ filter: false }) : undefined,
+      writeEtc(st, r, c),
+    ]);
     fillSettings(st, r, c);
+    log.debug(`network attach ${c.id.slice(0, 12)}: ${(performance.now() - t0).toFixed(1)} ms`);
   } catch (e) {
     await detach(st, r).catch(() => {});
     throw e;
@@ -311,6 +331,7 @@ export async function attach(st: NetState, r: ContainerRecord, pid: number): Pro
 export async function detach(st: NetState, r: ContainerRecord): Promise<void> {
   const c = st.live.get(r.Id);
   if (c) {
+    const t0 = performance.now();
     st.live.delete(r.Id);
     st.dns.removeContainer(c.id);
     const hadPorts = st.ports.releaseOwner(c.id) > 0 || c.ports.length > 0;
@@ -319,6 +340,7 @@ export async function detach(st: NetState, r: ContainerRecord): Promise<void> {
       await st.applyFirewall({ filter: false }).catch((e) => log.warn(`firewall: ${e.message}`));
     }
     await st.store.removeEndpoints(c.id);
+    log.debug(`network detach ${c.id.slice(0, 12)}: ${(performance.now() - t0).toFixed(1)} ms`);
   }
   if (r.NetworkSettings?.Networks) fillSettings(st, r, undefined);
 }
@@ -351,7 +373,7 @@ export async function disconnectLive(
   const c = st.live.get(r.Id);
   const ep = c?.endpoints[net.Id];
   if (!c || !ep) return;
-  await unwire(st, c, ep);
+  await unwire(st, c, ep, true);
   if (c.portIp === ep.ip) {
     st.ports.releaseOwner(c.id);
     c.ports = [];
