@@ -2,7 +2,7 @@
  * Small filesystem helpers for the registry storage.
  * @module
  */
-import { writeFileAtomic } from "../../core/store/atomic.ts";
+import { tempPath, writeFileAtomic } from "../../core/store/atomic.ts";
 
 export { writeFileAtomic };
 
@@ -41,10 +41,22 @@ export async function removeIfExists(path: string, recursive = false): Promise<b
   }
 }
 
-/** Write a small file atomically, creating its directory. */
-export async function writeSmall(path: string, data: string): Promise<void> {
+/**
+ * Write a small file atomically, creating its directory. `durable: false`
+ * skips the fsyncs: readers still see old or new content, but a crash may
+ * lose the change (or leave an empty file, which readers treat as absent).
+ */
+export async function writeSmall(path: string, data: string, durable = true): Promise<void> {
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  await writeFileAtomic(path, data);
+  if (durable) return await writeFileAtomic(path, data);
+  const tmp = tempPath(path);
+  try {
+    await Deno.writeTextFile(tmp, data);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
 }
 
 /** Names in a directory (empty if it does not exist). */

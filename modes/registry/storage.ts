@@ -14,6 +14,7 @@
  * @module
  */
 import type { Descriptor } from "../../core/oci/types.ts";
+import { syncDir } from "../../core/store/atomic.ts";
 import { Paths } from "./paths.ts";
 import {
   listDir,
@@ -61,6 +62,8 @@ export class Storage {
     const dir = this.paths.blobDir(digest);
     await Deno.mkdir(dir, { recursive: true });
     await Deno.rename(file, `${dir}/data`);
+    // Durable before any manifest can reference it.
+    await syncDir(dir);
   }
 
   /** Store small content (a manifest) by digest, if not already there. */
@@ -81,17 +84,19 @@ export class Storage {
 
   /** Size of a blob visible in `name` (layer link or manifest revision), or null. */
   async repoBlobSize(name: string, digest: string): Promise<number | null> {
-    const linked = (await sizeOrNull(this.paths.layerLink(name, digest))) !== null ||
+    const linked = await this.hasLayerLink(name, digest) ||
       (await sizeOrNull(this.paths.revisionLink(name, digest))) !== null;
     return linked ? this.blobSize(digest) : null;
   }
 
   async hasLayerLink(name: string, digest: string): Promise<boolean> {
-    return (await sizeOrNull(this.paths.layerLink(name, digest))) !== null;
+    // An empty link is a write a crash interrupted: absent.
+    return ((await sizeOrNull(this.paths.layerLink(name, digest))) ?? 0) > 0;
   }
 
   async linkBlob(name: string, digest: string): Promise<void> {
-    await writeSmall(this.paths.layerLink(name, digest), digest);
+    // Not fsynced: losing a link in a crash only makes a client upload again.
+    await writeSmall(this.paths.layerLink(name, digest), digest, false);
   }
 
   async unlinkBlob(name: string, digest: string): Promise<boolean> {

@@ -39,6 +39,7 @@ interface Info {
 /** Write blocks grow from 64 KiB to 4 MiB, so small uploads stay small. */
 const WRITE_BUF_MIN = 64 << 10;
 const WRITE_BUF_MAX = 4 << 20;
+const SYNC_EVERY = 16 << 20;
 
 export class Uploads {
   #sessions = new Map<string, Session>();
@@ -127,7 +128,7 @@ export class Uploads {
       const f = await Deno.open(path, { write: true, append: true });
       let written = 0;
       try {
-        written = await copyToFile(f, body, (block) => {
+        written = await copyToFile(f, path, body, (block) => {
           if (s.hash && s.hashed === size + written) s.hash.update(block);
           else s.hash = null;
           written += block.length;
@@ -201,9 +202,15 @@ export class Uploads {
  */
 async function copyToFile(
   f: Deno.FsFile,
+  path: string,
   body: ReadableStream<Uint8Array>,
   onBlock: (block: Uint8Array) => void,
 ): Promise<number> {
+  // Start writeback of large uploads early (through a second descriptor, so
+  // it runs beside the writes): the fsync at commit then has little left.
+  let syncFd: Deno.FsFile | undefined;
+  let syncing: Promise<void> | undefined;
+  let synced = 0;
   let cur = new Uint8Array(WRITE_BUF_MIN);
   let spare = new Uint8Array(0);
   let fill = 0;
@@ -220,6 +227,12 @@ async function copyToFile(
     onBlock(block);
     total += fill;
     pending = writeAll(block);
+    if (total - synced >= SYNC_EVERY && !syncing) {
+      synced = total;
+      syncFd ??= await Deno.open(path, { read: true });
+      const fd = syncFd;
+      syncing = pending.then(() => fd.syncData()).finally(() => syncing = undefined);
+    }
     const next = spare.length >= cur.length
       ? spare
       : new Uint8Array(Math.min(cur.length * 2, WRITE_BUF_MAX));
@@ -241,9 +254,13 @@ async function copyToFile(
     await flush();
   } catch (e) {
     await pending.catch(() => {});
+    await syncing?.catch(() => {});
+    syncFd?.close();
     throw e;
   }
   await pending;
+  await syncing?.catch(() => {});
+  syncFd?.close();
   return total;
 }
 
