@@ -6,7 +6,12 @@ import { parseDockerfile } from "./parser.ts";
 import { BuildArgs } from "./args.ts";
 
 const ip = new InstructionParser();
-function apply(line: string, cfg: ImageRunConfig, env: Record<string, string> = {}, cmdSet = false) {
+function apply(
+  line: string,
+  cfg: ImageRunConfig,
+  env: Record<string, string> = {},
+  cmdSet = false,
+) {
   const ins = ip.parse(parseDockerfile(line).nodes[0]);
   return applyMeta(ins, cfg, { env: new Map(Object.entries(env)), escape: "\\", cmdSet });
 }
@@ -68,7 +73,10 @@ Deno.test("WORKDIR joins relative paths", () => {
 
 Deno.test("HEALTHCHECK: options, NONE, errors", () => {
   const cfg: ImageRunConfig = {};
-  apply("HEALTHCHECK --interval=5s --timeout=1m30s --retries=3 CMD curl -f http://x/ || exit 1", cfg);
+  apply(
+    "HEALTHCHECK --interval=5s --timeout=1m30s --retries=3 CMD curl -f http://x/ || exit 1",
+    cfg,
+  );
   assertEquals(cfg.Healthcheck, {
     Test: ["CMD-SHELL", "curl -f http://x/ || exit 1"],
     Interval: 5e9,
@@ -79,7 +87,11 @@ Deno.test("HEALTHCHECK: options, NONE, errors", () => {
   assertEquals(cfg.Healthcheck?.Test, ["CMD", "/bin/check", "-q"]);
   apply("HEALTHCHECK NONE", cfg);
   assertEquals(cfg.Healthcheck, { Test: ["NONE"] });
-  assertThrows(() => apply("HEALTHCHECK --interval=1us CMD x", {}), Error, "cannot be less than 1ms");
+  assertThrows(
+    () => apply("HEALTHCHECK --interval=1us CMD x", {}),
+    Error,
+    "cannot be less than 1ms",
+  );
   assertThrows(() => apply("HEALTHCHECK --retries=-1 CMD x", {}), Error, "cannot be negative");
   assertThrows(() => apply("HEALTHCHECK --interval=5 CMD x", {}), Error, "invalid duration");
 });

@@ -18,7 +18,11 @@ Deno.test("parser: directives only at the top", () => {
   const df = parseDockerfile("FROM x\n# escape=`\nRUN a \\\n b\n");
   assertEquals(df.escape, "\\");
   assertEquals(df.nodes[1].args, ["a  b"]);
-  assertThrows(() => parseDockerfile("# escape=x\nFROM a\n"), DockerfileError, "invalid escape token");
+  assertThrows(
+    () => parseDockerfile("# escape=x\nFROM a\n"),
+    DockerfileError,
+    "invalid escape token",
+  );
   assertThrows(
     () => parseDockerfile("# escape=`\n# escape=\\\nFROM a\n"),
     DockerfileError,
@@ -52,9 +56,17 @@ Deno.test("parser: ENV/LABEL/ARG forms", () => {
   assertEquals(df.nodes[3].kv, [{ key: '"k"', value: '"v"' }, { key: "x", value: "y" }]);
   assertEquals(df.nodes[4].kv, [{ key: "N" }]);
   assertEquals(df.nodes[5].kv.length, 2);
-  assertThrows(() => parseDockerfile("FROM a\nENV A\n"), DockerfileError, "ENV must have two arguments");
+  assertThrows(
+    () => parseDockerfile("FROM a\nENV A\n"),
+    DockerfileError,
+    "ENV must have two arguments",
+  );
   assertThrows(() => parseDockerfile("FROM a\nENV A=1 B\n"), DockerfileError, "can't find =");
-  assertThrows(() => parseDockerfile("FROM a\nLABEL =x\n"), DockerfileError, "names can not be blank");
+  assertThrows(
+    () => parseDockerfile("FROM a\nLABEL =x\n"),
+    DockerfileError,
+    "names can not be blank",
+  );
 });
 
 Deno.test("parser: builder flags", () => {
@@ -99,7 +111,11 @@ Deno.test("parser: heredocs", () => {
   assertEquals(parseHeredocWord("<<-EOF")?.chomp, true);
   assertEquals(parseHeredocWord("2<<EOF")?.fd, 2);
   assertEquals(parseHeredocWord("<<"), undefined);
-  assertThrows(() => parseDockerfile("FROM a\nRUN <<EOF\nx\n"), DockerfileError, "Dockerfile:2: unterminated heredoc");
+  assertThrows(
+    () => parseDockerfile("FROM a\nRUN <<EOF\nx\n"),
+    DockerfileError,
+    "Dockerfile:2: unterminated heredoc",
+  );
 });
 
 Deno.test("parser: CRLF and BOM", () => {
@@ -109,7 +125,11 @@ Deno.test("parser: CRLF and BOM", () => {
 });
 
 Deno.test("instructions: stages and meta args", () => {
-  const p = toStages(parseDockerfile("ARG V=1\nFROM busybox:$V AS Build\nRUN x\nFROM scratch\nCOPY --from=build / /\n"));
+  const p = toStages(
+    parseDockerfile(
+      "ARG V=1\nFROM busybox:$V AS Build\nRUN x\nFROM scratch\nCOPY --from=build / /\n",
+    ),
+  );
   assertEquals(p.metaArgs.length, 1);
   assertEquals(p.stages.map((s) => [s.index, s.name, s.from.image]), [[0, "build", "busybox:$V"], [
     1,
@@ -146,7 +166,11 @@ Deno.test("instructions: errors carry file and line", () => {
     assertThrows(() => toStages(parseDockerfile(text)), DockerfileError, msg);
   }
   assertThrows(
-    () => toStages(parseDockerfile("FROM a\nFOO\n", { file: "sub/Dockerfile.dev" }), "sub/Dockerfile.dev"),
+    () =>
+      toStages(
+        parseDockerfile("FROM a\nFOO\n", { file: "sub/Dockerfile.dev" }),
+        "sub/Dockerfile.dev",
+      ),
     DockerfileError,
     "sub/Dockerfile.dev:2: unknown instruction: FOO",
   );

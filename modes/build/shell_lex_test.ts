@@ -42,7 +42,7 @@ Deno.test("processWord: quotes and escapes", () => {
     ['"a\\b"', "a\\b"],
     ['"\\$A"', "$A"],
     [`'it'"'"'s'`, "it's"],
-    ['"a"\'b\'c', "abc"],
+    ["\"a\"'b'c", "abc"],
     ["\\\\", "\\"],
   ];
   for (const [w, want] of cases) assertEquals(processWord(w, env), want, w);
