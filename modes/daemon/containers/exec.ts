@@ -116,8 +116,8 @@ export class ExecService {
     if (e.ConsoleSize) p.consoleSize = { height: e.ConsoleSize[0], width: e.ConsoleSize[1] };
     else delete p.consoleSize;
     if (e.ProcessConfig.user) {
-      const { resolveUserFallback } = await import("./spec_fallback.ts");
-      const u = await resolveUserFallback(`${dir}/rootfs`, e.ProcessConfig.user);
+      const { resolveUser } = await import("../../../core/oci/user.ts");
+      const u = await resolveUser(`${dir}/rootfs`, e.ProcessConfig.user);
       p.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
     }
     if (e.ProcessConfig.privileged) {

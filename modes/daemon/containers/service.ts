@@ -24,6 +24,10 @@ import type { VolumeService } from "./volumes.ts";
 
 /** The network area's hook (wired later by the networking issue). */
 export interface NetworkHook {
+  /** at create: validate the requested networks and fill r.NetworkSettings */
+  prepare?(c: ContainerRecord, body: Record<string, unknown>): void;
+  /** at start: a netns to join instead of a new one (`--network container:X`) */
+  netnsPath?(c: ContainerRecord): string | undefined;
   /** after the container's namespaces exist (created, not started) */
   attach(c: ContainerRecord, pid: number): Promise<void>;
   /** after the container stopped */
@@ -145,7 +149,15 @@ export class ContainerService {
       imageConfig.config?.Volumes ?? {},
       this.volumes,
     );
-    await this.store.add(r);
+    try {
+      this.network?.prepare?.(r, body);
+      await this.store.add(r);
+    } catch (e) {
+      for (const m of r.MountPoints) {
+        if (m.Anonymous && m.Name) await this.volumes.remove(m.Name, true).catch(() => {});
+      }
+      throw e;
+    }
     return r;
   }
 

@@ -1,59 +1,86 @@
 /**
- * The OCI bundle of a container: config.json from the container record
- * (Config + HostConfig + mounts + the /etc files) via core/oci/runtime_spec.ts
- * when present, else a built-in minimal generator (Docker defaults).
+ * The OCI bundle of a container: config.json from the container record via
+ * core/oci/runtime_spec.ts (Docker's defaults live there); this file maps the
+ * record's mounts, /etc files, user and network mode onto its input.
  * @module
  */
 import type { ContainerRecord, MountPoint } from "../../../core/store/containers.ts";
-import type { OciMount, OciSpec } from "../../../core/oci/runtime_types.ts";
+import type { OciSpec } from "../../../core/oci/runtime_types.ts";
+import { generateSpec, type MountInput } from "../../../core/oci/runtime_spec.ts";
+import { parseGroup, resolveUser } from "../../../core/oci/user.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 
 export interface SpecInput {
   record: ContainerRecord;
   /** the mounted rootfs */
   rootfs: string;
+  /** network namespace to join (e.g. another container's) */
+  netnsPath?: string;
 }
 
-/** OCI mounts for the container's binds, volumes, tmpfs and /etc files. */
-export function userMounts(r: ContainerRecord): OciMount[] {
-  const out: OciMount[] = [];
-  const toOci = (m: MountPoint): OciMount => {
-    if (m.Type === "tmpfs") {
-      return {
-        destination: m.Destination,
-        type: "tmpfs",
-        source: "tmpfs",
-        options: ["nosuid", "nodev", "noexec", ...(m.Options ?? []), m.RW ? "rw" : "ro"],
-      };
-    }
+function mountInput(m: MountPoint): MountInput {
+  if (m.Type === "tmpfs") {
     return {
+      type: "tmpfs",
       destination: m.Destination,
-      type: "bind",
-      source: m.Source,
-      options: ["rbind", m.Propagation || "rprivate", m.RW ? "rw" : "ro"],
+      readOnly: !m.RW,
+      options: ["nosuid", "nodev", "noexec", ...(m.Options ?? [])],
     };
-  };
-  for (const m of r.MountPoints) out.push(toOci(m));
-  const has = (d: string) => r.MountPoints.some((m) => m.Destination === d);
-  const etc: [string, string][] = [
-    ["/etc/resolv.conf", r.ResolvConfPath],
-    ["/etc/hostname", r.HostnamePath],
-    ["/etc/hosts", r.HostsPath],
-  ];
-  for (const [d, s] of etc) {
-    if (!has(d)) {
-      out.push({
-        destination: d,
-        type: "bind",
-        source: s,
-        options: ["rbind", "rprivate", r.HostConfig.ReadonlyRootfs ? "ro" : "rw"],
-      });
-    }
   }
-  return out;
+  return {
+    type: "bind",
+    source: m.Source,
+    destination: m.Destination,
+    readOnly: !m.RW,
+    options: m.Propagation ? [m.Propagation] : [],
+  };
+}
+
+/** --group-add names → gids through the image's /etc/group. */
+async function groupIds(rootfs: string, groups: string[]): Promise<string[]> {
+  if (groups.every((g) => /^\d+$/.test(g))) return groups;
+  let text = "";
+  try {
+    text = await Deno.readTextFile(`${rootfs}/etc/group`);
+  } catch { /* none */ }
+  const entries = parseGroup(text);
+  return groups.map((g) => {
+    if (/^\d+$/.test(g)) return g;
+    const e = entries.find((x) => x.name === g);
+    if (!e) {
+      throw new InvalidArgument(`unable to find group ${g}: no matching entries in group file`);
+    }
+    return String(e.gid);
+  });
 }
 
 /** Build config.json for the container. */
 export async function buildSpec(inp: SpecInput): Promise<OciSpec> {
-  const { fallbackSpec } = await import("./spec_fallback.ts");
-  return fallbackSpec(inp, userMounts(inp.record));
+  const r = inp.record;
+  const c = r.Config, hc = r.HostConfig;
+  const user = await resolveUser(inp.rootfs, c.User ?? "");
+  const has = (d: string) => r.MountPoints.some((m) => m.Destination === d);
+  return generateSpec({
+    id: r.Id,
+    rootfs: inp.rootfs,
+    config: {
+      Cmd: c.Cmd,
+      Entrypoint: c.Entrypoint,
+      Env: c.Env,
+      WorkingDir: c.WorkingDir,
+      User: c.User,
+      Hostname: c.Hostname,
+      Domainname: c.Domainname,
+      Tty: c.Tty,
+    },
+    user,
+    host: { ...hc, GroupAdd: await groupIds(inp.rootfs, hc.GroupAdd ?? []) },
+    mounts: r.MountPoints.map(mountInput),
+    etc: {
+      hosts: has("/etc/hosts") ? undefined : r.HostsPath,
+      hostname: has("/etc/hostname") ? undefined : r.HostnamePath,
+      resolvConf: has("/etc/resolv.conf") ? undefined : r.ResolvConfPath,
+    },
+    netnsPath: inp.netnsPath,
+  });
 }
