@@ -32,10 +32,6 @@ export interface NetworkHook {
   attach(c: ContainerRecord, pid: number): Promise<void>;
   /** after the container stopped */
   detach(c: ContainerRecord): Promise<void>;
-  /** at create: validate and record the requested networks (NetworkingConfig) */
-  prepare?(c: ContainerRecord, body: Record<string, unknown>): void;
-  /** a netns to join instead of a new one (--network container:X) */
-  netnsPath?(c: ContainerRecord): string | undefined;
 }
 
 const MAX_RESTART_DELAY = 60_000;
@@ -150,7 +146,6 @@ export class ContainerService {
       this.volumes,
     );
     try {
-      this.network?.prepare?.(r, body);
       await this.store.add(r);
     } catch (e) {
       for (const m of r.MountPoints) {
