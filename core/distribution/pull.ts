@@ -47,7 +47,7 @@ export interface PullOptions {
    * already there), e.g. to unpack it. "Pull complete" follows for layers
    * downloaded by this pull.
    */
-  unpack?: (layer: Descriptor, index: number) => Promise<void>;
+  unpack?: (layer: Descriptor, index: number, config: ImageConfig) => Promise<void>;
   /** Use this client instead of making one (its credentials apply). */
   client?: RegistryClient;
 }
@@ -143,7 +143,11 @@ export async function pull(refIn: Reference | string, opts: PullOptions): Promis
       }
     }
 
-    await pullLayers(client, repo, manifest.layers, opts, progress);
+    const unpack = opts.unpack;
+    await pullLayers(client, repo, manifest.layers, {
+      ...opts,
+      unpack: unpack && ((l: Descriptor, i: number) => unpack(l, i, config)),
+    }, progress);
 
     if (!(await opts.sink.hasBlob(manifest.config.digest))) {
       await opts.sink.ingest(
@@ -191,7 +195,7 @@ async function pullLayers(
   client: RegistryClient,
   repo: string,
   layers: Descriptor[],
-  opts: PullOptions,
+  opts: Omit<PullOptions, "unpack"> & { unpack?: (l: Descriptor, i: number) => Promise<void> },
   progress: ProgressFn,
 ): Promise<void> {
   const n = Math.max(1, opts.concurrency ?? 3);

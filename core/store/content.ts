@@ -17,6 +17,8 @@ import { type Digest, Hasher, parseDigest } from "../oci/digest.ts";
 import { InvalidArgument, NotFound } from "../errdefs/mod.ts";
 import { removeStaleTemps, syncDir } from "./atomic.ts";
 
+const WRITE_BUF = 1 << 20;
+
 export interface BlobInfo {
   digest: Digest;
   size: number;
@@ -105,14 +107,40 @@ export class ContentStore {
     const h = new Hasher();
     let ok = false;
     try {
+      // Batch small network chunks into 1 MiB writes, writing one buffer
+      // while the next fills.
+      const bufs = [new Uint8Array(WRITE_BUF), new Uint8Array(WRITE_BUF)];
+      let cur = 0, fill = 0;
+      let pending: Promise<void> = Promise.resolve();
+      const writeOut = (b: Uint8Array) => {
+        pending = pending.then(async () => {
+          let off = 0;
+          while (off < b.length) off += await f.write(b.subarray(off));
+        });
+        pending.catch(() => {}); // handled where awaited
+      };
       for await (const chunk of body) {
         h.update(chunk);
         if (expected.maxSize !== undefined && h.size > expected.maxSize) {
           throw new InvalidArgument(`content exceeds ${expected.maxSize} bytes`);
         }
         let off = 0;
-        while (off < chunk.length) off += await f.write(chunk.subarray(off));
+        while (off < chunk.length) {
+          const n = Math.min(chunk.length - off, WRITE_BUF - fill);
+          bufs[cur].set(chunk.subarray(off, off + n), fill);
+          fill += n;
+          off += n;
+          if (fill === WRITE_BUF) {
+            await pending;
+            writeOut(bufs[cur]);
+            cur ^= 1;
+            fill = 0;
+          }
+        }
       }
+      await pending;
+      if (fill) writeOut(bufs[cur].subarray(0, fill));
+      await pending;
       await f.sync();
       const digest = h.digest();
       if (expected.digest && digest !== expected.digest) {

@@ -18,6 +18,7 @@ const system = () => import("./commands/system.ts");
 const containers = () => import("./commands/containers.ts");
 const volumes = () => import("./commands/volumes.ts");
 const networks = () => import("./commands/networks.ts");
+const distribution = () => import("./commands/distribution.ts");
 
 /** Top-level commands. Areas add their own lines. */
 export const COMMANDS: Record<string, Entry> = {
@@ -32,6 +33,10 @@ export const COMMANDS: Record<string, Entry> = {
   },
   history: { summary: "Show the history of an image", load: images },
   build: { summary: "Build an image from a Dockerfile", load: () => import("./commands/build.ts") },
+  pull: { summary: "Download an image from a registry", load: distribution },
+  push: { summary: "Upload an image to a registry", load: distribution },
+  login: { summary: "Log in to a registry", load: distribution },
+  logout: { summary: "Log out from a registry", load: distribution },
   version: { summary: "Show the berth version information", load: system },
   info: { summary: "Display system-wide information", load: system },
   inspect: { summary: "Return low-level information on berth objects", load: system },

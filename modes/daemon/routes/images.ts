@@ -9,6 +9,7 @@ import { InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
 import { loadArchive } from "../images/archive_load.ts";
 import { saveArchive } from "../images/archive_save.ts";
 import { importRootfs } from "../images/import.ts";
+import { authHandler, pullHandler, pushHandler } from "../images/distribution.ts";
 import { parseNormalizedNamed } from "../../../core/oci/reference.ts";
 import type { Ctx } from "../context.ts";
 
@@ -50,11 +51,7 @@ export function register(r: ApiRouter): void {
   r.add("POST", "/images/create", async (ctx) => {
     const fromSrc = ctx.query.get("fromSrc");
     const fromImage = ctx.query.get("fromImage");
-    if (fromImage !== null) {
-      const pull = ctx.services.pullHandler as ((ctx: Ctx) => Promise<void>) | undefined;
-      if (!pull) throw new InvalidArgument("pull is not available in this daemon");
-      return pull(ctx);
-    }
+    if (fromImage !== null) return pullHandler(ctx);
     if (fromSrc === null) throw new InvalidArgument("either fromImage or fromSrc is required");
     if (fromSrc !== "-") {
       throw new InvalidArgument("importing from a URL is not supported; use fromSrc=-");
@@ -80,6 +77,8 @@ export function register(r: ApiRouter): void {
     out.end();
   });
 
+  r.add("POST", "/images/{name*}/push", pushHandler);
+  r.add("POST", "/auth", authHandler);
   r.add("GET", "/images/{name*}/json", async (ctx) => {
     ctx.send(200, await ctx.services.imageService.inspect(ctx.params.name));
   });
