@@ -22,7 +22,9 @@ import {
   type Reference,
   referenceString,
 } from "../../../core/oci/reference.ts";
-import { chainIds } from "../../../core/store/layers.ts";
+import { chainIds, type PreparedLayer } from "../../../core/store/layers.ts";
+import { balancedTee } from "../../../core/store/tee.ts";
+import { layerCompression } from "../../../core/oci/mediatypes.ts";
 import type { Ctx, JsonStream } from "../context.ts";
 import type { Services } from "../services.ts";
 import { importImage } from "./archive_load.ts";
@@ -61,13 +63,40 @@ function pins(s: Services): Set<string> {
   return p;
 }
 
-function sinkFor(s: Services, pinned: Set<string>, mine: Set<string>): BlobSink {
+/**
+ * A sink into the content store that also unpacks layers while they
+ * download (one read of the network stream feeds both), keeping the result
+ * in `prepared` for the in-order unpack step to adopt.
+ */
+function sinkFor(
+  s: Services,
+  pinned: Set<string>,
+  mine: Set<string>,
+  prepared: Map<string, PreparedLayer>,
+): BlobSink {
   return {
     hasBlob: (d) => s.content.has(d),
     async ingest(desc, body) {
       pinned.add(desc.digest);
       mine.add(desc.digest);
-      await s.content.ingest(body, { digest: desc.digest, size: desc.size });
+      if (!desc.mediaType || layerCompression(desc.mediaType) === undefined) {
+        await s.content.ingest(body, { digest: desc.digest, size: desc.size });
+        return;
+      }
+      const [toStore, toUnpack] = balancedTee(body);
+      const unpacking = s.layers.unpackTemp(toUnpack).catch(async () => {
+        await toUnpack.cancel().catch(() => {});
+        return undefined;
+      });
+      try {
+        await s.content.ingest(toStore, { digest: desc.digest, size: desc.size });
+      } catch (e) {
+        const p = await unpacking;
+        if (p) await s.layers.discard(p);
+        throw e;
+      }
+      const p = await unpacking;
+      if (p) prepared.set(desc.digest, p);
     },
   };
 }
@@ -92,10 +121,11 @@ async function pullOne(
 ): Promise<void> {
   const pinned = pins(s);
   const mine = new Set<string>();
+  const prepared = new Map<string, PreparedLayer>();
   const before = s.images.tryResolve(referenceString(ref));
   try {
     const res = await pull(ref, {
-      sink: sinkFor(s, pinned, mine),
+      sink: sinkFor(s, pinned, mine, prepared),
       auth: opts.auth,
       platform: opts.platform,
       insecureRegistries: s.config.insecureRegistries,
@@ -104,6 +134,12 @@ async function pullOne(
         const diffIds = config.rootfs?.diff_ids ?? [];
         if (!diffIds[i]) throw new InvalidArgument(`image config lacks diff_id ${i}`);
         const chains = chainIds(diffIds.slice(0, i + 1));
+        const ready = prepared.get(layer.digest);
+        if (ready && ready.diffID === diffIds[i] && !(await s.layers.has(chains[i]))) {
+          prepared.delete(layer.digest);
+          await s.layers.adopt(chains[i], diffIds[i], i ? chains[i - 1] : undefined, ready);
+          return;
+        }
         await s.layers.ensure(
           chains[i],
           diffIds[i],
@@ -128,6 +164,7 @@ async function pullOne(
         : `Status: Downloaded newer image for ${familiarString(ref)}`,
     });
   } finally {
+    for (const p of prepared.values()) await s.layers.discard(p);
     for (const d of mine) pinned.delete(d);
   }
 }
