@@ -85,7 +85,7 @@ export class BuildContext {
         }
       }
     };
-    for await (const { header: h, body: b } of readTar(decompressStream(body))) {
+    for await (const { header: h, body: b } of readTar(padTar(decompressStream(body)))) {
       const parts = clean(h.name);
       const rel = parts.join("/");
       if (rel === "") {
@@ -185,6 +185,26 @@ export class BuildContext {
     }
     return h.digest("hex");
   }
+}
+
+/**
+ * The docker CLI's context tar for `-f` outside the context ends right after
+ * the last file's bytes (no padding, no end blocks); Go's reader accepts it.
+ * Pad to a block boundary and add the end blocks (extra zeros are harmless).
+ */
+function padTar(s: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  let n = 0;
+  return s.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(c, ctl) {
+        n += c.length;
+        ctl.enqueue(c);
+      },
+      flush(ctl) {
+        ctl.enqueue(new Uint8Array((512 - (n % 512)) % 512 + 1024));
+      },
+    }),
+  );
 }
 
 function entryOf(type: EntryType, mode: number, mtime: number, size: number, hash: string) {
