@@ -97,6 +97,8 @@ Deno.test(
         "db:10.1.2.3",
         "--add-host",
         "gw:host-gateway",
+        "--dns-search",
+        "berth-test.invalid",
         "busybox",
         "cat",
         "/etc/hosts",

@@ -52,7 +52,7 @@ export async function netDaemon(args: string[] = []): Promise<NetDaemon> {
   const execRoot = `/tmp/bn${crypto.randomUUID().slice(0, 4)}`;
   await Deno.mkdir(execRoot, { mode: 0o711 });
   const resolv = await Deno.makeTempFile({ prefix: "berth-resolv-" });
-  await Deno.writeTextFile(resolv, `nameserver ${UPSTREAM_IP}\nsearch berth-test.invalid\n`);
+  await Deno.writeTextFile(resolv, `nameserver ${UPSTREAM_IP}\n`);
   const d = await startDaemon({
     args: ["--exec-root", execRoot, ...args],
     env: { BERTH_RESOLV_CONF: resolv },
@@ -68,6 +68,9 @@ export async function netDaemon(args: string[] = []): Promise<NetDaemon> {
     const ps = await d.berth(["ps", "-aq"]).catch(() => undefined);
     const ids = ps?.stdout.trim().split("\n").filter((x) => x) ?? [];
     if (ids.length) await d.berth(["rm", "-f", ...ids]).catch(() => {});
+    await d.stopDaemon();
+    const keep = Deno.env.get("BERTH_TEST_KEEP_LOG");
+    if (keep) await Deno.copyFile(d.logPath, keep).catch(() => {});
     await stop();
     await forceCleanup(d.tag);
     await Deno.remove(execRoot, { recursive: true }).catch(() => {});

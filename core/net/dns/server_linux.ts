@@ -52,6 +52,8 @@ export interface EmbeddedDnsOptions {
   /** per upstream try (default 2000 ms) */
   timeoutMs?: number;
   log?: (msg: string) => void;
+  /** per-query trace (debug level) */
+  debug?: (msg: string) => void;
 }
 
 interface Entry {
@@ -172,6 +174,7 @@ export class EmbeddedDns {
       return this.#reply(e, from, encodeReply(q, { rcode: RCODE_FORMERR }));
     }
     const a = this.#o.table.answer(e.view.nets, question.name, question.type);
+    this.#o.debug?.(`dns: ${e.cid.slice(0, 12)} asks ${question.name} ${question.type}: ${a.kind}`);
     if (a.kind === "answer") {
       return this.#reply(e, from, encodeReply(q, { answers: a.records, authoritative: true }));
     }

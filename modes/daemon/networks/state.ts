@@ -58,7 +58,8 @@ export class NetState {
     this.dns = new EmbeddedDns({
       table: this.names,
       upstreams: () => this.hostResolvers().map((ip) => ({ ip, port: 53 })),
-      log: (m) => log.debug(m),
+      log: (m) => log.warn(m),
+      debug: (m) => log.debug(m),
     });
   }
 
