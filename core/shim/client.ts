@@ -14,6 +14,7 @@
  */
 import { selfArgv } from "../sys/self.ts";
 import { writeFileAtomic } from "../store/atomic.ts";
+import { cloexecFrom } from "../sys/libc_proc.ts";
 import {
   encodeLine,
   type ExitInfo,
@@ -132,6 +133,11 @@ export async function spawnShim(
   await writeFileAtomic(`${dir}/shim.json`, JSON.stringify(cfg));
   await Deno.remove(`${dir}/exit.json`).catch(() => {});
   const [cmd, ...args] = selfArgv(["shim", dir]);
+  // Nothing of ours may leak into the shim (the API listener above all: a
+  // shim holding it would keep a dead daemon's socket accepting connections).
+  try {
+    cloexecFrom(3);
+  } catch { /* old kernel: best effort */ }
   const child = new Deno.Command(cmd, {
     args,
     stdin: "null",

@@ -19,6 +19,7 @@ import {
 } from "./protocol.ts";
 import { Task } from "./task.ts";
 import { setSubreaper, setWinsize } from "./sys_linux.ts";
+import { cloexecFrom } from "../sys/libc_proc.ts";
 import type { OciRuntime } from "../runtime/runtime.ts";
 
 /** A shim whose container was never created gives up after this long. */
@@ -52,6 +53,9 @@ export async function main(args: string[]): Promise<number> {
   }
   const cfg = JSON.parse(await Deno.readTextFile(`${dir}/shim.json`)) as ShimConfig;
   setSubreaper();
+  try {
+    cloexecFrom(3); // nothing we inherited or opened reaches the runtime and the container
+  } catch { /* best effort */ }
   const rt = await openRuntime(cfg);
   const task = new Task(cfg, rt, dir);
   const sock = cfg.socket;

@@ -555,22 +555,22 @@ export class ContainerService {
   async recover(): Promise<void> {
     const t0 = performance.now();
     const recs = this.store.list();
+    // First drop leftovers of containers that are not running (before any
+    // start below creates new shim dirs).
+    await this.#sweepShimDirs();
     await Promise.all(recs.map((r) =>
       this.#recoverOne(r).catch((e) => {
         log.warn(`recovering ${r.Id}: ${(e as Error).message}`);
       })
     ));
-    // Containers whose record says running but nothing is there any more were
-    // handled in #recoverOne; now the restart policies that apply at daemon start.
+    // Restart policies that apply at daemon start.
     for (const r of recs) {
-      if (!this.store.get(r.Id) || r.State.Running) continue;
+      if (!this.store.get(r.Id) || r.State.Running || !r.HasBeenStartedBefore) continue;
       const p = r.HostConfig.RestartPolicy?.Name;
       if (p === "always" || (p === "unless-stopped" && !r.HasBeenManuallyStopped)) {
-        if (!r.HasBeenStartedBefore) continue;
         this.start(r.Id).catch((e) => log.warn(`restart ${r.Id}: ${(e as Error).message}`));
       }
     }
-    await this.#sweepShimDirs();
     log.info(`containers: recovered ${recs.length} in ${Math.round(performance.now() - t0)} ms`);
   }
 
@@ -617,7 +617,7 @@ export class ContainerService {
     try {
       for await (const e of Deno.readDir(base)) {
         const r = this.store.get(e.name);
-        if (r && (r.State.Running || this.live(r.Id).shim)) continue;
+        if (r && r.State.Running && !r.State.Restarting) continue;
         const sh = new ShimClient(`${base}/${e.name}`, this.shimSocket(e.name));
         if (await sh.alive()) await sh.call({ op: "shutdown" }).catch(() => {});
         await unmountRootfs(`${base}/${e.name}/rootfs`).catch(() => {});
