@@ -21,6 +21,7 @@ import {
 import { log } from "../services.ts";
 import { type ContainerNet, type NetworkRecord, newId, nsInode } from "./records.ts";
 import { type NetState, withHostLock } from "./state.ts";
+import { registerAndSweep, unregister } from "./orphans.ts";
 import type { Cidr } from "../../../core/net/ipv4.ts";
 
 /** Candidates for the default bridge: 10.213.0.0/24, 10.213.1.0/24, … */
@@ -120,6 +121,7 @@ export async function startNetworking(st: NetState): Promise<void> {
     }
   }
   enableForwarding();
+  await registerAndSweep(st.tag, st.s.config.root);
   await ensureDefaultBridge(st);
   for (const n of st.nets.values()) {
     if (n.Driver !== "bridge" || n.Predefined || !n.Bridge) continue;
@@ -221,4 +223,5 @@ export async function stopNetworking(st: NetState): Promise<void> {
   for (const n of st.nets.values()) {
     if (n.Bridge) await deleteLink(n.Bridge).catch(() => {});
   }
+  await unregister(st.tag);
 }
