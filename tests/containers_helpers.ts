@@ -75,25 +75,15 @@ export async function entries(dir: string): Promise<string[]> {
   }
 }
 
-/** cgroup v1/v2 directories named after any of `ids`. */
+/** cgroup directories (v1 controllers and the v2 mount) left for any of `ids`. */
 export async function cgroupDirs(ids: string[]): Promise<string[]> {
   const found: string[] = [];
-  const roots = ["/sys/fs/cgroup"];
-  const walk = async (dir: string, depth: number) => {
-    if (depth > 4) return;
-    let list: Deno.DirEntry[] = [];
-    try {
-      list = await Array.fromAsync(Deno.readDir(dir));
-    } catch {
-      return;
+  const want = new Set(ids.map((i) => i.trim()));
+  for (const ctl of await entries("/sys/fs/cgroup")) {
+    for (const e of await entries(`/sys/fs/cgroup/${ctl}/berth`)) {
+      if (want.has(e)) found.push(`/sys/fs/cgroup/${ctl}/berth/${e}`);
     }
-    for (const e of list) {
-      if (!e.isDirectory) continue;
-      if (ids.some((id) => e.name.includes(id.slice(0, 12)))) found.push(`${dir}/${e.name}`);
-      await walk(`${dir}/${e.name}`, depth + 1);
-    }
-  };
-  for (const r of roots) await walk(r, 0);
+  }
   return found;
 }
 
