@@ -50,8 +50,15 @@ function clean(name: string): string[] {
   return out;
 }
 
+/** Files up to this size are kept in memory… */
+const MEM_FILE = 1 << 20;
+/** …as long as the context's in-memory total stays below this. */
+const MEM_TOTAL = 256 << 20;
+
 export class BuildContext {
   readonly dir: string;
+  #mem = new Map<string, Uint8Array>();
+  #memBytes = 0;
   /** relative path ("a/b") → entry; "" is the root. */
   readonly entries = new Map<string, ContextEntry>();
 
@@ -99,6 +106,7 @@ export class BuildContext {
       try {
         old = Deno.lstatSync(abs);
       } catch { /* none */ }
+      if (c.#mem.delete(rel)) old = undefined;
       if (old && !(old.isDirectory && h.type === "dir")) {
         Deno.removeSync(abs, { recursive: true });
         dirs.delete(rel);
@@ -112,15 +120,28 @@ export class BuildContext {
           break;
         case "file": {
           const hash = createHash("sha256");
-          const f = Deno.openSync(abs, { write: true, createNew: true, mode: 0o644 });
-          try {
+          if (h.size <= MEM_FILE && c.#memBytes + h.size <= MEM_TOTAL) {
+            // Small files stay in memory: COPY writes them once, where they belong.
+            const data = new Uint8Array(h.size);
+            let off = 0;
             for await (const chunk of b) {
-              hash.update(chunk);
-              let off = 0;
-              while (off < chunk.length) off += f.writeSync(chunk.subarray(off));
+              data.set(chunk, off);
+              off += chunk.length;
             }
-          } finally {
-            f.close();
+            hash.update(data);
+            c.#mem.set(rel, data);
+            c.#memBytes += h.size;
+          } else {
+            const f = Deno.openSync(abs, { write: true, createNew: true, mode: 0o644 });
+            try {
+              for await (const chunk of b) {
+                hash.update(chunk);
+                let off = 0;
+                while (off < chunk.length) off += f.writeSync(chunk.subarray(off));
+              }
+            } finally {
+              f.close();
+            }
           }
           c.entries.set(rel, entryOf("file", h.mode, h.mtime, h.size, hash.digest("hex")));
           break;
@@ -140,7 +161,9 @@ export class BuildContext {
               `invalid build context: bad hard link ${rel} → ${h.linkname}`,
             );
           }
-          Deno.linkSync(`${dir}/${target}`, abs);
+          const mem = c.#mem.get(target);
+          if (mem) c.#mem.set(rel, mem);
+          else Deno.linkSync(`${dir}/${target}`, abs);
           c.entries.set(rel, { ...te });
           break;
         }
@@ -158,8 +181,33 @@ export class BuildContext {
     if (!r) return;
     await Deno.remove(`${this.dir}/${r}`, { recursive: true }).catch(() => {});
     for (const k of [...this.entries.keys()]) {
-      if (k === r || k.startsWith(r + "/")) this.entries.delete(k);
+      if (k === r || k.startsWith(r + "/")) {
+        this.entries.delete(k);
+        this.#mem.delete(k);
+      }
     }
+  }
+
+  /** Content of a small file kept in memory (undefined: it is on disk). */
+  data(rel: string): Uint8Array | undefined {
+    return this.#mem.get(rel);
+  }
+
+  /** Make sure a file kept in memory also exists on disk (ADD unpacking). */
+  materialize(rel: string): void {
+    const d = this.#mem.get(rel);
+    if (!d) return;
+    const abs = `${this.dir}/${rel}`;
+    try {
+      Deno.lstatSync(abs);
+    } catch {
+      Deno.writeFileSync(abs, d, { mode: 0o644 });
+    }
+  }
+
+  /** Read a context file (relative, real path). */
+  async readFile(rel: string): Promise<Uint8Array> {
+    return this.#mem.get(rel) ?? await Deno.readFile(`${this.dir}/${rel}`);
   }
 
   /** The entry of a real (symlink-resolved) relative path. */

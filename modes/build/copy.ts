@@ -30,6 +30,10 @@ export interface SourceFS {
   stat(rel: string): SourceMeta | undefined;
   /** Sorted child names of a directory. */
   children(rel: string): string[];
+  /** A file's content when it is held in memory (else read from disk). */
+  data?(rel: string): Uint8Array | undefined;
+  /** Make a file held in memory exist on disk. */
+  materialize?(rel: string): void;
 }
 
 /** A resolved COPY source. */
@@ -91,45 +95,86 @@ function clear(abs: string, wantDir: boolean): boolean {
   return false;
 }
 
+/** Owner, mode, mtime (the owner is skipped when root creates root's files). */
 function setMeta(abs: string, o: CopyOptions, mode: number, mtime: number, symlink = false) {
-  fs.lchownSync(abs, o.uid, o.gid);
+  if (o.uid !== 0 || o.gid !== 0 || Deno.uid() !== 0) fs.lchownSync(abs, o.uid, o.gid);
   if (!symlink) Deno.chmodSync(abs, o.chmod ?? mode);
   fs.lutimesSync(abs, mtime, mtime);
 }
 
+/**
+ * Where writes go. A directory this step created where the merged view had
+ * nothing has no lower counterpart, so below it the upper dir alone is the
+ * truth: entries there are made directly in the upper dir (plain ext4/xfs
+ * speed), and never looked up through the overlay again in this step.
+ */
+class Target {
+  readonly root: string;
+  readonly upper?: string;
+  #fresh: string[] = [];
+  constructor(root: string, upper?: string) {
+    this.root = root;
+    this.upper = upper;
+  }
+  /** The path to use for a merged path `abs` (its parent decides). */
+  phys(abs: string): string {
+    if (!this.upper) return abs;
+    const rel = abs.slice(this.root.length);
+    for (const f of this.#fresh) {
+      if (rel.startsWith(f + "/")) return this.upper + rel;
+    }
+    return abs;
+  }
+  /** `abs` (a merged path) was just created where nothing was. */
+  fresh(abs: string): void {
+    if (this.upper && abs.startsWith(this.root + "/")) {
+      this.#fresh.push(abs.slice(this.root.length));
+    }
+  }
+}
+
 class Copier {
   #o: CopyOptions;
+  #t: Target;
   #dirTimes: Array<[string, number]> = [];
-  constructor(o: CopyOptions) {
+  constructor(o: CopyOptions, t: Target) {
     this.#o = o;
+    this.#t = t;
   }
 
-  /** Copy one entry of a tree (and its subtree) to `dst` (real, inside root). */
+  /** Copy one entry of a tree (and its subtree) to `dst` (real merged path, inside root). */
   entry(src: SourceFS, rel: string, dst: string, meta: SourceMeta): void {
     const o = this.#o;
     const abs = rel === "" ? src.root : `${src.root}/${rel}`;
+    const p = this.#t.phys(dst);
     switch (meta.type) {
       case "dir": {
-        const existed = clear(dst, true);
-        if (!existed) Deno.mkdirSync(dst);
-        setMeta(dst, o, meta.mode, meta.mtime);
+        const existed = clear(p, true);
+        if (!existed) {
+          Deno.mkdirSync(p);
+          if (p === dst) this.#t.fresh(dst);
+        }
+        setMeta(p, o, meta.mode, meta.mtime);
         for (const name of src.children(rel)) {
           const r = rel === "" ? name : `${rel}/${name}`;
           const m = src.stat(r);
           if (m) this.entry(src, r, `${dst}/${name}`, m);
         }
-        this.#dirTimes.push([dst, meta.mtime]);
+        this.#dirTimes.push([p, meta.mtime]);
         break;
       }
-      case "file":
-        clear(dst, false);
-        Deno.copyFileSync(abs, dst);
-        setMeta(dst, o, meta.mode, meta.mtime);
+      case "file": {
+        clear(p, false);
+        const data = src.data?.(rel);
+        if (data) Deno.writeFileSync(p, data);
+        else Deno.copyFileSync(abs, p);
+        setMeta(p, o, meta.mode, meta.mtime);
         break;
+      }
       case "symlink":
-        clear(dst, false);
-        Deno.symlinkSync(meta.link ?? Deno.readLinkSync(abs), dst);
-        setMeta(dst, o, 0o777, meta.mtime, true);
+        clear(p, false);
+        Deno.symlinkSync(meta.link ?? Deno.readLinkSync(abs), p);
+        setMeta(p, o, 0o777, meta.mtime, true);
         break;
       default:
         break; // devices, fifos, sockets: skipped
@@ -151,11 +196,12 @@ export async function copyInto(
   root: string,
   items: CopyItem[],
   dest: Dest,
-  o: CopyOptions,
+  o: CopyOptions & { upper?: string },
 ): Promise<void> {
   const destReal = resolveInRoot(root, dest.path);
   const destIsDir = !!lstat(destReal)?.isDirectory;
-  const c = new Copier(o);
+  const t = new Target(root, o.upper);
+  const c = new Copier(o, t);
   for (const it of items) {
     if (it.kind === "tree") {
       const meta = it.fs.stat(it.rel);
@@ -167,6 +213,7 @@ export async function copyInto(
           ensureDir(root, parent, o);
           clear(destReal, true);
           Deno.mkdirSync(destReal);
+          t.fresh(destReal);
           setMeta(destReal, o, meta.mode, meta.mtime);
         }
         for (const name of it.fs.children(it.rel)) {
@@ -177,6 +224,7 @@ export async function copyInto(
         continue;
       }
       const abs = it.rel === "" ? it.fs.root : `${it.fs.root}/${it.rel}`;
+      if (meta.type === "file" && o.unpack) it.fs.materialize?.(it.rel);
       if (meta.type === "file" && o.unpack && await o.unpack(abs)) {
         ensureDir(root, destReal, o);
         await unpackArchive(abs, destReal);

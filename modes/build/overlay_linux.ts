@@ -34,7 +34,10 @@ const MAX_DATA = 4000;
 export interface StepRoot {
   /** The merged view to work in. */
   merged: string;
-  /** The upper dir (undefined for read-only views). */
+  /**
+   * The upper dir (undefined for read-only views): `<dir>/layer/diff`, so that
+   * `<dir>/layer` can be adopted by the layer store as the new layer as is.
+   */
   upper?: string;
   /** Unmount (the upper dir stays readable). */
   detach(): void;
@@ -110,9 +113,9 @@ export async function mountStepRoot(
   }
   let upper: string | undefined, work: string | undefined;
   if (writable) {
-    upper = `${dir}/upper`;
+    upper = `${dir}/layer/diff`;
     work = `${dir}/work`;
-    await Deno.mkdir(upper, { mode: 0o755 });
+    await Deno.mkdir(upper, { recursive: true, mode: 0o755 });
     await Deno.mkdir(work, { mode: 0o700 });
   }
   await mountOverlay(`${dir}/merged`, lowers, upper, work);

@@ -39,7 +39,7 @@ export interface RunOutcome {
   /** The short ID shown as "Running in …". */
   id: string;
   exitCode: number;
-  /** The overlay upper dir: the step's changes. */
+  /** The overlay upper dir: the step's changes (`…/diff`: adoptable as a layer dir). */
   upperDir: string;
   /** Remove the step's dirs. */
   cleanup(): Promise<void>;

@@ -9,7 +9,7 @@ import { InvalidArgument } from "../../core/errdefs/mod.ts";
 import { familiarString, parseNormalizedNamed, referenceString } from "../../core/oci/reference.ts";
 import { shortId } from "../../core/oci/digest.ts";
 import { resolveInRoot } from "../../core/runtime/securejoin.ts";
-import type { Services } from "../daemon/services.ts";
+import { log, type Services } from "../daemon/services.ts";
 import { BuildCache } from "./cache.ts";
 import { BuildContext } from "./context.ts";
 import { PatternMatcher, readIgnoreFile } from "./dockerignore.ts";
@@ -91,7 +91,13 @@ export class BuildService {
     const work = `${this.tmpRoot}/${crypto.randomUUID()}`;
     await Deno.mkdir(work, { recursive: true, mode: 0o700 });
     try {
+      const t0 = performance.now();
       const context = await BuildContext.extract(req.body, `${work}/context`);
+      log.debug(
+        `build context: ${context.entries.size} entries in ${
+          (performance.now() - t0).toFixed(0)
+        }ms`,
+      );
       const dfName = req.dockerfile || "Dockerfile";
       const text = await readDockerfile(context, dfName);
       await dropIgnoredBuildFiles(context, dfName);
@@ -118,7 +124,9 @@ export class BuildService {
       }
       return id;
     } finally {
+      const t = performance.now();
       await Deno.remove(work, { recursive: true }).catch(() => {});
+      log.debug(`build cleanup: ${(performance.now() - t).toFixed(0)}ms`);
     }
   }
 }
@@ -126,8 +134,10 @@ export class BuildService {
 async function readDockerfile(ctx: BuildContext, name: string): Promise<string> {
   const tryRead = async (n: string) => {
     const abs = resolveInRoot(ctx.dir, "/" + n);
+    const rel = abs === ctx.dir ? "" : abs.slice(ctx.dir.length + 1);
+    if (ctx.get(rel)?.type !== "file") return undefined;
     try {
-      return await Deno.readTextFile(abs);
+      return new TextDecoder().decode(await ctx.readFile(rel));
     } catch {
       return undefined;
     }
@@ -140,12 +150,8 @@ async function readDockerfile(ctx: BuildContext, name: string): Promise<string> 
 
 /** The daemon half of Docker's rule: drop the Dockerfile/.dockerignore when ignored. */
 async function dropIgnoredBuildFiles(ctx: BuildContext, dockerfile: string): Promise<void> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(`${ctx.dir}/.dockerignore`);
-  } catch {
-    return;
-  }
+  if (ctx.get(".dockerignore")?.type !== "file") return;
+  const text = new TextDecoder().decode(await ctx.readFile(".dockerignore"));
   const pm = new PatternMatcher(readIgnoreFile(text));
   for (const f of [".dockerignore", dockerfile]) if (pm.matches(f)) await ctx.remove(f);
 }

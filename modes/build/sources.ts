@@ -41,6 +41,12 @@ export class ContextFS implements SourceFS {
     }
     return this.#kids.get(rel) ?? [];
   }
+  data(rel: string): Uint8Array | undefined {
+    return this.#ctx.data(rel);
+  }
+  materialize(rel: string): void {
+    this.#ctx.materialize(rel);
+  }
   /** Content hash of a real path's subtree (cache key material). */
   hash(rel: string): string {
     return this.#ctx.hashTree(rel);

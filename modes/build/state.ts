@@ -9,7 +9,8 @@
  * @module
  */
 import type { Descriptor, ImageConfig, ImageRunConfig } from "../../core/oci/types.ts";
-import type { Digest } from "../../core/oci/digest.ts";
+import { type Digest, sha256Digest } from "../../core/oci/digest.ts";
+import { llistxattr, lremovexattr } from "../../core/sys/libc_fs.ts";
 import { MT } from "../../core/oci/mediatypes.ts";
 import { hostPlatform } from "../../core/oci/platform.ts";
 import { diffFromUpper } from "../../core/archive/mod.ts";
@@ -107,18 +108,57 @@ function teeLockstep(
   return [a.readable, b.readable];
 }
 
-/** The layer of an upper dir, or undefined when the step changed nothing. */
+/** Drop overlayfs bookkeeping xattrs (origin, impure, …) but the opaque marker. */
+function stripOverlayXattrs(dir: string): void {
+  const visit = (p: string, isDir: boolean) => {
+    for (const x of llistxattr(p)) {
+      if (x.startsWith("trusted.overlay.") && x !== "trusted.overlay.opaque") {
+        try {
+          lremovexattr(p, x);
+        } catch { /* gone */ }
+      }
+    }
+    if (!isDir) return;
+    for (const e of Deno.readDirSync(p)) visit(`${p}/${e.name}`, e.isDirectory);
+  };
+  visit(dir, true);
+}
+
+/**
+ * The layer of an upper dir, or undefined when the step changed nothing.
+ * The tar (diffFromUpper) is streamed once into the content store (the blob,
+ * its digest is the diffID); the upper dir itself — already in the layer
+ * dir format (0/0 whiteout devices, opaque xattrs) — then becomes the layer
+ * (`<x>/diff` adopted as `<x>`), so nothing is unpacked a second time.
+ */
 export async function layerFromUpper(
   s: Services,
   parentChain: Digest | undefined,
   upper: string,
 ): Promise<NewLayer | undefined> {
   if (await isEmptyDir(upper)) return undefined;
-  const [x, y] = teeLockstep(diffFromUpper(upper));
   const pinned = (s.pinnedBlobs as Set<string> | undefined) ?? new Set<string>();
   s.pinnedBlobs = pinned;
-  const [blob, meta] = await Promise.all([s.content.ingest(x), s.layers.create(parentChain, y)]);
-  pinned.add(blob.digest);
+  const adoptable = upper.endsWith("/diff");
+  let blob: { digest: Digest; size: number };
+  let meta: { diffId: Digest; chainId: Digest };
+  if (adoptable) {
+    blob = await s.content.ingest(diffFromUpper(upper));
+    pinned.add(blob.digest);
+    stripOverlayXattrs(upper);
+    const chainId = parentChain ? sha256Digest(`${parentChain} ${blob.digest}`) : blob.digest;
+    meta = await s.layers.adopt(chainId, blob.digest, parentChain, {
+      dir: upper.slice(0, -"/diff".length),
+      diffID: blob.digest,
+      size: blob.size,
+    });
+  } else {
+    const [x, y] = teeLockstep(diffFromUpper(upper));
+    const both = await Promise.all([s.content.ingest(x), s.layers.create(parentChain, y)]);
+    blob = both[0];
+    meta = both[1];
+    pinned.add(blob.digest);
+  }
   if (blob.digest !== meta.diffId) {
     throw new Error(`layer digest mismatch: ${blob.digest} vs ${meta.diffId}`);
   }

@@ -23,6 +23,9 @@ import { chompHeredoc, parseHeredocWord } from "./parser.ts";
 import { processWord } from "./shell_lex.ts";
 import { baseName, ContextFS, DirFS, resolveSource } from "./sources.ts";
 import { type BuildState, commitState, layerFromUpper, lowerDirs } from "./state.ts";
+import { log } from "../daemon/services.ts";
+
+const ms = (x: number) => `${x.toFixed(0)}ms`;
 
 let seq = 0;
 function stepDir(b: Builder): string {
@@ -36,12 +39,17 @@ async function fsCommit(
   key: string,
   o: { runConfig: ImageRunConfig; createdBy: string; work: (root: StepRoot) => Promise<void> },
 ): Promise<void> {
+  const t0 = performance.now();
   const root = await mountStepRoot(stepDir(b), lowerDirs(b.s, sr.state), true);
   let next: BuildState;
+  const t1 = performance.now();
+  let t2 = t1, t3 = t1;
   try {
     await o.work(root);
     root.detach();
+    t2 = performance.now();
     const layer = await layerFromUpper(b.s, sr.state.chainIds.at(-1), root.upper!);
+    t3 = performance.now();
     next = await commitState(b.s, sr.state, {
       runConfig: o.runConfig,
       createdBy: o.createdBy,
@@ -50,6 +58,11 @@ async function fsCommit(
   } finally {
     await root.release();
   }
+  log.debug(
+    `build step: mount ${ms(t1 - t0)}, work ${ms(t2 - t1)}, layer ${ms(t3 - t2)}, commit ${
+      ms(performance.now() - t3)
+    }`,
+  );
   await b.done(sr, key, next);
 }
 
@@ -217,6 +230,7 @@ export async function copyStep(
         const id = chown ? resolveChown(root.merged, chown) : { uid: 0, gid: 0 };
         await copyInto(root.merged, p.items, dest, {
           ...id,
+          upper: root.upper,
           chmod,
           unpack: ins.kind === "ADD" ? isArchive : undefined,
         });
