@@ -45,7 +45,7 @@ export async function eventually(fn: () => Promise<boolean>, ms = 10000, what = 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** PIDs of shim processes whose argv mentions `dir` (our exec root). */
+/** PIDs of shim processes (adopted warm ones included) whose argv mentions `dir`. */
 export async function shimPids(dir: string): Promise<number[]> {
   const out: number[] = [];
   for await (const e of Deno.readDir("/proc")) {
@@ -53,7 +53,7 @@ export async function shimPids(dir: string): Promise<number[]> {
     try {
       const cmd = (await Deno.readTextFile(`/proc/${e.name}/cmdline`)).split("\0");
       const i = cmd.indexOf("shim");
-      if (i > 0 && cmd[i + 1]?.startsWith(dir)) out.push(Number(e.name));
+      if (i > 0 && cmd.slice(i + 1).some((a) => a.startsWith(dir))) out.push(Number(e.name));
     } catch { /* gone */ }
   }
   return out;

@@ -121,6 +121,47 @@ export async function readExitFile(dir: string): Promise<ExitInfo | null> {
   }
 }
 
+function spawnDetached(args: string[], env?: Record<string, string>): Deno.ChildProcess {
+  const [cmd, ...rest] = selfArgv(args);
+  // Nothing of ours may leak into the shim (the API listener above all: a
+  // shim holding it would keep a dead daemon's socket accepting connections).
+  try {
+    cloexecFrom(3);
+  } catch { /* old kernel: best effort */ }
+  const child = new Deno.Command(cmd, {
+    args: rest,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+    cwd: "/",
+    env,
+  }).spawn();
+  child.unref();
+  // Reap it if it dies while we are alive (it is our child until we exit).
+  child.status.catch(() => {});
+  return child;
+}
+
+async function waitSocket(path: string, child: Deno.ChildProcess, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 1;
+  for (;;) {
+    try {
+      const c = await Deno.connect({ transport: "unix", path });
+      return c;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      throw new Error(`shim did not come up on ${path}`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 8);
+  }
+}
+
 /**
  * Write shim.json and start `berth shim <dir>` detached (own session, no
  * pipes to us), then wait until its socket answers.
@@ -130,38 +171,79 @@ export async function spawnShim(
   cfg: ShimConfig,
   opts: { timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<ShimClient> {
-  await writeFileAtomic(`${dir}/shim.json`, JSON.stringify(cfg));
+  await Deno.writeTextFile(`${dir}/shim.json`, JSON.stringify(cfg));
   await Deno.remove(`${dir}/exit.json`).catch(() => {});
-  const [cmd, ...args] = selfArgv(["shim", dir]);
-  // Nothing of ours may leak into the shim (the API listener above all: a
-  // shim holding it would keep a dead daemon's socket accepting connections).
-  try {
-    cloexecFrom(3);
-  } catch { /* old kernel: best effort */ }
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    detached: true,
-    cwd: "/",
-    env: opts.env,
-  }).spawn();
-  child.unref();
-  // Reap it if it dies while we are alive (it is our child until we exit).
-  child.status.catch(() => {});
-  const client = new ShimClient(dir, cfg.socket);
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  let delay = 1;
-  for (;;) {
-    if (await client.alive()) return client;
-    if (Date.now() > deadline) {
+  const child = spawnDetached(["shim", dir], opts.env);
+  (await waitSocket(cfg.socket, child, opts.timeoutMs ?? 10_000)).close();
+  return new ShimClient(dir, cfg.socket);
+}
+
+interface Warm {
+  sock: string;
+  hold: Deno.Conn;
+}
+
+/**
+ * Keeps one shim booted ahead of need (`berth shim --warm`), so starting a
+ * container does not wait for a process to boot. The warm shim holds a
+ * connection to us and exits when it closes (daemon gone) before adoption.
+ */
+export class ShimPool {
+  readonly dir: string;
+  #warm?: Promise<Warm | null>;
+  #closed = false;
+
+  /** `dir` holds the warm sockets (the short socket dir). */
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  fill(): void {
+    if (this.#warm || this.#closed) return;
+    const sock = `${this.dir}/w-${crypto.randomUUID().slice(0, 8)}`;
+    this.#warm = (async () => {
+      const child = spawnDetached(["shim", "--warm", sock]);
+      const hold = await waitSocket(sock, child, 10_000);
+      await writeAll(hold, encodeLine({ op: "hold" }));
+      return { sock, hold };
+    })().catch(() => null);
+  }
+
+  /** Start a shim for `dir` (adopting the warm one when there is one). */
+  async take(dir: string, cfg: ShimConfig): Promise<ShimClient> {
+    const pending = this.#warm;
+    this.#warm = undefined;
+    const w = pending ? await pending : null;
+    this.fill();
+    if (w) {
+      await Deno.writeTextFile(`${dir}/shim.json`, JSON.stringify(cfg));
+      await Deno.remove(`${dir}/exit.json`).catch(() => {});
       try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-      throw new Error(`shim for ${cfg.id} did not come up`);
+        const c = await Deno.connect({ transport: "unix", path: w.sock });
+        try {
+          await writeAll(c, encodeLine({ op: "adopt", dir }));
+          const line = await readLine(c);
+          if ((line?.value as ShimReply | undefined)?.ok) {
+            w.hold.close();
+            return new ShimClient(dir, cfg.socket);
+          }
+        } finally {
+          c.close();
+        }
+      } catch { /* fall back to a fresh shim */ }
+      try {
+        w.hold.close();
+      } catch { /* closed */ }
     }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 20);
+    return await spawnShim(dir, cfg);
+  }
+
+  /** Let the warm shim go (it exits when its hold connection closes). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const w = await this.#warm;
+    try {
+      w?.hold.close();
+    } catch { /* closed */ }
   }
 }

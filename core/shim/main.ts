@@ -45,22 +45,80 @@ function errReply(e: unknown): ShimReply {
   };
 }
 
+/**
+ * A warm shim (`berth shim --warm SOCK`) boots ahead of need and waits to be
+ * adopted: `{"op":"hold"}` (a connection the daemon keeps open: when it
+ * closes before adoption, the shim exits) and `{"op":"adopt","dir":…}`.
+ */
+async function waitAdoption(
+  listener: Deno.Listener,
+  sock: string,
+): Promise<{ dir: string; conn: Deno.Conn }> {
+  let adopted = false;
+  for (;;) {
+    const conn = await listener.accept();
+    const line = await readLine(conn).catch(() => null);
+    const req = line?.value as { op?: string; dir?: string } | undefined;
+    if (req?.op === "adopt" && req.dir) {
+      adopted = true;
+      return { dir: req.dir, conn };
+    }
+    if (req?.op === "hold") {
+      (async () => {
+        const b = new Uint8Array(64);
+        while ((await conn.read(b).catch(() => null)) !== null) { /* nothing */ }
+        if (!adopted) {
+          await Deno.remove(sock).catch(() => {});
+          Deno.exit(0);
+        }
+      })();
+      continue;
+    }
+    if (req?.op === "shutdown") {
+      await Deno.remove(sock).catch(() => {});
+      Deno.exit(0);
+    }
+    conn.close();
+  }
+}
+
 export async function main(args: string[]): Promise<number> {
-  const dir = args[0];
-  if (!dir) {
-    console.error("usage: berth shim <dir>");
+  if (!args[0]) {
+    console.error("usage: berth shim <dir> | berth shim --warm <socket>");
     return 2;
   }
-  const cfg = JSON.parse(await Deno.readTextFile(`${dir}/shim.json`)) as ShimConfig;
   setSubreaper();
   try {
     cloexecFrom(3); // nothing we inherited or opened reaches the runtime and the container
   } catch { /* best effort */ }
+  let dir: string;
+  let cfg: ShimConfig;
+  let listener: Deno.Listener;
+  if (args[0] === "--warm") {
+    const warmSock = args[1];
+    await Deno.remove(warmSock).catch(() => {});
+    listener = Deno.listen({ transport: "unix", path: warmSock });
+    // Load the runtimes now, while nobody waits.
+    const preload = Promise.all([
+      import("../runtime/builtin.ts"),
+      import("../runtime/external.ts"),
+    ]).catch(() => {});
+    const a = await waitAdoption(listener, warmSock);
+    dir = a.dir;
+    cfg = JSON.parse(await Deno.readTextFile(`${dir}/shim.json`)) as ShimConfig;
+    await Deno.rename(warmSock, cfg.socket);
+    await preload;
+    await writeAll(a.conn, encodeLine({ ok: true, pid: Deno.pid })).catch(() => {});
+    a.conn.close();
+  } else {
+    dir = args[0];
+    cfg = JSON.parse(await Deno.readTextFile(`${dir}/shim.json`)) as ShimConfig;
+    await Deno.remove(cfg.socket).catch(() => {});
+    listener = Deno.listen({ transport: "unix", path: cfg.socket });
+  }
   const rt = await openRuntime(cfg);
   const task = new Task(cfg, rt, dir);
   const sock = cfg.socket;
-  await Deno.remove(sock).catch(() => {});
-  const listener = Deno.listen({ transport: "unix", path: sock });
   await Deno.writeTextFile(`${dir}/shim.pid`, String(Deno.pid));
 
   let active = 0;

@@ -7,7 +7,7 @@
  */
 import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
 import { type ContainerRecord, ContainerStore, ZERO_TIME } from "../../../core/store/containers.ts";
-import { readExitFile, ShimClient, ShimError, spawnShim } from "../../../core/shim/client.ts";
+import { readExitFile, ShimClient, ShimError, ShimPool } from "../../../core/shim/client.ts";
 import type { ExitInfo, ShimConfig } from "../../../core/shim/protocol.ts";
 import { rfc3339Nano } from "../../../core/shim/protocol.ts";
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
@@ -58,11 +58,13 @@ export class ContainerService {
   readonly volumes: VolumeService;
   #live = new Map<string, Live>();
   #closing = false;
+  #pool: ShimPool;
 
   constructor(s: Services, store: ContainerStore, volumes: VolumeService) {
     this.s = s;
     this.store = store;
     this.volumes = volumes;
+    this.#pool = new ShimPool(`${s.config.execRoot}/s`);
   }
 
   get network(): NetworkHook | undefined {
@@ -184,6 +186,9 @@ export class ContainerService {
   async #doStart(r: ContainerRecord, live: Live, gen: number): Promise<void> {
     const dir = this.shimDir(r.Id);
     let shim: ShimClient | undefined;
+    const t0 = performance.now();
+    const lap = (what: string) =>
+      log.debug(`start ${r.Id.slice(0, 12)}: ${what} +${(performance.now() - t0).toFixed(1)}ms`);
     try {
       await Deno.mkdir(dir, { recursive: true, mode: 0o711 });
       const rootfs = await mountRootfs({
@@ -191,6 +196,7 @@ export class ContainerService {
         containerDir: this.store.dirOf(r.Id),
         target: `${dir}/rootfs`,
       });
+      lap("rootfs");
       await writeEtcFiles(r);
       for (const m of r.MountPoints) {
         if (m.Type === "volume" && m.Name) {
@@ -219,9 +225,12 @@ export class ContainerService {
           ? [r.HostConfig.ConsoleSize[0], r.HostConfig.ConsoleSize[1]]
           : undefined,
       };
-      shim = await spawnShim(dir, cfg);
+      lap("spec");
+      shim = await this.#pool.take(dir, cfg);
+      lap("shim up");
       live.shim = shim;
       const created = await shim.call({ op: "create" });
+      lap("created");
       const pid = Number(created.pid);
       await this.network?.attach(r, pid);
       for (const a of [...live.pendingAttach]) {
@@ -230,6 +239,7 @@ export class ContainerService {
       }
       this.#monitor(r, shim, gen);
       await shim.call({ op: "start" });
+      lap("started");
       const now = rfc3339Nano();
       r.State = {
         ...r.State,
@@ -572,6 +582,7 @@ export class ContainerService {
       }
     }
     log.info(`containers: recovered ${recs.length} in ${Math.round(performance.now() - t0)} ms`);
+    this.#pool.fill();
   }
 
   async #recoverOne(r: ContainerRecord): Promise<void> {
@@ -639,6 +650,7 @@ export class ContainerService {
   /** Daemon shutdown: containers keep running; just stop timers. */
   close(): void {
     this.#closing = true;
+    this.#pool.close();
     for (const l of this.#live.values()) if (l.restartTimer) clearTimeout(l.restartTimer);
   }
 
