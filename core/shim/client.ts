@@ -13,7 +13,6 @@
  * @module
  */
 import { selfArgv } from "../sys/self.ts";
-import { writeFileAtomic } from "../store/atomic.ts";
 import { cloexecFrom } from "../sys/libc_proc.ts";
 import {
   encodeLine,
