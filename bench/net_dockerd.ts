@@ -30,9 +30,10 @@ async function removeDockerRules(policy: string): Promise<void> {
       if (!l.startsWith("-A ")) continue;
       const w = l.split(" ");
       if (w[1].startsWith("DOCKER")) continue;
-      if (w.some((x) => x.startsWith("DOCKER"))) {
-        await sh(["iptables", "-t", t, "-D", ...w.slice(1)]);
-      }
+      const docker = w.some((x) =>
+        x.startsWith("DOCKER") || x === "docker0" || x.startsWith("172.31.254.")
+      );
+      if (docker) await sh(["iptables", "-t", t, "-D", ...w.slice(1)]);
     }
     const chains = [...save.matchAll(/^:(DOCKER[\w-]*)/gm)].map((m) => m[1]);
     for (const c of chains) await sh(["iptables", "-t", t, "-F", c]);
