@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../core/testing/assert.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
-import { run, startDaemon } from "./fixtures/daemon.ts";
+import { berthCmd, run, startDaemon } from "./fixtures/daemon.ts";
 import { inspect, runIn } from "./fixtures/dockerfiles/_harness.ts";
 
 Deno.test({
@@ -118,6 +118,48 @@ Deno.test({
         assert(!res.stdout.includes("build.Dockerfile"), res.stdout);
         // Not excluded by itself, so Docker sends and keeps it.
         assertStringIncludes(res.stdout, "./.dockerignore");
+      });
+
+      await t.step("a missing base image is pulled (private registry on loopback)", async () => {
+        const port = 20000 + Math.floor(Math.random() * 20000);
+        const reg = new Deno.Command(berthCmd([])[0], {
+          args: [
+            ...berthCmd([]).slice(1),
+            "registry",
+            "--addr",
+            `127.0.0.1:${port}`,
+            "--root",
+            `${d.base}/registry`,
+            "--quiet",
+          ],
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        try {
+          const name = `127.0.0.1:${port}/base/bb:1`;
+          for (let i = 0; i < 100; i++) {
+            if (
+              await fetch(`http://127.0.0.1:${port}/v2/`).then(
+                (r) => r.body?.cancel(),
+                () => "x",
+              ) !== "x"
+            ) break;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          assertEquals((await d.berth(["tag", "busybox", name])).code, 0);
+          let r = await d.berth(["push", name]);
+          assertEquals(r.code, 0, r.stderr);
+          assertEquals((await d.berth(["rmi", name])).code, 0);
+          const c4 = await Deno.makeTempDir({ dir: d.base, prefix: "pull-" });
+          await Deno.writeTextFile(`${c4}/Dockerfile`, `FROM ${name}\nRUN echo pulled > /p\n`);
+          r = await d.berth(["build", "-t", "pulled", c4]);
+          assertEquals(r.code, 0, r.stderr);
+          assertStringIncludes(r.stdout, "Pulling from base/bb");
+          assertStringIncludes((await runIn(d, "pulled", "cat /p")).stdout, "pulled");
+        } finally {
+          reg.kill("SIGTERM");
+          await reg.status;
+        }
       });
 
       await t.step("history and intermediate images", async () => {

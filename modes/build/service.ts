@@ -19,8 +19,11 @@ import { OciStepRunner, type StepRunner } from "./runner.ts";
 import { Builder, type BuildOptions, type BuildOutput, type Puller } from "./builder.ts";
 export { StepFailed } from "./builder.ts";
 import { unmount } from "./overlay_linux.ts";
+import { selfPuller } from "./pull.ts";
 
 export interface BuildRequest extends BuildOptions {
+  /** The request's X-Registry-Config header (credentials for pulls). */
+  registryConfig?: string;
   /** The context tar (plain or gzip). */
   body: ReadableStream<Uint8Array>;
   signal?: AbortSignal;
@@ -102,7 +105,8 @@ export class BuildService {
       const text = await readDockerfile(context, dfName);
       await dropIgnoredBuildFiles(context, dfName);
       const plan = toStages(parseDockerfile(text, { file: dfName }), dfName);
-      const pull = this.s.pullImage as Puller | undefined;
+      const pull = (this.s.pullImage as Puller | undefined) ??
+        selfPuller(this.s.config.socket, req.registryConfig);
       const b = new Builder(this.s, {
         plan,
         context,

@@ -39,6 +39,11 @@ async function postBuild(ctx: Ctx): Promise<void> {
   const buildArgs = jsonParam<Record<string, string | null>>(ctx, "buildargs", {});
   const labels = jsonParam<Record<string, string>>(ctx, "labels", {});
   const quiet = ctx.flag("q");
+  if (ctx.query.get("version") === "2") {
+    throw new InvalidArgument(
+      "the BuildKit builder (version=2) is not available: use the legacy builder (DOCKER_BUILDKIT=0)",
+    );
+  }
   const network = ctx.query.get("networkmode") || "default";
   if (!["default", "none", "host", "bridge"].includes(network)) {
     throw new InvalidArgument(`network mode ${network} is not supported for builds`);
@@ -76,6 +81,7 @@ async function postBuild(ctx: Ctx): Promise<void> {
       target: ctx.query.get("target") || undefined,
       noCache: ctx.flag("nocache"),
       pull: ctx.flag("pull"),
+      registryConfig: (ctx.req.headers["x-registry-config"] as string | undefined) ?? undefined,
       labels,
       network,
       signal: abort.signal,
