@@ -26,6 +26,19 @@ const SYMBOLS = {
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  // netlink requests may wait on the kernel's rtnl lock: off the JS thread
+  sendto_nb: {
+    name: "sendto",
+    parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"],
+    result: "isize",
+    nonblocking: true,
+  },
+  recv_nb: {
+    name: "recv",
+    parameters: ["i32", "buffer", "usize", "i32"],
+    result: "isize",
+    nonblocking: true,
+  },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -65,11 +78,21 @@ export function closeFd(fd: number): void {
 }
 
 /**
- * A non-blocking UDP socket bound to ip:port inside the network namespace
- * `nsPath` (e.g. /proc/PID/ns/net). Throws with errno on failure.
+ * A socket created inside the network namespace `nsPath` (setns on this
+ * thread, socket(), setns back). Without `nsPath`: in our own namespace.
  */
-export function udpSocketInNetns(nsPath: string, ip: number, port: number): number {
+export function socketInNetns(
+  nsPath: string | undefined,
+  domain: number,
+  type: number,
+  proto: number,
+): number {
   const l = L();
+  if (!nsPath) {
+    const fd = l.socket(domain, type | SOCK_CLOEXEC, proto);
+    if (fd < 0) throw new Error(`socket: errno ${errno()}`);
+    return fd;
+  }
   const self = l.open(cstr("/proc/thread-self/ns/net"), O_RDONLY | O_CLOEXEC);
   if (self < 0) throw new Error(`open own netns: errno ${errno()}`);
   const target = l.open(cstr(nsPath), O_RDONLY | O_CLOEXEC);
@@ -81,7 +104,7 @@ export function udpSocketInNetns(nsPath: string, ip: number, port: number): numb
   let fd = -1, err = 0;
   try {
     if (l.setns(target, CLONE_NEWNET) !== 0) throw new Error(`setns ${nsPath}: errno ${errno()}`);
-    fd = l.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = l.socket(domain, type | SOCK_CLOEXEC, proto);
     if (fd < 0) err = errno();
     // Always go home, whatever happened: this thread runs every other JS task.
     if (l.setns(self, CLONE_NEWNET) !== 0) {
@@ -92,6 +115,16 @@ export function udpSocketInNetns(nsPath: string, ip: number, port: number): numb
     l.close(self);
   }
   if (fd < 0) throw new Error(`socket: errno ${err}`);
+  return fd;
+}
+
+/**
+ * A non-blocking UDP socket bound to ip:port inside the network namespace
+ * `nsPath` (e.g. /proc/PID/ns/net). Throws with errno on failure.
+ */
+export function udpSocketInNetns(nsPath: string, ip: number, port: number): number {
+  const l = L();
+  const fd = socketInNetns(nsPath, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
   const one = new Uint8Array(new Int32Array([1]).buffer);
   l.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4);
   const sa = sockaddrIn(ip, port);
@@ -170,4 +203,14 @@ export class Epoll {
     L().close(this.#wake);
     L().close(this.fd);
   }
+}
+
+/** sendto on a worker thread; bytes sent or -1. */
+export async function sendToAsync(fd: number, data: Uint8Array, to: Uint8Array): Promise<number> {
+  return Number(await L().sendto_nb(fd, data, BigInt(data.length), 0, to, to.length));
+}
+
+/** recv on a worker thread; bytes received or -1. */
+export async function recvAsync(fd: number, buf: Uint8Array): Promise<number> {
+  return Number(await L().recv_nb(fd, buf, BigInt(buf.length), 0));
 }

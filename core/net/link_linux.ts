@@ -16,6 +16,12 @@
  * @module
  */
 import { runCmd } from "./firewall_linux.ts";
+import { attachVethNetlink, deleteLinkNetlink } from "./netlink_linux.ts";
+
+/** netlink (default) or iproute2 (BERTH_NET_IPROUTE=1) for per-container wiring. */
+export function useNetlink(): boolean {
+  return Deno.env.get("BERTH_NET_IPROUTE") !== "1";
+}
 
 export class LinkError extends Error {}
 
@@ -79,6 +85,7 @@ export async function ensureBridge(b: BridgeSpec): Promise<void> {
 
 export async function deleteLink(name: string): Promise<void> {
   if (!linkExists(name)) return;
+  if (useNetlink()) return await deleteLinkNetlink(name);
   const r = await runCmd("ip", ["link", "del", name]);
   if (r.code !== 0 && linkExists(name)) throw new LinkError(r.stderr.trim());
 }
@@ -104,9 +111,16 @@ export interface VethSpec {
 /**
  * Create a veth pair from inside the container's netns (so any netns path
  * works), configure the container side, then enslave the host side to the
- * bridge. On failure both ends are removed.
+ * bridge. On failure both ends are removed. netlink_linux.ts does the same
+ * without processes; iproute2 is the fallback (BERTH_NET_IPROUTE=1).
  */
 export async function attachVeth(v: VethSpec): Promise<void> {
+  if (useNetlink()) return await attachVethNetlink(v);
+  return await attachVethIproute(v);
+}
+
+/** attachVeth through two `ip -batch` runs. */
+export async function attachVethIproute(v: VethSpec): Promise<void> {
   const mtu = v.mtu ? ` mtu ${v.mtu}` : "";
   const inside = [
     `link add ${v.ifName}${mtu} address ${v.mac} type veth peer name ${v.hostName}${mtu} netns ${Deno.pid}`,
