@@ -106,10 +106,9 @@ export async function mountStepRoot(
     lowers = [`${dir}/empty`];
   }
   if (lowers.length === 1 && !writable) {
-    // A single read-only lower: overlay needs two; a bind would do, but the
-    // layer dir itself is readable as is (whiteouts are absent in a base layer).
-    await Deno.mkdir(`${dir}/empty`, { recursive: true, mode: 0o755 });
-    lowers = [lowers[0], `${dir}/empty`];
+    // Without an upper dir overlayfs wants two lowers: add an empty one below.
+    await Deno.mkdir(`${dir}/empty2`, { recursive: true, mode: 0o755 });
+    lowers = [lowers[0], `${dir}/empty2`];
   }
   let upper: string | undefined, work: string | undefined;
   if (writable) {

@@ -21,6 +21,7 @@ import type { Instruction } from "./instructions.ts";
 import { mountStepRoot, type StepRoot } from "./overlay_linux.ts";
 import { chompHeredoc, parseHeredocWord } from "./parser.ts";
 import { processWord } from "./shell_lex.ts";
+import { cleanPath } from "./dockerignore.ts";
 import { baseName, ContextFS, DirFS, resolveSource } from "./sources.ts";
 import { type BuildState, commitState, layerFromUpper, lowerDirs } from "./state.ts";
 import { log } from "../daemon/services.ts";
@@ -169,6 +170,11 @@ export async function runStep(
         `The command '${args.join(" ")}' returned a non-zero code: ${outcome.exitCode}`,
         outcome.exitCode,
       );
+    }
+    // Like Docker's legacy builder: what RUN changes in a declared VOLUME is discarded.
+    for (const v of Object.keys(rc.Volumes ?? {})) {
+      const p = cleanPath("/" + v);
+      if (p !== "/") await Deno.remove(outcome.upperDir + p, { recursive: true }).catch(() => {});
     }
     const layer = await layerFromUpper(b.s, sr.state.chainIds.at(-1), outcome.upperDir);
     next = await commitState(b.s, sr.state, {
