@@ -22,6 +22,7 @@
 
 /** What the daemon tells a shim (written to shim.json before spawning it). */
 export interface ShimConfig {
+  /** the container's id as the OCI runtime knows it (may be a prefix of berth's) */
   id: string;
   /** control socket path (kept short: sun_path holds 108 bytes) */
   socket: string;

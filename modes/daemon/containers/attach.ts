@@ -11,7 +11,7 @@ import { Conflict } from "../../../core/errdefs/mod.ts";
 import { frame } from "../../../core/shim/protocol.ts";
 import type { ShimClient } from "../../../core/shim/client.ts";
 import type { ContainerService } from "./service.ts";
-import { bridge, parseDetachKeys } from "./bridge.ts";
+import { bridge, EarlyInput, parseDetachKeys } from "./bridge.ts";
 import { readLogs } from "./logs.ts";
 
 export interface AttachOptions {
@@ -40,6 +40,7 @@ export async function attach(
   const keys = parseDetachKeys(o.detachKeys);
   const tty = !!r.Config.Tty;
   const sock = hijack(!tty);
+  const early = new EarlyInput(sock, head);
   if (o.logs && r.LogPath) {
     await readLogs(r.LogPath, {
       stdout: o.stdout,
@@ -55,6 +56,7 @@ export async function attach(
     });
   }
   if (!o.stream) {
+    early.release();
     sock.end();
     return;
   }
@@ -66,7 +68,7 @@ export async function attach(
       stdout: o.stdout,
       stderr: o.stderr,
     });
-    bridge(sock, s.conn, { tty, stdin, head, rest: s.rest, detachKeys: keys });
+    bridge(sock, s.conn, { tty, stdin, early, rest: s.rest, detachKeys: keys });
   };
   const live = svc.live(r.Id);
   if (r.State.Running && live.shim) {

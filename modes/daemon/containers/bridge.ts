@@ -55,12 +55,44 @@ export class DetachScanner {
   }
 }
 
+/**
+ * Buffer what a hijacked client sends (and its half-close) from the moment
+ * of the hijack until the bridge is set up, so no stdin byte is lost while
+ * the daemon talks to the shim.
+ */
+export class EarlyInput {
+  chunks: Uint8Array[] = [];
+  ended = false;
+  #sock: Duplex;
+  #onData = (d: Uint8Array) => void this.chunks.push(d);
+  #onEnd = () => void (this.ended = true);
+  constructor(sock: Duplex, head?: Uint8Array) {
+    this.#sock = sock;
+    if (head?.length) this.chunks.push(head);
+    sock.on("data", this.#onData);
+    sock.on("end", this.#onEnd);
+  }
+  /** Stop buffering; the caller takes over the socket's events. */
+  release(): { data: Uint8Array; ended: boolean } {
+    this.#sock.off("data", this.#onData);
+    this.#sock.off("end", this.#onEnd);
+    const n = this.chunks.reduce((a, c) => a + c.length, 0);
+    const data = new Uint8Array(n);
+    let off = 0;
+    for (const c of this.chunks) {
+      data.set(c, off);
+      off += c.length;
+    }
+    return { data, ended: this.ended };
+  }
+}
+
 export interface BridgeOptions {
   tty: boolean;
   /** forward client bytes to the shim */
   stdin: boolean;
-  /** bytes that already arrived after the client's request head */
-  head?: Uint8Array;
+  /** what the client sent before the bridge was set up */
+  early?: EarlyInput;
   /** bytes that already arrived after the shim's reply line */
   rest?: Uint8Array;
   detachKeys?: number[];
@@ -114,11 +146,14 @@ export function bridge(sock: Duplex, conn: Deno.Conn, o: BridgeOptions): Promise
       });
     }
   };
-  if (o.head?.length) forward(o.head);
-  sock.on("data", (d: Uint8Array) => forward(d));
-  sock.on("end", () => {
+  const onEnd = () => {
     if (o.stdin) chain.then(() => conn.closeWrite().catch(() => {}));
-  });
+  };
+  const early = o.early?.release();
+  if (early?.data.length) forward(early.data);
+  sock.on("data", (d: Uint8Array) => forward(d));
+  if (early?.ended) onEnd();
+  else sock.on("end", onEnd);
   sock.on("close", closeConn);
   sock.on("error", closeConn);
 

@@ -13,7 +13,7 @@ import { CAPABILITIES } from "../../../core/oci/caps.ts";
 import type { ContainerService } from "./service.ts";
 import { newId } from "./names.ts";
 import { mergeEnv } from "./create.ts";
-import { bridge, parseDetachKeys } from "./bridge.ts";
+import { bridge, EarlyInput, parseDetachKeys } from "./bridge.ts";
 import { frame } from "../../../core/shim/protocol.ts";
 
 export interface ExecRecord {
@@ -182,6 +182,7 @@ export class ExecService {
   async startAttached(id: string, sock: Duplex, head: Uint8Array | undefined, tty: boolean) {
     const e = this.get(id);
     const useTty = tty || e.ProcessConfig.tty;
+    const early = new EarlyInput(sock, head);
     try {
       this.#claim(id);
       const r = this.#c.resolve(e.ContainerID);
@@ -198,7 +199,7 @@ export class ExecService {
       await bridge(sock, s.conn, {
         tty: useTty,
         stdin: e.OpenStdin,
-        head,
+        early,
         rest: s.rest,
         detachKeys: parseDetachKeys(e.DetachKeys || undefined),
         onExit: (info) => {
@@ -210,6 +211,7 @@ export class ExecService {
         },
       });
     } catch (err) {
+      early.release();
       e.Running = false;
       e.ExitCode ??= 126;
       const msg = new TextEncoder().encode(`${(err as Error).message}\r\n`);

@@ -86,8 +86,13 @@ export class ContainerService {
     return `${this.s.config.execRoot}/s/${id.slice(0, 24)}`;
   }
 
+  /**
+   * The OCI runtime's state root. Short on purpose, and so is the runtime's
+   * container id (first 32 hex digits, see #doStart): runtimes put unix
+   * sockets below `<root>/<id>/`, and sun_path holds only 108 bytes.
+   */
   runtimeRoot(name: string): string {
-    return `${this.s.config.execRoot}/runtime/${name}`;
+    return `${this.s.config.execRoot}/rt/${name}`;
   }
 
   resolve(ref: string): ContainerRecord {
@@ -207,7 +212,7 @@ export class ContainerService {
       await writeFileAtomic(`${dir}/config.json`, JSON.stringify(spec));
       const rtName = r.HostConfig.Runtime as string;
       const cfg: ShimConfig = {
-        id: r.Id,
+        id: r.Id.slice(0, 32),
         socket: this.shimSocket(r.Id),
         bundle: dir,
         runtime: {
