@@ -120,47 +120,61 @@ Deno.test({
         assertStringIncludes(res.stdout, "./.dockerignore");
       });
 
-      await t.step("a missing base image is pulled (private registry on loopback)", async () => {
-        const port = 20000 + Math.floor(Math.random() * 20000);
-        const reg = new Deno.Command(berthCmd([])[0], {
-          args: [
-            ...berthCmd([]).slice(1),
-            "registry",
-            "--addr",
-            `127.0.0.1:${port}`,
-            "--root",
-            `${d.base}/registry`,
-            "--quiet",
-          ],
-          stdout: "null",
-          stderr: "null",
-        }).spawn();
-        try {
-          const name = `127.0.0.1:${port}/base/bb:1`;
-          for (let i = 0; i < 100; i++) {
-            if (
-              await fetch(`http://127.0.0.1:${port}/v2/`).then(
-                (r) => r.body?.cancel(),
-                () => "x",
-              ) !== "x"
-            ) break;
-            await new Promise((r) => setTimeout(r, 50));
+      await t.step(
+        "a missing base is pulled; a built image pushes and pulls back (loopback registry)",
+        async () => {
+          const port = 20000 + Math.floor(Math.random() * 20000);
+          const reg = new Deno.Command(berthCmd([])[0], {
+            args: [
+              ...berthCmd([]).slice(1),
+              "registry",
+              "--addr",
+              `127.0.0.1:${port}`,
+              "--root",
+              `${d.base}/registry`,
+              "--quiet",
+            ],
+            stdout: "null",
+            stderr: "null",
+          }).spawn();
+          try {
+            const name = `127.0.0.1:${port}/base/bb:1`;
+            for (let i = 0; i < 100; i++) {
+              if (
+                await fetch(`http://127.0.0.1:${port}/v2/`).then(
+                  (r) => r.body?.cancel(),
+                  () => "x",
+                ) !== "x"
+              ) break;
+              await new Promise((r) => setTimeout(r, 50));
+            }
+            assertEquals((await d.berth(["tag", "busybox", name])).code, 0);
+            let r = await d.berth(["push", name]);
+            assertEquals(r.code, 0, r.stderr);
+            assertEquals((await d.berth(["rmi", name])).code, 0);
+            const c4 = await Deno.makeTempDir({ dir: d.base, prefix: "pull-" });
+            await Deno.writeTextFile(`${c4}/Dockerfile`, `FROM ${name}\nRUN echo pulled > /p\n`);
+            r = await d.berth(["build", "-t", "pulled", c4]);
+            assertEquals(r.code, 0, r.stderr);
+            assertStringIncludes(r.stdout, "Pulling from base/bb");
+            assertStringIncludes((await runIn(d, "pulled", "cat /p")).stdout, "pulled");
+            // The built image pushes, and comes back from the registry intact.
+            const built = `127.0.0.1:${port}/built/img:1`;
+            assertEquals((await d.berth(["tag", "pulled", built])).code, 0);
+            r = await d.berth(["push", built]);
+            assertEquals(r.code, 0, r.stderr);
+            const id = (await inspect(d, built)).Id;
+            assertEquals((await d.berth(["rmi", "-f", id])).code, 0);
+            r = await d.berth(["pull", built]);
+            assertEquals(r.code, 0, r.stderr);
+            assertEquals((await inspect(d, built)).Id, id);
+            assertStringIncludes((await runIn(d, built, "cat /p")).stdout, "pulled");
+          } finally {
+            reg.kill("SIGTERM");
+            await reg.status;
           }
-          assertEquals((await d.berth(["tag", "busybox", name])).code, 0);
-          let r = await d.berth(["push", name]);
-          assertEquals(r.code, 0, r.stderr);
-          assertEquals((await d.berth(["rmi", name])).code, 0);
-          const c4 = await Deno.makeTempDir({ dir: d.base, prefix: "pull-" });
-          await Deno.writeTextFile(`${c4}/Dockerfile`, `FROM ${name}\nRUN echo pulled > /p\n`);
-          r = await d.berth(["build", "-t", "pulled", c4]);
-          assertEquals(r.code, 0, r.stderr);
-          assertStringIncludes(r.stdout, "Pulling from base/bb");
-          assertStringIncludes((await runIn(d, "pulled", "cat /p")).stdout, "pulled");
-        } finally {
-          reg.kill("SIGTERM");
-          await reg.status;
-        }
-      });
+        },
+      );
 
       await t.step("history and intermediate images", async () => {
         let r = await d.berth(["history", "--no-trunc", "--format", "{{.CreatedBy}}", "outside"]);
