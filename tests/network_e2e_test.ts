@@ -327,6 +327,23 @@ Deno.test("network: none, host and container: modes", opts, async () => {
       "sleep 0.3; wget -qO- http://127.0.0.1/",
     ]);
     assertEquals(shared.stdout.trim(), "shared", shared.stderr);
+    const mac = await d.ok([
+      "run",
+      "--rm",
+      "--mac-address",
+      "02:42:de:ad:be:ef",
+      "busybox",
+      "ip",
+      "-o",
+      "link",
+      "show",
+      "eth0",
+    ]);
+    assertStringIncludes(mac, "link/ether 02:42:de:ad:be:ef");
+    const alias = await d.berth(["run", "--rm", "--network-alias", "x", "busybox", "true"]);
+    assertStringIncludes(alias.stderr, "network-scoped alias is supported only");
+    const noNet = await d.berth(["run", "--rm", "--network", "nope", "busybox", "true"]);
+    assertStringIncludes(noNet.stderr, "network nope not found");
     const hostNet = await d.ok(["run", "--rm", "--network", "host", "busybox", "ip", "-o", "link"]);
     assert(hostNet.trim().split("\n").length > 1);
   } finally {

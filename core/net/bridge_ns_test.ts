@@ -28,6 +28,7 @@ for (const via of ["netlink", "iproute2"]) {
       console.log(JSON.stringify(res));
       assertEquals(res.mac, "02:42:0a:63:00:02");
       assertEquals(res.hostLoopback, "hello from A");
+      assertEquals(res.udp, "echo:ping");
       assertEquals(res.hostGateway, "hello from A");
       assertEquals(res.bDirect, "hello from A");
       assertEquals(res.bViaPublished, "hello from A");

@@ -105,7 +105,10 @@ try {
       { bridge: "tbr0", subnet: "10.99.0.0/24", internal: false },
       { bridge: "tbr1", subnet: "10.99.1.0/24", internal: true },
     ],
-    ports: [{ proto: "tcp", hostIp: "0.0.0.0", hostPort: 8080, ctrIp: "10.99.0.2", ctrPort: 80 }],
+    ports: [
+      { proto: "tcp", hostIp: "0.0.0.0", hostPort: 8080, ctrIp: "10.99.0.2", ctrPort: 80 },
+      { proto: "udp", hostIp: "0.0.0.0", hostPort: 5353, ctrIp: "10.99.0.2", ctrPort: 53 },
+    ],
   };
   await fw.init(state);
   for (const [pid, name] of [[a, "A"], [b, "B"], [c, "C"]] as const) {
@@ -129,6 +132,37 @@ try {
   );
   await new Promise((r) => setTimeout(r, 200));
   result.hostLoopback = await wget(null, "http://127.0.0.1:8080/");
+  // UDP: an echo server in A (a small Deno script), asked through 127.0.0.1:5353
+  const echo = new Deno.Command("nsenter", {
+    args: [
+      `--net=${ns(a)}`,
+      Deno.execPath(),
+      "eval",
+      `import dgram from "node:dgram"; const s = dgram.createSocket("udp4");
+       s.on("message", (m, r) => s.send("echo:" + m, r.port, r.address)); s.bind(53);`,
+    ],
+  }).spawn();
+  procs.push(echo);
+  result.udp = await (async () => {
+    const { default: dgram } = await import("node:dgram");
+    const s = dgram.createSocket("udp4");
+    try {
+      for (let i = 0; i < 40; i++) {
+        const got = await new Promise<string>((res) => {
+          const t = setTimeout(() => res(""), 150);
+          s.once("message", (m) => {
+            clearTimeout(t);
+            res(String(m));
+          });
+          s.send("ping", 5353, "127.0.0.1");
+        });
+        if (got) return got;
+      }
+      return "FAIL";
+    } finally {
+      s.close();
+    }
+  })();
   result.hostGateway = await wget(null, "http://10.99.0.1:8080/");
   result.bDirect = await wget(b, "http://10.99.0.2/");
   result.bViaPublished = await wget(b, "http://10.99.0.1:8080/");
