@@ -21,11 +21,13 @@ import { type BuildCache, stepKey } from "./cache.ts";
 import type { BuildContext } from "./context.ts";
 import { applyMeta, DEFAULT_SHELL } from "./dispatch.ts";
 import { type Instruction, InstructionParser, type Plan, type Stage } from "./instructions.ts";
+import { neededStages, stageRef, targetStage } from "./plan.ts";
 import { DockerfileError, parseDockerfile } from "./parser.ts";
 import type { StepRunner } from "./runner.ts";
 import { envMap, processWord } from "./shell_lex.ts";
 import { baseOf, type BuildState, commitState, imageState, scratchState } from "./state.ts";
-import { copyStep, runStep, workdirStep } from "./steps.ts";
+import { copyStep, workdirStep } from "./steps.ts";
+import { runStep } from "./run_step.ts";
 
 export interface BuildOptions {
   dockerfile: string;
@@ -110,7 +112,7 @@ export class Builder {
   /** Run the build; returns the final image ID. */
   async build(): Promise<{ id: Digest }> {
     const { plan, options } = this.d;
-    const target = this.#targetStage();
+    const target = targetStage(plan, options.target);
     for (const a of plan.metaArgs) {
       for (const kv of a.args) {
         try {
@@ -120,7 +122,7 @@ export class Builder {
         }
       }
     }
-    const needed = this.#needed(target);
+    const needed = neededStages(plan, target, this.args);
     const labels = Object.keys(options.labels);
     this.#total = plan.metaArgs.length +
       needed.reduce((n, st) => n + 1 + st.instructions.length, 0) + (labels.length ? 1 : 0);
@@ -140,61 +142,9 @@ export class Builder {
     return { id: final.id };
   }
 
-  #targetStage(): Stage {
-    const { plan, options } = this.d;
-    if (!options.target) return plan.stages.at(-1)!;
-    const t = plan.stages.find((s) => s.name === options.target!.toLowerCase());
-    if (!t) {
-      throw new InvalidArgument(`failed to reach build target ${options.target} in Dockerfile`);
-    }
-    return t;
-  }
-
   /** Stage referenced by `name` (stage name or index) before stage `before`, if any. */
   stageRef(name: string, before: number): Stage | undefined {
-    const n = name.toLowerCase();
-    const byName = this.d.plan.stages.find((s) => s.name === n && s.index !== before);
-    if (byName) return byName;
-    if (/^\d+$/.test(name)) {
-      const i = Number(name);
-      if (i >= before) {
-        throw new InvalidArgument(
-          `invalid from flag value ${name}: refers to current or future build stage`,
-        );
-      }
-      return this.d.plan.stages[i];
-    }
-    return undefined;
-  }
-
-  /** The stages `target` depends on (and itself), in Dockerfile order. */
-  #needed(target: Stage): Stage[] {
-    const env = new Map([...this.args.metaEnv()]);
-    for (const [k, v] of this.args.given) if (v !== null && !env.has(k)) env.set(k, v);
-    const want = new Set<number>();
-    const visit = (st: Stage) => {
-      if (want.has(st.index)) return;
-      want.add(st.index);
-      const refs: string[] = [];
-      try {
-        refs.push(processWord(st.from.image, this.args.metaEnv(), { escape: this.d.plan.escape }));
-      } catch { /* reported when the stage runs */ }
-      for (const ins of st.instructions) {
-        if ((ins.kind === "COPY") && ins.from) {
-          try {
-            refs.push(processWord(ins.from, env, { escape: this.d.plan.escape }));
-          } catch { /* reported later */ }
-        }
-      }
-      for (const r of refs) {
-        try {
-          const dep = this.stageRef(r, st.index);
-          if (dep && dep.index < st.index) visit(dep);
-        } catch { /* reported later */ }
-      }
-    };
-    visit(target);
-    return this.d.plan.stages.filter((s) => want.has(s.index));
+    return stageRef(this.d.plan, name, before);
   }
 
   async #header(ins: Instruction): Promise<void> {

@@ -12,7 +12,6 @@ import { resolveInRoot } from "../../core/runtime/securejoin.ts";
 import type { ImageRunConfig } from "../../core/oci/types.ts";
 import { download, isArchive, isUrl, resolveChown } from "./add.ts";
 import type { Builder, StageRun } from "./builder.ts";
-import { StepFailed } from "./builder.ts";
 import { stepKey } from "./cache.ts";
 import { copyInto, type CopyItem } from "./copy.ts";
 import { checkMultiSource, normalizeDest, parseChmod } from "./copy_rules.ts";
@@ -21,7 +20,6 @@ import type { Instruction } from "./instructions.ts";
 import { mountStepRoot, type StepRoot } from "./overlay_linux.ts";
 import { chompHeredoc, parseHeredocWord } from "./parser.ts";
 import { processWord } from "./shell_lex.ts";
-import { cleanPath } from "./dockerignore.ts";
 import { baseName, ContextFS, DirFS, resolveSource } from "./sources.ts";
 import { type BuildState, commitState, layerFromUpper, lowerDirs } from "./state.ts";
 import { log } from "../daemon/services.ts";
@@ -85,108 +83,6 @@ export async function workdirStep(
       await Deno.mkdir(p, { recursive: true, mode: 0o755 });
     },
   });
-}
-
-// ---- RUN ----
-
-function runArgs(shell: string[], ins: Extract<Instruction, { kind: "RUN" }>): {
-  args: string[];
-  script?: { name: string; data: string };
-} {
-  if (ins.json) return { args: ins.args };
-  const line = ins.args[0] ?? "";
-  if (!ins.heredocs.length) return { args: [...shell, line] };
-  const only = parseHeredocWord(line.trim());
-  if (ins.heredocs.length === 1 && only) {
-    const h = ins.heredocs[0];
-    const data = h.chomp ? chompHeredoc(h.content) : h.content;
-    if (data.startsWith("#!")) {
-      return { args: [`/dev/pipes/${h.name}`], script: { name: h.name, data } };
-    }
-    return { args: [...shell, data] };
-  }
-  let full = line;
-  for (const h of ins.heredocs) full += "\n" + h.content + h.name;
-  return { args: [...shell, full] };
-}
-
-export async function runStep(
-  b: Builder,
-  sr: StageRun,
-  ins: Extract<Instruction, { kind: "RUN" }>,
-): Promise<void> {
-  const rc = sr.state.config.config ?? {};
-  const { args, script } = runArgs(b.shellOf(sr), ins);
-  // Build args in effect that ENV does not override go into the env, history and key.
-  const envKeys = new Set((rc.Env ?? []).map((e) => e.split("=", 1)[0]));
-  const argEnv = [...sr.args.effective()].filter(([k]) => !envKeys.has(k)).map(([k, v]) =>
-    `${k}=${v}`
-  )
-    .sort();
-  const proxies = [...sr.args.proxies()].filter(([k]) => !envKeys.has(k)).map(([k, v]) =>
-    `${k}=${v}`
-  );
-  const saveCmd = argEnv.length ? [`|${argEnv.length}`, ...argEnv, ...args] : args;
-  const network = ins.network ? processWord(ins.network, b.env(sr)) : b.d.options.network;
-  const key = stepKey(b.parentKey(sr), { RUN: saveCmd, script: script?.data });
-  if (await b.cached(sr, key)) return;
-  b.checkAbort();
-  const scriptDir = script
-    ? `${b.d.workRoot}/script-${crypto.randomUUID().slice(0, 8)}`
-    : undefined;
-  if (script && scriptDir) {
-    await Deno.mkdir(scriptDir, { recursive: true });
-    await Deno.writeTextFile(`${scriptDir}/${script.name}`, script.data, { mode: 0o755 });
-  }
-  const enc = { out: new TextDecoder(), err: new TextDecoder() };
-  const out = b.out;
-  let pending = Promise.resolve();
-  const emit = (t: string) => {
-    if (t) pending = pending.then(() => out.stream(t));
-  };
-  const outcome = await b.d.runner.run({
-    lowers: lowerDirs(b.s, sr.state),
-    image: sr.state.id,
-    args,
-    env: [...(rc.Env ?? []), ...argEnv, ...proxies],
-    user: rc.User ?? "",
-    workdir: rc.WorkingDir || "/",
-    network,
-    binds: script && scriptDir
-      ? [{ source: `${scriptDir}/${script.name}`, destination: `/dev/pipes/${script.name}` }]
-      : [],
-    onStart: (id) => emit(` ---> Running in ${id}\n`),
-    stdout: (c) => emit(enc.out.decode(c, { stream: true })),
-    stderr: (c) => emit(enc.err.decode(c, { stream: true })),
-    signal: b.d.signal,
-  });
-  emit(enc.out.decode() + enc.err.decode());
-  await pending;
-  if (scriptDir) await Deno.remove(scriptDir, { recursive: true }).catch(() => {});
-  let next: BuildState;
-  try {
-    if (outcome.exitCode !== 0) {
-      throw new StepFailed(
-        `The command '${args.join(" ")}' returned a non-zero code: ${outcome.exitCode}`,
-        outcome.exitCode,
-      );
-    }
-    // Like Docker's legacy builder: what RUN changes in a declared VOLUME is discarded.
-    for (const v of Object.keys(rc.Volumes ?? {})) {
-      const p = cleanPath("/" + v);
-      if (p !== "/") await Deno.remove(outcome.upperDir + p, { recursive: true }).catch(() => {});
-    }
-    const layer = await layerFromUpper(b.s, sr.state.chainIds.at(-1), outcome.upperDir);
-    next = await commitState(b.s, sr.state, {
-      runConfig: structuredClone(rc),
-      createdBy: saveCmd.join(" "),
-      layer,
-    });
-  } finally {
-    await outcome.cleanup();
-  }
-  await out.stream(`Removing intermediate container ${outcome.id}\n`);
-  await b.done(sr, key, next);
 }
 
 // ---- COPY / ADD ----
