@@ -61,7 +61,17 @@ async function runIn(
     const out = readAll(p.stdout), err = readAll(p.stderr);
     await ctx.rt.start(id);
     if (o.during) await o.during(id, p.pid);
-    const st = await p.status;
+    // never hang the suite on a container that does not exit
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const st = await Promise.race([
+      p.status,
+      new Promise<never>((_, rej) =>
+        timer = setTimeout(() => {
+          ctx.rt.kill(id, 9).catch(() => {});
+          rej(new Error(`container ${id} did not exit within 20 s`));
+        }, 20_000)
+      ),
+    ]).finally(() => clearTimeout(timer));
     const state = await ctx.rt.state(id);
     return { ...st, out: await out, err: await err, state, id, pid: p.pid };
   } finally {
@@ -70,6 +80,16 @@ async function runIn(
 }
 
 const sh = (script: string) => ["sh", "-c", script];
+
+/** Wait until `pid` has a handler for `sig`: before that, pid 1 of a pid namespace ignores it. */
+async function handles(pid: number, sig: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(await Deno.readTextFile(`/proc/${pid}/status`));
+    if (m && (BigInt("0x" + m[1]) & (1n << BigInt(sig - 1)))) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`pid ${pid} never installed a handler for signal ${sig}`);
+}
 
 function suite(name: string, make: (base: string) => OciRuntime, ignore: boolean) {
   Deno.test({
@@ -172,7 +192,8 @@ function suite(name: string, make: (base: string) => OciRuntime, ignore: boolean
         await t.step("pause, resume, kill with a signal", async () => {
           const r = await runIn(ctx, {
             cmd: sh("trap 'exit 3' TERM; while :; do sleep 0.05; done"),
-            during: async (id) => {
+            during: async (id, pid) => {
+              await handles(pid, 15);
               await ctx.rt.pause(id);
               assertEquals((await ctx.rt.state(id)).status, "paused");
               await ctx.rt.resume(id);
