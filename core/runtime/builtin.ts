@@ -105,7 +105,7 @@ export class BuiltinRuntime implements OciRuntime {
       c.mkfifo(`${dir}/exec.fifo`, 0o600);
       const cfg: InitConfig = {
         mode: "create",
-        syncSocket: `${dir}/sync.sock`,
+        syncSocket: "",
         bundle,
         rootfs: Deno.realPathSync(rootfs),
         execFifo: `${dir}/exec.fifo`,
@@ -165,11 +165,13 @@ export class BuiltinRuntime implements OciRuntime {
     stdio: RuntimeStdio,
     spawn: (o: Deno.CommandOptions) => Deno.ChildProcess,
   ): Promise<{ child: Deno.ChildProcess; pid: number; proc: CreatedProcess; warnings: string[] }> {
+    const tmpDirs: string[] = [];
+    cfg.syncSocket = socketPath(dir, "sync.sock", tmpDirs);
     const listener = Deno.listen({ transport: "unix", path: cfg.syncSocket });
     let receiver: FdReceiver | undefined;
     if (stdio.kind === "tty") {
       if (stdio.ttyPath) cfg.ttyPath = stdio.ttyPath;
-      else receiver = new FdReceiver(cfg.consoleSocket = `${dir}/console.sock`);
+      else receiver = new FdReceiver(cfg.consoleSocket = socketPath(dir, "console.sock", tmpDirs));
     }
     Deno.writeTextFileSync(`${dir}/init.json`, JSON.stringify(cfg));
     const pipes = stdio.kind === "pipes";
@@ -230,6 +232,7 @@ export class BuiltinRuntime implements OciRuntime {
       listener.close();
       receiver?.close();
       await Deno.remove(cfg.syncSocket).catch(() => {});
+      for (const t of tmpDirs) await Deno.remove(t, { recursive: true }).catch(() => {});
       await Deno.remove(`${dir}/init.json`).catch(() => {});
     }
   }
@@ -327,7 +330,7 @@ export class BuiltinRuntime implements OciRuntime {
       nss.sort((a, b) => (a.type === "mount" ? 1 : 0) - (b.type === "mount" ? 1 : 0));
       const cfg: InitConfig = {
         mode: "exec",
-        syncSocket: `${edir}/sync.sock`,
+        syncSocket: "",
         bundle: st.bundle,
         processFile: `${edir}/process.json`,
         rootfs: st.rootfs,
@@ -378,6 +381,15 @@ export class BuiltinRuntime implements OciRuntime {
     await cg.remove();
     await Deno.remove(this.#dir(id), { recursive: true });
   }
+}
+
+/** `<dir>/<name>`, or a short temporary path when that exceeds sun_path (108 bytes). */
+function socketPath(dir: string, name: string, tmpDirs: string[]): string {
+  const p = `${dir}/${name}`;
+  if (new TextEncoder().encode(p).length < 100) return p;
+  const t = Deno.makeTempDirSync({ prefix: "berth-rt-" });
+  tmpDirs.push(t);
+  return `${t}/${name}`;
 }
 
 /** Run a synchronous function, turning a throw into a rejection. */
