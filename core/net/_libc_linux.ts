@@ -24,6 +24,10 @@ const SYMBOLS = {
   epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  accept4: { parameters: ["i32", "pointer", "pointer", "i32"], result: "i32" },
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   // netlink requests may wait on the kernel's rtnl lock: off the JS thread
@@ -55,7 +59,12 @@ export function errno(): number {
 
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
 const CLONE_NEWNET = 0x40000000;
-const AF_INET = 2, SOCK_DGRAM = 2, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
+const AF_INET = 2,
+  SOCK_STREAM = 1,
+  SOCK_DGRAM = 2,
+  SOCK_NONBLOCK = 0o4000,
+  SOCK_CLOEXEC = 0o2000000;
+const MSG_NOSIGNAL = 0x4000;
 const SOL_SOCKET = 1, SO_REUSEADDR = 2;
 export const EAGAIN = 11;
 const MSG_DONTWAIT = 0x40;
@@ -134,6 +143,36 @@ export function udpSocketInNetns(nsPath: string, ip: number, port: number): numb
     throw new Error(`bind in ${nsPath}: errno ${e}`);
   }
   return fd;
+}
+
+/** A non-blocking TCP listener on ip:port inside `nsPath`. */
+export function tcpListenInNetns(nsPath: string, ip: number, port: number): number {
+  const l = L();
+  const fd = socketInNetns(nsPath, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  const one = new Uint8Array(new Int32Array([1]).buffer);
+  l.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4);
+  if (l.bind(fd, sockaddrIn(ip, port), 16) !== 0 || l.listen(fd, 64) !== 0) {
+    const e = errno();
+    l.close(fd);
+    throw new Error(`tcp listen in ${nsPath}: errno ${e}`);
+  }
+  return fd;
+}
+
+/** Accept one pending connection (non-blocking, close-on-exec); -1 when none. */
+export function acceptConn(fd: number): number {
+  return L().accept4(fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+/** recv without blocking: bytes, 0 at EOF, -1 when nothing is there (or error). */
+export function recvNow(fd: number, buf: Uint8Array): number {
+  return Number(L().recv(fd, buf, BigInt(buf.length), MSG_DONTWAIT));
+}
+
+/** send without blocking or SIGPIPE; true when all was sent. */
+export function sendNow(fd: number, data: Uint8Array): boolean {
+  return Number(L().send(fd, data, BigInt(data.length), MSG_DONTWAIT | MSG_NOSIGNAL)) ===
+    data.length;
 }
 
 /** Receive one datagram without blocking; undefined when none is queued. */

@@ -20,4 +20,5 @@ export * from "./link_linux.ts";
 export * from "./host_ports.ts";
 export * from "./dns/packet.ts";
 export * from "./dns/resolver.ts";
-export * from "./dns/server_linux.ts";
+export * from "./dns/responder.ts";
+export { DNS_IP, EmbeddedDns } from "./dns/server_linux.ts";

@@ -1,13 +1,12 @@
 /**
- * The embedded DNS server. For each container on a user-defined network it
- * binds a UDP socket at 127.0.0.11:53 *inside the container's network
- * namespace* (created by the daemon thread via setns, see _libc_linux.ts),
- * so no NAT rule is needed in the container. One epoll set, waited on by a
- * worker thread, serves all of them; answers come from the {@link NameTable};
- * other names are forwarded from the host's namespace to the host's
- * resolvers (or the container's --dns servers) through one node:dgram socket.
+ * The embedded DNS server's sockets. For each container on a user-defined
+ * network it opens, *inside the container's network namespace* (setns trick
+ * of _libc_linux.ts), a UDP socket and a TCP listener at 127.0.0.11:53 — no
+ * NAT rule in the container, no process per container. One epoll set,
+ * waited on by a worker thread, serves them all; queries go to the
+ * {@link DnsResponder} (answers from the name table, or forwarding).
  *
- * The sockets live as long as the daemon: after a daemon restart the network
+ * The sockets live as long as the daemon: after a restart the network
  * service calls addContainer() again for every running container.
  *
  * @example
@@ -17,94 +16,83 @@
  * ```
  * @module
  */
-import dgram from "node:dgram";
-import { closeFd, Epoll, recvFrom, sendTo, udpSocketInNetns } from "../_libc_linux.ts";
-import { parseIp } from "../ipv4.ts";
 import {
-  decodeMessage,
-  encodeReply,
-  type Message,
-  RCODE_FORMERR,
-  RCODE_NXDOMAIN,
-  RCODE_SERVFAIL,
-  withId,
-} from "./packet.ts";
-import type { NameTable } from "./resolver.ts";
+  acceptConn,
+  closeFd,
+  EAGAIN,
+  Epoll,
+  errno,
+  recvFrom,
+  recvNow,
+  sendNow,
+  sendTo,
+  tcpListenInNetns,
+  udpSocketInNetns,
+} from "../_libc_linux.ts";
+import { parseIp } from "../ipv4.ts";
+import { DnsResponder, type DnsView, type ResponderOptions } from "./responder.ts";
 
+export type { DnsView, Upstream } from "./responder.ts";
 export const DNS_IP = "127.0.0.11";
+export type EmbeddedDnsOptions = ResponderOptions;
 
-export interface Upstream {
-  ip: string;
-  port: number;
-}
-
-/** What one container sees: its networks, whether to forward, its own --dns servers. */
-export interface DnsView {
-  nets: string[];
-  forward: boolean;
-  upstreams?: Upstream[];
-}
-
-export interface EmbeddedDnsOptions {
-  table: NameTable;
-  /** the host's resolvers (read at each forward, so resolv.conf changes apply) */
-  upstreams: () => Upstream[];
-  /** per upstream try (default 2000 ms) */
-  timeoutMs?: number;
-  log?: (msg: string) => void;
-  /** per-query trace (debug level) */
-  debug?: (msg: string) => void;
-}
+/** TCP connections idle this long are closed. */
+const TCP_IDLE_MS = 10_000;
 
 interface Entry {
   cid: string;
-  fd: number;
+  udp: number;
+  tcp: number;
   view: DnsView;
+  conns: Set<number>;
 }
 
-interface Pending {
-  entry: Entry;
-  from: Uint8Array;
-  q: Message;
-  raw: Uint8Array;
-  tries: Upstream[];
-  timer: ReturnType<typeof setTimeout> | undefined;
-  up?: Upstream;
-}
+type Sock =
+  | { kind: "udp" | "listen"; e: Entry }
+  | { kind: "conn"; e: Entry; buf: Uint8Array; timer?: ReturnType<typeof setTimeout> };
 
 export class EmbeddedDns {
-  readonly #o: EmbeddedDnsOptions;
+  readonly #responder: DnsResponder;
   #byCid = new Map<string, Entry>();
-  #byFd = new Map<number, Entry>();
+  #socks = new Map<number, Sock>();
   #epoll: Epoll | undefined;
   #loop: Promise<void> | undefined;
   #closed = false;
-  #up: dgram.Socket | undefined;
-  #pending = new Map<number, Pending>();
-  #nextId = Math.floor(Math.random() * 65536);
-  #buf = new Uint8Array(4096);
+  #buf = new Uint8Array(65536);
 
   constructor(o: EmbeddedDnsOptions) {
-    this.#o = o;
+    this.#responder = new DnsResponder(o);
   }
 
   has(cid: string): boolean {
     return this.#byCid.has(cid);
   }
 
-  /** Start answering at 127.0.0.11:53 inside `nsPath` for container `cid`. */
+  get size(): number {
+    return this.#byCid.size;
+  }
+
+  /** Start answering at 127.0.0.11:53 (UDP and TCP) inside `nsPath` for `cid`. */
   addContainer(cid: string, nsPath: string, view: DnsView): void {
     const old = this.#byCid.get(cid);
     if (old) {
       old.view = view;
       return;
     }
-    const fd = udpSocketInNetns(nsPath, parseIp(DNS_IP), 53);
-    const e: Entry = { cid, fd, view };
+    const ip = parseIp(DNS_IP);
+    const udp = udpSocketInNetns(nsPath, ip, 53);
+    let tcp: number;
+    try {
+      tcp = tcpListenInNetns(nsPath, ip, 53);
+    } catch (e) {
+      closeFd(udp);
+      throw e;
+    }
+    const e: Entry = { cid, udp, tcp, view, conns: new Set() };
     this.#byCid.set(cid, e);
-    this.#byFd.set(fd, e);
     this.#epoll ??= new Epoll();
-    this.#epoll.add(fd);
+    this.#add(udp, { kind: "udp", e });
+    this.#add(tcp, { kind: "listen", e });
     this.#loop ??= this.#run();
   }
 
@@ -117,22 +105,13 @@ export class EmbeddedDns {
     const e = this.#byCid.get(cid);
     if (!e) return;
     this.#byCid.delete(cid);
-    this.#byFd.delete(e.fd);
-    this.#epoll?.del(e.fd);
-    closeFd(e.fd);
-  }
-
-  get size(): number {
-    return this.#byCid.size;
+    for (const fd of [...e.conns, e.udp, e.tcp]) this.#drop(fd);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     for (const cid of [...this.#byCid.keys()]) this.removeContainer(cid);
-    for (const p of this.#pending.values()) clearTimeout(p.timer);
-    this.#pending.clear();
-    this.#up?.close();
-    this.#up = undefined;
+    this.#responder.close();
     if (this.#epoll) {
       this.#epoll.wake();
       await this.#loop?.catch(() => {});
@@ -141,95 +120,88 @@ export class EmbeddedDns {
     }
   }
 
+  #add(fd: number, s: Sock): void {
+    this.#socks.set(fd, s);
+    this.#epoll!.add(fd);
+  }
+
+  #drop(fd: number): void {
+    const s = this.#socks.get(fd);
+    if (!s) return;
+    if (s.kind === "conn") {
+      clearTimeout(s.timer);
+      s.e.conns.delete(fd);
+    }
+    this.#socks.delete(fd);
+    this.#epoll?.del(fd);
+    closeFd(fd);
+  }
+
   async #run(): Promise<void> {
     while (!this.#closed && this.#epoll) {
       const ready = await this.#epoll.wait();
       for (const fd of ready) {
-        for (;;) {
-          const e = this.#byFd.get(fd);
-          if (!e) break;
-          const got = recvFrom(fd, this.#buf);
-          if (!got) break;
-          this.#onQuery(e, this.#buf.slice(0, got.n), got.from);
-        }
+        const s = this.#socks.get(fd);
+        if (s?.kind === "udp") this.#onUdp(fd, s.e);
+        else if (s?.kind === "listen") this.#onAccept(fd, s.e);
+        else if (s?.kind === "conn") this.#onConn(fd, s);
       }
     }
   }
 
-  #reply(e: Entry, to: Uint8Array, data: Uint8Array): void {
-    // The container may have gone (and its fd number been reused) meanwhile.
-    if (this.#byFd.get(e.fd) === e) sendTo(e.fd, data, to);
+  #onUdp(fd: number, e: Entry): void {
+    for (;;) {
+      const got = recvFrom(fd, this.#buf);
+      if (!got) return;
+      const from = got.from;
+      this.#responder.handle(e.view, this.#buf.slice(0, got.n), (data) => {
+        // The container may be gone (and the fd number reused) by now.
+        if (this.#socks.get(fd)?.e === e) sendTo(fd, data, from);
+      }, e.cid.slice(0, 12));
+    }
   }
 
-  #onQuery(e: Entry, raw: Uint8Array, from: Uint8Array): void {
-    let q: Message;
-    try {
-      q = decodeMessage(raw);
-    } catch {
-      return;
+  #onAccept(fd: number, e: Entry): void {
+    for (;;) {
+      const c = acceptConn(fd);
+      if (c < 0) return;
+      const s: Sock = { kind: "conn", e, buf: new Uint8Array(0) };
+      e.conns.add(c);
+      this.#add(c, s);
+      this.#idle(c, s);
     }
-    if (q.qr) return;
-    const question = q.questions[0];
-    if (!question || q.opcode !== 0) {
-      return this.#reply(e, from, encodeReply(q, { rcode: RCODE_FORMERR }));
-    }
-    const a = this.#o.table.answer(e.view.nets, question.name, question.type);
-    this.#o.debug?.(`dns: ${e.cid.slice(0, 12)} asks ${question.name} ${question.type}: ${a.kind}`);
-    if (a.kind === "answer") {
-      return this.#reply(e, from, encodeReply(q, { answers: a.records, authoritative: true }));
-    }
-    if (a.kind === "nodata") {
-      return this.#reply(e, from, encodeReply(q, { authoritative: true }));
-    }
-    const ups = e.view.upstreams?.length ? e.view.upstreams : this.#o.upstreams();
-    if (!e.view.forward || ups.length === 0) {
-      return this.#reply(
-        e,
-        from,
-        encodeReply(q, { rcode: e.view.forward ? RCODE_SERVFAIL : RCODE_NXDOMAIN }),
-      );
-    }
-    this.#forward({ entry: e, from, q, raw, tries: [...ups], timer: undefined });
   }
 
-  #socket(): dgram.Socket {
-    if (this.#up) return this.#up;
-    const s = dgram.createSocket("udp4");
-    s.on("message", (msg: Uint8Array, rinfo: dgram.RemoteInfo) => {
-      this.#onUpstream(new Uint8Array(msg), rinfo);
-    });
-    s.on("error", (err) => this.#o.log?.(`dns upstream socket: ${err.message}`));
-    s.bind(0, "0.0.0.0");
-    s.unref();
-    return this.#up = s;
+  #idle(fd: number, s: Sock & { kind: "conn" }): void {
+    clearTimeout(s.timer);
+    s.timer = setTimeout(() => this.#drop(fd), TCP_IDLE_MS);
   }
 
-  #forward(p: Pending): void {
-    const up = p.tries.shift();
-    if (!up) {
-      this.#reply(p.entry, p.from, encodeReply(p.q, { rcode: RCODE_SERVFAIL }));
-      return;
+  /** DNS over TCP: 2-byte length, message; several per connection. */
+  #onConn(fd: number, s: Sock & { kind: "conn" }): void {
+    for (;;) {
+      const n = recvNow(fd, this.#buf);
+      if (n === 0 || (n < 0 && errno() !== EAGAIN)) return this.#drop(fd);
+      if (n < 0) break;
+      const merged = new Uint8Array(s.buf.length + n);
+      merged.set(s.buf);
+      merged.set(this.#buf.subarray(0, n), s.buf.length);
+      s.buf = merged;
     }
-    let id = this.#nextId = (this.#nextId + 1) & 0xffff;
-    while (this.#pending.has(id)) id = this.#nextId = (this.#nextId + 1) & 0xffff;
-    p.up = up;
-    this.#pending.set(id, p);
-    p.timer = setTimeout(() => {
-      this.#pending.delete(id);
-      this.#forward(p);
-    }, this.#o.timeoutMs ?? 2000);
-    this.#socket().send(withId(p.raw, id), up.port, up.ip, (err) => {
-      if (err) this.#o.log?.(`dns forward to ${up.ip}:${up.port}: ${err.message}`);
-    });
-  }
-
-  #onUpstream(msg: Uint8Array, rinfo: dgram.RemoteInfo): void {
-    if (msg.length < 12) return;
-    const id = (msg[0] << 8) | msg[1];
-    const p = this.#pending.get(id);
-    if (!p || p.up?.ip !== rinfo.address || p.up?.port !== rinfo.port) return;
-    this.#pending.delete(id);
-    clearTimeout(p.timer);
-    this.#reply(p.entry, p.from, withId(msg, p.q.id));
+    this.#idle(fd, s);
+    while (s.buf.length >= 2) {
+      const len = (s.buf[0] << 8) | s.buf[1];
+      if (s.buf.length < 2 + len) break;
+      const msg = s.buf.slice(2, 2 + len);
+      s.buf = s.buf.slice(2 + len);
+      this.#responder.handle(s.e.view, msg, (data) => {
+        if (this.#socks.get(fd) !== s) return;
+        const out = new Uint8Array(2 + data.length);
+        out[0] = data.length >> 8;
+        out[1] = data.length & 255;
+        out.set(data, 2);
+        if (!sendNow(fd, out)) this.#drop(fd);
+      }, s.e.cid.slice(0, 12));
+    }
   }
 }

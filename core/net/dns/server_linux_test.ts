@@ -53,6 +53,31 @@ Deno.test("embedded dns answers inside a netns and forwards the rest", async () 
     assertEquals(up.hits(), hits);
     const f = await ask(ns2.name, "db");
     assertStringIncludes(f.stdout, "10.78.0.2");
+    // DNS over TCP (length-prefixed), two queries on one connection
+    const packet = new URL("./packet.ts", import.meta.url).pathname;
+    const tcp = await inNs(ns1.name, [
+      Deno.execPath(),
+      "eval",
+      `import { decodeMessage, encodeQuery } from "${packet}";
+       const c = await Deno.connect({ hostname: "127.0.0.11", port: 53 });
+       const out = [];
+       for (const name of ["www", "outside.test"]) {
+         const q = encodeQuery(9, name, 1);
+         const m = new Uint8Array(2 + q.length); m[0] = q.length >> 8; m[1] = q.length & 255; m.set(q, 2);
+         await c.write(m);
+         let buf = new Uint8Array(0);
+         while (buf.length < 2 || buf.length < 2 + ((buf[0] << 8) | buf[1])) {
+           const b = new Uint8Array(4096); const n = await c.read(b); if (n === null) break;
+           const x = new Uint8Array(buf.length + n); x.set(buf); x.set(b.subarray(0, n), buf.length); buf = x;
+         }
+         out.push(decodeMessage(buf.subarray(2)).answers[0]?.ip);
+       }
+       console.log(JSON.stringify(out)); c.close();`,
+    ]);
+    assertEquals(JSON.parse(tcp.stdout.trim() || "[]"), [
+      parseIp("10.77.0.2"),
+      parseIp("192.0.2.77"),
+    ], tcp.stderr);
     dns.removeContainer("c1");
     assertEquals(dns.size, 1);
   } finally {
