@@ -93,6 +93,34 @@ export class NetworkService {
     return detach(this.st, r);
   }
 
+  /**
+   * For build RUN steps (no container record): wire the netns of `pid` into
+   * `network` (default: the default bridge) and write hosts/resolv.conf to
+   * the given files (in place). Undo with detachStep(id).
+   */
+  async attachStep(
+    id: string,
+    pid: number,
+    o: { network?: string; hostname?: string; hostsPath?: string; resolvConfPath?: string } = {},
+  ): Promise<void> {
+    const r = stepRecord(id, o);
+    this.#steps.set(id, r);
+    try {
+      await attach(this.st, r, pid);
+    } catch (e) {
+      this.#steps.delete(id);
+      throw e;
+    }
+  }
+
+  async detachStep(id: string): Promise<void> {
+    const r = this.#steps.get(id);
+    this.#steps.delete(id);
+    if (r) await detach(this.st, r);
+  }
+
+  #steps = new Map<string, ContainerRecord>();
+
   /** The netns a container must join instead of a new one (`--network container:X`). */
   netnsPath(r: ContainerRecord): string | undefined {
     const mode: string = r.HostConfig.NetworkMode ?? "";
@@ -338,4 +366,20 @@ export function parseUntil(v: string): number {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new InvalidArgument(`invalid filter 'until=${v}'`);
   return t;
+}
+
+/** The minimal record attach() needs, for a build step. */
+function stepRecord(
+  id: string,
+  o: { network?: string; hostname?: string; hostsPath?: string; resolvConfPath?: string },
+): ContainerRecord {
+  return {
+    Id: id,
+    Name: `/build-${id.slice(0, 12)}`,
+    HostConfig: { NetworkMode: o.network || "bridge", Dns: [], DnsSearch: [], DnsOptions: [] },
+    Config: { Hostname: o.hostname ?? id.slice(0, 12), Domainname: "" },
+    NetworkSettings: {},
+    HostsPath: o.hostsPath ?? "",
+    ResolvConfPath: o.resolvConfPath ?? "",
+  } as unknown as ContainerRecord;
 }
