@@ -101,22 +101,6 @@ export class BuiltinRuntime implements OciRuntime {
       const nss = spec.linux?.namespaces ?? [];
       const has = (t: string) => nss.find((n) => n.type === t);
       cg = new Cgroup(spec.linux?.cgroupsPath ?? `/berth/${id}`);
-      const warnings = cg.create(spec.linux?.resources);
-      c.mkfifo(`${dir}/exec.fifo`, 0o600);
-      const cfg: InitConfig = {
-        mode: "create",
-        syncSocket: "",
-        bundle,
-        rootfs: Deno.realPathSync(rootfs),
-        execFifo: `${dir}/exec.fifo`,
-        cgroupProcs: cg.procsFiles(),
-        cgroupMounts: cg.mounts(),
-        cgroupLinks: cg.layout.links,
-        newCgroupNs: !!has("cgroup") && !has("cgroup")!.path,
-        noPivot: opts.noPivot,
-        joinNs: nss.filter((n) => n.path && NS_NAME[n.type] && n.type !== "mount")
-          .map((n) => ({ type: NS_NAME[n.type], path: n.path! })),
-      };
       const unshareArgs = ["--mount"];
       if (has("uts") && !has("uts")!.path) unshareArgs.push("--uts");
       if (has("ipc") && !has("ipc")!.path) unshareArgs.push("--ipc");
@@ -126,10 +110,30 @@ export class BuiltinRuntime implements OciRuntime {
         : has("pid")!.path
         ? { kind: "join", path: has("pid")!.path! }
         : { kind: "new" };
-      const run = await this.#spawn(dir, cfg, opts.stdio, (o) =>
+      let warnings: string[] = [];
+      // the cgroup is made while init's runtime boots; init waits for its config
+      const prepare = (): InitConfig => {
+        warnings = cg!.create(spec.linux?.resources);
+        c.mkfifo(`${dir}/exec.fifo`, 0o600);
+        return {
+          mode: "create",
+          syncSocket: "",
+          bundle,
+          rootfs: Deno.realPathSync(rootfs),
+          execFifo: `${dir}/exec.fifo`,
+          cgroupProcs: cg!.procsFiles(),
+          cgroupMounts: cg!.mounts(),
+          cgroupLinks: cg!.layout.links,
+          newCgroupNs: !!has("cgroup") && !has("cgroup")!.path,
+          noPivot: opts.noPivot,
+          joinNs: nss.filter((n) => n.path && NS_NAME[n.type] && n.type !== "mount")
+            .map((n) => ({ type: NS_NAME[n.type], path: n.path! })),
+        };
+      };
+      const run = await this.#spawn(dir, opts.stdio, prepare, (o, sock) =>
         spawnInPidNs("unshare", {
           ...o,
-          args: [...unshareArgs, "--", ...this.#argv, "init", "create", dir],
+          args: [...unshareArgs, "--", ...this.#argv, "init", "create", sock],
         }, pidns));
       child = run.child;
       const saved: SavedState = {
@@ -137,7 +141,7 @@ export class BuiltinRuntime implements OciRuntime {
         pid: run.pid,
         startTime: procStat(run.pid)?.startTime ?? 0,
         bundle,
-        rootfs: cfg.rootfs,
+        rootfs: run.cfg.rootfs,
         cgroupsPath: cg.path,
         namespaces: nss,
         created: new Date().toISOString(),
@@ -158,22 +162,30 @@ export class BuiltinRuntime implements OciRuntime {
     }
   }
 
-  /** Spawn init (create or exec mode) and run the sync-socket handshake. */
+  /**
+   * Spawn init (create or exec mode) and run the sync-socket handshake: init
+   * connects, receives its InitConfig as one JSON line (prepared by
+   * `prepare` while init starts up), and reports back.
+   */
   async #spawn(
     dir: string,
-    cfg: InitConfig,
     stdio: RuntimeStdio,
-    spawn: (o: Deno.CommandOptions) => Deno.ChildProcess,
-  ): Promise<{ child: Deno.ChildProcess; pid: number; proc: CreatedProcess; warnings: string[] }> {
-    const tmpDirs: string[] = [];
-    cfg.syncSocket = socketPath(dir, "sync.sock", tmpDirs);
-    const listener = Deno.listen({ transport: "unix", path: cfg.syncSocket });
-    let receiver: FdReceiver | undefined;
-    if (stdio.kind === "tty") {
-      if (stdio.ttyPath) cfg.ttyPath = stdio.ttyPath;
-      else receiver = new FdReceiver(cfg.consoleSocket = socketPath(dir, "console.sock", tmpDirs));
+    prepare: () => InitConfig,
+    spawn: (o: Deno.CommandOptions, syncSocket: string) => Deno.ChildProcess,
+    prefix = "init",
+  ): Promise<
+    {
+      child: Deno.ChildProcess;
+      pid: number;
+      proc: CreatedProcess;
+      warnings: string[];
+      cfg: InitConfig;
     }
-    Deno.writeTextFileSync(`${dir}/init.json`, JSON.stringify(cfg));
+  > {
+    const tmpDirs: string[] = [];
+    const syncSocket = socketPath(dir, `${prefix}.sock`, tmpDirs);
+    const listener = Deno.listen({ transport: "unix", path: syncSocket });
+    let receiver: FdReceiver | undefined;
     const pipes = stdio.kind === "pipes";
     let child: Deno.ChildProcess | undefined;
     try {
@@ -181,10 +193,21 @@ export class BuiltinRuntime implements OciRuntime {
         stdin: pipes && stdio.stdin !== false ? "piped" : "null",
         stdout: pipes ? "piped" : "null",
         stderr: pipes ? "piped" : "null",
-      });
+      }, syncSocket);
       const status = child.status.then(exitStatus);
+      const cfg = prepare();
+      cfg.syncSocket = syncSocket;
+      if (stdio.kind === "tty") {
+        if (stdio.ttyPath) cfg.ttyPath = stdio.ttyPath;
+        else {
+          receiver = new FdReceiver(
+            cfg.consoleSocket = socketPath(dir, `${prefix}-console.sock`, tmpDirs),
+          );
+        }
+      }
       const conn = await Promise.race([listener.accept(), status.then(() => null)]);
       if (!conn) throw new RuntimeError(`init exited (${(await status).code}) before it started`);
+      await writeAll(conn, new TextEncoder().encode(JSON.stringify(cfg) + "\n"));
       const ptyMaster = receiver ? receiver.receive() : undefined;
       ptyMaster?.catch(() => {});
       let pid = 0, ok = false;
@@ -215,7 +238,7 @@ export class BuiltinRuntime implements OciRuntime {
         ptyMaster: ptyMaster ? await ptyMaster : undefined,
         status,
       };
-      return { child, pid: proc.pid, proc, warnings };
+      return { child, pid: proc.pid, proc, warnings, cfg };
     } catch (e) {
       if (child) {
         try {
@@ -231,9 +254,8 @@ export class BuiltinRuntime implements OciRuntime {
     } finally {
       listener.close();
       receiver?.close();
-      await Deno.remove(cfg.syncSocket).catch(() => {});
+      await Deno.remove(syncSocket).catch(() => {});
       for (const t of tmpDirs) await Deno.remove(t, { recursive: true }).catch(() => {});
-      await Deno.remove(`${dir}/init.json`).catch(() => {});
     }
   }
 
@@ -320,45 +342,39 @@ export class BuiltinRuntime implements OciRuntime {
   async exec(id: string, process: OciProcess, opts: ExecOptions): Promise<CreatedProcess> {
     const st = this.#load(id);
     if (!isAlive(st.pid, st.startTime)) throw new Conflict(`container ${id} is not running`);
-    const edir = `${this.#dir(id)}/exec-${crypto.randomUUID().slice(0, 8)}`;
-    Deno.mkdirSync(edir, { mode: 0o700 });
-    try {
-      Deno.writeTextFileSync(`${edir}/process.json`, JSON.stringify(process));
-      const cg = new Cgroup(st.cgroupsPath);
-      const nss = st.namespaces.filter((n) => NS_NAME[n.type]);
-      // mnt last: after it, host paths are out of reach
-      nss.sort((a, b) => (a.type === "mount" ? 1 : 0) - (b.type === "mount" ? 1 : 0));
-      const cfg: InitConfig = {
-        mode: "exec",
-        syncSocket: "",
-        bundle: st.bundle,
-        processFile: `${edir}/process.json`,
-        rootfs: st.rootfs,
-        cgroupProcs: cg.procsFiles(),
-        cgroupMounts: [],
-        cgroupLinks: [],
-        newCgroupNs: false,
-        targetPid: st.pid,
-        joinNs: nss.map((n) => ({
-          type: NS_NAME[n.type],
-          path: `/proc/${st.pid}/ns/${NS_NAME[n.type]}`,
-        })),
-      };
-      const pidns: PidNsMode = st.namespaces.some((n) => n.type === "pid")
-        ? { kind: "join", path: `/proc/${st.pid}/ns/pid` }
-        : { kind: "host" };
-      const [cmd, ...pre] = this.#argv;
-      const run = await this.#spawn(
-        edir,
-        cfg,
-        opts.stdio,
-        (o) => spawnInPidNs(cmd, { ...o, args: [...pre, "init", "exec", edir] }, pidns),
-      );
-      if (opts.pidFile) writeAtomic(opts.pidFile, String(run.pid));
-      return { ...run.proc, warnings: run.warnings };
-    } finally {
-      await Deno.remove(edir, { recursive: true }).catch(() => {});
-    }
+    const cg = new Cgroup(st.cgroupsPath);
+    const nss = st.namespaces.filter((n) => NS_NAME[n.type]);
+    // mnt last: after it, host paths are out of reach
+    nss.sort((a, b) => (a.type === "mount" ? 1 : 0) - (b.type === "mount" ? 1 : 0));
+    const prepare = (): InitConfig => ({
+      mode: "exec",
+      syncSocket: "",
+      bundle: st.bundle,
+      process,
+      rootfs: st.rootfs,
+      cgroupProcs: cg.procsFiles(),
+      cgroupMounts: [],
+      cgroupLinks: [],
+      newCgroupNs: false,
+      targetPid: st.pid,
+      joinNs: nss.map((n) => ({
+        type: NS_NAME[n.type],
+        path: `/proc/${st.pid}/ns/${NS_NAME[n.type]}`,
+      })),
+    });
+    const pidns: PidNsMode = st.namespaces.some((n) => n.type === "pid")
+      ? { kind: "join", path: `/proc/${st.pid}/ns/pid` }
+      : { kind: "host" };
+    const [cmd, ...pre] = this.#argv;
+    const run = await this.#spawn(
+      this.#dir(id),
+      opts.stdio,
+      prepare,
+      (o, sock) => spawnInPidNs(cmd, { ...o, args: [...pre, "init", "exec", sock] }, pidns),
+      `exec-${crypto.randomUUID().slice(0, 8)}`,
+    );
+    if (opts.pidFile) writeAtomic(opts.pidFile, String(run.pid));
+    return { ...run.proc, warnings: run.warnings };
   }
 
   async delete(id: string, force = false): Promise<void> {
@@ -381,6 +397,10 @@ export class BuiltinRuntime implements OciRuntime {
     await cg.remove();
     await Deno.remove(this.#dir(id), { recursive: true });
   }
+}
+
+async function writeAll(conn: Deno.Conn, b: Uint8Array): Promise<void> {
+  for (let off = 0; off < b.length;) off += await conn.write(b.subarray(off));
 }
 
 /** `<dir>/<name>`, or a short temporary path when that exceeds sun_path (108 bytes). */

@@ -1,9 +1,12 @@
 /**
  * What the built-in runtime (builtin.ts, in the caller's process) tells the
- * `init` personality (init_main.ts) through `<dir>/init.json`, and the
- * messages init sends back. Types only: nothing here is loaded at run time.
+ * `init` personality (init_main.ts): the first JSON line on the sync socket,
+ * and the messages init sends back. Types only: nothing here is loaded at run
+ * time.
  * @module
  */
+
+import type { OciProcess } from "../oci/runtime_types.ts";
 
 /** One hierarchy to show under the container's /sys/fs/cgroup. */
 export interface CgroupMount {
@@ -19,8 +22,8 @@ export interface InitConfig {
   syncSocket: string;
   /** create: the bundle (config.json is read from there); exec: unused */
   bundle: string;
-  /** exec: path of the OCI process JSON */
-  processFile?: string;
+  /** exec: the process to run */
+  process?: OciProcess;
   /** absolute host path of the rootfs (create) */
   rootfs: string;
   /** create: the fifo start() opens (runc's exec.fifo) */

@@ -1,13 +1,14 @@
 /**
  * The `init` personality: berth's built-in runtime inside the container.
  *
- *   berth init create <dir>   started by BuiltinRuntime.create() as pid 1 of a new pid
+ *   berth init create <sock>  started by BuiltinRuntime.create() as pid 1 of a new pid
  *                             namespace, under `unshare --mount --uts --ipc --net`
- *   berth init exec <dir>     started by BuiltinRuntime.exec() inside the container's
+ *   berth init exec <sock>    started by BuiltinRuntime.exec() inside the container's
  *                             pid namespace; joins the other namespaces itself
  *
- * `<dir>/init.json` is an InitConfig. Progress and errors go to the caller as
- * JSON lines on its sync socket; after "ok", create mode waits for start()
+ * init connects to the caller's unix socket `<sock>` and reads its InitConfig
+ * (one JSON line). Progress and errors go back as JSON lines on the same
+ * socket; after "ok", create mode waits for start()
  * on the exec fifo, then execve(2)s the user process (which stays pid 1).
  * The import graph is kept tiny on purpose: it is paid for every container.
  * @module
@@ -28,17 +29,17 @@ const NS_FLAGS: Record<string, number> = {
 };
 
 export function main(args: string[]): Promise<number> {
-  const [mode, dir] = args;
-  if ((mode !== "create" && mode !== "exec") || !dir) {
-    console.error("usage: berth init create|exec <dir>  (internal)");
+  const [mode, sock] = args;
+  if ((mode !== "create" && mode !== "exec") || !sock) {
+    console.error("usage: berth init create|exec <socket>  (internal)");
     return Promise.resolve(2);
   }
-  const cfg: InitConfig = JSON.parse(Deno.readTextFileSync(`${dir}/init.json`));
   let sync = -1;
   const send = (m: InitMessage) => c.writeFd(sync, JSON.stringify(m) + "\n");
   const warn = (w: string) => send({ warn: w });
   try {
-    sync = c.connectUnix(cfg.syncSocket);
+    sync = c.connectUnix(sock);
+    const cfg: InitConfig = JSON.parse(c.readLine(sync));
     // our pid in the host's procfs (still mounted at /proc here)
     send({ pid: Number(Deno.readLinkSync("/proc/self")) });
     c.prctl(c.PR_SET_DUMPABLE, 0);
@@ -132,7 +133,7 @@ function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: strin
 }
 
 function exec(cfg: InitConfig, _send: (m: InitMessage) => void, warn: (m: string) => void): never {
-  const p: OciProcess = JSON.parse(Deno.readTextFileSync(cfg.processFile!));
+  const p: OciProcess = cfg.process!;
   const pid = cfg.targetPid!;
   const maxCap = lastCap();
   let ttyFd = openTty(cfg);

@@ -236,6 +236,35 @@ export function writeFd(fd: number, data: Uint8Array | string): void {
     off += n;
   }
 }
+/** Read one "\n"-terminated line from a blocking fd (without the newline). */
+export function readLine(fd: number, max = 1 << 24): string {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = new Uint8Array(65536);
+    const n = sys(N.read, fd, buf, buf.length);
+    if (n < 0) {
+      const e = errno();
+      if (e === 4) continue;
+      throw new SysError("read", e);
+    }
+    if (n === 0) throw new Error("unexpected end of input");
+    const part = buf.subarray(0, n);
+    const nl = part.indexOf(10);
+    chunks.push(nl >= 0 ? part.subarray(0, nl) : part);
+    total += nl >= 0 ? nl : n;
+    if (nl >= 0) break;
+    if (total > max) throw new Error("line too long");
+  }
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const ch of chunks) {
+    all.set(ch, off);
+    off += ch.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
 export function chdir(path: string): void {
   check(sys(N.chdir, cstr(path)), "chdir", path);
 }
