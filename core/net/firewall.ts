@@ -34,6 +34,8 @@ export interface FwNetwork {
   internal: boolean;
   /** inter-container communication on this bridge (default true) */
   icc?: boolean;
+  /** masquerade outbound traffic (default true; never for internal networks) */
+  masquerade?: boolean;
 }
 
 export interface FwPort {
@@ -100,7 +102,7 @@ export function renderNat(prefix: string, s: FwState): string {
     );
   }
   for (const n of s.networks) {
-    if (!n.internal) {
+    if (!n.internal && n.masquerade !== false) {
       out.push(`-A ${c.post} -s ${n.subnet} ! -o ${n.bridge} -j MASQUERADE`);
     }
     // 127.0.0.1:PORT from the host, DNATed in OUTPUT (needs route_localnet on the bridge).

@@ -142,6 +142,7 @@ export class NetState {
         subnet: n.IPAM.Config[0].Subnet,
         internal: n.Internal,
         icc: n.Options["com.docker.network.bridge.enable_icc"] !== "false",
+        masquerade: n.Options["com.docker.network.bridge.enable_ip_masquerade"] !== "false",
       }));
     const ports = [];
     for (const c of this.live.values()) {
