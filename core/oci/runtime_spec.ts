@@ -108,7 +108,15 @@ export interface SpecInput {
   devices?: OciDevice[];
   /** capabilities the host can grant: others are dropped from the result */
   hostCaps?: readonly string[];
+  /**
+   * `--init`: host path of a static init (tini-static, Docker's docker-init);
+   * it is bound read-only on /sbin/docker-init and runs the command as its child.
+   */
+  init?: string;
 }
+
+/** Where Docker (and berth) put the --init binary inside the container. */
+export const INIT_PATH = "/sbin/docker-init";
 
 /** Docker's rules to merge the image's config with the container's. */
 export function mergeImageConfig(
@@ -276,6 +284,9 @@ function userMounts(input: SpecInput): OciMount[] {
       out.push({ destination: dst!, type: "bind", source: src, options: ["rbind", "rprivate"] });
     }
   }
+  if (input.init) {
+    out.push({ destination: INIT_PATH, type: "bind", source: input.init, options: ["bind", "ro"] });
+  }
   for (const m of input.mounts ?? []) {
     const ro = m.readOnly ? ["ro"] : [];
     if (m.type === "tmpfs") {
@@ -311,8 +322,9 @@ export function generateSpec(input: SpecInput): OciSpec {
   const h = input.host ?? {};
   const cfg = input.config;
   const privileged = !!h.Privileged;
-  const args = [...(cfg.Entrypoint ?? []), ...(cfg.Cmd ?? [])];
+  let args = [...(cfg.Entrypoint ?? []), ...(cfg.Cmd ?? [])];
   if (!args.length) throw new InvalidArgument("No command specified");
+  if (input.init) args = [INIT_PATH, "--", ...args];
   const user = input.user ?? { uid: 0, gid: 0, additionalGids: [], home: "/" };
   const hostname = cfg.Hostname || input.id.slice(0, 12);
   const env = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${hostname}`, ...(cfg.Tty ? ["TERM=xterm"] : [])];

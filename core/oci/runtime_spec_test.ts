@@ -202,3 +202,10 @@ Deno.test("resolveUser: names, ids, groups, supplementary groups, errors", () =>
   );
   assertEquals(resolveUserFrom("0", "", "").uid, 0);
 });
+
+Deno.test("--init binds the init binary and runs the command under it", () => {
+  const s = generateSpec({ ...base, init: "/usr/bin/tini-static" });
+  assertEquals(s.process.args, ["/sbin/docker-init", "--", "sh"]);
+  const m = s.mounts!.find((m) => m.destination === "/sbin/docker-init")!;
+  assertEquals([m.source, m.options], ["/usr/bin/tini-static", ["bind", "ro"]]);
+});

@@ -10,7 +10,7 @@
 import type { OciRuntime } from "./runtime.ts";
 import { BuiltinRuntime } from "./builtin.ts";
 import { ExternalRuntime } from "./external.ts";
-import { berthArgv, makeBusyboxRootfs, writeBundle } from "./testutil.ts";
+import { berthArgv, CGROUP_PARENT, makeBusyboxRootfs, writeBundle } from "./testutil.ts";
 import { setSubreaper } from "../sys/libc_proc.ts";
 
 function make(name: string, base: string): OciRuntime {
@@ -78,7 +78,7 @@ if (import.meta.main) {
             "unified",
           ]
         ) {
-          await Deno.remove(`/sys/fs/cgroup/${h}/berth-test`).catch(() => {});
+          await Deno.remove(`/sys/fs/cgroup/${h}${CGROUP_PARENT}`).catch(() => {});
         }
         await Deno.remove(base, { recursive: true });
       }

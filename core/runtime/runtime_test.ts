@@ -18,6 +18,7 @@ import { ExternalRuntime } from "./external.ts";
 import {
   berthArgv,
   type BundleOptions,
+  CGROUP_PARENT,
   makeBusyboxRootfs,
   readAll,
   writeBundle,
@@ -81,11 +82,17 @@ async function runIn(
 
 const sh = (script: string) => ["sh", "-c", script];
 
-/** Wait until `pid` has a handler for `sig`: before that, pid 1 of a pid namespace ignores it. */
+/**
+ * Wait until `pid` catches or blocks `sig` (tini blocks and sigwaits): before
+ * that, pid 1 of a pid namespace ignores it.
+ */
 async function handles(pid: number, sig: number): Promise<void> {
   for (let i = 0; i < 500; i++) {
-    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(await Deno.readTextFile(`/proc/${pid}/status`));
-    if (m && (BigInt("0x" + m[1]) & (1n << BigInt(sig - 1)))) return;
+    const st = await Deno.readTextFile(`/proc/${pid}/status`);
+    const bits = ["SigCgt", "SigBlk"].map((k) =>
+      new RegExp(`^${k}:\\s*([0-9a-f]+)$`, "m").exec(st)
+    );
+    if (bits.some((m) => m && (BigInt("0x" + m[1]) & (1n << BigInt(sig - 1))))) return;
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`pid ${pid} never installed a handler for signal ${sig}`);
@@ -346,14 +353,39 @@ function suite(name: string, make: (base: string) => OciRuntime, ignore: boolean
             assertEquals(r.out.trim().split("\n").slice(1), ["1", "0"]);
           },
         );
+        await t.step(
+          "--init: tini is pid 1, reaps, forwards signals, passes the exit code",
+          async () => {
+            const r = await runIn(ctx, {
+              cmd: sh("echo $$; cat /proc/1/cmdline | tr '\\0' ' '; echo; exit 5"),
+              init: "/usr/bin/tini-static",
+            });
+            const [pid, cmdline] = r.out.split("\n");
+            assert(Number(pid) > 1, pid);
+            assertMatch(cmdline, /^\/sbin\/docker-init -- sh -c/);
+            assertEquals(r.code, 5);
+            const k = await runIn(ctx, {
+              cmd: ["sleep", "30"],
+              init: "/usr/bin/tini-static",
+              during: async (id) => {
+                // tini blocks signals before it starts the child (sigtimedwait hides it in SigBlk)
+                for (let i = 0; i < 500 && (await ctx.rt.pids(id)).length < 2; i++) {
+                  await new Promise((r) => setTimeout(r, 10));
+                }
+                await ctx.rt.kill(id, 15);
+              },
+            });
+            assertEquals(k.code, 143);
+          },
+        );
         await t.step("nothing left behind", async () => {
           const mounts = await Deno.readTextFile("/proc/self/mountinfo");
           assert(!mounts.includes(ctx.rootfs), "rootfs mount leaked");
           for (const h of layout().hierarchies) {
-            const dirs = [...Deno.readDirSync(`${h.mountpoint}/berth-test`)].filter((e) =>
+            const dirs = [...Deno.readDirSync(`${h.mountpoint}${CGROUP_PARENT}`)].filter((e) =>
               e.isDirectory
             );
-            assertEquals(dirs.map((d) => d.name), [], `${h.mountpoint}/berth-test`);
+            assertEquals(dirs.map((d) => d.name), [], `${h.mountpoint}${CGROUP_PARENT}`);
           }
         });
       } finally {
@@ -363,7 +395,7 @@ function suite(name: string, make: (base: string) => OciRuntime, ignore: boolean
           } catch { /* gone */ }
         }
         for (const h of layout().hierarchies) {
-          await Deno.remove(`${h.mountpoint}/berth-test`).catch(() => {});
+          await Deno.remove(`${h.mountpoint}${CGROUP_PARENT}`).catch(() => {});
         }
         await Deno.remove(base, { recursive: true }).catch(() => {});
       }

@@ -31,6 +31,9 @@ export async function makeBusyboxRootfs(dir: string): Promise<void> {
   await Deno.writeTextFile(`${dir}/etc/noexec`, "#!/bin/sh\n");
 }
 
+/** cgroup parent of the test containers: one per test process, so parallel runs do not meet. */
+export const CGROUP_PARENT = `/berth-test-${Deno.pid}`;
+
 export interface BundleOptions {
   cmd: string[];
   tty?: boolean;
@@ -40,6 +43,7 @@ export interface BundleOptions {
   user?: { uid: number; gid: number; additionalGids: number[]; home: string };
   hostname?: string;
   hostCaps?: readonly string[];
+  init?: string;
   edit?: (s: OciSpec) => void;
 }
 
@@ -58,8 +62,9 @@ export async function writeBundle(
     host: { NetworkMode: "none", ...o.host },
     mounts: o.mounts,
     user: o.user,
-    cgroupsPath: `/berth-test/${id}`,
+    cgroupsPath: `${CGROUP_PARENT}/${id}`,
     hostCaps: o.hostCaps,
+    init: o.init,
   });
   o.edit?.(spec);
   await Deno.writeTextFile(`${bundle}/config.json`, JSON.stringify(spec, null, 2));
