@@ -208,10 +208,25 @@ export class ImageService {
     return out;
   }
 
-  async #deleteImage(rec: ImageRecord, _noprune?: boolean): Promise<Array<{ Deleted: string }>> {
-    await this.#s.images.delete(rec.id);
-    this.#configs.delete(rec.id);
-    const out: Array<{ Deleted: string }> = [{ Deleted: rec.id }];
+  /**
+   * Delete an image record, then (unless `noprune`) its untagged parents
+   * that nothing else uses, as docker does for build intermediates.
+   */
+  async #deleteImage(rec: ImageRecord, noprune?: boolean): Promise<Array<{ Deleted: string }>> {
+    const out: Array<{ Deleted: string }> = [];
+    let cur: ImageRecord | undefined = rec;
+    while (cur) {
+      await this.#s.images.delete(cur.id);
+      this.#configs.delete(cur.id);
+      out.push({ Deleted: cur.id });
+      if (noprune || !cur.parent) break;
+      const parent = this.#s.images.getById(cur.parent);
+      if (
+        !parent || this.#s.images.refsOf(parent.id).length > 0 || this.#isParent(parent.id) ||
+        this.#s.imageUsers(parent.id).length > 0
+      ) break;
+      cur = parent;
+    }
     await this.collect();
     return out;
   }
