@@ -80,6 +80,49 @@ export interface OciStepRunnerOptions {
   workRoot: string;
   /** Where the shared init layer lives. */
   initDir: string;
+  /** The daemon's network service, for RUN on the bridge or a user network. */
+  network?: StepNetwork;
+}
+
+/** What RUN needs of the network area (services.network). */
+export interface StepNetwork {
+  attachStep(
+    id: string,
+    pid: number,
+    o: { network?: string; hostname?: string; hostsPath?: string; resolvConfPath?: string },
+  ): Promise<void>;
+  detachStep(id: string): Promise<void>;
+}
+
+/**
+ * A process that holds a fresh network namespace open while a step runs:
+ * the network area wires a veth into it, and the step's spec joins it.
+ */
+async function netnsHolder(): Promise<{ pid: number; release(): Promise<void> }> {
+  const p = new Deno.Command("unshare", {
+    args: ["--net", "--", "sleep", "2147483647"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  // Wait until unshare has exec'd sleep inside the new namespace.
+  const self = await Deno.readLink("/proc/self/ns/net");
+  for (let i = 0; i < 400; i++) {
+    try {
+      const exe = await Deno.readLink(`/proc/${p.pid}/exe`);
+      if (exe.endsWith("/sleep") && await Deno.readLink(`/proc/${p.pid}/ns/net`) !== self) break;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return {
+    pid: p.pid,
+    async release() {
+      try {
+        p.kill("SIGKILL");
+      } catch { /* gone */ }
+      await p.status;
+    },
+  };
 }
 
 function randomId(): string {
@@ -107,6 +150,14 @@ export class OciStepRunner implements StepRunner {
     const dir = `${this.o.workRoot}/run-${short}`;
     const init = await ensureInitLayer(this.o.initDir);
     const root = await mountStepRoot(dir, [...opts.lowers, init], true);
+    let holder: { pid: number; release(): Promise<void> } | undefined;
+    let attached = false;
+    const unwire = async () => {
+      if (attached) await this.o.network!.detachStep(id).catch(() => {});
+      attached = false;
+      await holder?.release();
+      holder = undefined;
+    };
     const outcome = (exitCode: number): RunOutcome => ({
       id: short,
       exitCode,
@@ -118,7 +169,11 @@ export class OciStepRunner implements StepRunner {
       const wd = resolveInRoot(root.merged, opts.workdir || "/");
       await Deno.mkdir(wd, { recursive: true, mode: 0o755 });
       const user = await resolveUser(root.merged, opts.user);
-      const host = opts.network === "none" ? "none" : "host";
+      // Docker's legacy builder runs RUN on the default bridge; "host" and
+      // "none" as asked; any other name is a user-defined network.
+      const wanted = opts.network === "default" || !opts.network ? "bridge" : opts.network;
+      const useNet = wanted !== "none" && wanted !== "host" && !!this.o.network;
+      const host = wanted === "none" ? "none" : useNet ? "bridge" : "host";
       const etc = `${dir}/etc`;
       await Deno.mkdir(etc);
       await Deno.writeTextFile(`${etc}/hostname`, `${short}\n`);
@@ -132,6 +187,16 @@ export class OciStepRunner implements StepRunner {
         `${etc}/resolv.conf`,
         host === "host" ? await hostFile("/etc/resolv.conf", "") : "",
       );
+      if (useNet) {
+        holder = await netnsHolder();
+        await this.o.network!.attachStep(id, holder.pid, {
+          network: wanted,
+          hostname: short,
+          hostsPath: `${etc}/hosts`,
+          resolvConfPath: `${etc}/resolv.conf`,
+        });
+        attached = true;
+      }
       const spec = generateSpec({
         id,
         rootfs: root.merged,
@@ -144,7 +209,8 @@ export class OciStepRunner implements StepRunner {
           Hostname: short,
         },
         user,
-        host: { NetworkMode: host },
+        host: { NetworkMode: host === "bridge" ? "none" : host },
+        netnsPath: holder ? `/proc/${holder.pid}/ns/net` : undefined,
         etc: {
           hosts: `${etc}/hosts`,
           hostname: `${etc}/hostname`,
@@ -161,9 +227,11 @@ export class OciStepRunner implements StepRunner {
       await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(spec));
       opts.onStart?.(short);
       const code = await this.#exec(id, dir, opts);
+      await unwire();
       root.detach();
       return outcome(code);
     } catch (e) {
+      await unwire();
       await root.release();
       throw e;
     }

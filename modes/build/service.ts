@@ -15,7 +15,7 @@ import { BuildContext } from "./context.ts";
 import { PatternMatcher, readIgnoreFile } from "./dockerignore.ts";
 import { toStages } from "./instructions.ts";
 import { parseDockerfile } from "./parser.ts";
-import { OciStepRunner, type StepRunner } from "./runner.ts";
+import { OciStepRunner, type StepNetwork, type StepRunner } from "./runner.ts";
 import { Builder, type BuildOptions, type BuildOutput, type Puller } from "./builder.ts";
 export { StepFailed } from "./builder.ts";
 import { unmount } from "./overlay_linux.ts";
@@ -54,6 +54,7 @@ export class BuildService {
       stateRoot: `${s.config.execRoot}/build-runtime`,
       workRoot: `${s.config.root}/build-tmp`,
       initDir: `${s.config.root}/build-init`,
+      network: s.network as StepNetwork | undefined,
     });
   }
 

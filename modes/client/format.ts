@@ -111,6 +111,12 @@ function evalExpr(expr: string, data: Value): Value {
   switch (fn) {
     case "json":
       return JSON.stringify(rest.length ? arg(rest[0]) : data);
+    case "len": {
+      const v = arg(rest[0]);
+      if (Array.isArray(v) || typeof v === "string") return String(v.length);
+      if (v && typeof v === "object") return String(Object.keys(v).length);
+      return "0";
+    }
     case "upper":
       return goString(arg(rest[0])).toUpperCase();
     case "lower":
