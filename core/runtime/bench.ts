@@ -3,7 +3,8 @@
  * busybox rootfs, with the built-in runtime and with runc, warm (in one
  * process) and cold (a fresh process per container, like a shim).
  *   deno run -A core/runtime/bench.ts [iterations]
- *   deno run -A core/runtime/bench.ts --once berth|runc <base>   (one container, for hyperfine)
+ *   deno run -A core/runtime/bench.ts --once berth|berth-main|runc <base>   (one container)
+ * "berth" starts init through init_entry.ts, "berth-main" through `main.ts init`.
  * @module
  */
 
@@ -14,9 +15,11 @@ import { berthArgv, CGROUP_PARENT, makeBusyboxRootfs, writeBundle } from "./test
 import { setSubreaper } from "../sys/libc_proc.ts";
 
 function make(name: string, base: string): OciRuntime {
-  return name === "berth"
-    ? new BuiltinRuntime({ root: `${base}/state`, berthArgv: berthArgv() })
-    : new ExternalRuntime({ name: "runc", root: `${base}/runc` });
+  if (name === "berth") return new BuiltinRuntime({ root: `${base}/state` });
+  if (name === "berth-main") {
+    return new BuiltinRuntime({ root: `${base}/state`, berthArgv: berthArgv() });
+  }
+  return new ExternalRuntime({ name: "runc", root: `${base}/runc` });
 }
 
 async function one(rt: OciRuntime, base: string, id: string): Promise<[number, number, number]> {
@@ -45,7 +48,7 @@ if (import.meta.main) {
     try {
       await makeBusyboxRootfs(`${base}/rootfs`);
       await writeBundle(`${base}/bundle`, "bench", `${base}/rootfs`, { cmd: ["true"] });
-      for (const name of ["berth", "runc"]) {
+      for (const name of ["berth", "berth-main", "runc"]) {
         const rt = make(name, base);
         await one(rt, base, `warm-${name}`);
         const r: number[][] = [];

@@ -24,7 +24,7 @@ import { Cgroup } from "./cgroups.ts";
 import { exitStatus, isAlive, procStat, spawnInPidNs, waitGone } from "./proc.ts";
 import type { PidNsMode } from "./proc.ts";
 import { Conflict, InvalidArgument, NotFound } from "../errdefs/mod.ts";
-import { selfPrefix } from "../sys/self.ts";
+import { isCompiled, selfPrefix } from "../sys/self.ts";
 import * as c from "../sys/libc_proc.ts";
 import { FdReceiver } from "../sys/libc_pty.ts";
 
@@ -42,8 +42,28 @@ interface SavedState {
 export interface BuiltinRuntimeOptions {
   /** state directory root (default /run/berth/runtime) */
   root?: string;
-  /** argv prefix that starts berth (default: selfPrefix()) */
+  /** argv prefix that starts berth; init runs as `<berthArgv> init …` */
   berthArgv?: string[];
+  /** argv prefix that starts the init personality (default: see defaultInitArgv) */
+  initArgv?: string[];
+}
+
+/**
+ * How to start init: from a checkout (`deno run`), its own entry file
+ * (init_entry.ts: no personality dispatch, ~5 ms less); bundled or compiled,
+ * `berth init`.
+ */
+export function defaultInitArgv(): string[] {
+  const pre = selfPrefix();
+  if (!isCompiled() && import.meta.url.startsWith("file:")) {
+    const entry = new URL("./init_entry.ts", import.meta.url);
+    try {
+      Deno.statSync(entry);
+      const path = decodeURIComponent(entry.pathname);
+      return [pre[0], "run", "-A", "--quiet", "--no-prompt", "--no-check", path];
+    } catch { /* bundled: no separate file */ }
+  }
+  return [...pre, "init"];
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -62,7 +82,7 @@ export class BuiltinRuntime implements OciRuntime {
 
   constructor(o: BuiltinRuntimeOptions = {}) {
     this.root = o.root ?? "/run/berth/runtime";
-    this.#argv = o.berthArgv ?? selfPrefix();
+    this.#argv = o.initArgv ?? (o.berthArgv ? [...o.berthArgv, "init"] : defaultInitArgv());
   }
 
   #dir(id: string): string {
@@ -133,7 +153,7 @@ export class BuiltinRuntime implements OciRuntime {
       const run = await this.#spawn(dir, opts.stdio, prepare, (o, sock) =>
         spawnInPidNs("unshare", {
           ...o,
-          args: [...unshareArgs, "--", ...this.#argv, "init", "create", sock],
+          args: [...unshareArgs, "--", ...this.#argv, "create", sock],
         }, pidns));
       child = run.child;
       const saved: SavedState = {
@@ -370,7 +390,7 @@ export class BuiltinRuntime implements OciRuntime {
       this.#dir(id),
       opts.stdio,
       prepare,
-      (o, sock) => spawnInPidNs(cmd, { ...o, args: [...pre, "init", "exec", sock] }, pidns),
+      (o, sock) => spawnInPidNs(cmd, { ...o, args: [...pre, "exec", sock] }, pidns),
       `exec-${crypto.randomUUID().slice(0, 8)}`,
     );
     if (opts.pidFile) writeAtomic(opts.pidFile, String(run.pid));

@@ -71,7 +71,7 @@ export async function writeBundle(
   return spec;
 }
 
-/** argv prefix that runs berth from this checkout. */
+/** argv prefix that runs berth from this checkout (init then runs as `… main.ts init`). */
 export function berthArgv(): string[] {
   const main = new URL("../../main.ts", import.meta.url).pathname;
   return [Deno.execPath(), "run", "-A", "--quiet", "--no-prompt", "--no-check", main];
