@@ -325,23 +325,21 @@ export class BuiltinRuntime implements OciRuntime {
     return { id, status, pid: st.pid, bundle: st.bundle, oomKilled: cg.oomKilled() };
   }
 
-  kill(id: string, signal: number, all = false): Promise<void> {
-    return promised(() => this.#kill(id, signal, all));
-  }
-
-  #kill(id: string, signal: number, all: boolean): void {
+  async kill(id: string, signal: number, all = false): Promise<void> {
     const st = this.#load(id);
-    const alive = isAlive(st.pid, st.startTime);
+    const cg = new Cgroup(st.cgroupsPath);
     if (all) {
-      for (const pid of new Cgroup(st.cgroupsPath).pids()) {
+      for (const pid of cg.pids()) {
         try {
           c.kill(pid, signal);
         } catch { /* exited meanwhile */ }
       }
-      return;
+    } else {
+      if (!isAlive(st.pid, st.startTime)) throw new Conflict(`container ${id} is not running`);
+      c.kill(st.pid, signal);
     }
-    if (!alive) throw new Conflict(`container ${id} is not running`);
-    c.kill(st.pid, signal);
+    // a frozen task only dies once thawed (runc does the same)
+    if (signal === 9 && cg.frozen()) await cg.freeze(false);
   }
 
   async pause(id: string): Promise<void> {
@@ -363,6 +361,9 @@ export class BuiltinRuntime implements OciRuntime {
     const st = this.#load(id);
     if (!isAlive(st.pid, st.startTime)) throw new Conflict(`container ${id} is not running`);
     const cg = new Cgroup(st.cgroupsPath);
+    if (cg.frozen()) {
+      throw new Conflict(`container ${id} is paused, unpause the container before exec`);
+    }
     const nss = st.namespaces.filter((n) => NS_NAME[n.type]);
     // mnt last: after it, host paths are out of reach
     nss.sort((a, b) => (a.type === "mount" ? 1 : 0) - (b.type === "mount" ? 1 : 0));

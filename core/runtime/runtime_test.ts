@@ -210,6 +210,11 @@ function suite(
               await handles(pid, 15);
               await ctx.rt.pause(id);
               assertEquals((await ctx.rt.state(id)).status, "paused");
+              await assertRejects(() =>
+                ctx.rt.exec(id, { args: ["true"], cwd: "/", user: { uid: 0, gid: 0 } }, {
+                  stdio: { kind: "null" },
+                })
+              );
               await ctx.rt.resume(id);
               assertEquals((await ctx.rt.state(id)).status, "running");
               assert((await ctx.rt.pids(id)).length >= 1);
@@ -217,7 +222,13 @@ function suite(
             },
           });
           assertEquals(r.code, 3);
-          const k = await runIn(ctx, { cmd: ["sleep", "30"], during: (id) => ctx.rt.kill(id, 9) });
+          const k = await runIn(ctx, {
+            cmd: ["sleep", "30"],
+            during: async (id) => {
+              await ctx.rt.pause(id);
+              await ctx.rt.kill(id, 9); // SIGKILL reaches a paused container
+            },
+          });
           assertEquals([k.code, k.signal], [137, 9]);
         });
         await step("missing and non-executable commands fail create cleanly", async () => {
