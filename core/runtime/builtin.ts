@@ -79,6 +79,8 @@ export class BuiltinRuntime implements OciRuntime {
   readonly name = "berth";
   readonly root: string;
   readonly #argv: string[];
+  /** exit promises of the inits this instance created (lets start() skip a watchdog timer) */
+  readonly #exits = new Map<string, Promise<unknown>>();
 
   constructor(o: BuiltinRuntimeOptions = {}) {
     this.root = o.root ?? "/run/berth/runtime";
@@ -167,6 +169,7 @@ export class BuiltinRuntime implements OciRuntime {
         created: new Date().toISOString(),
       };
       writeAtomic(`${dir}/state.json`, JSON.stringify(saved));
+      this.#exits.set(id, run.proc.status);
       if (opts.pidFile) writeAtomic(opts.pidFile, String(run.pid));
       return { ...run.proc, warnings: [...warnings, ...run.warnings] };
     } catch (e) {
@@ -288,18 +291,26 @@ export class BuiltinRuntime implements OciRuntime {
       throw new Conflict(`container ${id} is not in created state`);
     }
     if (!isAlive(st.pid, st.startTime)) throw new Conflict(`container ${id} has stopped`);
-    // if init dies before opening its end, open the writer side to unblock our open()
-    const timer = setInterval(() => {
-      if (isAlive(st.pid, st.startTime)) return;
+    // If init dies before opening its end, open the writer side to unblock our
+    // open(). We watch its exit promise when we created it, else poll (the first
+    // timer of a Deno process costs ~3 ms, so not on the common path).
+    const unblock = () => {
       try {
         c.close(c.open(fifo, c.O_WRONLY | c.O_NONBLOCK | c.O_CLOEXEC));
       } catch { /* reader not there yet */ }
+    };
+    let done = false;
+    const exit = this.#exits.get(id);
+    const timer = exit ? undefined : setInterval(() => {
+      if (!isAlive(st.pid, st.startTime)) unblock();
     }, 20);
+    exit?.then(() => !done && unblock());
     let text: string;
     try {
       const f = await Deno.open(fifo, { read: true });
       text = await new Response(f.readable).text();
     } finally {
+      done = true;
       clearInterval(timer);
     }
     await Deno.remove(fifo).catch(() => {});
@@ -417,6 +428,7 @@ export class BuiltinRuntime implements OciRuntime {
     }
     await cg.remove();
     await Deno.remove(this.#dir(id), { recursive: true });
+    this.#exits.delete(id);
   }
 }
 
