@@ -10,11 +10,12 @@
  *   (`prctl(PR_SET_CHILD_SUBREAPER)`, see core/sys/libc_proc.ts `setSubreaper()`).
  * - `create()` and `exec()` return a {@link CreatedProcess} whose `status`
  *   promise resolves with the exit status of the container's init (resp. the
- *   exec'd process). Each implementation arranges the reaping itself:
- *   the built-in runtime's direct child is a tiny util-linux `unshare`/`nsenter`
- *   that mirrors the payload's exit code or signal; the external runtime waits
- *   for the (re-parented) init with `waitpid` via FFI, which only works when
- *   the caller is a subreaper. Never `waitpid(-1)` in the caller: it would steal
+ *   exec'd process). Each implementation arranges the reaping itself: the
+ *   built-in runtime's init (and exec helper) is the caller's direct child
+ *   (`unshare` execs it without forking; the pid namespace is entered with
+ *   FFI), so Deno's own child status is exact; the external runtime waits for
+ *   the (re-parented) init with `waitpid` via FFI, which only works when the
+ *   caller is a subreaper. Never `waitpid(-1)` in the caller: it would steal
  *   the children Deno itself waits for.
  * - State lives on disk (under the runtime's `root`), not in memory: any
  *   process (shim, daemon after a restart) can call state/kill/pause/delete on
@@ -23,7 +24,7 @@
  * @example
  * ```ts
  * import { BuiltinRuntime } from "./builtin.ts";
- * const rt = new BuiltinRuntime({ root: "/run/berth/runtime" });
+ * const rt = new BuiltinRuntime({ root: "/run/berth/runtime" }); // or new ExternalRuntime({name: "runc", root})
  * // bundle/config.json was written by core/oci/runtime_spec.ts; its root.path
  * // (the rootfs) is already mounted (overlayfs) by the caller.
  * const p = await rt.create("c1", "/run/berth/shims/c1/bundle", {
