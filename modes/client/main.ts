@@ -132,6 +132,8 @@ export const GROUPS: Record<string, Record<string, string>> = {
 
 /** Commands only reachable through a group, mapped to their module. */
 export const SUBCOMMANDS: Record<string, Entry> = {
+  "system prune": { summary: "Remove unused data", load: system },
+  "system df": { summary: "Show berth disk usage", load: system },
   "image inspect": { summary: "Display detailed information on one or more images", load: images },
   "image prune": { summary: "Remove unused images", load: images },
   "container inspect": {

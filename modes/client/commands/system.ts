@@ -4,7 +4,7 @@
  */
 import { command, type Globals, out, parse, requireArgs, UsageExit } from "../cli.ts";
 import { BERTH_VERSION } from "../../../core/version.ts";
-import { bytesSize, renderTemplate } from "../format.ts";
+import { bytesSize, humanSize, printFormatted, renderTemplate } from "../format.ts";
 import { ApiError } from "../api.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -118,8 +118,135 @@ async function inspect(name: string, args: string[], g: Globals): Promise<number
   return code;
 }
 
+async function confirm(msg: string, force: boolean): Promise<boolean> {
+  if (force) return true;
+  out(`${msg}\nAre you sure you want to continue? [y/N] `);
+  const buf = new Uint8Array(64);
+  const n = await Deno.stdin.read(buf);
+  return !!n && /^y/i.test(new TextDecoder().decode(buf.subarray(0, n)));
+}
+
+/** `system prune`: stopped containers, unused networks, dangling (or all unused) images, volumes. */
+async function systemPrune(name: string, args: string[], g: Globals): Promise<number> {
+  const c = command(name, "[OPTIONS]", "Remove unused data")
+    .option("-a, --all", "Remove all unused images not just dangling ones")
+    .option("-f, --force", "Do not prompt for confirmation")
+    .option("--volumes", "Prune anonymous volumes");
+  const { opts } = parse(c, args, name);
+  const what = [
+    "all stopped containers",
+    "all networks not used by at least one container",
+    ...(opts.volumes ? ["all anonymous volumes not used by at least one container"] : []),
+    opts.all
+      ? "all images without at least one container associated to them"
+      : "all dangling images",
+  ];
+  if (
+    !(await confirm(
+      `WARNING! This will remove:\n${what.map((w) => `  - ${w}`).join("\n")}\n`,
+      !!opts.force,
+    ))
+  ) {
+    return 0;
+  }
+  const api = g.api();
+  let space = 0;
+  const cs = await api.json<AnyRec>("POST", "/containers/prune");
+  if (cs.ContainersDeleted?.length) {
+    out(`Deleted Containers:\n${cs.ContainersDeleted.join("\n")}\n\n`);
+  }
+  space += cs.SpaceReclaimed ?? 0;
+  const ns = await api.json<AnyRec>("POST", "/networks/prune");
+  if (ns.NetworksDeleted?.length) out(`Deleted Networks:\n${ns.NetworksDeleted.join("\n")}\n\n`);
+  if (opts.volumes) {
+    const vs = await api.json<AnyRec>("POST", "/volumes/prune");
+    if (vs.VolumesDeleted?.length) out(`Deleted Volumes:\n${vs.VolumesDeleted.join("\n")}\n\n`);
+    space += vs.SpaceReclaimed ?? 0;
+  }
+  const is = await api.json<AnyRec>("POST", "/images/prune", {
+    query: { filters: JSON.stringify({ dangling: [opts.all ? "false" : "true"] }) },
+  });
+  if (is.ImagesDeleted?.length) {
+    out("Deleted Images:\n");
+    for (const d of is.ImagesDeleted) {
+      if (d.Untagged) out(`untagged: ${d.Untagged}\n`);
+      if (d.Deleted) out(`deleted: ${d.Deleted}\n`);
+    }
+    out("\n");
+  }
+  space += is.SpaceReclaimed ?? 0;
+  out(`Total reclaimed space: ${humanSize(space)}\n`);
+  return 0;
+}
+
+/** `system df`: computed from the list endpoints. */
+async function systemDf(name: string, args: string[], g: Globals): Promise<number> {
+  const c = command(name, "[OPTIONS]", "Show berth disk usage")
+    .option("--format <string>", "Format output using a custom template");
+  const { opts } = parse(c, args, name);
+  const api = g.api();
+  const [images, containers, volumes] = await Promise.all([
+    api.json<AnyRec[]>("GET", "/images/json", { query: { all: true } }),
+    api.json<AnyRec[]>("GET", "/containers/json", { query: { all: true, size: true } }),
+    api.json<AnyRec>("GET", "/volumes").catch(() => ({ Volumes: [] })),
+  ]);
+  const usedImages = new Set(containers.map((x) => x.ImageID));
+  const imgSize = images.reduce((n, i) => n + (i.Size ?? 0), 0);
+  const imgFree = images.filter((i) => !usedImages.has(i.Id)).reduce(
+    (n, i) => n + (i.Size ?? 0),
+    0,
+  );
+  const ctrSize = containers.reduce((n, x) => n + (x.SizeRw ?? 0), 0);
+  const ctrFree = containers.filter((x) => x.State !== "running").reduce(
+    (n, x) => n + (x.SizeRw ?? 0),
+    0,
+  );
+  const vols: AnyRec[] = volumes.Volumes ?? [];
+  const volSize = vols.reduce((n, v) => n + Math.max(0, v.UsageData?.Size ?? 0), 0);
+  const pct = (a: number, b: number) => (b ? ` (${Math.round((a / b) * 100)}%)` : "");
+  const rows = [
+    {
+      Type: "Images",
+      TotalCount: String(images.length),
+      Active: String(images.filter((i) => usedImages.has(i.Id)).length),
+      Size: humanSize(imgSize),
+      Reclaimable: humanSize(imgFree) + pct(imgFree, imgSize),
+    },
+    {
+      Type: "Containers",
+      TotalCount: String(containers.length),
+      Active: String(containers.filter((x) => x.State === "running").length),
+      Size: humanSize(ctrSize),
+      Reclaimable: humanSize(ctrFree) + pct(ctrFree, ctrSize),
+    },
+    {
+      Type: "Local Volumes",
+      TotalCount: String(vols.length),
+      Active: "0",
+      Size: humanSize(volSize),
+      Reclaimable: humanSize(volSize),
+    },
+    { Type: "Build Cache", TotalCount: "0", Active: "0", Size: "0B", Reclaimable: "0B" },
+  ];
+  out(printFormatted(rows, opts.format, {
+    defaultTable: "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+    headers: {
+      Type: "TYPE",
+      TotalCount: "TOTAL",
+      Active: "ACTIVE",
+      Size: "SIZE",
+      Reclaimable: "RECLAIMABLE",
+    },
+  }));
+  return 0;
+}
+
 export function run(name: string, args: string[], g: Globals): Promise<number> {
   switch (name) {
+    case "system prune":
+      return systemPrune(name, args, g);
+    case "system df":
+      return systemDf(name, args, g);
     case "version":
       return version(name, args, g);
     case "info":
