@@ -120,8 +120,40 @@ export async function readExitFile(dir: string): Promise<ExitInfo | null> {
   }
 }
 
+/**
+ * argv to start a shim. From source, run core/shim/entry.ts directly (no
+ * config, no lockfile: the shim's graph has no bare specifiers) so the
+ * process does not load the other personalities' module graphs; a compiled
+ * binary or a bundle re-execs itself with `shim`.
+ */
+export function shimArgv(args: string[]): string[] {
+  const main = Deno.mainModule;
+  if (main.startsWith("file://") && main.endsWith("/main.ts")) {
+    const entry = decodeURIComponent(new URL("./entry.ts", import.meta.url).pathname);
+    return [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      "--no-prompt",
+      "--no-check",
+      "--no-config",
+      "--no-lock",
+      entry,
+      ...args,
+    ];
+  }
+  return selfArgv(["shim", ...args]);
+}
+
+/**
+ * V8 flags for shims: a small young generation (a shim allocates little and
+ * often) and `gc()` to drop start-up garbage once the container runs.
+ */
+export const SHIM_V8_FLAGS = "--max-semi-space-size=1,--expose-gc";
+
 function spawnDetached(args: string[], env?: Record<string, string>): Deno.ChildProcess {
-  const [cmd, ...rest] = selfArgv(args);
+  const [cmd, ...rest] = shimArgv(args);
   // Nothing of ours may leak into the shim (the API listener above all: a
   // shim holding it would keep a dead daemon's socket accepting connections).
   try {
@@ -134,7 +166,7 @@ function spawnDetached(args: string[], env?: Record<string, string>): Deno.Child
     stderr: "null",
     detached: true,
     cwd: "/",
-    env,
+    env: { DENO_V8_FLAGS: SHIM_V8_FLAGS, ...env },
   }).spawn();
   child.unref();
   // Reap it if it dies while we are alive (it is our child until we exit).
@@ -172,7 +204,7 @@ export async function spawnShim(
 ): Promise<ShimClient> {
   await Deno.writeTextFile(`${dir}/shim.json`, JSON.stringify(cfg));
   await Deno.remove(`${dir}/exit.json`).catch(() => {});
-  const child = spawnDetached(["shim", dir], opts.env);
+  const child = spawnDetached([dir], opts.env);
   (await waitSocket(cfg.socket, child, opts.timeoutMs ?? 10_000)).close();
   return new ShimClient(dir, cfg.socket);
 }
@@ -192,16 +224,20 @@ export class ShimPool {
   #warm?: Promise<Warm | null>;
   #closed = false;
 
+  /** Which runtime module warm shims preload ("berth" or an external one). */
+  readonly preload: "berth" | "external";
+
   /** `dir` holds the warm sockets (the short socket dir). */
-  constructor(dir: string) {
+  constructor(dir: string, defaultRuntime = "berth") {
     this.dir = dir;
+    this.preload = defaultRuntime === "berth" ? "berth" : "external";
   }
 
   fill(): void {
     if (this.#warm || this.#closed) return;
     const sock = `${this.dir}/w-${crypto.randomUUID().slice(0, 8)}`;
     this.#warm = (async () => {
-      const child = spawnDetached(["shim", "--warm", sock]);
+      const child = spawnDetached(["--warm", sock, this.preload]);
       const hold = await waitSocket(sock, child, 10_000);
       await writeAll(hold, encodeLine({ op: "hold" }));
       return { sock, hold };

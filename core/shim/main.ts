@@ -18,7 +18,7 @@ import {
   writeAll,
 } from "./protocol.ts";
 import { Task } from "./task.ts";
-import { setSubreaper, setWinsize } from "./sys_linux.ts";
+import { mallocTrim, setSubreaper, setWinsize } from "./sys_linux.ts";
 import { cloexecFrom } from "../sys/libc_proc.ts";
 import type { OciRuntime } from "../runtime/runtime.ts";
 
@@ -29,7 +29,7 @@ async function openRuntime(cfg: ShimConfig): Promise<OciRuntime> {
   const r = cfg.runtime;
   if (r.name === "berth") {
     const m = await import("../runtime/builtin.ts");
-    return new m.BuiltinRuntime({ root: r.root });
+    return new m.BuiltinRuntime({ root: r.root, berthArgv: r.berthArgv });
   }
   const m = await import("../runtime/external.ts");
   return new m.ExternalRuntime({ name: r.name, path: r.path ?? r.name, root: r.root });
@@ -78,6 +78,10 @@ async function waitAdoption(
       await Deno.remove(sock).catch(() => {});
       Deno.exit(0);
     }
+    if (req?.op === "stats") {
+      (globalThis as { gc?: () => void }).gc?.();
+      await writeAll(conn, encodeLine({ ok: true, memory: Deno.memoryUsage() })).catch(() => {});
+    }
     conn.close();
   }
 }
@@ -99,10 +103,9 @@ export async function main(args: string[]): Promise<number> {
     await Deno.remove(warmSock).catch(() => {});
     listener = Deno.listen({ transport: "unix", path: warmSock });
     // Load the runtimes now, while nobody waits.
-    const preload = Promise.all([
-      import("../runtime/builtin.ts"),
-      import("../runtime/external.ts"),
-    ]).catch(() => {});
+    const preload =
+      (args[2] === "external" ? import("../runtime/external.ts") : import("../runtime/builtin.ts"))
+        .catch(() => {});
     const a = await waitAdoption(listener, warmSock);
     dir = a.dir;
     cfg = JSON.parse(await Deno.readTextFile(`${dir}/shim.json`)) as ShimConfig;
@@ -150,6 +153,12 @@ export async function main(args: string[]): Promise<number> {
           case "start":
             await task.start();
             await reply({ pid: task.pid });
+            // Start-up garbage is big next to what a shim needs afterwards:
+            // collect it once (gc is exposed by the daemon's V8 flags).
+            setTimeout(() => {
+              (globalThis as { gc?: () => void }).gc?.();
+              mallocTrim();
+            }, 100);
             break;
           case "state":
             await reply(task.state() as unknown as Record<string, unknown>);
@@ -209,6 +218,10 @@ export async function main(args: string[]): Promise<number> {
             await rt.resume(cfg.id);
             task.status = "running";
             await reply();
+            break;
+          case "stats":
+            (globalThis as { gc?: () => void }).gc?.();
+            await reply({ memory: Deno.memoryUsage() });
             break;
           case "pids":
             await reply({ pids: await rt.pids(cfg.id) });

@@ -34,6 +34,8 @@ export interface ShimConfig {
     path?: string;
     /** runtime state root (like `runc --root`) */
     root: string;
+    /** argv prefix that starts berth (for the built-in runtime's `init`) */
+    berthArgv?: string[];
   };
   tty: boolean;
   openStdin: boolean;
@@ -89,6 +91,7 @@ export type ShimRequest =
   | { op: "pause" }
   | { op: "resume" }
   | { op: "pids" }
+  | { op: "stats" }
   | { op: "shutdown" };
 
 export interface ShimReply {

@@ -29,6 +29,7 @@ const SYMBOLS = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
   close: { parameters: ["i32"], result: "i32" },
+  malloc_trim: { parameters: ["usize"], result: "i32" },
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -100,6 +101,11 @@ export async function fdWrite(fd: number, data: Uint8Array): Promise<void> {
     if (n <= 0) throw new Error(`write to fd ${fd} failed`);
     off += n;
   }
+}
+
+/** Give free malloc memory (all arenas) back to the kernel. */
+export function mallocTrim(): void {
+  libc().malloc_trim(0n);
 }
 
 export function fdClose(fd: number): void {

@@ -85,7 +85,15 @@ export class Task {
     }
     let proc: CreatedProcess;
     try {
-      proc = await this.rt.create(c.id, c.bundle, { stdio, pidFile: `${this.dir}/init.pid` });
+      const opts = { stdio, pidFile: `${this.dir}/init.pid` };
+      try {
+        proc = await this.rt.create(c.id, c.bundle, opts);
+      } catch (e) {
+        // Left over by a start that a daemon crash interrupted: clear and retry once.
+        if (!/already exists/.test((e as Error)?.message ?? "")) throw e;
+        await this.rt.delete(c.id, true).catch(() => {});
+        proc = await this.rt.create(c.id, c.bundle, opts);
+      }
     } catch (e) {
       if (this.#master >= 0) fdClose(this.#master);
       this.#master = -1;

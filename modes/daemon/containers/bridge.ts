@@ -68,6 +68,8 @@ export class EarlyInput {
   #onEnd = () => void (this.ended = true);
   constructor(sock: Duplex, head?: Uint8Array) {
     this.#sock = sock;
+    // A client that vanishes must never crash the daemon (EPIPE, ECONNRESET).
+    sock.on("error", () => {});
     if (head?.length) this.chunks.push(head);
     sock.on("data", this.#onData);
     sock.on("end", this.#onEnd);

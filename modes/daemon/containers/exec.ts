@@ -15,6 +15,7 @@ import { newId } from "./names.ts";
 import { mergeEnv } from "./create.ts";
 import { bridge, EarlyInput, parseDetachKeys } from "./bridge.ts";
 import { frame } from "../../../core/shim/protocol.ts";
+import { log } from "../services.ts";
 
 export interface ExecRecord {
   ID: string;
@@ -196,6 +197,7 @@ export class ExecService {
         stdin: e.OpenStdin,
       });
       e.Pid = Number(s.reply.pid ?? 0);
+      log.debug(`exec ${e.ID.slice(0, 12)}: started pid ${e.Pid}`);
       await bridge(sock, s.conn, {
         tty: useTty,
         stdin: e.OpenStdin,
@@ -208,6 +210,7 @@ export class ExecService {
         beforeEnd: () => {
           e.Running = false;
           e.ExitCode ??= 126;
+          log.debug(`exec ${e.ID.slice(0, 12)}: exited ${e.ExitCode}`);
         },
       });
     } catch (err) {

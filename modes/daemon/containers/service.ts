@@ -11,6 +11,7 @@ import { readExitFile, ShimClient, ShimError, ShimPool } from "../../../core/shi
 import type { ExitInfo, ShimConfig } from "../../../core/shim/protocol.ts";
 import { rfc3339Nano } from "../../../core/shim/protocol.ts";
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
+import { selfPrefix } from "../../../core/sys/self.ts";
 import type { Services } from "../services.ts";
 import { log } from "../services.ts";
 import { buildRecord } from "./create.ts";
@@ -64,7 +65,7 @@ export class ContainerService {
     this.s = s;
     this.store = store;
     this.volumes = volumes;
-    this.#pool = new ShimPool(`${s.config.execRoot}/s`);
+    this.#pool = new ShimPool(`${s.config.execRoot}/s`, s.config.defaultRuntime);
   }
 
   get network(): NetworkHook | undefined {
@@ -219,6 +220,7 @@ export class ContainerService {
           name: rtName,
           path: rtName === "berth" ? undefined : (this.s.config.runtimes[rtName] ?? rtName),
           root: this.runtimeRoot(rtName),
+          berthArgv: rtName === "berth" ? selfPrefix() : undefined,
         },
         tty: !!r.Config.Tty,
         openStdin: !!r.Config.OpenStdin,
