@@ -5,6 +5,7 @@
  * -f), exec, stdin, volumes.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../core/testing/assert.ts";
+import { berthCmd } from "./fixtures/daemon.ts";
 import {
   containerDaemon,
   eventually,
@@ -211,6 +212,63 @@ for (const rt of RUNTIMES) {
         const r = expectCode(await b(["logs", "-f", "ff"]), 0);
         assertEquals(r.stdout, "n1\nn2\nn3\n");
         expectCode(await b(["rm", "ff"]), 0);
+      });
+
+      await t.step("-it under a pty, detach keys, --init, OOM, --read-only", async () => {
+        // `script` gives the client a terminal; the shell reads our keystrokes.
+        const cmd = [...berthCmd(["-H", d.host, "run", "-it", "--rm", "busybox", "sh"])]
+          .map((a) => `'${a}'`).join(" ");
+        const input = 'echo hel""lo; tty\nexit 3\n';
+        const p = new Deno.Command("sh", {
+          args: ["-c", `(sleep 1; printf '${input}'; sleep 1) | script -qec "${cmd}" /dev/null`],
+          stdout: "piped",
+          stderr: "piped",
+        });
+        const out = await p.output();
+        const text = new TextDecoder().decode(out.stdout).replace(/\r/g, "");
+        assertEquals(out.code, 3, text);
+        assertStringIncludes(text, "\nhello\n");
+        assertMatch(text, /\/dev\/(console|pts\/\d+)/);
+        // ctrl-p ctrl-q detaches, the container keeps running
+        const det = new Deno.Command("sh", {
+          args: [
+            "-c",
+            `(sleep 1; printf '\\020\\021'; sleep 1) | script -qec "${
+              [...berthCmd(["-H", d.host, "run", "-it", "--name", "det", "busybox", "sh"])]
+                .map((a) => `'${a}'`).join(" ")
+            }" /dev/null`,
+          ],
+          stdout: "null",
+          stderr: "null",
+        });
+        assertEquals((await det.output()).code, 0);
+        assertEquals((await b(["inspect", "-f", "{{.State.Running}}", "det"])).stdout, "true\n");
+        expectCode(await b(["rm", "-f", "det"]), 0);
+
+        const init = expectCode(
+          await b(["run", "--rm", "--init", "busybox", "ps", "-o", "pid,comm"]),
+          0,
+        );
+        assertMatch(init.stdout, /\n\s+1 docker-init\n/);
+        expectCode(
+          await b([
+            "run",
+            "--name",
+            "oom",
+            "--memory",
+            "16m",
+            "busybox",
+            "sh",
+            "-c",
+            'x=$(head -c 100000000 /dev/zero | tr "\\0" a)',
+          ]),
+          137,
+        );
+        assertEquals((await b(["inspect", "-f", "{{.State.OOMKilled}}", "oom"])).stdout, "true\n");
+        expectCode(await b(["rm", "oom"]), 0);
+        const ro = await b(["run", "--rm", "--read-only", "busybox", "touch", "/x"]);
+        assertEquals(ro.code, 1);
+        assertStringIncludes(ro.stderr, "Read-only file system");
       });
 
       await t.step("volumes: named volume copy-up, binds, rm -v", async () => {

@@ -11,7 +11,6 @@ import { readExitFile, ShimClient, ShimError, ShimPool } from "../../../core/shi
 import type { ExitInfo, ShimConfig } from "../../../core/shim/protocol.ts";
 import { rfc3339Nano } from "../../../core/shim/protocol.ts";
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
-import { selfPrefix } from "../../../core/sys/self.ts";
 import type { Services } from "../services.ts";
 import { log } from "../services.ts";
 import { buildRecord } from "./create.ts";
@@ -220,7 +219,6 @@ export class ContainerService {
           name: rtName,
           path: rtName === "berth" ? undefined : (this.s.config.runtimes[rtName] ?? rtName),
           root: this.runtimeRoot(rtName),
-          berthArgv: rtName === "berth" ? selfPrefix() : undefined,
         },
         tty: !!r.Config.Tty,
         openStdin: !!r.Config.OpenStdin,

@@ -36,6 +36,16 @@ function mountInput(m: MountPoint): MountInput {
   };
 }
 
+function initPath(): string {
+  const p = findInitBinary();
+  if (!p) {
+    throw new InvalidArgument(
+      `exec: "docker-init": executable file not found in $PATH (install tini for --init)`,
+    );
+  }
+  return p;
+}
+
 /** --group-add names → gids through the image's /etc/group. */
 async function groupIds(rootfs: string, groups: string[]): Promise<string[]> {
   if (groups.every((g) => /^\d+$/.test(g))) return groups;
@@ -52,6 +62,21 @@ async function groupIds(rootfs: string, groups: string[]): Promise<string[]> {
     }
     return String(e.gid);
   });
+}
+
+let initBinary: string | null | undefined;
+
+/** A static init for `--init` (Docker's docker-init is tini-static). */
+export function findInitBinary(): string | null {
+  if (initBinary !== undefined) return initBinary;
+  initBinary = null;
+  for (const p of ["/usr/bin/docker-init", "/usr/bin/tini-static", "/usr/local/bin/docker-init"]) {
+    try {
+      initBinary = Deno.realPathSync(p);
+      break;
+    } catch { /* next */ }
+  }
+  return initBinary;
 }
 
 /** Build config.json for the container. */
@@ -82,5 +107,6 @@ export async function buildSpec(inp: SpecInput): Promise<OciSpec> {
       resolvConf: has("/etc/resolv.conf") ? undefined : r.ResolvConfPath,
     },
     netnsPath: inp.netnsPath,
+    init: hc.Init ? initPath() : undefined,
   });
 }
