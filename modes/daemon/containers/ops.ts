@@ -159,5 +159,25 @@ export async function changes(svc: ContainerService, ref: string): Promise<Json[
     }
   };
   await walk("");
-  return out.length ? out : null;
+  // Mount points the runtime created in the upper dir are not changes (Docker
+  // keeps them in an init layer): drop them, and directories left with no
+  // changed descendant because of that.
+  const hidden = new Set([
+    "/etc/hosts",
+    "/etc/hostname",
+    "/etc/resolv.conf",
+    "/.dockerenv",
+    "/dev",
+    "/proc",
+    "/sys",
+    ...r.MountPoints.map((m) => m.Destination),
+  ]);
+  const kept = out.filter((c) =>
+    !hidden.has(c.Path) && ![...hidden].some((h) => c.Path.startsWith(h + "/"))
+  );
+  const result = kept.filter((c) =>
+    c.Kind !== 0 || !out.some((o) => o.Path.startsWith(c.Path + "/")) ||
+    kept.some((o) => o.Path.startsWith(c.Path + "/"))
+  );
+  return result.length ? result : null;
 }
