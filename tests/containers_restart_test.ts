@@ -120,11 +120,21 @@ for (const rt of RUNTIMES) {
       expectCode(await b(["rm", "-f", "always", "cat", "short", "onfail", "logger"]), 0);
       ps = expectCode(await b(["ps", "-aq"]), 0);
       assertEquals(ps.stdout, "");
+      // (a warm shim the killed daemon was still booting gives up after 10 s)
       await eventually(
         async () => (await shimPids(d.execRoot)).length <= 1,
-        5000,
+        15000,
         "no shims but the warm one",
-      );
+      ).catch(async (e) => {
+        const info = [];
+        for (const p of await shimPids(d.execRoot)) {
+          const cmd = (await Deno.readTextFile(`/proc/${p}/cmdline`).catch(() => "")).split("\0")
+            .slice(-3).join(" ");
+          const kids = await Deno.readTextFile(`/proc/${p}/task/${p}/children`).catch(() => "");
+          info.push(`${p}: ${cmd} children=[${kids}]`);
+        }
+        throw new Error(`${e.message}\n${info.join("\n")}`);
+      });
       void logPath;
       assertStringIncludes(await Deno.readTextFile(d.logPath), "recovered");
     } finally {

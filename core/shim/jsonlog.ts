@@ -48,7 +48,6 @@ export class JsonLogWriter {
   #file: Deno.FsFile | null;
   #size: number;
   #opts: JsonLogOptions;
-  #queue: Promise<void> = Promise.resolve();
   #failed = false;
 
   private constructor(path: string, file: Deno.FsFile, size: number, opts: JsonLogOptions) {
@@ -58,10 +57,14 @@ export class JsonLogWriter {
     this.#opts = opts;
   }
 
-  static async open(path: string, opts: JsonLogOptions = {}): Promise<JsonLogWriter> {
-    const f = await Deno.open(path, { append: true, create: true, mode: 0o640 });
-    const st = await f.stat();
-    return new JsonLogWriter(path, f, st.size, opts);
+  /**
+   * Writes are synchronous on purpose: log lines are small, local and
+   * buffered by the kernel, and the async file machinery costs a shim ~1 MB.
+   */
+  static open(path: string, opts: JsonLogOptions = {}): Promise<JsonLogWriter> {
+    const f = Deno.openSync(path, { append: true, create: true, mode: 0o640 });
+    const st = f.statSync();
+    return Promise.resolve(new JsonLogWriter(path, f, st.size, opts));
   }
 
   /** A line splitter feeding this writer for one stream ("stdout"/"stderr"). */
@@ -69,50 +72,50 @@ export class JsonLogWriter {
     return new LineSplitter((line) => this.write(name, line));
   }
 
-  /** Queue one entry. Writes are serialised; errors stop logging, never the container. */
+  /** Write one entry. Errors stop logging, never the container. */
   write(stream: string, line: Uint8Array): void {
-    const data = encodeEntry(stream, line, rfc3339Nano());
-    this.#queue = this.#queue.then(() => this.#write(data));
-  }
-
-  async #write(data: Uint8Array): Promise<void> {
     if (this.#failed || !this.#file) return;
+    const data = encodeEntry(stream, line, rfc3339Nano());
     try {
       const max = this.#opts.maxSize ?? 0;
-      if (max > 0 && this.#size > 0 && this.#size + data.length > max) await this.#rotate();
+      if (max > 0 && this.#size > 0 && this.#size + data.length > max) this.#rotate();
       let off = 0;
-      while (off < data.length) off += await this.#file.write(data.subarray(off));
+      while (off < data.length) off += this.#file.writeSync(data.subarray(off));
       this.#size += data.length;
     } catch {
       this.#failed = true;
     }
   }
 
-  async #rotate(): Promise<void> {
+  #rotate(): void {
     const n = Math.max(1, this.#opts.maxFile ?? 1);
     this.#file?.close();
     this.#file = null;
     if (n === 1) {
-      this.#file = await Deno.open(this.path, { write: true, truncate: true, create: true });
+      this.#file = Deno.openSync(this.path, { write: true, truncate: true, create: true });
     } else {
       for (let i = n - 1; i > 1; i--) {
-        await Deno.rename(`${this.path}.${i - 1}`, `${this.path}.${i}`).catch(() => {});
+        try {
+          Deno.renameSync(`${this.path}.${i - 1}`, `${this.path}.${i}`);
+        } catch { /* not there yet */ }
       }
-      await Deno.rename(this.path, `${this.path}.1`).catch(() => {});
-      this.#file = await Deno.open(this.path, { append: true, create: true, mode: 0o640 });
+      try {
+        Deno.renameSync(this.path, `${this.path}.1`);
+      } catch { /* gone */ }
+      this.#file = Deno.openSync(this.path, { append: true, create: true, mode: 0o640 });
     }
     this.#size = 0;
   }
 
-  /** Wait for queued writes. */
+  /** Writes are synchronous: nothing to wait for. */
   flush(): Promise<void> {
-    return this.#queue;
+    return Promise.resolve();
   }
 
-  async close(): Promise<void> {
-    await this.#queue;
+  close(): Promise<void> {
     this.#file?.close();
     this.#file = null;
+    return Promise.resolve();
   }
 }
 

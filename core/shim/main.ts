@@ -55,15 +55,27 @@ async function waitAdoption(
   sock: string,
 ): Promise<{ dir: string; conn: Deno.Conn }> {
   let adopted = false;
+  let held = false;
+  // Spawned by a daemon that died before holding us: nobody will ever come.
+  const orphan = setTimeout(() => {
+    if (!held && !adopted) {
+      try {
+        Deno.removeSync(sock);
+      } catch { /* gone */ }
+      Deno.exit(0);
+    }
+  }, 10_000);
   for (;;) {
     const conn = await listener.accept();
     const line = await readLine(conn).catch(() => null);
     const req = line?.value as { op?: string; dir?: string } | undefined;
     if (req?.op === "adopt" && req.dir) {
       adopted = true;
+      clearTimeout(orphan);
       return { dir: req.dir, conn };
     }
     if (req?.op === "hold") {
+      held = true;
       (async () => {
         const b = new Uint8Array(64);
         while ((await conn.read(b).catch(() => null)) !== null) { /* nothing */ }
@@ -108,21 +120,25 @@ export async function main(args: string[]): Promise<number> {
         .catch(() => {});
     const a = await waitAdoption(listener, warmSock);
     dir = a.dir;
-    cfg = JSON.parse(await Deno.readTextFile(`${dir}/shim.json`)) as ShimConfig;
-    await Deno.rename(warmSock, cfg.socket);
+    cfg = JSON.parse(Deno.readTextFileSync(`${dir}/shim.json`)) as ShimConfig;
+    Deno.renameSync(warmSock, cfg.socket);
     await preload;
     await writeAll(a.conn, encodeLine({ ok: true, pid: Deno.pid })).catch(() => {});
     a.conn.close();
   } else {
     dir = args[0];
-    cfg = JSON.parse(await Deno.readTextFile(`${dir}/shim.json`)) as ShimConfig;
-    await Deno.remove(cfg.socket).catch(() => {});
+    cfg = JSON.parse(Deno.readTextFileSync(`${dir}/shim.json`)) as ShimConfig;
+    try {
+      Deno.removeSync(cfg.socket);
+    } catch { /* none */ }
     listener = Deno.listen({ transport: "unix", path: cfg.socket });
   }
   const rt = await openRuntime(cfg);
   const task = new Task(cfg, rt, dir);
   const sock = cfg.socket;
-  await Deno.writeTextFile(`${dir}/shim.pid`, String(Deno.pid));
+  // Sync file APIs on purpose: every Deno API a shim touches costs it memory
+  // (lazily compiled runtime code), and these files are tiny.
+  Deno.writeTextFileSync(`${dir}/shim.pid`, String(Deno.pid));
 
   let active = 0;
   let replying = 0;
@@ -155,10 +171,12 @@ export async function main(args: string[]): Promise<number> {
             await reply({ pid: task.pid });
             // Start-up garbage is big next to what a shim needs afterwards:
             // collect it once (gc is exposed by the daemon's V8 flags).
-            setTimeout(() => {
-              (globalThis as { gc?: () => void }).gc?.();
-              mallocTrim();
-            }, 100);
+            for (const ms of [100, 2000]) {
+              setTimeout(() => {
+                (globalThis as { gc?: () => void }).gc?.();
+                mallocTrim();
+              }, ms);
+            }
             break;
           case "state":
             await reply(task.state() as unknown as Record<string, unknown>);
@@ -254,7 +272,7 @@ export async function main(args: string[]): Promise<number> {
   };
 
   (async () => {
-    for await (const conn of listener) handle(conn);
+    for (;;) handle(await listener.accept());
   })().catch(() => {});
 
   task.exited.then(() => setTimeout(check, 0));

@@ -11,10 +11,24 @@ import { rfc3339Nano } from "./protocol.ts";
 import { JsonLogWriter } from "./jsonlog.ts";
 import { Attached, feedStdin, Output, pumpFd, pumpStream, Stdin } from "./io.ts";
 import { fdClose, openPty, setWinsize } from "./sys_linux.ts";
-import { writeFileAtomic } from "../store/atomic.ts";
 
 /** How long output may keep flowing after the init died (leaked fds). */
 const DRAIN_TIMEOUT_MS = 2000;
+
+/** exit.json, atomically and durably (temp, fsync, rename), with sync APIs. */
+function writeExitFile(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  try {
+    const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    try {
+      f.writeSync(new TextEncoder().encode(text));
+      f.syncSync();
+    } finally {
+      f.close();
+    }
+    Deno.renameSync(tmp, path);
+  } catch { /* the daemon falls back to "shim gone" */ }
+}
 
 export class Task {
   readonly cfg: ShimConfig;
@@ -174,7 +188,7 @@ export class Task {
     if (signal) info.signal = signal;
     if (oomKilled && !signal) info.exitCode = code;
     if (error) info.error = error;
-    await writeFileAtomic(`${this.dir}/exit.json`, JSON.stringify(info)).catch(() => {});
+    writeExitFile(`${this.dir}/exit.json`, JSON.stringify(info));
     this.exit = info;
     this.#exited.resolve(info);
   }

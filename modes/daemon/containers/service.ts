@@ -645,9 +645,13 @@ export class ContainerService {
     );
     try {
       for await (const e of Deno.readDir(`${this.s.config.execRoot}/s`)) {
-        if (!keep.has(e.name)) {
-          await Deno.remove(`${this.s.config.execRoot}/s/${e.name}`).catch(() => {});
+        if (keep.has(e.name)) continue;
+        const path = `${this.s.config.execRoot}/s/${e.name}`;
+        // A warm shim of a previous daemon that never got its hold connection.
+        if (e.name.startsWith("w-")) {
+          await new ShimClient("", path).call({ op: "shutdown" }).catch(() => {});
         }
+        await Deno.remove(path).catch(() => {});
       }
     } catch { /* none */ }
   }
