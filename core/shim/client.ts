@@ -139,6 +139,7 @@ export function shimArgv(args: string[]): string[] {
       "--no-check",
       "--no-config",
       "--no-lock",
+      "--no-code-cache",
       entry,
       ...args,
     ];

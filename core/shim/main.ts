@@ -98,6 +98,21 @@ async function waitAdoption(
   }
 }
 
+/**
+ * Full GC that also compacts and gives pages back ("last resort" flavour of
+ * the gc extension), then malloc_trim. `gc` exists when the shim runs with
+ * `--expose-gc` (see client.ts SHIM_V8_FLAGS).
+ */
+function collect(): void {
+  const gc = (globalThis as { gc?: (o?: unknown) => void }).gc;
+  try {
+    gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
+  } catch {
+    gc?.();
+  }
+  mallocTrim();
+}
+
 export async function main(args: string[]): Promise<number> {
   if (!args[0]) {
     console.error("usage: berth shim <dir> | berth shim --warm <socket>");
@@ -171,12 +186,7 @@ export async function main(args: string[]): Promise<number> {
             await reply({ pid: task.pid });
             // Start-up garbage is big next to what a shim needs afterwards:
             // collect it once (gc is exposed by the daemon's V8 flags).
-            for (const ms of [100, 2000]) {
-              setTimeout(() => {
-                (globalThis as { gc?: () => void }).gc?.();
-                mallocTrim();
-              }, ms);
-            }
+            for (const ms of [100, 2000]) setTimeout(collect, ms);
             break;
           case "state":
             await reply(task.state() as unknown as Record<string, unknown>);
