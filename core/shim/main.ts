@@ -187,6 +187,8 @@ export async function main(args: string[]): Promise<number> {
             // Start-up garbage is big next to what a shim needs afterwards:
             // collect it once (gc is exposed by the daemon's V8 flags).
             for (const ms of [100, 2000]) setTimeout(collect, ms);
+            // A chatty container leaves garbage behind: collect now and then.
+            Deno.unrefTimer(setInterval(collect, 60_000));
             break;
           case "state":
             await reply(task.state() as unknown as Record<string, unknown>);
