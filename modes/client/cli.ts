@@ -4,7 +4,8 @@
  * error → exit code mapping.
  * @module
  */
-import { Command, CommanderError } from "commander";
+import { Command, FlagError, HelpShown } from "./flags.ts";
+export type { Command } from "./flags.ts";
 import { ApiClient, ApiError, ConnectError, resolveHost } from "./api.ts";
 import { BerthError, messageOf } from "../../core/errdefs/mod.ts";
 
@@ -43,7 +44,7 @@ export function collect(v: string, prev: string[] = []): string[] {
 }
 
 /**
- * A commander Command shaped like a docker CLI command. `interspersed=false`
+ * A Command shaped like a docker CLI command. `interspersed=false`
  * stops option parsing at the first positional (run IMAGE CMD…).
  */
 export function command(
@@ -52,18 +53,8 @@ export function command(
   summary: string,
   opts: { interspersed?: boolean } = {},
 ): Command {
-  const c = new Command(path).usage(usage).description(summary).helpOption(
-    "-h, --help",
-    "Print usage",
-  );
-  c.exitOverride();
-  c.allowExcessArguments(true);
-  c.configureOutput({
-    writeOut: (s) => Deno.stdout.writeSync(new TextEncoder().encode(s)),
-    writeErr: () => {},
-    outputError: () => {},
-  });
-  if (opts.interspersed === false) c.passThroughOptions();
+  const c = new Command(path).usage(usage).description(summary);
+  if (opts.interspersed === false) c.stopAtPositional();
   return c;
 }
 
@@ -75,22 +66,11 @@ export function parse(
   // deno-lint-ignore no-explicit-any
 ): { opts: Record<string, any>; args: string[] } {
   try {
-    c.parse(args, { from: "user" });
+    c.parse(args);
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.help") {
-        throw new UsageExit(0);
-      }
-      let msg = e.message.replace(/^error: /, "");
-      const m = /unknown option '([^']+)'/.exec(msg);
-      if (m) {
-        msg = m[1].startsWith("--")
-          ? `unknown flag: ${m[1]}`
-          : `unknown shorthand flag: '${m[1].slice(1, 2)}' in ${m[1]}`;
-      }
-      const am = /option '([^']+)' argument missing/.exec(msg);
-      if (am) msg = `flag needs an argument: ${am[1].split(",").pop()!.trim().split(" ")[0]}`;
-      console.error(`${msg}\nSee 'berth ${name} --help'.`);
+    if (e instanceof HelpShown) throw new UsageExit(0);
+    if (e instanceof FlagError) {
+      console.error(`${e.message}\nSee 'berth ${name} --help'.`);
       throw new UsageExit(125);
     }
     throw e;

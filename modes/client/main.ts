@@ -4,6 +4,7 @@
  * @module
  */
 import { BERTH_VERSION } from "../../core/version.ts";
+import { lazy } from "../../core/sys/lazy.ts";
 import { type Globals, makeGlobals, reportError } from "./cli.ts";
 
 export type Runner = (name: string, args: string[], g: Globals) => Promise<number>;
@@ -13,12 +14,14 @@ interface Entry {
   hidden?: boolean;
 }
 
-const images = () => import("./commands/images.ts");
-const system = () => import("./commands/system.ts");
-const containers = () => import("./commands/containers.ts");
-const volumes = () => import("./commands/volumes.ts");
-const networks = () => import("./commands/networks.ts");
-const distribution = () => import("./commands/distribution.ts");
+// Non-literal loads (core/sys/lazy.ts): a command reads only its own modules.
+const cmd = (name: string) => () => lazy<{ run: Runner }>(`modes/client/commands/${name}.ts`);
+const images = cmd("images");
+const system = cmd("system");
+const containers = cmd("containers");
+const volumes = cmd("volumes");
+const networks = cmd("networks");
+const distribution = cmd("distribution");
 
 /** Top-level commands. Areas add their own lines. */
 export const COMMANDS: Record<string, Entry> = {
@@ -32,7 +35,7 @@ export const COMMANDS: Record<string, Entry> = {
     load: images,
   },
   history: { summary: "Show the history of an image", load: images },
-  build: { summary: "Build an image from a Dockerfile", load: () => import("./commands/build.ts") },
+  build: { summary: "Build an image from a Dockerfile", load: cmd("build") },
   pull: { summary: "Download an image from a registry", load: distribution },
   push: { summary: "Upload an image to a registry", load: distribution },
   login: { summary: "Log in to a registry", load: distribution },

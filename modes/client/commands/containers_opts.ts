@@ -3,7 +3,7 @@
  * NetworkingConfig), as the docker CLI builds it (cli/command/container/opts.go).
  * @module
  */
-import type { Command } from "commander";
+import type { Command } from "../flags.ts";
 import { collect } from "../cli.ts";
 import { parsePortSpecs } from "../../../core/net/ports.ts";
 import { runNetworking } from "./networks.ts";

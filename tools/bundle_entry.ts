@@ -1,0 +1,24 @@
+/**
+ * Entry of the single-file bundle (`deno task bundle`): installs a registry
+ * of literal imports for every lazily loaded module (core/sys/lazy.ts), so
+ * the bundler includes them, then runs main.ts. Keep this list in step with
+ * the lazy() call sites (a missing one fails loudly at run time, and
+ * tools/bundle_test.ts builds the bundle and runs each personality).
+ * @module
+ */
+(globalThis as { __berthModules?: Record<string, () => Promise<unknown>> }).__berthModules = {
+  "modes/daemon/main.ts": () => import("../modes/daemon/main.ts"),
+  "modes/registry/main.ts": () => import("../modes/registry/main.ts"),
+  "core/shim/main.ts": () => import("../core/shim/main.ts"),
+  "core/runtime/init_main.ts": () => import("../core/runtime/init_main.ts"),
+  "modes/client/main.ts": () => import("../modes/client/main.ts"),
+  "modes/client/commands/images.ts": () => import("../modes/client/commands/images.ts"),
+  "modes/client/commands/system.ts": () => import("../modes/client/commands/system.ts"),
+  "modes/client/commands/containers.ts": () => import("../modes/client/commands/containers.ts"),
+  "modes/client/commands/volumes.ts": () => import("../modes/client/commands/volumes.ts"),
+  "modes/client/commands/networks.ts": () => import("../modes/client/commands/networks.ts"),
+  "modes/client/commands/distribution.ts": () => import("../modes/client/commands/distribution.ts"),
+  "modes/client/commands/build.ts": () => import("../modes/client/commands/build.ts"),
+};
+const { main } = await import("../main.ts");
+Deno.exit(await main(Deno.args));
