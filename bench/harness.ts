@@ -46,7 +46,9 @@ export async function compare(title: string, contenders: Contender[], runs = 5):
   console.log(`\n${title} (median of ${runs})`);
   for (const r of results) {
     console.log(
-      `  ${r.name.padEnd(24)} ${r.median.toFixed(3)} s   ratio ${(r.median / base.median).toFixed(2)}×` +
+      `  ${r.name.padEnd(24)} ${r.median.toFixed(3)} s   ratio ${
+        (r.median / base.median).toFixed(2)
+      }×` +
         `   [${r.samples.map((x) => x.toFixed(3)).join(" ")}]`,
     );
   }
