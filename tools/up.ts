@@ -17,7 +17,9 @@ const HOST = `unix://${SOCK}`;
 async function pingOk(): Promise<boolean> {
   try {
     const c = await Deno.connect({ transport: "unix", path: SOCK });
-    await c.write(new TextEncoder().encode("GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    await c.write(
+      new TextEncoder().encode("GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    );
     const buf = new Uint8Array(128);
     const n = await c.read(buf);
     c.close();
@@ -30,7 +32,12 @@ async function pingOk(): Promise<boolean> {
 async function berth(args: string[], show = true): Promise<number> {
   const [cmd, ...rest] = selfArgvFor(["-H", HOST, ...args]);
   if (show) console.log(`$ berth ${args.join(" ")}`);
-  const r = await new Deno.Command(cmd, { args: rest, stdin: "null", stdout: "inherit", stderr: "inherit" })
+  const r = await new Deno.Command(cmd, {
+    args: rest,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  })
     .output();
   return r.code;
 }

@@ -229,7 +229,7 @@ export function lgetxattrs(path: string): Map<string, Uint8Array> {
  */
 export async function syncFs(path: string): Promise<void> {
   const l = lib();
-  const fd = check(l.open(cstr(path), 0o2000000 /* O_RDONLY|O_CLOEXEC */, 0), "open", path);
+  const fd = check(l.open(cstr(path), 0o2000000, /* O_RDONLY|O_CLOEXEC */ 0), "open", path);
   try {
     check(await l.syncfs(fd), "syncfs", path);
   } finally {
