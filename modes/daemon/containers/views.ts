@@ -4,24 +4,9 @@
  * @module
  */
 import { type ContainerRecord, type Json, ZERO_TIME } from "../../../core/store/containers.ts";
+import { humanDuration } from "../../../core/units.ts";
 
-/** go-units HumanDuration. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return "Less than a second";
-  if (seconds === 1) return "1 second";
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(ms / 60000);
-  if (minutes === 1) return "About a minute";
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(ms / 3600000 + 0.5);
-  if (hours === 1) return "About an hour";
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(Math.floor(ms / 3600000) / 24 / 365)} years`;
-}
+export { humanDuration };
 
 function ago(t: string, now: number): string {
   return humanDuration(now - Date.parse(t));
