@@ -16,7 +16,7 @@
 import { compare, median } from "./harness.ts";
 import { busyboxArchive } from "../tests/fixtures/busybox.ts";
 import { berthCmd, run, startDaemon } from "../tests/fixtures/daemon.ts";
-import { startNetDockerd } from "./net_dockerd.ts";
+import { startDockerd } from "../tests/fixtures/dockerd.ts";
 
 const runs = Number(Deno.args[0] ?? 7);
 const secs = Number(Deno.args[1] ?? 3);
@@ -64,7 +64,7 @@ async function wrk(port: number): Promise<number> {
 const { path } = await busyboxArchive();
 const execRoot = `/tmp/bn${crypto.randomUUID().slice(0, 4)}`; // short: sun_path limits
 const d = await startDaemon({ args: ["--exec-root", execRoot] });
-const dk = await startNetDockerd().catch((e) => {
+const dk = await startDockerd({ network: true }).catch((e) => {
   console.error(`no Docker to compare with: ${e.message}`);
   return undefined;
 });
