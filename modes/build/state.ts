@@ -137,8 +137,7 @@ export async function layerFromUpper(
   upper: string,
 ): Promise<NewLayer | undefined> {
   if (await isEmptyDir(upper)) return undefined;
-  const pinned = (s.pinnedBlobs as Set<string> | undefined) ?? new Set<string>();
-  s.pinnedBlobs = pinned;
+  const pinned = s.pinnedBlobs;
   const adoptable = upper.endsWith("/diff");
   let blob: { digest: Digest; size: number };
   let meta: { diffId: Digest; chainId: Digest };
@@ -208,6 +207,6 @@ export async function commitState(
     : undefined;
   const layers = [...parent.layers, ...(desc ? [desc] : [])];
   const rec = await s.imageService.commit({ config: cfg, layers, parent: parent.id, tags: [] });
-  if (o.layer) (s.pinnedBlobs as Set<string> | undefined)?.delete(o.layer.desc.digest);
+  if (o.layer) s.pinnedBlobs.delete(o.layer.desc.digest);
   return { id: rec.id, config: cfg, layers, chainIds: rec.chainIds };
 }

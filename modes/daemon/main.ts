@@ -110,6 +110,7 @@ export async function main(args: string[]): Promise<number> {
     layers,
     images,
     imageUsers: () => [],
+    pinnedBlobs: new Set<string>(),
   } as unknown as Services;
   services.imageService = new ImageService(services);
   await startAreas(services);

@@ -31,6 +31,8 @@ export interface Services {
   imageService: ImageService;
   /** IDs of containers (any state) created from image `id`; set by the container service. */
   imageUsers: (id: string) => string[];
+  /** Blobs being written by a load, pull, import or build: `collect()` keeps them. */
+  pinnedBlobs: Set<string>;
   /** The network area (modes/daemon/networks/service.ts); set at its start. */
   network?: import("./networks/service.ts").NetworkService;
   /** Filled in by other areas as they land. */

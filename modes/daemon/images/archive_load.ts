@@ -12,7 +12,7 @@ import { readTar } from "../../../core/archive/mod.ts";
 import type { Descriptor, ImageConfig, Index, Manifest } from "../../../core/oci/types.ts";
 import { isIndexType, isManifestType, MT } from "../../../core/oci/mediatypes.ts";
 import { chainIds, type PreparedLayer } from "../../../core/store/layers.ts";
-import { balancedTee } from "../../../core/store/tee.ts";
+import { ingestUnpacking } from "./ingest.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { parseManifestOrIndex, validateConfig } from "../../../core/oci/validate.ts";
 import { selectPlatform } from "../../../core/oci/platform.ts";
@@ -56,8 +56,7 @@ export async function loadArchive(
   const meta = new Map<string, Uint8Array>();
   const ingested = new Set<string>();
   const prepared = new Map<string, PreparedLayer>();
-  const pinned = (s.pinnedBlobs as Set<string> | undefined) ?? new Set<string>();
-  s.pinnedBlobs = pinned;
+  const pinned = s.pinnedBlobs;
   try {
     for await (const { header, body } of readTar(tar)) {
       const name = clean(header.name);
@@ -89,20 +88,9 @@ export async function loadArchive(
       let info;
       if (header.size >= SPECULATE_MIN && !(expected && await s.content.has(expected))) {
         // Probably a layer: unpack while ingesting instead of reading it twice.
-        const [toStore, toUnpack] = balancedTee(body);
-        const unpacking = s.layers.unpackTemp(toUnpack).catch(async () => {
-          await toUnpack.cancel().catch(() => {});
-          return undefined;
-        });
-        try {
-          info = await s.content.ingest(toStore, { digest: expected, size: header.size });
-        } catch (e) {
-          const p = await unpacking;
-          if (p) await s.layers.discard(p);
-          throw e;
-        }
-        const p = await unpacking;
-        if (p) prepared.set(info.digest, p);
+        const r = await ingestUnpacking(s, body, { digest: expected, size: header.size });
+        info = r.info;
+        if (r.prepared) prepared.set(info.digest, r.prepared);
       } else {
         info = await s.content.ingest(body, { digest: expected, size: header.size });
       }

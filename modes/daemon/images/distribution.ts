@@ -23,7 +23,7 @@ import {
   referenceString,
 } from "../../../core/oci/reference.ts";
 import { chainIds, type PreparedLayer } from "../../../core/store/layers.ts";
-import { balancedTee } from "../../../core/store/tee.ts";
+import { ingestUnpacking } from "./ingest.ts";
 import { layerCompression } from "../../../core/oci/mediatypes.ts";
 import type { Ctx, JsonStream } from "../context.ts";
 import type { Services } from "../services.ts";
@@ -57,12 +57,6 @@ async function credsFor(ctx: Ctx, domain: string): Promise<Credentials | undefin
   return await getCredentials(domain).catch(() => undefined) ?? undefined;
 }
 
-function pins(s: Services): Set<string> {
-  const p = (s.pinnedBlobs as Set<string> | undefined) ?? new Set<string>();
-  s.pinnedBlobs = p;
-  return p;
-}
-
 /**
  * A sink into the content store that also unpacks layers while they
  * download (one read of the network stream feeds both), keeping the result
@@ -83,20 +77,8 @@ function sinkFor(
         await s.content.ingest(body, { digest: desc.digest, size: desc.size });
         return;
       }
-      const [toStore, toUnpack] = balancedTee(body);
-      const unpacking = s.layers.unpackTemp(toUnpack).catch(async () => {
-        await toUnpack.cancel().catch(() => {});
-        return undefined;
-      });
-      try {
-        await s.content.ingest(toStore, { digest: desc.digest, size: desc.size });
-      } catch (e) {
-        const p = await unpacking;
-        if (p) await s.layers.discard(p);
-        throw e;
-      }
-      const p = await unpacking;
-      if (p) prepared.set(desc.digest, p);
+      const r = await ingestUnpacking(s, body, { digest: desc.digest, size: desc.size });
+      if (r.prepared) prepared.set(desc.digest, r.prepared);
     },
   };
 }
@@ -119,7 +101,7 @@ async function pullOne(
   out: JsonStream,
   opts: { auth?: Credentials; platform?: string },
 ): Promise<void> {
-  const pinned = pins(s);
+  const pinned = s.pinnedBlobs;
   const mine = new Set<string>();
   const prepared = new Map<string, PreparedLayer>();
   const before = s.images.tryResolve(referenceString(ref));

@@ -79,8 +79,7 @@ export async function importRootfs(
   opts: { ref?: string; message?: string; changes?: string[]; platform?: string },
 ): Promise<ImageRecord> {
   const blob = await s.content.ingest(body);
-  const pinned = (s.pinnedBlobs as Set<string> | undefined) ?? new Set<string>();
-  s.pinnedBlobs = pinned;
+  const pinned = s.pinnedBlobs;
   pinned.add(blob.digest);
   try {
     const layer = await s.layers.create(undefined, (await s.content.open(blob.digest)).body);

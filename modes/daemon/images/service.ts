@@ -245,7 +245,7 @@ export class ImageService {
       for (const l of r.layers) liveBlobs.add(l.digest);
       for (const c of r.chainIds) liveChains.add(c);
     }
-    const pinned = (this.#s.pinnedBlobs as Set<string> | undefined) ?? new Set();
+    const pinned = this.#s.pinnedBlobs;
     for await (const d of this.#s.content.list()) {
       if (!liveBlobs.has(d) && !pinned.has(d)) await this.#s.content.delete(d);
     }
