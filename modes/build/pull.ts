@@ -35,7 +35,7 @@ function authFor(registryConfig: string | undefined, domain: string): string | u
 export function selfPuller(socket: string, registryConfig?: string): Puller {
   return async (name: string, out: BuildOutput) => {
     const ref = parseNormalizedNamed(name);
-    const u = new URL("http://berth/images/create");
+    const u = new URL("http://localhost/images/create");
     u.searchParams.set("fromImage", `${ref.domain}/${ref.path}`);
     u.searchParams.set("tag", ref.digest ?? ref.tag ?? "latest");
     const client = Deno.createHttpClient({ proxy: { transport: "unix", path: socket } });

@@ -66,7 +66,7 @@ export class ApiClient {
   }
 
   url(path: string, query?: RequestOptions["query"]): string {
-    const u = new URL(`http://berth/v${CLIENT_API_VERSION}${path}`);
+    const u = new URL(`http://localhost/v${CLIENT_API_VERSION}${path}`);
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v === undefined || v === false) continue;
       if (Array.isArray(v)) { for (const x of v) u.searchParams.append(k, x); }
