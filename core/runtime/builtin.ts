@@ -27,6 +27,7 @@ import { Conflict, InvalidArgument, NotFound } from "../errdefs/mod.ts";
 import { isCompiled, selfPrefix } from "../sys/self.ts";
 import * as c from "../sys/libc_proc.ts";
 import { FdReceiver } from "../sys/libc_pty.ts";
+import { discardWarmInit, type WarmInit, warmJoins } from "./warm_init.ts";
 
 interface SavedState {
   id: string;
@@ -46,6 +47,8 @@ export interface BuiltinRuntimeOptions {
   berthArgv?: string[];
   /** argv prefix that starts the init personality (default: see defaultInitArgv) */
   initArgv?: string[];
+  /** a pre-booted init (warm_init.ts) that the next create() may use */
+  warmInit?: WarmInit;
 }
 
 /**
@@ -81,10 +84,34 @@ export class BuiltinRuntime implements OciRuntime {
   readonly #argv: string[];
   /** exit promises of the inits this instance created (lets start() skip a watchdog timer) */
   readonly #exits = new Map<string, Promise<unknown>>();
+  #warm?: WarmInit;
+  /** how many creates used a warm init (for tests and diagnostics) */
+  warmInitsUsed = 0;
 
   constructor(o: BuiltinRuntimeOptions = {}) {
     this.root = o.root ?? "/run/berth/runtime";
     this.#argv = o.initArgv ?? (o.berthArgv ? [...o.berthArgv, "init"] : defaultInitArgv());
+    this.#warm = o.warmInit;
+  }
+
+  /** Give the next create() a pre-booted init (warm_init.ts); a previous one is let go. */
+  offerWarmInit(w: WarmInit): void {
+    if (this.#warm) discardWarmInit(this.#warm);
+    this.#warm = w;
+  }
+
+  /** The warm init, if it can serve `spec` (taken: later creates spawn their own). */
+  #takeWarm(spec: OciSpec): { warm: WarmInit; joins: { type: string; path: string }[] } | null {
+    const warm = this.#warm;
+    if (!warm) return null;
+    this.#warm = undefined;
+    const joins = warm.exited ? null : warmJoins(spec);
+    if (!joins) {
+      discardWarmInit(warm);
+      return null;
+    }
+    this.warmInitsUsed++;
+    return { warm, joins };
   }
 
   #dir(id: string): string {
@@ -133,6 +160,7 @@ export class BuiltinRuntime implements OciRuntime {
         ? { kind: "join", path: has("pid")!.path! }
         : { kind: "new" };
       let warnings: string[] = [];
+      const w = this.#takeWarm(spec);
       // the cgroup is made while init's runtime boots; init waits for its config
       const prepare = (): InitConfig => {
         warnings = cg!.create(spec.linux?.resources);
@@ -148,15 +176,25 @@ export class BuiltinRuntime implements OciRuntime {
           cgroupLinks: cg!.layout.links,
           newCgroupNs: !!has("cgroup") && !has("cgroup")!.path,
           noPivot: opts.noPivot,
-          joinNs: nss.filter((n) => n.path && NS_NAME[n.type] && n.type !== "mount")
-            .map((n) => ({ type: NS_NAME[n.type], path: n.path! })),
+          joinNs: [
+            ...(w?.joins ?? []),
+            ...nss.filter((n) => n.path && NS_NAME[n.type] && n.type !== "mount")
+              .map((n) => ({ type: NS_NAME[n.type], path: n.path! })),
+          ],
         };
       };
-      const run = await this.#spawn(dir, opts.stdio, prepare, (o, sock) =>
-        spawnInPidNs("unshare", {
-          ...o,
-          args: [...unshareArgs, "--", ...this.#argv, "create", sock],
-        }, pidns));
+      const run = await this.#spawn(
+        dir,
+        opts.stdio,
+        prepare,
+        (o, sock) =>
+          spawnInPidNs("unshare", {
+            ...o,
+            args: [...unshareArgs, "--", ...this.#argv, "create", sock],
+          }, pidns),
+        "init",
+        w?.warm,
+      );
       child = run.child;
       const saved: SavedState = {
         id,
@@ -196,6 +234,7 @@ export class BuiltinRuntime implements OciRuntime {
     prepare: () => InitConfig,
     spawn: (o: Deno.CommandOptions, syncSocket: string) => Deno.ChildProcess,
     prefix = "init",
+    warm?: WarmInit,
   ): Promise<
     {
       child: Deno.ChildProcess;
@@ -206,20 +245,31 @@ export class BuiltinRuntime implements OciRuntime {
     }
   > {
     const tmpDirs: string[] = [];
-    const syncSocket = socketPath(dir, `${prefix}.sock`, tmpDirs);
-    const listener = Deno.listen({ transport: "unix", path: syncSocket });
+    const syncSocket = warm?.syncSocket ?? socketPath(dir, `${prefix}.sock`, tmpDirs);
+    const listener = warm?.listener ?? Deno.listen({ transport: "unix", path: syncSocket });
     let receiver: FdReceiver | undefined;
     const pipes = stdio.kind === "pipes";
+    const wantStdin = pipes && stdio.stdin !== false;
     let child: Deno.ChildProcess | undefined;
     try {
-      child = spawn({
-        stdin: pipes && stdio.stdin !== false ? "piped" : "null",
+      child = warm?.child ?? spawn({
+        stdin: wantStdin ? "piped" : "null",
         stdout: pipes ? "piped" : "null",
         stderr: pipes ? "piped" : "null",
       }, syncSocket);
-      const status = child.status.then(exitStatus);
+      const status = warm?.status ?? child.status.then(exitStatus);
       const cfg = prepare();
       cfg.syncSocket = syncSocket;
+      if (warm) {
+        // a warm init was spawned with every stream piped: give back what is not wanted
+        cfg.nullStdio = [!wantStdin, !pipes, !pipes];
+        cfg.unshareMount = true;
+        if (!wantStdin) child.stdin.close().catch(() => {});
+        if (!pipes) {
+          child.stdout.cancel().catch(() => {});
+          child.stderr.cancel().catch(() => {});
+        }
+      }
       if (stdio.kind === "tty") {
         if (stdio.ttyPath) cfg.ttyPath = stdio.ttyPath;
         else {

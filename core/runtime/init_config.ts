@@ -43,6 +43,10 @@ export interface InitConfig {
   noPivot?: boolean;
   /** exec: host pid of the container's init, whose namespaces are joined */
   targetPid?: number;
+  /** create: unshare(CLONE_NEWNS) first (a warm init was spawned in the host's mount namespace) */
+  unshareMount?: boolean;
+  /** create: which of fds 0, 1, 2 to replace with /dev/null before exec (a warm init's pipes) */
+  nullStdio?: [boolean, boolean, boolean];
   /** namespaces to join with setns: type is "ipc" | "uts" | "net" | "cgroup" | "mnt" */
   joinNs?: { type: string; path: string }[];
 }

@@ -93,6 +93,8 @@ function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: strin
   const spec: OciSpec = JSON.parse(Deno.readTextFileSync(`${cfg.bundle}/config.json`));
   const p = spec.process;
   const maxCap = lastCap();
+  // on this thread only (it gets its own fs_struct): it is the one that execs
+  if (cfg.unshareMount) c.unshare(c.CLONE_NEWNS);
   for (const [fd, flag] of openNs(cfg)) {
     c.setns(fd, flag); // e.g. a network namespace path (only this thread execs)
     c.close(fd);
@@ -107,6 +109,8 @@ function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: strin
   enterRootfs(cfg.rootfs, !!cfg.noPivot);
   if (consoleSock >= 0) ttyFd = ptyFromContainer(consoleSock, true);
   finishRootfs(spec, warn);
+  // the container's own /dev/null, as Docker shows it
+  const devNull = cfg.nullStdio?.some(Boolean) ? c.open("/dev/null", c.O_RDWR | c.O_CLOEXEC) : -1;
   applyRlimits(p, warn);
   const cwd = p.cwd || "/";
   try {
@@ -123,6 +127,10 @@ function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: strin
   const gate = c.open(`/proc/self/fd/${fifo}`, c.O_WRONLY | c.O_CLOEXEC);
   c.close(fifo);
   c.writeFd(gate, "0");
+  if (devNull >= 0) {
+    cfg.nullStdio!.forEach((on, fd) => on && c.dup2(devNull, fd));
+    c.close(devNull);
+  }
   try {
     finalizeAndExec(p, path, { ttyFd, lastCap: maxCap, warn: () => {} });
   } catch (e) {

@@ -13,7 +13,8 @@ import {
 } from "../testing/assert.ts";
 import type { OciRuntime, RuntimeStdio } from "./runtime.ts";
 import { RuntimeError } from "./runtime.ts";
-import { BuiltinRuntime } from "./builtin.ts";
+import { BuiltinRuntime, defaultInitArgv } from "./builtin.ts";
+import { prewarmInit } from "./warm_init.ts";
 import { ExternalRuntime } from "./external.ts";
 import {
   berthArgv,
@@ -422,6 +423,19 @@ function suite(
 }
 
 suite("berth", (base) => new BuiltinRuntime({ root: `${base}/state` }), !root);
+// every create() takes a pre-booted init, as a warm shim's does
+suite("berth warm init", (base) => {
+  const rt = new BuiltinRuntime({ root: `${base}/state` });
+  const create = rt.create.bind(rt);
+  let n = 0;
+  rt.create = (id, bundle, opts) => {
+    rt.offerWarmInit(prewarmInit(defaultInitArgv(), `${base}/warm${n++}.sock`));
+    const p = create(id, bundle, opts);
+    if (rt.warmInitsUsed !== n) throw new Error("the warm init was not used");
+    return p;
+  };
+  return rt;
+}, !root);
 suite(
   "berth via main.ts",
   (base) => new BuiltinRuntime({ root: `${base}/state`, berthArgv: berthArgv() }),

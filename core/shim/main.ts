@@ -21,12 +21,18 @@ import { Task } from "./task.ts";
 import { mallocTrim, setSubreaper, setWinsize } from "./sys_linux.ts";
 import { cloexecFrom } from "../sys/libc_proc.ts";
 import type { OciRuntime } from "../runtime/runtime.ts";
+import type { WarmInit } from "../runtime/warm_init.ts";
 
 /** A shim whose container was never created gives up after this long. */
 const CREATE_TIMEOUT_MS = 60_000;
 
-async function openRuntime(cfg: ShimConfig): Promise<OciRuntime> {
+async function openRuntime(cfg: ShimConfig, warmInit?: WarmInit): Promise<OciRuntime> {
   const r = cfg.runtime;
+  if (r.name === "berth" && !r.berthArgv) {
+    const m = await import("../runtime/builtin.ts");
+    return new m.BuiltinRuntime({ root: r.root, warmInit });
+  }
+  if (warmInit) (await import("../runtime/warm_init.ts")).discardWarmInit(warmInit);
   if (r.name === "berth") {
     const m = await import("../runtime/builtin.ts");
     return new m.BuiltinRuntime({ root: r.root, berthArgv: r.berthArgv });
@@ -45,6 +51,15 @@ function errReply(e: unknown): ShimReply {
   };
 }
 
+/** The warm shim's socket and its warm init's sync socket. */
+function removeWarmSockets(sock: string): void {
+  for (const p of [sock, `${sock}.i`]) {
+    try {
+      Deno.removeSync(p);
+    } catch { /* gone */ }
+  }
+}
+
 /**
  * A warm shim (`berth shim --warm SOCK`) boots ahead of need and waits to be
  * adopted: `{"op":"hold"}` (a connection the daemon keeps open: when it
@@ -59,9 +74,7 @@ async function waitAdoption(
   // Spawned by a daemon that died before holding us: nobody will ever come.
   const orphan = setTimeout(() => {
     if (!held && !adopted) {
-      try {
-        Deno.removeSync(sock);
-      } catch { /* gone */ }
+      removeWarmSockets(sock);
       Deno.exit(0);
     }
   }, 10_000);
@@ -80,14 +93,14 @@ async function waitAdoption(
         const b = new Uint8Array(64);
         while ((await conn.read(b).catch(() => null)) !== null) { /* nothing */ }
         if (!adopted) {
-          await Deno.remove(sock).catch(() => {});
+          removeWarmSockets(sock);
           Deno.exit(0);
         }
       })();
       continue;
     }
     if (req?.op === "shutdown") {
-      await Deno.remove(sock).catch(() => {});
+      removeWarmSockets(sock);
       Deno.exit(0);
     }
     if (req?.op === "stats") {
@@ -125,19 +138,25 @@ export async function main(args: string[]): Promise<number> {
   let dir: string;
   let cfg: ShimConfig;
   let listener: Deno.Listener;
+  let warmInit: WarmInit | undefined;
   if (args[0] === "--warm") {
     const warmSock = args[1];
     await Deno.remove(warmSock).catch(() => {});
     listener = Deno.listen({ transport: "unix", path: warmSock });
-    // Load the runtimes now, while nobody waits.
-    const preload =
-      (args[2] === "external" ? import("../runtime/external.ts") : import("../runtime/builtin.ts"))
-        .catch(() => {});
+    // Load the runtimes now, while nobody waits; the built-in one also boots an init.
+    const preload = args[2] === "external"
+      ? import("../runtime/external.ts").then(() => {})
+      : Promise.all([import("../runtime/builtin.ts"), import("../runtime/warm_init.ts")]).then(
+        ([b, w]) => {
+          warmInit = w.prewarmInit(b.defaultInitArgv(), `${warmSock}.i`);
+        },
+      );
+    preload.catch(() => {});
     const a = await waitAdoption(listener, warmSock);
     dir = a.dir;
     cfg = JSON.parse(Deno.readTextFileSync(`${dir}/shim.json`)) as ShimConfig;
     Deno.renameSync(warmSock, cfg.socket);
-    await preload;
+    await preload.catch(() => {});
     await writeAll(a.conn, encodeLine({ ok: true, pid: Deno.pid })).catch(() => {});
     a.conn.close();
   } else {
@@ -148,7 +167,7 @@ export async function main(args: string[]): Promise<number> {
     } catch { /* none */ }
     listener = Deno.listen({ transport: "unix", path: cfg.socket });
   }
-  const rt = await openRuntime(cfg);
+  const rt = await openRuntime(cfg, warmInit);
   const task = new Task(cfg, rt, dir);
   const sock = cfg.socket;
   // Sync file APIs on purpose: every Deno API a shim touches costs it memory
@@ -292,5 +311,6 @@ export async function main(args: string[]): Promise<number> {
   listener.close();
   await Deno.remove(sock).catch(() => {});
   await Deno.remove(`${dir}/shim.pid`).catch(() => {});
+  if (warmInit) await Deno.remove(warmInit.syncSocket).catch(() => {}); // never used
   return 0;
 }

@@ -184,7 +184,12 @@ export class ContainerService {
     const gen = ++live.gen;
     const p = this.#doStart(r, live, gen);
     live.starting = p.then(() => {}, () => {});
-    await p;
+    try {
+      await p;
+    } finally {
+      // refill the warm shim once the reply is on its way (see ShimPool.fill)
+      setTimeout(() => this.#pool.fill(), 1);
+    }
     return true;
   }
 
