@@ -236,6 +236,18 @@ export class Rtnl {
   }
 }
 
+/** Bring `lo` up inside the netns at `nsPath` (what `--network none` gets). */
+export async function loopbackUpNetlink(nsPath: string): Promise<void> {
+  const nl = new Rtnl(nsPath);
+  try {
+    const b = new Batch();
+    b.add(RTM_NEWLINK, NLM_F_ACK, (m) => ifinfomsg(m, 1, IFF_UP, IFF_UP));
+    await nl.run(b, ["lo up"]);
+  } finally {
+    nl.close();
+  }
+}
+
 /** ifindex of a link by name, from a netlink socket in its namespace. */
 async function linkIndex(nl: Rtnl, name: string): Promise<number> {
   const b = new Batch();

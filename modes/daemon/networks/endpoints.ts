@@ -7,7 +7,8 @@
  */
 import { Conflict, Forbidden, InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { checkMac, formatIp, macForIp, parseIp } from "../../../core/net/ipv4.ts";
-import { attachVeth, deleteLink, ipBatch } from "../../../core/net/link_linux.ts";
+import { attachVeth, deleteLink, ipBatch, useNetlink } from "../../../core/net/link_linux.ts";
+import { loopbackUpNetlink } from "../../../core/net/netlink_linux.ts";
 import { portMap, publishRequests } from "../../../core/net/ports.ts";
 import { buildHosts, buildResolvConf } from "../../../core/net/etc_files.ts";
 import type { ContainerRecord, Json } from "../../../core/store/containers.ts";
@@ -248,7 +249,8 @@ export async function attach(st: NetState, r: ContainerRecord, pid: number): Pro
   const nsPath = `/proc/${pid}/ns/net`;
   if (mode === "host") return;
   if (mode === "none") {
-    await ipBatch(["link set lo up"], nsPath);
+    if (useNetlink()) await loopbackUpNetlink(nsPath);
+    else await ipBatch(["link set lo up"], nsPath);
     return;
   }
   if (mode.startsWith("container:")) {
