@@ -2,8 +2,8 @@
  * Generate an OCI runtime spec (config.json) from a container description in
  * Docker's terms: the merged container Config, HostConfig bits, the resolved
  * user and the mounts the daemon resolved. Pure. Docker's defaults: mounts,
- * capabilities, masked/read-only paths, devices; `Privileged` lifts them.
- * Not generated (v1): seccomp (Docker applies its default profile), apparmor.
+ * capabilities, masked/read-only paths, devices, the seccomp profile
+ * (seccomp_opts.ts); `Privileged` lifts them. Not generated: apparmor.
  *
  * @example
  * ```ts
@@ -28,6 +28,8 @@ import type {
 } from "./runtime_types.ts";
 import type { ResolvedUser } from "./user.ts";
 import { CAPABILITIES, DEFAULT_CAPS, normalizeCap } from "./caps.ts";
+import { parseSecurityOpt, seccompFor } from "./seccomp_opts.ts";
+import type { SeccompEnv } from "./seccomp_profile.ts";
 import { InvalidArgument } from "../errdefs/mod.ts";
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -113,6 +115,8 @@ export interface SpecInput {
    * it is bound read-only on /sbin/docker-init and runs the command as its child.
    */
   init?: string;
+  /** architecture and kernel the seccomp profile is resolved for (default: this host) */
+  seccompEnv?: Omit<SeccompEnv, "caps">;
 }
 
 /** Where Docker (and berth) put the --init binary inside the container. */
@@ -337,8 +341,9 @@ export function generateSpec(input: SpecInput): OciSpec {
   if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${user.home || "/"}`);
   let caps = tweakCapabilities(h.CapAdd ?? [], h.CapDrop ?? [], privileged);
   if (input.hostCaps) caps = caps.filter((c) => input.hostCaps!.includes(c));
-  const sec = h.SecurityOpt ?? [];
-  const nnp = sec.some((s) => /^no-new-privileges([:=]true)?$/.test(s));
+  const sec = parseSecurityOpt(h.SecurityOpt);
+  const nnp = sec.noNewPrivileges;
+  const seccomp = seccompFor(sec, privileged, { ...input.seccompEnv, caps });
   const groupAdd = (h.GroupAdd ?? []).map((g) => {
     if (!/^\d+$/.test(g)) {
       throw new InvalidArgument(`unable to find group ${g}: no matching entries in group file`);
@@ -426,6 +431,7 @@ export function generateSpec(input: SpecInput): OciSpec {
       ...(h.Sysctls && Object.keys(h.Sysctls).length ? { sysctl: { ...h.Sysctls } } : {}),
       maskedPaths: privileged ? [] : h.MaskedPaths ?? MASKED_PATHS,
       readonlyPaths: privileged ? [] : h.ReadonlyPaths ?? READONLY_PATHS,
+      ...(seccomp ? { seccomp } : {}),
     },
   };
 }

@@ -112,10 +112,38 @@ export interface OciResources {
   blockIO?: { weight?: number };
 }
 
+/**
+ * A uint64 of a seccomp argument rule: a number, a bigint (read with
+ * seccomp_profile.ts parseExactJson) or a `JSON.rawJSON` (written exactly).
+ */
+export type OciSeccompValue = number | bigint | { readonly rawJSON: string };
+
+export interface OciSeccompArg {
+  index: number;
+  value: OciSeccompValue;
+  valueTwo?: OciSeccompValue;
+  /** SCMP_CMP_EQ, _NE, _LT, _LE, _GT, _GE, _MASKED_EQ */
+  op: string;
+}
+
+export interface OciSyscall {
+  names: string[];
+  /** SCMP_ACT_ALLOW, _ERRNO, _KILL, _KILL_PROCESS, _TRAP, _TRACE, _LOG, … */
+  action: string;
+  errnoRet?: number;
+  args?: OciSeccompArg[] | null;
+}
+
 export interface OciSeccomp {
   defaultAction: string;
+  defaultErrnoRet?: number;
+  /** SCMP_ARCH_X86_64, SCMP_ARCH_X86, … (the native one is always included) */
   architectures?: string[];
-  syscalls?: { names: string[]; action: string; args?: unknown[] }[];
+  /** SECCOMP_FILTER_FLAG_LOG, _SPEC_ALLOW, _TSYNC */
+  flags?: string[];
+  listenerPath?: string;
+  listenerMetadata?: string;
+  syscalls?: OciSyscall[];
 }
 
 export interface OciLinux {

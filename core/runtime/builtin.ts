@@ -28,6 +28,7 @@ import { isCompiled, selfPrefix } from "../sys/self.ts";
 import * as c from "../sys/libc_proc.ts";
 import { FdReceiver } from "../sys/libc_pty.ts";
 import { discardWarmInit, type WarmInit, warmJoins } from "./warm_init.ts";
+import { prepareSeccomp, savedSeccomp } from "./seccomp_prepare.ts";
 
 interface SavedState {
   id: string;
@@ -176,6 +177,11 @@ export class BuiltinRuntime implements OciRuntime {
           cgroupLinks: cg!.layout.links,
           newCgroupNs: !!has("cgroup") && !has("cgroup")!.path,
           noPivot: opts.noPivot,
+          seccomp: prepareSeccomp(spec, {
+            bundle,
+            stateDir: dir,
+            cacheDir: `${this.root}/.seccomp`,
+          }),
           joinNs: [
             ...(w?.joins ?? []),
             ...nss.filter((n) => n.path && NS_NAME[n.type] && n.type !== "mount")
@@ -439,6 +445,7 @@ export class BuiltinRuntime implements OciRuntime {
       cgroupLinks: [],
       newCgroupNs: false,
       targetPid: st.pid,
+      seccomp: savedSeccomp(this.#dir(id)),
       joinNs: nss.map((n) => ({
         type: NS_NAME[n.type],
         path: `/proc/${st.pid}/ns/${NS_NAME[n.type]}`,

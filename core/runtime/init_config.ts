@@ -49,6 +49,14 @@ export interface InitConfig {
   nullStdio?: [boolean, boolean, boolean];
   /** namespaces to join with setns: type is "ipc" | "uts" | "net" | "cgroup" | "mnt" */
   joinNs?: { type: string; path: string }[];
+  /** the compiled seccomp filter to load before execve (seccomp_prepare.ts) */
+  seccomp?: InitSeccomp;
+}
+
+/** A compiled seccomp filter: base64 of the sock_filter array, seccomp(2) flags. */
+export interface InitSeccomp {
+  program: string;
+  flags: number;
 }
 
 /** One JSON line from init to the caller on the sync socket. */

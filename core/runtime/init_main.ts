@@ -132,7 +132,7 @@ function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: strin
     c.close(devNull);
   }
   try {
-    finalizeAndExec(p, path, { ttyFd, lastCap: maxCap, warn: () => {} });
+    finalizeAndExec(p, path, { ttyFd, lastCap: maxCap, warn: () => {}, seccomp: cfg.seccomp });
   } catch (e) {
     const exitCode = e instanceof ExecError ? e.exitCode : 1;
     c.writeFd(gate, "\n" + JSON.stringify({ error: (e as Error).message, exitCode }));
@@ -162,5 +162,5 @@ function exec(cfg: InitConfig, _send: (m: InitMessage) => void, warn: (m: string
   applyRlimits(p, warn);
   const path = lookPath(p.args?.[0] ?? "", p.env, p.cwd || "/");
   // no "ok": the sync socket is close-on-exec, so EOF without an error means exec'd
-  finalizeAndExec(p, path, { ttyFd, lastCap: maxCap, warn: () => {} });
+  finalizeAndExec(p, path, { ttyFd, lastCap: maxCap, warn: () => {}, seccomp: cfg.seccomp });
 }

@@ -6,8 +6,10 @@
  */
 
 import type { OciProcess } from "../oci/runtime_types.ts";
+import type { InitSeccomp } from "./init_config.ts";
 import { capMask } from "../oci/caps.ts";
 import * as c from "../sys/libc_proc.ts";
+import { decodeSeccomp, loadSeccomp } from "./seccomp_load.ts";
 
 const RLIMITS: Record<string, number> = {
   RLIMIT_CPU: 0,
@@ -119,6 +121,8 @@ export interface FinalizeOptions {
   ttyFd?: number;
   lastCap: number;
   warn: (m: string) => void;
+  /** compiled seccomp filter (seccomp_prepare.ts) */
+  seccomp?: InitSeccomp;
 }
 
 /**
@@ -126,6 +130,7 @@ export interface FinalizeOptions {
  * caller reports it); never returns otherwise.
  */
 export function finalizeAndExec(p: OciProcess, path: string, o: FinalizeOptions): never {
+  const filter = o.seccomp ? decodeSeccomp(o.seccomp) : undefined;
   try {
     c.setsid();
   } catch { /* already a session leader */ }
@@ -135,6 +140,9 @@ export function finalizeAndExec(p: OciProcess, path: string, o: FinalizeOptions)
     for (const fd of [0, 1, 2]) c.dup2(o.ttyFd, fd);
     if (o.ttyFd > 2) c.close(o.ttyFd);
   }
+  // without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while
+  // init still has it (runc's order); with it, as late as possible
+  if (filter && !p.noNewPrivileges) loadSeccomp(filter);
   const caps = p.capabilities ?? {};
   const have = c.capget();
   const pick = (names: string[] | undefined, what: string) => {
@@ -180,6 +188,7 @@ export function finalizeAndExec(p: OciProcess, path: string, o: FinalizeOptions)
   }
   c.resetSignals();
   c.cloexecFrom(3);
+  if (filter && p.noNewPrivileges) loadSeccomp(filter);
   try {
     c.execve(path, p.args, p.env ?? []);
   } catch (e) {
