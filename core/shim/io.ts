@@ -92,14 +92,33 @@ export class Output {
   }
 }
 
-/** Read a pipe into `out` until EOF. */
+/**
+ * Read a pipe into `out` until EOF. A BYOB reader with one 16 KiB buffer: the
+ * default reader of a Deno pipe holds a fresh 64 KiB chunk per pending read,
+ * which an idle shim would keep resident for stdout and for stderr.
+ */
 export async function pumpStream(
   s: ReadableStream<Uint8Array>,
   type: 1 | 2,
   out: Output,
 ): Promise<void> {
+  let reader: ReadableStreamBYOBReader;
   try {
-    for await (const chunk of s) out.emit(type, chunk);
+    reader = s.getReader({ mode: "byob" });
+  } catch {
+    try {
+      for await (const chunk of s) out.emit(type, chunk);
+    } catch { /* broken pipe: the process is gone */ }
+    return;
+  }
+  let buf = new Uint8Array(16 * 1024);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read(buf);
+      if (done || !value) return;
+      out.emit(type, value.slice());
+      buf = new Uint8Array(value.buffer); // the read transferred it: take it back
+    }
   } catch { /* broken pipe: the process is gone */ }
 }
 
