@@ -291,20 +291,30 @@ export class BuiltinRuntime implements OciRuntime {
       ptyMaster?.catch(() => {});
       let pid = 0, ok = false;
       const warnings: string[] = [];
-      const dec = new TextDecoderStream();
+      // plain reads, not a stream pipeline: this runs in every shim, and each
+      // Web API touched costs a shim CPU and memory for its code
+      const dec = new TextDecoder();
+      const chunk = new Uint8Array(4096);
       let buf = "";
-      for await (const chunk of conn.readable.pipeThrough(dec)) {
-        buf += chunk;
-        let nl;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const m: InitMessage = JSON.parse(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-          if ("pid" in m) pid = m.pid;
-          else if ("warn" in m) warnings.push(m.warn);
-          else if ("error" in m) throw new RuntimeError(m.error, m.exitCode);
-          else if ("ok" in m) ok = true;
+      try {
+        while (!ok) {
+          const n = await conn.read(chunk);
+          if (n === null) break;
+          buf += dec.decode(chunk.subarray(0, n), { stream: true });
+          let nl;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const m: InitMessage = JSON.parse(buf.slice(0, nl));
+            buf = buf.slice(nl + 1);
+            if ("pid" in m) pid = m.pid;
+            else if ("warn" in m) warnings.push(m.warn);
+            else if ("error" in m) throw new RuntimeError(m.error, m.exitCode);
+            else if ("ok" in m) ok = true;
+          }
         }
-        if (ok) break;
+      } finally {
+        try {
+          conn.close();
+        } catch { /* closed */ }
       }
       if (!ok && cfg.mode === "create") {
         throw new RuntimeError(`init exited (${(await status).code}) during set-up`);
@@ -361,10 +371,18 @@ export class BuiltinRuntime implements OciRuntime {
       if (!isAlive(st.pid, st.startTime)) unblock();
     }, 20);
     exit?.then(() => !done && unblock());
-    let text: string;
+    let text = "";
     try {
       const f = await Deno.open(fifo, { read: true });
-      text = await new Response(f.readable).text();
+      try {
+        const dec = new TextDecoder();
+        const b = new Uint8Array(1024);
+        for (let n; (n = await f.read(b)) !== null;) {
+          text += dec.decode(b.subarray(0, n), { stream: true });
+        }
+      } finally {
+        f.close();
+      }
     } finally {
       done = true;
       clearInterval(timer);

@@ -5,6 +5,7 @@
  * @module
  */
 import { BerthError, type ErrorKind } from "../../core/errdefs/mod.ts";
+import { http1 } from "./http1.ts";
 
 export const CLIENT_API_VERSION = "1.47";
 export const DEFAULT_HOST = "unix:///run/berth/berth.sock";
@@ -104,20 +105,52 @@ export class ApiClient {
       );
     }
     if (res.status >= 400) {
-      const text = await res.text();
-      let msg = text.trim();
-      try {
-        const j = JSON.parse(text);
-        if (j && typeof j.message === "string") msg = j.message;
-      } catch { /* not JSON */ }
-      throw new ApiError(res.status, msg || res.statusText);
+      throw new ApiError(res.status, errorMessage(await res.text()) || res.statusText);
     }
     return res;
   }
 
+  /**
+   * A buffered call (http1.ts, no fetch): the response body as text; throws
+   * ApiError on a 4xx/5xx, ConnectError when the daemon is not there. For
+   * calls whose answer is small; stream with request().
+   */
+  async call(method: string, path: string, opts: RequestOptions = {}): Promise<string> {
+    if (opts.signal || opts.body instanceof ReadableStream) {
+      return await (await this.request(method, path, opts)).text();
+    }
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    let body: Uint8Array | undefined;
+    const b = opts.body;
+    if (b instanceof Uint8Array || typeof b === "string") {
+      body = typeof b === "string" ? new TextEncoder().encode(b) : b;
+      headers["Content-Type"] ??= "application/x-tar";
+    } else if (b !== undefined) {
+      body = new TextEncoder().encode(JSON.stringify(b));
+      headers["Content-Type"] = "application/json";
+    }
+    const u = new URL(this.url(path, opts.query));
+    let res;
+    try {
+      res = await http1(this.socketPath, method, u.pathname + u.search, headers, body);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused) {
+        throw new ConnectError(
+          `Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`,
+          { cause: e },
+        );
+      }
+      throw e;
+    }
+    const text = new TextDecoder().decode(res.body);
+    if (res.status >= 400) {
+      throw new ApiError(res.status, errorMessage(text) || `HTTP ${res.status}`);
+    }
+    return text;
+  }
+
   async json<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.request(method, path, opts);
-    const text = await res.text();
+    const text = await this.call(method, path, opts);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -202,6 +235,16 @@ export class ApiClient {
     }
     return { conn, head: rest, contentType: headers.get("content-type") ?? "" };
   }
+}
+
+/** Docker's error body `{"message": …}`, or the raw text. */
+function errorMessage(text: string): string {
+  let msg = text.trim();
+  try {
+    const j = JSON.parse(text);
+    if (j && typeof j.message === "string") msg = j.message;
+  } catch { /* not JSON */ }
+  return msg;
 }
 
 function indexOfCrlf2(b: Uint8Array): number {

@@ -46,7 +46,7 @@ async function stopLike(name: string, args: string[], g: Globals): Promise<numbe
   requireArgs(pos, name, "[OPTIONS] CONTAINER [CONTAINER...]", 1);
   const t = opts.time ?? opts.timeout;
   return await each(pos, async (ref) => {
-    await g.api().request("POST", `/containers/${ref}/${name}`, {
+    await g.api().call("POST", `/containers/${ref}/${name}`, {
       query: { t, signal: opts.signal },
     });
   });
@@ -62,7 +62,7 @@ async function kill(name: string, args: string[], g: Globals): Promise<number> {
   const { opts, args: pos } = parse(c, args, name);
   requireArgs(pos, name, "[OPTIONS] CONTAINER [CONTAINER...]", 1);
   return await each(pos, async (ref) => {
-    await g.api().request("POST", `/containers/${ref}/kill`, { query: { signal: opts.signal } });
+    await g.api().call("POST", `/containers/${ref}/kill`, { query: { signal: opts.signal } });
   });
 }
 
@@ -76,7 +76,7 @@ async function rm(name: string, args: string[], g: Globals): Promise<number> {
   let code = 0;
   for (const ref of pos) {
     try {
-      await g.api().request("DELETE", `/containers/${ref}`, {
+      await g.api().call("DELETE", `/containers/${ref}`, {
         query: { force: opts.force, v: opts.volumes, link: opts.link },
       });
       out(`${ref}\n`);
@@ -94,7 +94,7 @@ async function simple(name: string, args: string[], g: Globals, verb: string, su
   const { args: pos } = parse(c, args, name);
   requireArgs(pos, name, "CONTAINER [CONTAINER...]", 1);
   return await each(pos, async (ref) => {
-    await g.api().request("POST", `/containers/${ref}/${verb}`);
+    await g.api().call("POST", `/containers/${ref}/${verb}`);
   });
 }
 
@@ -198,7 +198,7 @@ async function rename(name: string, args: string[], g: Globals): Promise<number>
   const c = command(name, "CONTAINER NEW_NAME", "Rename a container");
   const { args: pos } = parse(c, args, name);
   requireArgs(pos, name, "CONTAINER NEW_NAME", 2, 2);
-  await g.api().request("POST", `/containers/${pos[0]}/rename`, { query: { name: pos[1] } });
+  await g.api().call("POST", `/containers/${pos[0]}/rename`, { query: { name: pos[1] } });
   return 0;
 }
 

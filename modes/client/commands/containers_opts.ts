@@ -202,6 +202,56 @@ function ports(opts: AnyRec): { exposed: AnyRec; bindings: AnyRec } {
   return { exposed, bindings };
 }
 
+/** JSON text without the whitespace between tokens (Go's json.Compact). */
+function compactJson(text: string): string {
+  JSON.parse(text); // must be valid
+  let out = "", inStr = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inStr) {
+      out += ch;
+      if (ch === "\\") out += text[++i];
+      else if (ch === '"') inStr = false;
+    } else if (ch === '"') {
+      inStr = true;
+      out += ch;
+    } else if (!" \t\n\r".includes(ch)) out += ch;
+  }
+  return out;
+}
+
+/**
+ * --security-opt as the docker CLI sends it: `seccomp=<file>` becomes
+ * `seccomp=<the file's JSON>` (the daemon never reads client paths).
+ */
+function securityOpts(list: string[]): string[] {
+  return list.map((opt) => {
+    let i = opt.indexOf("=");
+    if (i < 0 && opt !== "no-new-privileges") i = opt.indexOf(":");
+    const k = i < 0 ? opt : opt.slice(0, i), v = i < 0 ? "" : opt.slice(i + 1);
+    if (k !== "no-new-privileges" && v === "") {
+      throw new Error(`Invalid --security-opt: ${JSON.stringify(opt)}`);
+    }
+    if (k !== "seccomp" || v === "builtin" || v === "unconfined") return opt;
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(v);
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound
+        ? "no such file or directory"
+        : (e as Error).message;
+      throw new Error(`opening seccomp profile (${v}) failed: open ${v}: ${why}`);
+    }
+    try {
+      return `seccomp=${compactJson(text)}`;
+    } catch (e) {
+      throw new Error(
+        `compacting json for seccomp profile (${v}) failed: ${(e as Error).message}`,
+      );
+    }
+  });
+}
+
 /** Build the create body from parsed flags, the image and the command. */
 export function createBody(
   opts: AnyRec,
@@ -283,7 +333,7 @@ export function createBody(
     Privileged: !!opts.privileged,
     PublishAllPorts: !!opts.publishAll,
     ReadonlyRootfs: !!opts.readOnly,
-    SecurityOpt: opts.securityOpt ?? null,
+    SecurityOpt: opts.securityOpt ? securityOpts(opts.securityOpt) : null,
     UTSMode: opts.uts ?? "",
     UsernsMode: opts.userns ?? "",
     ShmSize: opts.shmSize ? ramInBytes(opts.shmSize) : 0,

@@ -109,7 +109,7 @@ async function attachAndStart(
   });
   if (o.start) {
     try {
-      await api.request("POST", `/containers/${id}/start`);
+      await api.call("POST", `/containers/${id}/start`);
     } catch (e) {
       conn.close();
       await wait.body?.cancel().catch(() => {});
@@ -118,12 +118,10 @@ async function attachAndStart(
     }
   }
   const unResize = o.tty
-    ? watchResize((h, w) => api.request("POST", `/containers/${id}/resize`, { query: { h, w } }))
+    ? watchResize((h, w) => api.call("POST", `/containers/${id}/resize`, { query: { h, w } }))
     : () => {};
   const unSig = o.sigProxy && !o.tty
-    ? proxySignals((sig) =>
-      api.request("POST", `/containers/${id}/kill`, { query: { signal: sig } })
-    )
+    ? proxySignals((sig) => api.call("POST", `/containers/${id}/kill`, { query: { signal: sig } }))
     : () => {};
   let detached = false;
   try {
@@ -195,7 +193,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
   }
   if (opts.detach) {
     try {
-      await g.api().request("POST", `/containers/${id}/start`);
+      await g.api().call("POST", `/containers/${id}/start`);
     } catch (e) {
       const msg = e instanceof ApiError ? e.message : (e as Error).message;
       return daemonError(name, e, startFailureCode(msg));
@@ -248,7 +246,7 @@ export async function start(name: string, args: string[], g: Globals): Promise<n
   let code = 0;
   for (const ref of pos) {
     try {
-      await g.api().request("POST", `/containers/${ref}/start`);
+      await g.api().call("POST", `/containers/${ref}/start`);
       out(`${ref}\n`);
     } catch (e) {
       printErr(`Error response from daemon: ${(e as Error).message}\n`);

@@ -79,14 +79,14 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
     return 1;
   }
   if (opts.detach) {
-    await api.request("POST", `/exec/${id}/start`, { body: { Detach: true, Tty: !!opts.tty } });
+    await api.call("POST", `/exec/${id}/start`, { body: { Detach: true, Tty: !!opts.tty } });
     return 0;
   }
   const { conn, head } = await api.hijack("POST", `/exec/${id}/start`, {
     body: { Detach: false, Tty: !!opts.tty, ConsoleSize: tty ? [tty.rows, tty.columns] : null },
   });
   const unResize = opts.tty
-    ? watchResize((h, w) => api.request("POST", `/exec/${id}/resize`, { query: { h, w } }))
+    ? watchResize((h, w) => api.call("POST", `/exec/${id}/resize`, { query: { h, w } }))
     : () => {};
   try {
     await runStream(conn, head, {

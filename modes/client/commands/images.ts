@@ -223,7 +223,7 @@ async function tag(name: string, args: string[], g: Globals): Promise<number> {
     console.error("Error response from daemon: refusing to create a tag with a digest reference");
     return 1;
   }
-  await g.api().request("POST", `/images/${pos[0]}/tag`, {
+  await g.api().call("POST", `/images/${pos[0]}/tag`, {
     query: { repo: `${ref.domain}/${ref.path}`, tag: ref.tag ?? "latest" },
   });
   return 0;

@@ -198,7 +198,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
       let code = 0;
       for (const n of pos) {
         try {
-          await api.request("DELETE", `/networks/${encodeURIComponent(n)}`);
+          await api.call("DELETE", `/networks/${encodeURIComponent(n)}`);
           out(`${n}\n`);
         } catch (e) {
           if (opts.force && e instanceof ApiError && e.status === 404) continue;
@@ -242,7 +242,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
       const ipam: AnyRec = {};
       if (opts.ip) ipam.IPv4Address = opts.ip;
       if (opts.ip6) ipam.IPv6Address = opts.ip6;
-      await api.request("POST", `/networks/${encodeURIComponent(pos[0])}/connect`, {
+      await api.call("POST", `/networks/${encodeURIComponent(pos[0])}/connect`, {
         body: {
           Container: pos[1],
           EndpointConfig: {
@@ -262,7 +262,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         .option("-f, --force", "Force the container to disconnect from a network");
       const { opts, args: pos } = parse(c, args, name);
       requireArgs(pos, name, usage, 2, 2);
-      await api.request("POST", `/networks/${encodeURIComponent(pos[0])}/disconnect`, {
+      await api.call("POST", `/networks/${encodeURIComponent(pos[0])}/disconnect`, {
         body: { Container: pos[1], Force: !!opts.force },
       });
       return 0;

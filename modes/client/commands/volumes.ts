@@ -119,7 +119,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
       let code = 0;
       for (const n of pos) {
         try {
-          await api.request("DELETE", `/volumes/${n}`, { query: { force: opts.force } });
+          await api.call("DELETE", `/volumes/${n}`, { query: { force: opts.force } });
           out(`${n}\n`);
         } catch (e) {
           console.error(`Error response from daemon: ${(e as Error).message}`);
