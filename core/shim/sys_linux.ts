@@ -18,6 +18,8 @@
  * @module
  */
 
+import { dropCleanCodePages as dropCodePages } from "./code_pages.ts";
+
 const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
@@ -104,96 +106,9 @@ export async function fdWrite(fd: number, data: Uint8Array): Promise<void> {
   }
 }
 
-const MADV_DONTNEED = 4;
-
-/** A mapping of `/proc/self/smaps` that holds nothing but the file's own, unmodified pages. */
-export interface CleanMapping {
-  start: bigint;
-  end: bigint;
-}
-
-/**
- * The read-only, private mappings of `path` in `/proc/<pid>/smaps` (raw
- * bytes) that have no anonymous (copied-on-write), dirty private or swapped
- * page: dropping their page-table entries loses nothing, the next access
- * faults the page back in from the page cache. Mappings with a relocated copy
- * (RELRO) or writable ones are never listed. Scans bytes and decodes only
- * the mapping headers: the shim calls this to shrink, it must not allocate
- * much itself.
- */
-export function cleanFileMappings(smaps: Uint8Array, path: string): CleanMapping[] {
-  const out: CleanMapping[] = [];
-  const dec = new TextDecoder();
-  let cur: (CleanMapping & { ok: boolean }) | undefined;
-  const flush = () => {
-    if (cur?.ok) out.push({ start: cur.start, end: cur.end });
-    cur = undefined;
-  };
-  for (let pos = 0; pos < smaps.length;) {
-    let nl = smaps.indexOf(10, pos);
-    if (nl < 0) nl = smaps.length;
-    const c = smaps[pos];
-    const isHex = (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
-    if (isHex) {
-      // "start-end perms offset dev inode   path"
-      flush();
-      const h = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \S+\s*(.*)$/.exec(
-        dec.decode(smaps.subarray(pos, nl)),
-      );
-      if (h) {
-        const [, start, end, perms, file] = h;
-        // r--p / r-xp only: never writable, never shared
-        const ok = file === path && perms[0] === "r" && perms[1] === "-" && perms[3] === "p";
-        cur = { start: BigInt("0x" + start), end: BigInt("0x" + end), ok };
-      }
-    } else if (cur?.ok && nonZeroField(smaps, pos, nl)) {
-      cur.ok = false;
-    }
-    pos = nl + 1;
-  }
-  flush();
-  return out;
-}
-
-const RISKY_FIELDS = ["Anonymous:", "Private_Dirty:", "Swap:"].map((f) =>
-  new TextEncoder().encode(f)
-);
-
-/** Is the line at [pos, end) one of RISKY_FIELDS with a value other than 0? */
-function nonZeroField(b: Uint8Array, pos: number, end: number): boolean {
-  for (const f of RISKY_FIELDS) {
-    if (end - pos < f.length || b[pos] !== f[0]) continue;
-    let i = 1;
-    while (i < f.length && b[pos + i] === f[i]) i++;
-    if (i < f.length) continue;
-    for (let j = pos + f.length; j < end; j++) {
-      if (b[j] >= 49 && b[j] <= 57) return true; // a digit 1-9: the value is not 0
-      if (b[j] === 107) break; // "kB"
-    }
-    return false;
-  }
-  return false;
-}
-
-/**
- * Unmap (MADV_DONTNEED) the resident pages of our own executable that are
- * clean copies of the file: the code and read-only data start-up touched and
- * an idle shim never runs again. They stay in the page cache; what is used
- * later faults back in (a minor fault). Returns the bytes advised.
- */
+/** code_pages.ts dropCleanCodePages with our libc's madvise. */
 export function dropCleanCodePages(): number {
-  let exe: string, smaps: Uint8Array;
-  try {
-    exe = Deno.readLinkSync("/proc/self/exe");
-    smaps = Deno.readFileSync("/proc/self/smaps");
-  } catch {
-    return 0;
-  }
-  let n = 0;
-  for (const m of cleanFileMappings(smaps, exe)) {
-    if (libc().madvise(m.start, m.end - m.start, MADV_DONTNEED) === 0) n += Number(m.end - m.start);
-  }
-  return n;
+  return dropCodePages((addr, len, advice) => libc().madvise(addr, len, advice));
 }
 
 /** Give free malloc memory (all arenas) back to the kernel. */

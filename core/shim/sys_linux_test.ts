@@ -1,33 +1,41 @@
 import { assertEquals } from "../testing/assert.ts";
-import { cleanFileMappings } from "./sys_linux.ts";
+import { cleanCodeRanges, elfSegments, type Segment } from "./code_pages.ts";
 
 const EXE = "/usr/bin/deno";
-const map = (range: string, perms: string, path: string, fields: Record<string, number>) =>
-  `${range} ${perms} 00000000 fe:00 1442216                    ${path}\n` +
-  Object.entries({ Size: 100, Rss: 40, Private_Dirty: 0, Anonymous: 0, Swap: 0, ...fields })
-    .map(([k, v]) => `${k}:${" ".repeat(16 - k.length)}${v} kB\n`).join("") +
-  "VmFlags: rd mr mw me dw sd\n";
+const SEGS: Segment[] = [
+  { type: "load", offset: 0n, filesz: 0x1c8d000n, writable: false }, // headers + rodata
+  { type: "load", offset: 0x1c8d000n, filesz: 0x3cf4000n, writable: false }, // text
+  { type: "load", offset: 0x5981000n, filesz: 0x272000n, writable: true }, // RELRO + data
+  { type: "relro", offset: 0x5981000n, filesz: 0x26e000n, writable: false },
+];
+const line = (range: string, perms: string, off: string, path: string) =>
+  `${range} ${perms} ${off} fe:00 1442216                    ${path}`;
 
-Deno.test("cleanFileMappings keeps only clean read-only private mappings of the executable", () => {
-  const smaps = [
-    map("1000-2000", "r--p", EXE, {}), // rodata: clean
-    map("2000-3000", "r-xp", EXE, { Private_Dirty: 0 }), // text: clean
-    map("3000-4000", "r--p", EXE, { Anonymous: 12, Private_Dirty: 12 }), // RELRO: relocated copy
-    map("4000-5000", "rw-p", EXE, {}), // data: writable
-    map("5000-6000", "r-xp", "/usr/lib/libc.so.6", {}), // another file
-    map("6000-7000", "r--s", EXE, {}), // shared
-    map("7000-8000", "r-xp", EXE, { Swap: 4 }), // swapped: not a clean copy
-    map("8000-9000", "rw-p", "", { Anonymous: 8 }), // anonymous
-    map("9000-a000", "r-xp", EXE, { Anonymous: 10 }), // a patched text page
-  ].join("");
-  const got = cleanFileMappings(new TextEncoder().encode(smaps), EXE);
-  assertEquals(got, [{ start: 0x1000n, end: 0x2000n }, { start: 0x2000n, end: 0x3000n }]);
+Deno.test("cleanCodeRanges: read-only PT_LOAD mappings of the executable, never RELRO or writable", () => {
+  const maps = [
+    line("55cd2e0c9000-55cd2fd56000", "r--p", "00000000", EXE), // rodata: yes
+    line("55cd2fd56000-55cd33a4a000", "r-xp", "01c8d000", EXE), // text: yes
+    line("55cd33a4a000-55cd33cb8000", "r--p", "05981000", EXE), // RELRO: no
+    line("55cd33cb8000-55cd33cbc000", "rw-p", "05bef000", EXE), // data: no
+    line("7f7563dc0000-7f7563fe6000", "r-xp", "035cf000", "/usr/lib/libc.so.6"), // other file: no
+    line("7f7563fe6000-7f7563ff0000", "r--s", "00000000", EXE), // shared: no
+    line("7f7563ff0000-7f7564000000", "rw-p", "00000000", ""), // anonymous: no
+    line("7f7564000000-7f7564100000", "r--p", "09000000", EXE), // beyond every segment: no
+  ].join("\n");
+  assertEquals(cleanCodeRanges(maps, EXE, SEGS), [
+    { start: 0x55cd2e0c9000n, end: 0x55cd2fd56000n },
+    { start: 0x55cd2fd56000n, end: 0x55cd33a4a000n },
+  ]);
+  assertEquals(cleanCodeRanges(maps, EXE, []), [], "no program headers: nothing is dropped");
 });
 
-Deno.test("cleanFileMappings reads this process's smaps", () => {
+Deno.test("elfSegments reads this executable; its text is among the clean ranges", () => {
   const exe = Deno.readLinkSync("/proc/self/exe");
-  const got = cleanFileMappings(Deno.readFileSync("/proc/self/smaps"), exe);
-  // the executable's code is mapped read-only, private and clean
-  assertEquals(got.length > 0, true);
-  for (const m of got) assertEquals(m.end > m.start, true);
+  const segs = elfSegments(Deno.readFileSync(exe).subarray(0, 8192));
+  assertEquals(segs.some((s) => s.type === "load" && !s.writable), true);
+  assertEquals(elfSegments(new TextEncoder().encode("#!/bin/sh\n")), []);
+  const ranges = cleanCodeRanges(Deno.readTextFileSync("/proc/self/maps"), exe, segs);
+  const text = Deno.readTextFileSync("/proc/self/maps").split("\n")
+    .filter((l) => l.endsWith(exe) && / r-xp /.test(l));
+  assertEquals(ranges.length >= text.length, true);
 });
