@@ -10,6 +10,7 @@ import type { ImageRecord } from "../../../core/store/images.ts";
 import { checkName, newId, randomName } from "./names.ts";
 import { parseSignal } from "./signals.ts";
 import { rfc3339Nano } from "../../../core/shim/protocol.ts";
+import { defaultSecurityOpt, parseSecurityOpt } from "../../../core/oci/seccomp_opts.ts";
 
 export interface CreateInput {
   body: Json;
@@ -179,7 +180,8 @@ export function buildRecord(inp: CreateInput): ContainerRecord {
   hc.PidMode ??= "";
   hc.UTSMode ??= "";
   hc.CgroupnsMode ||= "private";
-  hc.SecurityOpt ??= null;
+  parseSecurityOpt(hc.SecurityOpt); // Docker's errors at create; a profile is read at start
+  hc.SecurityOpt ??= defaultSecurityOpt(hc);
   hc.ConsoleSize ??= [0, 0];
   hc.Isolation ??= "";
   hc.Memory ??= 0;

@@ -9,6 +9,7 @@ import type { OciSpec } from "../../../core/oci/runtime_types.ts";
 import { generateSpec, type MountInput } from "../../../core/oci/runtime_spec.ts";
 import { parseGroup, resolveUser } from "../../../core/oci/user.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { hostCapabilities } from "../../../core/runtime/proc.ts";
 
 export interface SpecInput {
   record: ContainerRecord;
@@ -108,5 +109,8 @@ export async function buildSpec(inp: SpecInput): Promise<OciSpec> {
     },
     netnsPath: inp.netnsPath,
     init: hc.Init ? initPath() : undefined,
+    // --privileged: every capability the daemon has (moby GetAllCapabilities); runc
+    // refuses capabilities the host lacks
+    hostCaps: hc.Privileged ? hostCapabilities() : undefined,
   });
 }
