@@ -132,6 +132,30 @@ function suite(name: string, make: (base: string) => OciRuntime, ignore: boolean
             await p.status;
           }
         });
+        await t.step("i386 programs: filtered by their own table, or killed", async () => {
+          // a 32-bit static program that makes one system call and exits with its errno
+          await Deno.writeFile(`${rootfs}/bin/i386mkdir`, i386Probe(39, "/tmp/d32", 0o755), {
+            mode: 0o755,
+          });
+          await Deno.writeFile(`${rootfs}/bin/i386alg`, i386Probe(359, 38, 5), { mode: 0o755 });
+          const code = async (cmd: string, seccomp?: string) =>
+            (await r({
+              cmd: [cmd],
+              host: seccomp ? { SecurityOpt: [`seccomp=${seccomp}`] } : {},
+            })).code;
+          assertEquals(await code("/bin/i386mkdir"), 0);
+          assertEquals(await code("/bin/i386alg"), 1); // socket(AF_ALG): EPERM
+          assert(await code("/bin/i386alg", "unconfined") !== 1);
+          assertEquals(await code("/bin/i386mkdir", DENY_MKDIR), 128 + 31); // not listed: SIGSYS
+          const withArchs = JSON.stringify({
+            ...JSON.parse(DENY_MKDIR),
+            archMap: [{
+              architecture: "SCMP_ARCH_X86_64",
+              subArchitectures: ["SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            }],
+          });
+          assertEquals(await code("/bin/i386mkdir", withArchs), 1);
+        });
         await t.step("normal work still works", async () => {
           const x = await r({
             cmd: sh(
@@ -149,6 +173,39 @@ function suite(name: string, make: (base: string) => OciRuntime, ignore: boolean
       }
     },
   });
+}
+
+/**
+ * A static i386 ELF that does `int 0x80` with eax=nr, ebx=a (a number, or a
+ * pointer to the string), ecx=b, edx=0, then exits with -eax (the errno).
+ */
+function i386Probe(nr: number, a: number | string, b: number): Uint8Array {
+  const base = 0x08048000, code = 84, str = code + 33;
+  const text = typeof a === "string" ? new TextEncoder().encode(a + "\0") : new Uint8Array();
+  const out = new Uint8Array(str + text.length);
+  const v = new DataView(out.buffer);
+  out.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1]); // ELF, 32-bit, little-endian
+  v.setUint16(16, 2, true); // ET_EXEC
+  v.setUint16(18, 3, true); // EM_386
+  v.setUint32(20, 1, true);
+  v.setUint32(24, base + code, true); // entry
+  v.setUint32(28, 52, true); // program headers
+  v.setUint16(40, 52, true);
+  v.setUint16(42, 32, true);
+  v.setUint16(44, 1, true);
+  [1, 0, base, base, out.length, out.length, 5, 0x1000].forEach((x, i) =>
+    v.setUint32(52 + 4 * i, x, true)
+  );
+  const ebx = typeof a === "string" ? base + str : a;
+  const insns = [0xb8, nr, 0xbb, ebx, 0xb9, b, 0xba, 0]; // mov eax/ebx/ecx/edx, imm32
+  for (let i = 0; i < insns.length; i += 2) {
+    out[code + (i / 2) * 5] = insns[i];
+    v.setUint32(code + (i / 2) * 5 + 1, insns[i + 1] >>> 0, true);
+  }
+  // int 0x80; neg eax; mov ebx, eax; mov eax, 1; int 0x80
+  out.set([0xcd, 0x80, 0xf7, 0xd8, 0x89, 0xc3, 0xb8, 1, 0, 0, 0, 0xcd, 0x80], code + 20);
+  out.set(text, str);
+  return out;
 }
 
 suite("berth", (base) => new BuiltinRuntime({ root: `${base}/state` }), !root);
