@@ -67,6 +67,8 @@ export class Attached {
 export class Output {
   readonly tty: boolean;
   readonly attached = new Set<Attached>();
+  /** chunks emitted so far (lets the shim skip housekeeping while nothing happens) */
+  chunks = 0;
   #logs: { stdout?: LineSplitter; stderr?: LineSplitter };
   constructor(tty: boolean, logs: { stdout?: LineSplitter; stderr?: LineSplitter } = {}) {
     this.tty = tty;
@@ -74,6 +76,7 @@ export class Output {
   }
 
   emit(type: 1 | 2, chunk: Uint8Array): void {
+    this.chunks++;
     (type === FRAME_STDOUT ? this.#logs.stdout : this.#logs.stderr)?.push(chunk);
     if (this.attached.size === 0) return;
     const f = frame(this.tty ? FRAME_STDOUT : type, chunk);

@@ -188,8 +188,10 @@ export async function main(args: string[]): Promise<number> {
     if (task.status === "new") idle.resolve();
   }, CREATE_TIMEOUT_MS);
 
+  let served = 0, lastSeen = -1;
   const handle = async (conn: Deno.Conn) => {
     active++;
+    served++;
     let keep = false;
     try {
       const line = await readLine(conn);
@@ -211,9 +213,17 @@ export async function main(args: string[]): Promise<number> {
             // collect it once (gc is exposed by the daemon's V8 flags). Only a
             // "last-resort" GC gives the pages back (≈ 2.4 MB less than a plain
             // major GC), at ≈ 10–20 ms of CPU; a second one later bought nothing.
-            setTimeout(collect, 100);
-            // A chatty container leaves garbage behind: collect now and then.
-            Deno.unrefTimer(setInterval(collect, 60_000));
+            setTimeout(() => {
+              collect();
+              lastSeen = task.outputChunks + served;
+            }, 100);
+            // A chatty container leaves garbage behind: collect now and then,
+            // but not in a shim that did nothing since the last time.
+            Deno.unrefTimer(setInterval(() => {
+              const seen = task.outputChunks + served;
+              if (seen !== lastSeen) collect();
+              lastSeen = seen;
+            }, 60_000));
             break;
           case "state":
             await reply(task.state() as unknown as Record<string, unknown>);

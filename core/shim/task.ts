@@ -42,6 +42,11 @@ export class Task {
   #master = -1;
   #stdin = new Stdin(undefined);
   #output!: Output;
+
+  /** A number that changes whenever the container writes output. */
+  get outputChunks(): number {
+    return this.#output?.chunks ?? 0;
+  }
   #log?: JsonLogWriter;
   #pumps: Promise<void>[] = [];
   #exited = Promise.withResolvers<ExitInfo>();
