@@ -1,0 +1,122 @@
+/**
+ * Give memory back to the system, for long-lived processes (the daemon):
+ *
+ * - {@link collectGarbage}: a full, compacting V8 collection (when `gc` is
+ *   exposed) followed by glibc's malloc_trim, which returns the free pages of
+ *   every malloc arena;
+ * - {@link dropExecutablePages}: unmap the resident pages of the executable's
+ *   clean, read-only mappings (madvise MADV_DONTNEED). They are page cache,
+ *   shared with every other process running the same binary; the next use
+ *   maps them again with a minor fault. What goes is the start-up-only code
+ *   (module loader, transpile cache, …) that the kernel maps 64 KB at a
+ *   time (fault-around) and that otherwise stays in the RSS for ever.
+ *
+ * libc is opened on first use, never at import.
+ *
+ * @example
+ * ```ts ignore
+ * import { collectGarbage, dropExecutablePages } from "./memory.ts";
+ * collectGarbage();
+ * dropExecutablePages();
+ * ```
+ * @module
+ */
+import { sys } from "./libc_proc.ts";
+
+const MADV_DONTNEED = 4;
+const NR_MADVISE = Deno.build.arch === "x86_64" ? 28 : 233;
+
+let trim: ((pad: bigint) => number) | undefined;
+
+/** glibc malloc_trim(0): release the free heap pages of all arenas. */
+export function mallocTrim(): void {
+  trim ??= Deno.dlopen("libc.so.6", {
+    malloc_trim: { parameters: ["usize"], result: "i32" },
+  }).symbols.malloc_trim;
+  trim(0n);
+}
+
+type Gc = (o?: { type: string; execution: string; flavor?: string }) => void;
+let gcFn: Gc | undefined;
+
+/**
+ * The `gc` function: the global one under `--expose-gc`, else one from a
+ * fresh context after setting the flag at run time (node:v8 + node:vm; the
+ * flag only reaches contexts made after it is set). Undefined when neither
+ * works. The fallback costs a context (~0.5 MB), so it is opt-in.
+ */
+export async function exposeGc(fallback = false): Promise<Gc | undefined> {
+  if (gcFn) return gcFn;
+  const g = (globalThis as { gc?: Gc }).gc;
+  if (typeof g === "function") return gcFn = g;
+  if (!fallback) return undefined;
+  try {
+    const v8 = await import("node:v8");
+    const vm = await import("node:vm");
+    v8.setFlagsFromString("--expose-gc");
+    const f = vm.runInNewContext("gc");
+    if (typeof f === "function") gcFn = f;
+  } catch { /* not available */ }
+  return gcFn;
+}
+
+/**
+ * Full GC that compacts and gives pages back ("last resort" flavour, several
+ * passes), then malloc_trim. Without a `gc` (see {@link exposeGc}) only the
+ * trim runs. Synchronous: blocks the event loop for the collection.
+ */
+export function collectGarbage(): void {
+  const gc = gcFn ?? (globalThis as { gc?: Gc }).gc;
+  if (typeof gc === "function") {
+    try {
+      gc({ type: "major", execution: "sync", flavor: "last-resort" });
+    } catch {
+      gc();
+    }
+  }
+  mallocTrim();
+}
+
+/** One mapping: [start, end) addresses. */
+type Range = [bigint, bigint];
+let ranges: Range[] | undefined;
+
+/**
+ * The executable's read-only file mappings that hold no private (copied)
+ * page: text and read-only data. Mappings with private pages (RELRO: the
+ * relocated GOT, made read-only after the loader wrote it) are left alone —
+ * dropping those pages would bring back the unrelocated file contents.
+ */
+function executableRanges(): Range[] {
+  const exe = Deno.execPath();
+  const out: Range[] = [];
+  const smaps = Deno.readTextFileSync("/proc/self/smaps");
+  for (const block of smaps.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)) {
+    const head = block.slice(0, block.indexOf("\n")).split(/\s+/);
+    if (head.length < 6 || head.slice(5).join(" ") !== exe) continue;
+    if (head[1].includes("w")) continue;
+    if (!/^Anonymous:\s+0 kB$/m.test(block)) continue;
+    const [a, b] = head[0].split("-").map((x) => BigInt("0x" + x));
+    out.push([a, b]);
+  }
+  return out;
+}
+
+/**
+ * madvise(MADV_DONTNEED) the executable's clean read-only mappings: their
+ * resident pages leave this process's RSS (they stay in the page cache).
+ * Returns how many bytes of mappings were advised. Linux only; best effort.
+ */
+export function dropExecutablePages(): number {
+  if (Deno.build.os !== "linux") return 0;
+  try {
+    ranges ??= executableRanges();
+  } catch {
+    ranges = [];
+  }
+  let n = 0;
+  for (const [a, b] of ranges) {
+    if (sys(NR_MADVISE, a, b - a, MADV_DONTNEED) === 0) n += Number(b - a);
+  }
+  return n;
+}
