@@ -8,6 +8,7 @@
  */
 (globalThis as { __berthModules?: Record<string, () => Promise<unknown>> }).__berthModules = {
   "modes/daemon/main.ts": () => import("../modes/daemon/main.ts"),
+  "modes/daemon/serve.ts": () => import("../modes/daemon/serve.ts"),
   "modes/registry/main.ts": () => import("../modes/registry/main.ts"),
   "core/shim/main.ts": () => import("../core/shim/main.ts"),
   "core/runtime/init_main.ts": () => import("../core/runtime/init_main.ts"),

@@ -1,21 +1,13 @@
 /**
- * `berth daemon`: parse flags, take the root lock, open the stores, serve the
- * Engine API on a unix socket, shut down cleanly on SIGTERM/SIGINT.
+ * `berth daemon`: parse flags, make sure the daemon's V8 flags are in force
+ * (./v8_flags.ts: re-exec once), then run the daemon (./serve.ts).
  * @module
  */
 import { parseArgs } from "node:util";
-import { chmod } from "node:fs/promises";
-import { ContentStore } from "../../core/store/content.ts";
-import { LayerStore } from "../../core/store/layers.ts";
-import { ImageStore } from "../../core/store/images.ts";
-import { tryLock, unlock } from "../../core/sys/lock.ts";
 import { messageOf } from "../../core/errdefs/mod.ts";
-import { Router } from "./router.ts";
-import { createApiServer, type Handler } from "./server.ts";
-import { registerAll } from "./routes.ts";
-import { ImageService } from "./images/service.ts";
-import { type DaemonConfig, log, type Services, setLogLevel } from "./services.ts";
-import { startAreas, stopAreas } from "./areas.ts";
+import { type DaemonConfig, setLogLevel } from "./services.ts";
+import { reexecWithFlags } from "./v8_flags.ts";
+import { lazy } from "../../core/sys/lazy.ts";
 
 const USAGE = `Usage:  berth daemon [OPTIONS]
 
@@ -91,53 +83,9 @@ export async function main(args: string[]): Promise<number> {
     return 125;
   }
   setLogLevel(config.logLevel);
-  await Deno.mkdir(config.root, { recursive: true, mode: 0o711 });
-  await Deno.mkdir(config.execRoot, { recursive: true, mode: 0o711 });
-  const lockFd = tryLock(`${config.root}/berth.lock`);
-  if (lockFd < 0) {
-    console.error(
-      `berth daemon: another daemon is already using ${config.root} (lock ${config.root}/berth.lock is held)`,
-    );
-    return 1;
-  }
-  const content = new ContentStore(config.root);
-  const layers = new LayerStore(config.root);
-  const images = new ImageStore(config.root);
-  await Promise.all([content.init(), layers.init(), images.init()]);
-  const services = {
-    config,
-    content,
-    layers,
-    images,
-    imageUsers: () => [],
-    pinnedBlobs: new Set<string>(),
-  } as unknown as Services;
-  services.imageService = new ImageService(services);
-  await startAreas(services);
-
-  const router = new Router<Handler>();
-  registerAll(router);
-  const server = createApiServer(router, services);
-  const sockDir = config.socket.slice(0, config.socket.lastIndexOf("/"));
-  await Deno.mkdir(sockDir, { recursive: true });
-  await Deno.remove(config.socket).catch(() => {});
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.socket, () => resolve());
-  });
-  await chmod(config.socket, 0o660);
-  log.info(`API listen on ${config.socket}`);
-
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  const onSig = (name: string) => () => stop(name);
-  Deno.addSignalListener("SIGTERM", onSig("SIGTERM"));
-  Deno.addSignalListener("SIGINT", onSig("SIGINT"));
-  const sig = await stopped;
-  log.info(`received ${sig}, shutting down`);
-  server.close();
-  server.closeAllConnections?.();
-  await stopAreas(services).catch((e) => log.warn(`stopping: ${messageOf(e)}`));
-  await Deno.remove(config.socket).catch(() => {});
-  unlock(lockFd);
-  return 0;
+  reexecWithFlags(args);
+  // Not a literal import: the first process (before the re-exec) need not
+  // read the daemon's module graph (core/sys/lazy.ts).
+  const { serve } = await lazy<typeof import("./serve.ts")>("modes/daemon/serve.ts");
+  return await serve(config);
 }

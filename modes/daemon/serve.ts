@@ -1,0 +1,79 @@
+/**
+ * The daemon proper: take the root lock, open the stores, start the areas
+ * (networks, containers: recovery), serve the Engine API on a unix socket,
+ * and shut down cleanly on SIGTERM/SIGINT. Memory is given back after
+ * start-up and after bursts of requests (./memory.ts).
+ * @module
+ */
+import { chmod } from "node:fs/promises";
+import { ContentStore } from "../../core/store/content.ts";
+import { LayerStore } from "../../core/store/layers.ts";
+import { ImageStore } from "../../core/store/images.ts";
+import { tryLock, unlock } from "../../core/sys/lock.ts";
+import { exposeGc } from "../../core/sys/memory.ts";
+import { isCompiled } from "../../core/sys/self.ts";
+import { messageOf } from "../../core/errdefs/mod.ts";
+import { Router } from "./router.ts";
+import { createApiServer, type Handler } from "./server.ts";
+import { registerAll } from "./routes.ts";
+import { ImageService } from "./images/service.ts";
+import { type DaemonConfig, log, type Services } from "./services.ts";
+import { startAreas, stopAreas } from "./areas.ts";
+import { MemoryKeeper } from "./memory.ts";
+
+export async function serve(config: DaemonConfig): Promise<number> {
+  await Deno.mkdir(config.root, { recursive: true, mode: 0o711 });
+  await Deno.mkdir(config.execRoot, { recursive: true, mode: 0o711 });
+  const lockFd = tryLock(`${config.root}/berth.lock`);
+  if (lockFd < 0) {
+    console.error(
+      `berth daemon: another daemon is already using ${config.root} (lock ${config.root}/berth.lock is held)`,
+    );
+    return 1;
+  }
+  const content = new ContentStore(config.root);
+  const layers = new LayerStore(config.root);
+  const images = new ImageStore(config.root);
+  await Promise.all([content.init(), layers.init(), images.init()]);
+  const services = {
+    config,
+    content,
+    layers,
+    images,
+    imageUsers: () => [],
+    pinnedBlobs: new Set<string>(),
+  } as unknown as Services;
+  services.imageService = new ImageService(services);
+  await startAreas(services);
+
+  const router = new Router<Handler>();
+  registerAll(router);
+  const server = createApiServer(router, services);
+  const keeper = new MemoryKeeper();
+  keeper.watch(server);
+  // A compiled binary ignores DENO_V8_FLAGS (./v8_flags.ts): take gc another way.
+  await exposeGc(isCompiled());
+  keeper.collect();
+  const sockDir = config.socket.slice(0, config.socket.lastIndexOf("/"));
+  await Deno.mkdir(sockDir, { recursive: true });
+  await Deno.remove(config.socket).catch(() => {});
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.socket, () => resolve());
+  });
+  await chmod(config.socket, 0o660);
+  log.info(`API listen on ${config.socket}`);
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  const onSig = (name: string) => () => stop(name);
+  Deno.addSignalListener("SIGTERM", onSig("SIGTERM"));
+  Deno.addSignalListener("SIGINT", onSig("SIGINT"));
+  const sig = await stopped;
+  log.info(`received ${sig}, shutting down`);
+  keeper.close();
+  server.close();
+  server.closeAllConnections?.();
+  await stopAreas(services).catch((e) => log.warn(`stopping: ${messageOf(e)}`));
+  await Deno.remove(config.socket).catch(() => {});
+  unlock(lockFd);
+  return 0;
+}
