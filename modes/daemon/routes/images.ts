@@ -6,15 +6,16 @@
  */
 import type { ApiRouter } from "../server.ts";
 import { InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
-import { loadArchive } from "../images/archive_load.ts";
-import { saveArchive } from "../images/archive_save.ts";
-import { importRootfs } from "../images/import.ts";
-import { authHandler, pullHandler, pushHandler } from "../images/distribution.ts";
 import { parseNormalizedNamed } from "../../../core/oci/reference.ts";
 import type { Ctx } from "../context.ts";
 
+// load, save, import and the distribution client (pull, push, login) are
+// loaded on first use: an idle daemon never needs them (docs/daemon-memory.md).
+const distribution = () => import("../images/distribution.ts");
+
 async function save(ctx: Ctx, names: string[]): Promise<void> {
   if (names.length === 0) throw new InvalidArgument("no image names given");
+  const { saveArchive } = await import("../images/archive_save.ts");
   const stream = saveArchive(ctx.services, names);
   const res = ctx.res!;
   res.writeHead(200, { "Content-Type": "application/x-tar" });
@@ -34,6 +35,7 @@ export function register(r: ApiRouter): void {
 
   r.add("POST", "/images/load", async (ctx) => {
     const quiet = ctx.flag("quiet");
+    const { loadArchive } = await import("../images/archive_load.ts");
     const out = ctx.startStream();
     try {
       const res = await loadArchive(ctx.services, ctx.body(), (msg) => {
@@ -51,7 +53,7 @@ export function register(r: ApiRouter): void {
   r.add("POST", "/images/create", async (ctx) => {
     const fromSrc = ctx.query.get("fromSrc");
     const fromImage = ctx.query.get("fromImage");
-    if (fromImage !== null) return pullHandler(ctx);
+    if (fromImage !== null) return (await distribution()).pullHandler(ctx);
     if (fromSrc === null) throw new InvalidArgument("either fromImage or fromSrc is required");
     if (fromSrc !== "-") {
       throw new InvalidArgument("importing from a URL is not supported; use fromSrc=-");
@@ -63,6 +65,7 @@ export function register(r: ApiRouter): void {
       ref = tag ? `${repo}:${tag}` : repo;
       parseNormalizedNamed(ref); // validate before reading the body
     }
+    const { importRootfs } = await import("../images/import.ts");
     const out = ctx.startStream();
     try {
       const rec = await importRootfs(ctx.services, ctx.body(), {
@@ -77,8 +80,8 @@ export function register(r: ApiRouter): void {
     out.end();
   });
 
-  r.add("POST", "/images/{name*}/push", pushHandler);
-  r.add("POST", "/auth", authHandler);
+  r.add("POST", "/images/{name*}/push", async (ctx) => (await distribution()).pushHandler(ctx));
+  r.add("POST", "/auth", async (ctx) => (await distribution()).authHandler(ctx));
   r.add("GET", "/images/{name*}/json", async (ctx) => {
     ctx.send(200, await ctx.services.imageService.inspect(ctx.params.name));
   });
