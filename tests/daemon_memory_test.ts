@@ -24,6 +24,8 @@ Deno.test("daemon memory: re-exec with V8 flags, collections after start-up and 
       environ.includes("DENO_V8_FLAGS=--stack-size=900,--max-semi-space-size=1,--expose-gc"),
       environ.filter((e) => e.startsWith("DENO_V8_FLAGS")).join(" "),
     );
+    const cmdline = (await Deno.readTextFile(`/proc/${d.proc.pid}/cmdline`)).split("\0");
+    assertEquals(cmdline.slice(1, 3), ["run", "--no-code-cache"]);
     const img = await busyboxArchive();
     const r = await d.berth(["load", "-q", "-i", img.path]);
     assertEquals(r.code, 0, r.stderr);

@@ -4,7 +4,8 @@
  * execve(2) of the same argv, so the same pid, stdio and parent — with
  * DENO_V8_FLAGS extended. A marker variable stops a second exec; the exec'd
  * daemon puts the caller's DENO_V8_FLAGS back, so shims, builds and other
- * children do not inherit the daemon's flags.
+ * children do not inherit the daemon's flags. Under `deno run` the exec also
+ * adds `--no-code-cache`.
  *
  * A compiled binary ignores DENO_V8_FLAGS (denoland/deno#19808): it is not
  * re-executed, and gets its `gc` from core/sys/memory.ts exposeGc instead.
@@ -53,6 +54,9 @@ export function reexecWithFlags(args: string[]): void {
   }
   // The deno flags (--inspect, --config, …) and the script come before our args.
   if (!sameArgs(argv.slice(argv.length - Deno.args.length), Deno.args)) return;
+  // No V8 code cache either: its sqlite mapping and page cache cost ~1 MB
+  // (more right after start-up), and a daemon starts once.
+  if (argv[1] === "run" && !argv.includes("--no-code-cache")) argv.splice(2, 0, "--no-code-cache");
   const env = Deno.env.toObject();
   const prior = env.DENO_V8_FLAGS;
   env[REEXEC_MARK] = prior === undefined ? "" : `=${prior}`;
