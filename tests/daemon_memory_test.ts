@@ -21,7 +21,9 @@ Deno.test("daemon memory: re-exec with V8 flags, collections after start-up and 
     const environ = (await Deno.readTextFile(`/proc/${d.proc.pid}/environ`)).split("\0");
     assert(environ.includes("BERTH_DAEMON_V8==--stack-size=900"), "marker of the re-exec");
     assert(
-      environ.includes("DENO_V8_FLAGS=--stack-size=900,--max-semi-space-size=1,--expose-gc"),
+      environ.includes(
+        "DENO_V8_FLAGS=--stack-size=900,--max-semi-space-size=1,--expose-gc,--no-sparkplug",
+      ),
       environ.filter((e) => e.startsWith("DENO_V8_FLAGS")).join(" "),
     );
     const cmdline = (await Deno.readTextFile(`/proc/${d.proc.pid}/cmdline`)).split("\0");

@@ -19,9 +19,14 @@ import { messageOf } from "../../core/errdefs/mod.ts";
  * - `--max-semi-space-size=1`: young generation of 1 MB semi-spaces instead
  *   of growing to 16 MB ones under load (~8 MB less RSS right after a burst
  *   of requests; scavenges are more frequent but stay sub-millisecond);
- * - `--expose-gc`: the full, compacting collections of ./memory.ts.
+ * - `--expose-gc`: the full, compacting collections of ./memory.ts;
+ * - `--no-sparkplug`: no baseline machine code (~1 MB); hot code still gets
+ *   Maglev/TurboFan, and request paths, load and build measured the same.
+ * Measured and left out (docs/daemon-memory.md): `--no-opt --no-maglev`
+ * (-2 MB, but +25% CPU in build), `--lite-mode`/`--jitless` (-4 MB, 2-4×
+ * slower hot JS), `--optimize-for-size`, `--max-lazy` (nothing).
  */
-export const DAEMON_V8_FLAGS = ["--max-semi-space-size=1", "--expose-gc"];
+export const DAEMON_V8_FLAGS = ["--max-semi-space-size=1", "--expose-gc", "--no-sparkplug"];
 
 /** Set in the re-executed daemon: "" = DENO_V8_FLAGS was unset, "=X" = it was X. */
 export const REEXEC_MARK = "BERTH_DAEMON_V8";
