@@ -18,7 +18,7 @@
  * @module
  */
 
-import { dropCleanCodePages as dropCodePages } from "./code_pages.ts";
+import { dropCleanCodePages as dropCodePages } from "../sys/code_pages.ts";
 
 const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },

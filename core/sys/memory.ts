@@ -22,8 +22,8 @@
  * @module
  */
 import { sys } from "./libc_proc.ts";
+import { dropCleanCodePages } from "./code_pages.ts";
 
-const MADV_DONTNEED = 4;
 const NR_MADVISE = Deno.build.arch === "x86_64" ? 28 : 233;
 
 let trim: ((pad: bigint) => number) | undefined;
@@ -77,46 +77,15 @@ export function collectGarbage(): void {
   mallocTrim();
 }
 
-/** One mapping: [start, end) addresses. */
-type Range = [bigint, bigint];
-let ranges: Range[] | undefined;
-
-/**
- * The executable's read-only file mappings that hold no private (copied)
- * page: text and read-only data. Mappings with private pages (RELRO: the
- * relocated GOT, made read-only after the loader wrote it) are left alone —
- * dropping those pages would bring back the unrelocated file contents.
- */
-function executableRanges(): Range[] {
-  const exe = Deno.execPath();
-  const out: Range[] = [];
-  const smaps = Deno.readTextFileSync("/proc/self/smaps");
-  for (const block of smaps.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)) {
-    const head = block.slice(0, block.indexOf("\n")).split(/\s+/);
-    if (head.length < 6 || head.slice(5).join(" ") !== exe) continue;
-    if (head[1].includes("w")) continue;
-    if (!/^Anonymous:\s+0 kB$/m.test(block)) continue;
-    const [a, b] = head[0].split("-").map((x) => BigInt("0x" + x));
-    out.push([a, b]);
-  }
-  return out;
-}
-
 /**
  * madvise(MADV_DONTNEED) the executable's clean read-only mappings: their
  * resident pages leave this process's RSS (they stay in the page cache).
- * Returns how many bytes of mappings were advised. Linux only; best effort.
+ * Which mappings are clean is decided from the ELF program headers and
+ * /proc/self/maps (./code_pages.ts, shared with the shim): read-only PT_LOAD
+ * segments only, never RELRO. Returns how many bytes of mappings were
+ * advised. Linux only; best effort.
  */
 export function dropExecutablePages(): number {
   if (Deno.build.os !== "linux") return 0;
-  try {
-    ranges ??= executableRanges();
-  } catch {
-    ranges = [];
-  }
-  let n = 0;
-  for (const [a, b] of ranges) {
-    if (sys(NR_MADVISE, a, b - a, MADV_DONTNEED) === 0) n += Number(b - a);
-  }
-  return n;
+  return dropCleanCodePages((addr, len, advice) => sys(NR_MADVISE, addr, len, advice));
 }
