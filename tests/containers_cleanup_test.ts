@@ -38,11 +38,12 @@ for (const rt of RUNTIMES) {
         expectCode(await d.berth(["rm", "-f", id]), 0);
       }
       expectCode(await d.berth(["run", "--rm", "busybox", "sh", "-c", "exit 3"]), 3);
-      await eventually(async () => (await shimPids(d.execRoot)).length <= 1, 5000, "shims gone");
+      // what may stay: the daemon's warm shims, two after a burst of starts (ShimPool)
+      await eventually(async () => (await shimPids(d.execRoot)).length <= 2, 5000, "shims gone");
       assertEquals((await d.berth(["ps", "-aq"])).stdout, "");
       assertEquals(await mountsUnder(d.base), []);
       assertEquals(await entries(`${d.execRoot}/shims`), []);
-      // only the daemon's one warm (not yet adopted) shim socket may be there
+      // only the daemon's warm (not yet adopted) shims' sockets may be there
       assertEquals((await entries(`${d.execRoot}/s`)).filter((e) => !e.startsWith("w-")), []);
       assertEquals(await entries(`${d.root}/containers`), []);
       assertEquals(await cgroupDirs(ids), []);

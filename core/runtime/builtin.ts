@@ -50,6 +50,8 @@ export interface BuiltinRuntimeOptions {
   initArgv?: string[];
   /** a pre-booted init (warm_init.ts) that the next create() may use */
   warmInit?: WarmInit;
+  /** the nice value a container gets when the warm init was booted at another one */
+  warmInitNice?: number;
 }
 
 /**
@@ -86,6 +88,7 @@ export class BuiltinRuntime implements OciRuntime {
   /** exit promises of the inits this instance created (lets start() skip a watchdog timer) */
   readonly #exits = new Map<string, Promise<unknown>>();
   #warm?: WarmInit;
+  readonly #warmNice?: number;
   /** how many creates used a warm init (for tests and diagnostics) */
   warmInitsUsed = 0;
 
@@ -93,6 +96,7 @@ export class BuiltinRuntime implements OciRuntime {
     this.root = o.root ?? "/run/berth/runtime";
     this.#argv = o.initArgv ?? (o.berthArgv ? [...o.berthArgv, "init"] : defaultInitArgv());
     this.#warm = o.warmInit;
+    this.#warmNice = o.warmInitNice;
   }
 
   /** Give the next create() a pre-booted init (warm_init.ts); a previous one is let go. */
@@ -112,6 +116,13 @@ export class BuiltinRuntime implements OciRuntime {
       return null;
     }
     this.warmInitsUsed++;
+    // It booted at a low priority; the container's start waits on it from now on.
+    // (Renice it before it gets its config, or that wakes a thread at nice 10.)
+    if (this.#warmNice !== undefined) {
+      try {
+        c.setProcessNice(this.#warmNice, warm.child.pid);
+      } catch { /* gone: create() will say so */ }
+    }
     return { warm, joins };
   }
 
@@ -270,6 +281,7 @@ export class BuiltinRuntime implements OciRuntime {
         // a warm init was spawned with every stream piped: give back what is not wanted
         cfg.nullStdio = [!wantStdin, !pipes, !pipes];
         cfg.unshareMount = true;
+        cfg.nice = this.#warmNice;
         if (!wantStdin) child.stdin.close().catch(() => {});
         if (!pipes) {
           child.stdout.cancel().catch(() => {});

@@ -43,6 +43,8 @@ export interface InitConfig {
   noPivot?: boolean;
   /** exec: host pid of the container's init, whose namespaces are joined */
   targetPid?: number;
+  /** create: the nice value to exec with (a warm init boots at a lower priority) */
+  nice?: number;
   /** create: unshare(CLONE_NEWNS) first (a warm init was spawned in the host's mount namespace) */
   unshareMount?: boolean;
   /** create: which of fds 0, 1, 2 to replace with /dev/null before exec (a warm init's pipes) */

@@ -93,6 +93,9 @@ function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: strin
   const spec: OciSpec = JSON.parse(Deno.readTextFileSync(`${cfg.bundle}/config.json`));
   const p = spec.process;
   const maxCap = lastCap();
+  // a warm init booted at a lower priority; from here on the container's start waits on us
+  // (nice is per thread: this one is the one that execs)
+  if (cfg.nice !== undefined) c.setThreadNice(cfg.nice);
   // on this thread only (it gets its own fs_struct): it is the one that execs
   if (cfg.unshareMount) c.unshare(c.CLONE_NEWNS);
   for (const [fd, flag] of openNs(cfg)) {

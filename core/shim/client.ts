@@ -13,7 +13,7 @@
  * @module
  */
 import { selfArgv } from "../sys/self.ts";
-import { cloexecFrom } from "../sys/libc_proc.ts";
+import { canRenice, cloexecFrom, setThreadNice, threadNice } from "../sys/libc_proc.ts";
 import {
   encodeLine,
   type ExitInfo,
@@ -153,45 +153,72 @@ export function shimArgv(args: string[]): string[] {
  */
 export const SHIM_V8_FLAGS = "--max-semi-space-size=1,--expose-gc";
 
-function spawnDetached(args: string[], env?: Record<string, string>): Deno.ChildProcess {
+/**
+ * How much nicer than the daemon a warm shim boots (and its warm init with
+ * it): booting ahead of need is background work, and on a small host it
+ * should take CPU from nobody who waits. The shim takes the daemon's nice
+ * value back when it is adopted (BERTH_SHIM_NICE), and so does the container.
+ */
+export const WARM_NICE = 10;
+
+function spawnDetached(
+  args: string[],
+  env?: Record<string, string>,
+  nicer = 0,
+): Deno.ChildProcess {
   const [cmd, ...rest] = shimArgv(args);
   // Nothing of ours may leak into the shim (the API listener above all: a
   // shim holding it would keep a dead daemon's socket accepting connections).
   try {
     cloexecFrom(3);
   } catch { /* old kernel: best effort */ }
-  const child = new Deno.Command(cmd, {
-    args: rest,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    detached: true,
-    cwd: "/",
-    env: { DENO_V8_FLAGS: SHIM_V8_FLAGS, ...env },
-  }).spawn();
+  // nice is per thread and inherited at fork: lower ours around the spawn
+  const base = threadNice();
+  const niced = nicer > 0 && canRenice() && setThreadNice(base + nicer);
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(cmd, {
+      args: rest,
+      stdin: "null",
+      stdout: "piped", // one byte when it listens (main.ts signalReady), then /dev/null
+      stderr: "null",
+      detached: true,
+      cwd: "/",
+      env: { DENO_V8_FLAGS: SHIM_V8_FLAGS, BERTH_SHIM_NICE: String(base), ...env },
+    }).spawn();
+  } finally {
+    if (niced) setThreadNice(base);
+  }
   child.unref();
   // Reap it if it dies while we are alive (it is our child until we exit).
   child.status.catch(() => {});
   return child;
 }
 
+/**
+ * Wait until the shim listens on `path`: it writes one byte on its stdout
+ * then (no polling: a poll interval is latency on every container start),
+ * and connect. EOF or a timeout means it failed to come up.
+ */
 async function waitSocket(path: string, child: Deno.ChildProcess, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 1;
-  for (;;) {
-    try {
-      const c = await Deno.connect({ transport: "unix", path });
-      return c;
-    } catch { /* not yet */ }
-    if (Date.now() > deadline) {
+  const reader = child.stdout.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const r = await Promise.race([
+      reader.read(),
+      new Promise<null>((res) => timer = setTimeout(() => res(null), timeoutMs)),
+    ]);
+    if (!r || r.done) {
       try {
         child.kill("SIGKILL");
       } catch { /* gone */ }
       throw new Error(`shim did not come up on ${path}`);
     }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 8);
+  } finally {
+    clearTimeout(timer);
+    reader.cancel().catch(() => {});
   }
+  return await Deno.connect({ transport: "unix", path });
 }
 
 /**
@@ -215,14 +242,30 @@ interface Warm {
   hold: Deno.Conn;
 }
 
+/** A warm shim being booted or ready. */
+interface Slot {
+  warm: Promise<Warm | null>;
+  ready: boolean;
+}
+
 /**
- * Keeps one shim booted ahead of need (`berth shim --warm`), so starting a
- * container does not wait for a process to boot. The warm shim holds a
+ * Keeps shims booted ahead of need (`berth shim --warm`), so starting a
+ * container does not wait for a process to boot. A warm shim holds a
  * connection to us and exits when it closes (daemon gone) before adoption.
+ *
+ * One is kept ready. When starts come in a burst (the next one before the
+ * last warm shim had finished booting, or within {@link ShimPool.BURST_MS}),
+ * two are kept, so each has two starts' time to boot; after
+ * {@link ShimPool.CALM_MS} without a start the pool goes back to one.
  */
 export class ShimPool {
+  static readonly BURST_MS = 500;
+  static readonly CALM_MS = 10_000;
   readonly dir: string;
-  #warm?: Promise<Warm | null>;
+  #slots: Slot[] = [];
+  #target = 1;
+  #lastTake = -Infinity;
+  #calm: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   /** Which runtime module warm shims preload ("berth" or an external one). */
@@ -234,27 +277,40 @@ export class ShimPool {
     this.preload = defaultRuntime === "berth" ? "berth" : "external";
   }
 
+  /** Warm shims booted or booting (for tests). */
+  get size(): number {
+    return this.#slots.length;
+  }
+
   /**
-   * Boot a warm shim unless one is there. The daemon calls this after a
+   * Boot warm shims up to the pool's size. The daemon calls this after a
    * start has finished, not when it takes one: a Deno boot running beside
    * the container's create costs that create ~10 ms of CPU on small hosts.
    */
   fill(): void {
-    if (this.#warm || this.#closed) return;
+    while (!this.#closed && this.#slots.length < this.#target) this.#slots.push(this.#boot());
+  }
+
+  #boot(): Slot {
     const sock = `${this.dir}/w-${crypto.randomUUID().slice(0, 8)}`;
-    this.#warm = (async () => {
-      const child = spawnDetached(["--warm", sock, this.preload]);
+    const slot: Slot = { ready: false, warm: Promise.resolve(null) };
+    slot.warm = (async () => {
+      const child = spawnDetached(["--warm", sock, this.preload], undefined, WARM_NICE);
       const hold = await waitSocket(sock, child, 10_000);
       await writeAll(hold, encodeLine({ op: "hold" }));
       return { sock, hold };
-    })().catch(() => null);
+    })().catch(() => null).finally(() => slot.ready = true);
+    return slot;
   }
 
-  /** Start a shim for `dir` (adopting the warm one when there is one). */
+  /** Start a shim for `dir` (adopting a warm one when there is one). */
   async take(dir: string, cfg: ShimConfig): Promise<ShimClient> {
-    const pending = this.#warm;
-    this.#warm = undefined;
-    const w = pending ? await pending : null;
+    const slot = this.#slots.shift();
+    const now = performance.now();
+    if ((slot && !slot.ready) || now - this.#lastTake < ShimPool.BURST_MS) this.#target = 2;
+    this.#lastTake = now;
+    this.#calmDown();
+    const w = slot ? await slot.warm : null;
     if (w) {
       await Deno.writeTextFile(`${dir}/shim.json`, JSON.stringify(cfg));
       await Deno.remove(`${dir}/exit.json`).catch(() => {});
@@ -271,19 +327,36 @@ export class ShimPool {
           c.close();
         }
       } catch { /* fall back to a fresh shim */ }
-      try {
-        w.hold.close();
-      } catch { /* closed */ }
+      release(w);
     }
     return await spawnShim(dir, cfg);
   }
 
-  /** Let the warm shim go (it exits when its hold connection closes). */
+  /** After CALM_MS without a take: back to one warm shim. */
+  #calmDown(): void {
+    if (this.#calm !== undefined) clearTimeout(this.#calm);
+    this.#calm = setTimeout(() => {
+      this.#calm = undefined;
+      this.#target = 1;
+      for (const s of this.#slots.splice(1)) s.warm.then((w) => w && release(w));
+    }, ShimPool.CALM_MS);
+    Deno.unrefTimer(this.#calm as unknown as number);
+  }
+
+  /** Let the warm shims go (each exits when its hold connection closes). */
   async close(): Promise<void> {
     this.#closed = true;
-    const w = await this.#warm;
-    try {
-      w?.hold.close();
-    } catch { /* closed */ }
+    if (this.#calm !== undefined) clearTimeout(this.#calm);
+    for (const s of this.#slots.splice(0)) {
+      const w = await s.warm;
+      if (w) release(w);
+    }
   }
+}
+
+/** A warm shim exits when its hold connection closes. */
+function release(w: Warm): void {
+  try {
+    w.hold.close();
+  } catch { /* closed */ }
 }

@@ -19,18 +19,33 @@ import {
 } from "./protocol.ts";
 import { Task } from "./task.ts";
 import { dropCleanCodePages, mallocTrim, setSubreaper, setWinsize } from "./sys_linux.ts";
-import { cloexecFrom } from "../sys/libc_proc.ts";
+import {
+  canRenice,
+  cloexecFrom,
+  close,
+  dup2,
+  O_CLOEXEC,
+  O_RDWR,
+  open,
+  setProcessNice,
+  setThreadNice,
+  threadNice,
+} from "../sys/libc_proc.ts";
 import type { OciRuntime } from "../runtime/runtime.ts";
 import type { WarmInit } from "../runtime/warm_init.ts";
 
 /** A shim whose container was never created gives up after this long. */
 const CREATE_TIMEOUT_MS = 60_000;
 
-async function openRuntime(cfg: ShimConfig, warmInit?: WarmInit): Promise<OciRuntime> {
+async function openRuntime(
+  cfg: ShimConfig,
+  warmInit?: WarmInit,
+  nice?: number,
+): Promise<OciRuntime> {
   const r = cfg.runtime;
   if (r.name === "berth" && !r.berthArgv) {
     const m = await import("../runtime/builtin.ts");
-    return new m.BuiltinRuntime({ root: r.root, warmInit });
+    return new m.BuiltinRuntime({ root: r.root, warmInit, warmInitNice: nice });
   }
   if (warmInit) (await import("../runtime/warm_init.ts")).discardWarmInit(warmInit);
   if (r.name === "berth") {
@@ -49,6 +64,22 @@ function errReply(e: unknown): ShimReply {
     kind: err?.kind,
     exitCode: err?.exitCode,
   };
+}
+
+/**
+ * Tell the daemon we listen: one byte on stdout (a pipe it reads, see
+ * client.ts waitSocket), then stdout becomes /dev/null, so that nothing
+ * ties us to the daemon any more.
+ */
+function signalReady(): void {
+  try {
+    Deno.stdout.writeSync(new Uint8Array([10]));
+  } catch { /* nobody reads */ }
+  try {
+    const fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    dup2(fd, 1);
+    close(fd);
+  } catch { /* keep it */ }
 }
 
 /** The warm shim's socket and its warm init's sync socket. */
@@ -120,6 +151,17 @@ async function waitAdoption(
  * client.ts SHIM_V8_FLAGS).
  */
 function collect(): void {
+  // housekeeping: at a low priority, so that it delays no one (nice is per thread)
+  const base = threadNice();
+  const niced = canRenice() && setThreadNice(base + 10);
+  try {
+    collectNow();
+  } finally {
+    if (niced) setThreadNice(base);
+  }
+}
+
+function collectNow(): void {
   dropCleanCodePages();
   const gc = (globalThis as { gc?: (o?: unknown) => void }).gc;
   try {
@@ -143,10 +185,12 @@ export async function main(args: string[]): Promise<number> {
   let cfg: ShimConfig;
   let listener: Deno.Listener;
   let warmInit: WarmInit | undefined;
+  let baseNice: number | undefined;
   if (args[0] === "--warm") {
     const warmSock = args[1];
     await Deno.remove(warmSock).catch(() => {});
     listener = Deno.listen({ transport: "unix", path: warmSock });
+    signalReady();
     // Load the runtimes now, while nobody waits; the built-in one also boots an init.
     const preload = args[2] === "external"
       ? import("../runtime/external.ts").then(() => {})
@@ -157,6 +201,12 @@ export async function main(args: string[]): Promise<number> {
       );
     preload.catch(() => {});
     const a = await waitAdoption(listener, warmSock);
+    // booted at a lower priority (client.ts WARM_NICE): from now on people wait on us
+    const nice = Number(Deno.env.get("BERTH_SHIM_NICE"));
+    if (Number.isInteger(nice) && nice !== threadNice() && canRenice()) {
+      setProcessNice(nice);
+      baseNice = nice;
+    }
     dir = a.dir;
     cfg = JSON.parse(Deno.readTextFileSync(`${dir}/shim.json`)) as ShimConfig;
     Deno.renameSync(warmSock, cfg.socket);
@@ -170,8 +220,9 @@ export async function main(args: string[]): Promise<number> {
       Deno.removeSync(cfg.socket);
     } catch { /* none */ }
     listener = Deno.listen({ transport: "unix", path: cfg.socket });
+    signalReady();
   }
-  const rt = await openRuntime(cfg, warmInit);
+  const rt = await openRuntime(cfg, warmInit, baseNice);
   const task = new Task(cfg, rt, dir);
   const sock = cfg.socket;
   // Sync file APIs on purpose: every Deno API a shim touches costs it memory

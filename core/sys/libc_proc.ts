@@ -38,6 +38,8 @@ const N = {
   rt_sigaction: X86 ? 13 : 134,
   rt_sigprocmask: X86 ? 14 : 135,
   getpid: X86 ? 39 : 172,
+  getpriority: X86 ? 140 : 141,
+  setpriority: X86 ? 141 : 140,
   socket: X86 ? 41 : 198,
   connect: X86 ? 42 : 203,
   sendmsg: X86 ? 46 : 211,
@@ -97,6 +99,41 @@ export function sys(nr: number, ...args: Arg[]): number {
       a(args[5]),
     ),
   );
+}
+
+/** The calling thread's nice value (on Linux, nice is a per-thread attribute). */
+export function threadNice(): number {
+  const r = sys(N.getpriority, 0, /* PRIO_PROCESS */ 0 /* this thread */);
+  return r > 0 ? 20 - r : 0; // the raw call returns 20 - nice
+}
+
+/**
+ * Set the calling thread's nice value; threads and processes it creates
+ * inherit it. Lowering it needs CAP_SYS_NICE. False when refused.
+ */
+export function setThreadNice(nice: number): boolean {
+  return sys(N.setpriority, 0, 0, Math.max(-20, Math.min(19, nice))) === 0;
+}
+
+/** Set the nice value of every thread of a process (default: this one; best effort). */
+export function setProcessNice(nice: number, pid: number | "self" = "self"): void {
+  for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+    sys(N.setpriority, 0, Number(t.name), Math.max(-20, Math.min(19, nice)));
+  }
+}
+
+let sysNice: boolean | undefined;
+/** May this process lower nice values again (CAP_SYS_NICE in its effective set)? */
+export function canRenice(): boolean {
+  if (sysNice === undefined) {
+    try {
+      const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(Deno.readTextFileSync("/proc/self/status"));
+      sysNice = !!m && (BigInt("0x" + m[1]) & (1n << 23n)) !== 0n;
+    } catch {
+      sysNice = false;
+    }
+  }
+  return sysNice;
 }
 
 /** errno of the last failed call on this thread. */
