@@ -73,6 +73,7 @@ export class EarlyInput {
     if (head?.length) this.chunks.push(head);
     sock.on("data", this.#onData);
     sock.on("end", this.#onEnd);
+    sock.resume(); // paused if a body was read off it first (routes/exec.ts)
   }
   /** Stop buffering; the caller takes over the socket's events. */
   release(): { data: Uint8Array; ended: boolean } {

@@ -5,22 +5,75 @@
 import type { ApiRouter } from "../server.ts";
 import type { Ctx } from "../context.ts";
 import type { ExecService } from "../containers/exec.ts";
+import type { Duplex } from "node:stream";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { log } from "../services.ts";
 
 function execs(ctx: Ctx): ExecService {
   return ctx.services.execs as ExecService;
 }
 
 /**
- * The JSON body of an upgrade request (exec start). Deno's node:http hands
- * the body to `req` only when it came with the head; when the client sent it
- * separately (the docker CLI does), Deno swallows it before the upgrade
- * completes and it is never seen. So: read it when complete, else `{}`
- * (the exec's Tty comes from exec create; a detached start is not upgraded).
+ * The JSON body of an upgrade request (exec start), and the client bytes
+ * that follow it. Deno's node:http hands the body to `req` when it came with
+ * the head; otherwise its Content-Length bytes are the first ones after the
+ * headers: in the upgrade's `head`, or still to come on the socket. Those
+ * must not reach the process's stdin. If they never come (the HTTP layer
+ * kept them), the start goes on without a body after a short wait: the
+ * exec's Tty comes from exec create, and a detached start is not upgraded.
  */
-export async function upgradeBody<T = Record<string, unknown>>(ctx: Ctx): Promise<T> {
-  const req = ctx.req as unknown as { complete?: boolean };
-  if (!req.complete) return {} as T;
-  return await ctx.json<T>();
+export async function upgradeBody<T = Record<string, unknown>>(
+  ctx: Ctx,
+): Promise<{ body: T; head: Uint8Array }> {
+  const req = ctx.req as unknown as { complete?: boolean; headers: Record<string, unknown> };
+  const head = ctx.upgradeHead ?? new Uint8Array(0);
+  if (req.complete) return { body: await ctx.json<T>(), head };
+  const n = Number(req.headers["content-length"] ?? 0);
+  if (!(n > 0) || !ctx.upgradeSocket) return { body: {} as T, head };
+  let buf = head;
+  if (buf.length < n) buf = concat(buf, await readSome(ctx.upgradeSocket, n - buf.length, 250));
+  log.debug(`exec start body: ${head.length} bytes came with the head, ${buf.length} in all`);
+  if (buf.length < n) return { body: {} as T, head: buf };
+  try {
+    return {
+      body: JSON.parse(new TextDecoder().decode(buf.subarray(0, n))),
+      head: buf.subarray(n),
+    };
+  } catch {
+    throw new InvalidArgument("exec start: the request body is not JSON");
+  }
+}
+
+/** At least `need` bytes from a socket (fewer on timeout or end); leaves it paused. */
+function readSome(sock: Duplex, need: number, ms: number): Promise<Uint8Array> {
+  return new Promise((resolve) => {
+    const chunks: Uint8Array[] = [];
+    let got = 0;
+    const done = () => {
+      clearTimeout(timer);
+      sock.off("data", onData);
+      sock.off("end", done);
+      sock.pause();
+      resolve(concat(...chunks));
+    };
+    const onData = (c: Uint8Array) => {
+      chunks.push(new Uint8Array(c));
+      if ((got += c.length) >= need) done();
+    };
+    const timer = setTimeout(done, ms);
+    sock.on("data", onData);
+    sock.on("end", done);
+  });
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
 
 export function register(r: ApiRouter): void {
@@ -31,8 +84,9 @@ export function register(r: ApiRouter): void {
 
   r.add("POST", "/exec/{id}/start", async (ctx) => {
     type Start = { Detach?: boolean; Tty?: boolean };
-    const body = ctx.upgradeSocket ? await upgradeBody<Start>(ctx) : await ctx.json<Start>();
-    const head = ctx.upgradeHead;
+    const { body, head } = ctx.upgradeSocket
+      ? await upgradeBody<Start>(ctx)
+      : { body: await ctx.json<Start>(), head: undefined };
     const ex = execs(ctx);
     const e = ex.get(ctx.params.id);
     if (body.Detach) {
