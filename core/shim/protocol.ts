@@ -19,6 +19,7 @@
  * unix socket path must fit in 108 bytes.
  * @module
  */
+import { concatBytes } from "../bytes.ts";
 
 /** What the daemon tells a shim (written to shim.json before spawning it). */
 export interface ShimConfig {
@@ -123,7 +124,7 @@ export class FrameParser {
   #buf = new Uint8Array(0);
   /** Feed bytes; returns the complete frames now available. */
   push(chunk: Uint8Array): { type: number; payload: Uint8Array }[] {
-    let b = this.#buf.length ? concat(this.#buf, chunk) : chunk;
+    let b = this.#buf.length ? concatBytes(this.#buf, chunk) : chunk;
     const out: { type: number; payload: Uint8Array }[] = [];
     while (b.length >= 8) {
       const len = new DataView(b.buffer, b.byteOffset, 8).getUint32(4);
@@ -134,13 +135,6 @@ export class FrameParser {
     this.#buf = b.length ? b.slice() : new Uint8Array(0);
     return out;
   }
-}
-
-export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** RFC3339 with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano). */
@@ -178,7 +172,7 @@ export async function readLine(
     }
     const n = await r.read(buf);
     if (n === null) return null;
-    acc = concat(acc, buf.subarray(0, n));
+    acc = concatBytes(acc, buf.subarray(0, n));
     if (acc.length > max) throw new Error("protocol line too long");
   }
 }

@@ -18,6 +18,8 @@ export interface RawResponse {
   body: Uint8Array;
 }
 
+import { concatBytes } from "../../core/bytes.ts";
+
 const enc = new TextEncoder();
 
 /** Send one request on a fresh connection to `socketPath` and read the whole response. */
@@ -36,7 +38,7 @@ export async function http1(
       head += `Content-Length: ${body?.length ?? 0}\r\n`;
     }
     const h = enc.encode(head + "\r\n");
-    const req = body?.length ? concat(h, body) : h;
+    const req = body?.length ? concatBytes(h, body) : h;
     for (let off = 0; off < req.length;) off += await conn.write(req.subarray(off));
     return await readResponse(conn, method);
   } finally {
@@ -74,7 +76,7 @@ export async function readResponse(r: Reader, method = "GET"): Promise<RawRespon
       parts.push(await rd.exactly(size));
       await rd.line(); // the CRLF after the chunk
     }
-    body = concat(...parts);
+    body = concatBytes(...parts);
   } else if (headers.has("content-length")) {
     body = await rd.exactly(Number(headers.get("content-length")));
   } else {
@@ -104,7 +106,7 @@ class Buffered {
       this.#eof = true;
       return false;
     }
-    this.#buf = concat(this.#buf, tmp.subarray(0, n));
+    this.#buf = concatBytes(this.#buf, tmp.subarray(0, n));
     return true;
   }
 
@@ -137,15 +139,4 @@ class Buffered {
     this.#buf = new Uint8Array(0);
     return out;
   }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

@@ -8,6 +8,7 @@ import type { ExecService } from "../containers/exec.ts";
 import type { Duplex } from "node:stream";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { log } from "../services.ts";
+import { concatBytes } from "../../../core/bytes.ts";
 
 function execs(ctx: Ctx): ExecService {
   return ctx.services.execs as ExecService;
@@ -31,7 +32,9 @@ export async function upgradeBody<T = Record<string, unknown>>(
   const n = Number(req.headers["content-length"] ?? 0);
   if (!(n > 0) || !ctx.upgradeSocket) return { body: {} as T, head };
   let buf = head;
-  if (buf.length < n) buf = concat(buf, await readSome(ctx.upgradeSocket, n - buf.length, 250));
+  if (buf.length < n) {
+    buf = concatBytes(buf, await readSome(ctx.upgradeSocket, n - buf.length, 250));
+  }
   log.debug(`exec start body: ${head.length} bytes came with the head, ${buf.length} in all`);
   if (buf.length < n) return { body: {} as T, head: buf };
   try {
@@ -54,7 +57,7 @@ function readSome(sock: Duplex, need: number, ms: number): Promise<Uint8Array> {
       sock.off("data", onData);
       sock.off("end", done);
       sock.pause();
-      resolve(concat(...chunks));
+      resolve(concatBytes(...chunks));
     };
     const onData = (c: Uint8Array) => {
       chunks.push(new Uint8Array(c));
@@ -64,16 +67,6 @@ function readSome(sock: Duplex, need: number, ms: number): Promise<Uint8Array> {
     sock.on("data", onData);
     sock.on("end", done);
   });
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 export function register(r: ApiRouter): void {
