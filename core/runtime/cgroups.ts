@@ -42,8 +42,14 @@ export function parseLayout(mountinfo: string): CgroupLayout {
       hierarchies.push({ mountpoint, controllers, v2: false });
     }
   }
-  const v1 = hierarchies.some((h) => !h.v2), v2 = hierarchies.some((h) => h.v2);
-  return { kind: v1 && v2 ? "hybrid" : v2 ? "v2" : "v1", hierarchies, links: [] };
+  // Only the system's cgroup mounts: the same hierarchy mounted again elsewhere
+  // (a tool's, a test's private mount) is not where containers' cgroups go.
+  const sys = hierarchies.filter((h) =>
+    h.mountpoint === "/sys/fs/cgroup" || h.mountpoint.startsWith("/sys/fs/cgroup/")
+  );
+  const used = sys.length ? sys : hierarchies;
+  const v1 = used.some((h) => !h.v2), v2 = used.some((h) => h.v2);
+  return { kind: v1 && v2 ? "hybrid" : v2 ? "v2" : "v1", hierarchies: used, links: [] };
 }
 
 export function layout(): CgroupLayout {
@@ -145,7 +151,18 @@ export class Cgroup {
   #applyV2(r: OciResources, warnings: string[]): void {
     const d = this.find("memory")!;
     const w = (file: string, v: string | number) => {
-      Deno.writeTextFileSync(`${d}/${file}`, String(v));
+      try {
+        Deno.writeTextFileSync(`${d}/${file}`, String(v));
+      } catch (e) {
+        // cgroupfs: no such file, and no creating one
+        const missing = e instanceof Deno.errors.NotFound ||
+          e instanceof Deno.errors.PermissionDenied;
+        if (!missing || exists(`${d}/${file}`)) throw e;
+        const ctrl = file.slice(0, file.indexOf("."));
+        throw new Error(
+          `cgroup v2: the ${ctrl} controller is not enabled for ${this.path} (cannot set ${file})`,
+        );
+      }
     };
     const m = r.memory;
     if (m?.limit !== undefined && m.limit > 0) w("memory.max", m.limit);

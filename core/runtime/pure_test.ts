@@ -50,4 +50,12 @@ Deno.test("cgroup layout detection: v1, v2, hybrid", () => {
   assertEquals(parseLayout(v2).kind, "v2");
   const hy = parseLayout(v1 + "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n");
   assertEquals(hy.kind, "hybrid");
+  // another mount of a hierarchy outside /sys/fs/cgroup (a tool's, a test's) is not used
+  const extra = "77 25 0:38 / /tmp/berth-cg2-x rw - cgroup2 none rw\n" +
+    "78 25 0:26 / /mnt/mem rw - cgroup cgroup rw,memory\n";
+  const hx = parseLayout(v1 + extra);
+  assertEquals([hx.kind, hx.hierarchies.length], ["v1", 3]);
+  assertEquals(parseLayout("77 25 0:38 / /custom/cg rw - cgroup2 none rw\n").hierarchies, [
+    { mountpoint: "/custom/cg", controllers: [], v2: true },
+  ]);
 });

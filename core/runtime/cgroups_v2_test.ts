@@ -1,0 +1,85 @@
+/**
+ * The cgroup v2 code paths on a real cgroup2 mount. This host is hybrid (its
+ * controllers are bound to v1), so a private mount of the v2 hierarchy has
+ * no controllers: what is tested is cgroup2's core — directories, joining,
+ * freeze/thaw (cgroup.freeze), listing pids, OOM state (none), removal, and
+ * that limits are refused with a clear error rather than written nowhere.
+ *   deno test -A core/runtime/cgroups_v2_test.ts   (root)
+ */
+import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
+import { Cgroup, type CgroupLayout } from "./cgroups.ts";
+
+const root = Deno.uid() === 0;
+
+async function sh(cmd: string[]): Promise<number> {
+  return (await new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "null", stderr: "null" })
+    .output()).code;
+}
+
+Deno.test({
+  name: "cgroup v2 core on a real cgroup2 mount: create, join, freeze, pids, remove",
+  ignore: !root,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const mnt = await Deno.makeTempDir({ prefix: "berth-cg2-" });
+    if (await sh(["mount", "-t", "cgroup2", "none", mnt]) !== 0) {
+      await Deno.remove(mnt);
+      console.log("no cgroup2 here: skipped");
+      return;
+    }
+    const l: CgroupLayout = {
+      kind: "v2",
+      hierarchies: [{ mountpoint: mnt, controllers: [], v2: true }],
+      links: [],
+    };
+    const cg = new Cgroup(`/berth-test-v2-${Deno.pid}/c1`, l);
+    let child: Deno.ChildProcess | undefined;
+    try {
+      // no controllers in this hierarchy: a limit is refused, and says why
+      const limited = new Cgroup(`/berth-test-v2-${Deno.pid}/c0`, l);
+      assertThrows(
+        () => limited.create({ memory: { limit: 64 << 20 } }),
+        Error,
+        "the memory controller is not enabled",
+      );
+      await limited.remove();
+      assertEquals(cg.mounts(), [{ name: "", source: `${mnt}${cg.path}` }]);
+      assertEquals(cg.procsFiles(), [`${mnt}${cg.path}/cgroup.procs`]);
+      cg.create(undefined);
+      assert(Deno.statSync(`${mnt}${cg.path}`).isDirectory);
+      child = new Deno.Command("sleep", { args: ["100"] }).spawn();
+      Deno.writeTextFileSync(`${mnt}${cg.path}/cgroup.procs`, String(child.pid));
+      assertEquals(cg.pids(), [child.pid]);
+      assertEquals(cg.frozen(), false);
+      await cg.freeze(true);
+      assertEquals(cg.frozen(), true);
+      assert(/\tT|State:\s+[TS]/.test(Deno.readTextFileSync(`/proc/${child.pid}/status`)));
+      await cg.freeze(false);
+      assertEquals(cg.frozen(), false);
+      assertEquals(cg.oomKilled(), false);
+      child.kill("SIGKILL");
+      await child.status;
+      child = undefined;
+      await cg.remove();
+      assertEquals(Deno.statSync(`${mnt}/berth-test-v2-${Deno.pid}`).isDirectory, true);
+      let gone = false;
+      try {
+        Deno.statSync(`${mnt}${cg.path}`);
+      } catch {
+        gone = true;
+      }
+      assert(gone, "the container's cgroup directory is removed");
+    } finally {
+      if (child) {
+        child.kill("SIGKILL");
+        await child.status;
+      }
+      await Deno.remove(`${mnt}${cg.path}`).catch(() => {});
+      await Deno.remove(`${mnt}/berth-test-v2-${Deno.pid}/c0`).catch(() => {});
+      await Deno.remove(`${mnt}/berth-test-v2-${Deno.pid}`).catch(() => {});
+      await sh(["umount", mnt]);
+      await Deno.remove(mnt).catch(() => {});
+    }
+  },
+});
