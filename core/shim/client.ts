@@ -277,11 +277,6 @@ export class ShimPool {
     this.preload = defaultRuntime === "berth" ? "berth" : "external";
   }
 
-  /** Warm shims booted or booting (for tests). */
-  get size(): number {
-    return this.#slots.length;
-  }
-
   /**
    * Boot warm shims up to the pool's size. The daemon calls this after a
    * start has finished, not when it takes one: a Deno boot running beside

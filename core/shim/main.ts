@@ -18,7 +18,8 @@ import {
   writeAll,
 } from "./protocol.ts";
 import { Task } from "./task.ts";
-import { dropCleanCodePages, mallocTrim, setSubreaper, setWinsize } from "./sys_linux.ts";
+import { setSubreaper, setWinsize } from "./sys_linux.ts";
+import { collectGarbage, dropExecutablePages } from "../sys/memory.ts";
 import {
   canRenice,
   cloexecFrom,
@@ -143,33 +144,22 @@ async function waitAdoption(
 }
 
 /**
- * Shrink to the steady state: drop the start-up code pages of the deno
- * binary we mapped (sys_linux.ts dropCleanCodePages: ~10 MB of RSS, ~2 MB of
- * PSS), then a full GC that also compacts and gives pages back ("last resort"
- * flavour of the gc extension; it also collects the smaps text just read),
- * then malloc_trim. `gc` exists when the shim runs with `--expose-gc` (see
- * client.ts SHIM_V8_FLAGS).
+ * Shrink to the steady state, as the daemon does (core/sys/memory.ts): drop
+ * the start-up code pages of the deno binary we mapped (~10 MB of RSS, ~2 MB
+ * of PSS), then a full GC that also compacts and gives pages back ("last
+ * resort" flavour of the gc extension), then malloc_trim. `gc` exists when
+ * the shim runs with `--expose-gc` (see client.ts SHIM_V8_FLAGS).
  */
 function collect(): void {
   // housekeeping: at a low priority, so that it delays no one (nice is per thread)
   const base = threadNice();
   const niced = canRenice() && setThreadNice(base + 10);
   try {
-    collectNow();
+    dropExecutablePages();
+    collectGarbage();
   } finally {
     if (niced) setThreadNice(base);
   }
-}
-
-function collectNow(): void {
-  dropCleanCodePages();
-  const gc = (globalThis as { gc?: (o?: unknown) => void }).gc;
-  try {
-    gc?.({ type: "major", execution: "sync", flavor: "last-resort" });
-  } catch {
-    gc?.();
-  }
-  mallocTrim();
 }
 
 export async function main(args: string[]): Promise<number> {

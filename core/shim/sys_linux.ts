@@ -18,8 +18,6 @@
  * @module
  */
 
-import { dropCleanCodePages as dropCodePages } from "../sys/code_pages.ts";
-
 const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
   prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
@@ -31,8 +29,6 @@ const SYMBOLS = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
   close: { parameters: ["i32"], result: "i32" },
-  malloc_trim: { parameters: ["usize"], result: "i32" },
-  madvise: { parameters: ["u64", "usize", "i32"], result: "i32" },
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -104,16 +100,6 @@ export async function fdWrite(fd: number, data: Uint8Array): Promise<void> {
     if (n <= 0) throw new Error(`write to fd ${fd} failed`);
     off += n;
   }
-}
-
-/** code_pages.ts dropCleanCodePages with our libc's madvise. */
-export function dropCleanCodePages(): number {
-  return dropCodePages((addr, len, advice) => libc().madvise(addr, len, advice));
-}
-
-/** Give free malloc memory (all arenas) back to the kernel. */
-export function mallocTrim(): void {
-  libc().malloc_trim(0n);
 }
 
 export function fdClose(fd: number): void {

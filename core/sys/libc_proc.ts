@@ -112,13 +112,15 @@ export function threadNice(): number {
  * inherit it. Lowering it needs CAP_SYS_NICE. False when refused.
  */
 export function setThreadNice(nice: number): boolean {
-  return sys(N.setpriority, 0, 0, Math.max(-20, Math.min(19, nice))) === 0;
+  return sys(N.setpriority, 0, 0, clampNice(nice)) === 0;
 }
+
+const clampNice = (n: number) => Math.max(-20, Math.min(19, n));
 
 /** Set the nice value of every thread of a process (default: this one; best effort). */
 export function setProcessNice(nice: number, pid: number | "self" = "self"): void {
   for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
-    sys(N.setpriority, 0, Number(t.name), Math.max(-20, Math.min(19, nice)));
+    sys(N.setpriority, 0, Number(t.name), clampNice(nice));
   }
 }
 
