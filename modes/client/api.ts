@@ -61,6 +61,13 @@ export class ApiClient {
     return this.#http;
   }
 
+  #connectError(cause: unknown): ConnectError {
+    return new ConnectError(
+      `Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`,
+      { cause },
+    );
+  }
+
   close(): void {
     this.#http?.close();
     this.#http = undefined;
@@ -78,16 +85,7 @@ export class ApiClient {
 
   /** Raw request; throws ApiError on a non-2xx/3xx status. */
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-    let body: BodyInit | undefined;
-    const b = opts.body;
-    if (b instanceof ReadableStream || b instanceof Uint8Array || typeof b === "string") {
-      body = b as BodyInit;
-      headers["Content-Type"] ??= "application/x-tar";
-    } else if (b !== undefined) {
-      body = JSON.stringify(b);
-      headers["Content-Type"] = "application/json";
-    }
+    const { headers, body } = encodeBody(opts);
     let res: Response;
     try {
       res = await fetch(this.url(path, opts.query), {
@@ -99,10 +97,7 @@ export class ApiClient {
       });
     } catch (e) {
       if (opts.signal?.aborted) throw e;
-      throw new ConnectError(
-        `Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`,
-        { cause: e },
-      );
+      throw this.#connectError(e);
     }
     if (res.status >= 400) {
       throw new ApiError(res.status, errorMessage(await res.text()) || res.statusText);
@@ -119,26 +114,20 @@ export class ApiClient {
     if (opts.signal || opts.body instanceof ReadableStream) {
       return await (await this.request(method, path, opts)).text();
     }
-    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-    let body: Uint8Array | undefined;
-    const b = opts.body;
-    if (b instanceof Uint8Array || typeof b === "string") {
-      body = typeof b === "string" ? new TextEncoder().encode(b) : b;
-      headers["Content-Type"] ??= "application/x-tar";
-    } else if (b !== undefined) {
-      body = new TextEncoder().encode(JSON.stringify(b));
-      headers["Content-Type"] = "application/json";
-    }
+    const { headers, body } = encodeBody(opts);
     const u = new URL(this.url(path, opts.query));
     let res;
     try {
-      res = await http1(this.socketPath, method, u.pathname + u.search, headers, body);
+      res = await http1(
+        this.socketPath,
+        method,
+        u.pathname + u.search,
+        headers,
+        typeof body === "string" ? new TextEncoder().encode(body) : body as Uint8Array | undefined,
+      );
     } catch (e) {
       if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused) {
-        throw new ConnectError(
-          `Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`,
-          { cause: e },
-        );
+        throw this.#connectError(e);
       }
       throw e;
     }
@@ -185,10 +174,7 @@ export class ApiClient {
     try {
       conn = await Deno.connect({ transport: "unix", path: this.socketPath });
     } catch (e) {
-      throw new ConnectError(
-        `Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`,
-        { cause: e },
-      );
+      throw this.#connectError(e);
     }
     const u = new URL(this.url(path, opts.query));
     const body = opts.body === undefined ? "" : JSON.stringify(opts.body);
@@ -235,6 +221,22 @@ export class ApiClient {
     }
     return { conn, head: rest, contentType: headers.get("content-type") ?? "" };
   }
+}
+
+/**
+ * Headers and body of a request: a stream, bytes or a string go as they are
+ * (an archive unless the caller says otherwise), anything else as JSON.
+ */
+function encodeBody(opts: RequestOptions): { headers: Record<string, string>; body?: BodyInit } {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  const b = opts.body;
+  if (b instanceof ReadableStream || b instanceof Uint8Array || typeof b === "string") {
+    headers["Content-Type"] ??= "application/x-tar";
+    return { headers, body: b as BodyInit };
+  }
+  if (b === undefined) return { headers };
+  headers["Content-Type"] = "application/json";
+  return { headers, body: JSON.stringify(b) };
 }
 
 /** Docker's error body `{"message": …}`, or the raw text. */
