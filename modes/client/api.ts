@@ -5,7 +5,7 @@
  * @module
  */
 import { BerthError, type ErrorKind } from "../../core/errdefs/mod.ts";
-import { http1 } from "./http1.ts";
+import { http1, readBody, readHead } from "./http1.ts";
 
 export const CLIENT_API_VERSION = "1.47";
 export const DEFAULT_HOST = "unix:///run/berth/berth.sock";
@@ -182,44 +182,22 @@ export class ApiClient {
       `Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${new TextEncoder().encode(body).length}\r\n\r\n${body}`;
     await writeAll(conn, new TextEncoder().encode(req));
-    // Read the response head.
-    let buf = new Uint8Array(0);
-    const tmp = new Uint8Array(4096);
-    let end = -1;
-    while (end < 0) {
-      const n = await conn.read(tmp);
-      if (n === null) throw new Error("daemon closed the connection");
-      const nb = new Uint8Array(buf.length + n);
-      nb.set(buf);
-      nb.set(tmp.subarray(0, n), buf.length);
-      buf = nb;
-      end = indexOfCrlf2(buf);
-    }
-    const head = new TextDecoder().decode(buf.subarray(0, end));
-    const rest = buf.subarray(end + 4);
-    const [statusLine, ...hdrLines] = head.split("\r\n");
-    const status = Number(statusLine.split(" ")[1]);
-    const headers = new Map(hdrLines.map((l) => {
-      const i = l.indexOf(":");
-      return [l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim()] as [string, string];
-    }));
-    if (status !== 101 && status !== 200) {
-      // Read the error body.
-      let text = new TextDecoder().decode(rest);
-      const len = Number(headers.get("content-length") ?? "-1");
-      while (len >= 0 && new TextEncoder().encode(text).length < len) {
-        const n = await conn.read(tmp);
-        if (n === null) break;
-        text += new TextDecoder().decode(tmp.subarray(0, n));
-      }
+    let head;
+    try {
+      head = await readHead(conn);
+    } catch (e) {
       conn.close();
-      let msg = text.trim();
-      try {
-        msg = JSON.parse(text).message ?? msg;
-      } catch { /* raw */ }
-      throw new ApiError(status, msg);
+      throw e;
     }
-    return { conn, head: rest, contentType: headers.get("content-type") ?? "" };
+    const { status, headers, rd } = head;
+    if (status !== 101 && status !== 200) {
+      const text = new TextDecoder().decode(
+        await readBody(rd, status, headers).catch(() => rd.buffered()),
+      );
+      conn.close();
+      throw new ApiError(status, errorMessage(text) || `HTTP ${status}`);
+    }
+    return { conn, head: rd.buffered(), contentType: headers.get("content-type") ?? "" };
   }
 }
 
@@ -247,13 +225,6 @@ function errorMessage(text: string): string {
     if (j && typeof j.message === "string") msg = j.message;
   } catch { /* not JSON */ }
   return msg;
-}
-
-function indexOfCrlf2(b: Uint8Array): number {
-  for (let i = 0; i + 3 < b.length; i++) {
-    if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
-  }
-  return -1;
 }
 
 export async function writeAll(w: { write(p: Uint8Array): Promise<number> }, data: Uint8Array) {

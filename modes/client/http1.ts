@@ -50,6 +50,17 @@ export async function http1(
 
 /** Parse one response from `r` (exported for tests). */
 export async function readResponse(r: Reader, method = "GET"): Promise<RawResponse> {
+  const { status, headers, rd } = await readHead(r);
+  return { status, headers, body: await readBody(rd, status, headers, method) };
+}
+
+/**
+ * The status line and headers of a response; `rd` holds what was read past
+ * them (the body, or a hijacked stream's first bytes: `rd.buffered()`).
+ */
+export async function readHead(
+  r: Reader,
+): Promise<{ status: number; headers: Map<string, string>; rd: Buffered }> {
   const rd = new Buffered(r);
   const statusLine = await rd.line();
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? "");
@@ -63,10 +74,19 @@ export async function readResponse(r: Reader, method = "GET"): Promise<RawRespon
     const i = l.indexOf(":");
     if (i > 0) headers.set(l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim());
   }
+  return { status, headers, rd };
+}
+
+/** The body after `readHead`: Content-Length, chunked, or up to the end of the connection. */
+export async function readBody(
+  rd: Buffered,
+  status: number,
+  headers: Map<string, string>,
+  method = "GET",
+): Promise<Uint8Array> {
   if (method === "HEAD" || status < 200 || status === 204 || status === 304) {
-    return { status, headers, body: new Uint8Array(0) };
+    return new Uint8Array(0);
   }
-  let body: Uint8Array;
   if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) {
     const parts: Uint8Array[] = [];
     for (;;) {
@@ -76,13 +96,10 @@ export async function readResponse(r: Reader, method = "GET"): Promise<RawRespon
       parts.push(await rd.exactly(size));
       await rd.line(); // the CRLF after the chunk
     }
-    body = concatBytes(...parts);
-  } else if (headers.has("content-length")) {
-    body = await rd.exactly(Number(headers.get("content-length")));
-  } else {
-    body = await rd.rest();
+    return concatBytes(...parts);
   }
-  return { status, headers, body };
+  if (headers.has("content-length")) return await rd.exactly(Number(headers.get("content-length")));
+  return await rd.rest();
 }
 
 /** What a response is read from (a Deno.Conn, or a test double). */
@@ -90,7 +107,8 @@ export interface Reader {
   read(p: Uint8Array): Promise<number | null>;
 }
 
-class Buffered {
+/** A reader with a buffer: lines, exact lengths, the rest. */
+export class Buffered {
   #r: Reader;
   #buf: Uint8Array = new Uint8Array(0);
   #eof = false;
@@ -131,6 +149,11 @@ class Buffered {
     const out = this.#buf.slice(0, n);
     this.#buf = this.#buf.subarray(n);
     return out;
+  }
+
+  /** What was read from the reader but not consumed yet. */
+  buffered(): Uint8Array {
+    return this.#buf;
   }
 
   async rest(): Promise<Uint8Array> {
