@@ -20,6 +20,7 @@ import {
   berthArgv,
   type BundleOptions,
   CGROUP_PARENT,
+  hasRunc,
   makeBusyboxRootfs,
   readAll,
   writeBundle,
@@ -32,13 +33,6 @@ import { CAPABILITIES } from "../oci/caps.ts";
 import { layout } from "./cgroups.ts";
 
 const root = Deno.uid() === 0;
-const hasRunc = (() => {
-  try {
-    return Deno.statSync("/usr/sbin/runc").isFile;
-  } catch {
-    return false;
-  }
-})();
 
 interface Ctx {
   base: string;

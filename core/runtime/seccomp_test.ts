@@ -10,6 +10,7 @@ import { ExternalRuntime } from "./external.ts";
 import {
   type BundleOptions,
   CGROUP_PARENT,
+  hasRunc,
   makeBusyboxRootfs,
   readAll,
   writeBundle,
@@ -21,13 +22,6 @@ import { compileSeccomp } from "../oci/seccomp_bpf.ts";
 import { prepareSeccomp } from "./seccomp_prepare.ts";
 
 const root = Deno.uid() === 0;
-const hasRunc = (() => {
-  try {
-    return Deno.statSync("/usr/sbin/runc").isFile;
-  } catch {
-    return false;
-  }
-})();
 
 const DENY_MKDIR = JSON.stringify({
   defaultAction: "SCMP_ACT_ALLOW",

@@ -31,6 +31,15 @@ export async function makeBusyboxRootfs(dir: string): Promise<void> {
   await Deno.writeTextFile(`${dir}/etc/noexec`, "#!/bin/sh\n");
 }
 
+/** Is runc installed (where Debian puts it)? The runc variants of the tests need it. */
+export const hasRunc = (() => {
+  try {
+    return Deno.statSync("/usr/sbin/runc").isFile;
+  } catch {
+    return false;
+  }
+})();
+
 /** cgroup parent of the test containers: one per test process, so parallel runs do not meet. */
 export const CGROUP_PARENT = `/berth-test-${Deno.pid}`;
 
