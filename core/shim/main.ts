@@ -368,6 +368,7 @@ export async function main(args: string[]): Promise<number> {
   listener.close();
   await Deno.remove(sock).catch(() => {});
   await Deno.remove(`${dir}/shim.pid`).catch(() => {});
-  if (warmInit) await Deno.remove(warmInit.syncSocket).catch(() => {}); // never used
+  // a warm init no create() took: its sync socket is still there
+  if (warmInit) await Deno.remove(warmInit.syncSocket).catch(() => {});
   return 0;
 }
