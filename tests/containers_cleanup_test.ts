@@ -46,7 +46,7 @@ for (const rt of RUNTIMES) {
       // only the daemon's warm (not yet adopted) shims' sockets may be there
       assertEquals((await entries(`${d.execRoot}/s`)).filter((e) => !e.startsWith("w-")), []);
       assertEquals(await entries(`${d.root}/containers`), []);
-      assertEquals(await cgroupDirs(ids), []);
+      assertEquals(await cgroupDirs(d, ids), []);
       await d.stopDaemon();
       await eventually(
         async () => (await shimPids(d.execRoot)).length === 0,

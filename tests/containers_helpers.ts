@@ -4,7 +4,12 @@
  * @module
  */
 import { busyboxArchive } from "./fixtures/busybox.ts";
-import { type RunResult, startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
+import {
+  cgroupDirs as cgroupDirsOf,
+  type RunResult,
+  startDaemon,
+  type TestDaemon,
+} from "./fixtures/daemon.ts";
 
 export const RUNTIMES = ["berth", "runc"] as const;
 
@@ -76,14 +81,9 @@ export async function entries(dir: string): Promise<string[]> {
 }
 
 /** cgroup directories (v1 controllers and the v2 mount) left for any of `ids`. */
-export async function cgroupDirs(ids: string[]): Promise<string[]> {
+export async function cgroupDirs(d: TestDaemon, ids: string[]): Promise<string[]> {
   const found: string[] = [];
-  const want = new Set(ids.map((i) => i.trim()));
-  for (const ctl of await entries("/sys/fs/cgroup")) {
-    for (const e of await entries(`/sys/fs/cgroup/${ctl}/berth`)) {
-      if (want.has(e)) found.push(`/sys/fs/cgroup/${ctl}/berth/${e}`);
-    }
-  }
+  for (const id of ids) found.push(...await cgroupDirsOf(d.cgroupParent, id.trim()));
   return found;
 }
 

@@ -82,6 +82,8 @@ export interface OciStepRunnerOptions {
   initDir: string;
   /** The daemon's network service, for RUN on the bridge or a user network. */
   network?: StepNetwork;
+  /** cgroup parent of the steps (default /berth) */
+  cgroupParent?: string;
 }
 
 /** What RUN needs of the network area (services.network). */
@@ -222,7 +224,7 @@ export class OciStepRunner implements StepRunner {
           destination: b.destination,
           readOnly: true,
         })),
-        cgroupsPath: `/berth/build-${short}`,
+        cgroupsPath: `${this.o.cgroupParent ?? "/berth"}/build-${short}`,
       });
       await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(spec));
       opts.onStart?.(short);

@@ -55,6 +55,7 @@ export class BuildService {
       workRoot: `${s.config.root}/build-tmp`,
       initDir: `${s.config.root}/build-init`,
       network: s.network as StepNetwork | undefined,
+      cgroupParent: s.config.cgroupParent,
     });
   }
 

@@ -19,6 +19,7 @@ Options:
   -l, --log-level LEVEL          debug|info|warn|error (default info)
       --add-runtime NAME=PATH    Register an OCI runtime (runc-compatible CLI)
       --default-runtime NAME     Runtime used when --runtime is not given (default berth)
+      --cgroup-parent PATH       Parent cgroup of containers (default /berth)
       --insecure-registry HOST   Allow plain HTTP to this registry
       --bip CIDR                 Address of the default bridge
       --default-address-pool P   Pools for user-defined networks (base=CIDR,size=N)
@@ -35,6 +36,7 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
       "log-level": { type: "string", short: "l" },
       "add-runtime": { type: "string", multiple: true },
       "default-runtime": { type: "string" },
+      "cgroup-parent": { type: "string" },
       "insecure-registry": { type: "string", multiple: true },
       bip: { type: "string" },
       "default-address-pool": { type: "string", multiple: true },
@@ -55,6 +57,10 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
   if (!["debug", "info", "warn", "error"].includes(level)) {
     throw new Error(`invalid log level: ${level}`);
   }
+  const cgroupParent = (values["cgroup-parent"] ?? "/berth").replace(/\/+$/, "");
+  if (!cgroupParent.startsWith("/") || cgroupParent.split("/").includes("..")) {
+    throw new Error(`invalid --cgroup-parent ${values["cgroup-parent"]}: want an absolute path`);
+  }
   const runtimes: Record<string, string> = {};
   for (const r of values["add-runtime"] ?? []) {
     const i = r.indexOf("=");
@@ -68,6 +74,7 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
     logLevel: level,
     runtimes,
     defaultRuntime: values["default-runtime"] ?? "berth",
+    cgroupParent,
     insecureRegistries: values["insecure-registry"] ?? [],
     bip: values.bip,
     defaultAddressPools: values["default-address-pool"],

@@ -18,6 +18,8 @@ export interface DaemonConfig {
   /** name → path of an OCI runtime CLI (runc-compatible). */
   runtimes: Record<string, string>;
   defaultRuntime: string;
+  /** cgroupfs parent of containers' and build steps' cgroups (dockerd's --cgroup-parent) */
+  cgroupParent: string;
   insecureRegistries: string[];
   bip?: string;
   defaultAddressPools?: string[];

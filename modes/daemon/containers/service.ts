@@ -213,7 +213,12 @@ export class ContainerService {
           await this.volumes.populate(m.Name, m.NoCopy ? undefined : `${rootfs}${m.Destination}`);
         }
       }
-      const spec = await buildSpec({ record: r, rootfs, netnsPath: this.network?.netnsPath?.(r) });
+      const spec = await buildSpec({
+        record: r,
+        rootfs,
+        netnsPath: this.network?.netnsPath?.(r),
+        cgroupParent: this.s.config.cgroupParent,
+      });
       await writeFileAtomic(`${dir}/config.json`, JSON.stringify(spec));
       const rtName = r.HostConfig.Runtime as string;
       const cfg: ShimConfig = {

@@ -17,6 +17,8 @@ export interface SpecInput {
   rootfs: string;
   /** network namespace to join (e.g. another container's) */
   netnsPath?: string;
+  /** the daemon's cgroup parent (DaemonConfig.cgroupParent) */
+  cgroupParent?: string;
 }
 
 function mountInput(m: MountPoint): MountInput {
@@ -89,6 +91,7 @@ export async function buildSpec(inp: SpecInput): Promise<OciSpec> {
   return generateSpec({
     id: r.Id,
     rootfs: inp.rootfs,
+    cgroupsPath: inp.cgroupParent ? `${inp.cgroupParent}/${r.Id}` : undefined,
     config: {
       Cmd: c.Cmd,
       Entrypoint: c.Entrypoint,
