@@ -1,13 +1,18 @@
 /**
  * The whole test suite: installs missing Debian packages, caches npm deps,
- * runs unit tests (core/, modes/) then end-to-end tests (tests/), and ends
- * with one line "N passed, N failed". Exit code 1 when anything failed.
+ * type-checks every .ts file of the tree (./typecheck.ts; a type error stops
+ * here), runs unit tests (core/, modes/) then end-to-end tests (tests/), and
+ * ends with one line "N passed, M failed, K skipped" (K: tests skipped because
+ * the host lacks something, each with its reason printed). Exit code 1 when
+ * anything failed.
  *
  *   deno task test                 # everything
- *   deno task test tests/images_test.ts   # only these files
+ *   deno task test tests/images_test.ts   # type check, then only these files
+ *   deno task test --check-only    # type check only (no packages, no tests)
  * @module
  */
 import { ensurePackages, TEST_PACKAGES } from "./deps.ts";
+import { typecheck } from "./typecheck.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -32,35 +37,62 @@ async function deno(args: string[], capture: boolean): Promise<{ code: number; t
   return { code: (await p.status).code, text };
 }
 
-function counts(text: string): { passed: number; failed: number } {
-  let passed = 0, failed = 0;
-  for (
-    const m of text.matchAll(/^(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/gm)
-  ) {
+/** Totals of deno test's summary lines ("ok | 3 passed (2 steps) | 0 failed | 1 ignored (…)"). */
+export function counts(text: string): { passed: number; failed: number; skipped: number } {
+  let passed = 0, failed = 0, skipped = 0;
+  const steps = String.raw`(?: \(\d+ steps?\))?`;
+  const re = new RegExp(
+    String
+      .raw`^(?:ok|FAILED) \| (\d+) passed${steps} \| (\d+) failed${steps}(?: \| (\d+) ignored)?`,
+    "gm",
+  );
+  for (const m of text.matchAll(re)) {
     passed += Number(m[1]);
     failed += Number(m[2]);
+    skipped += Number(m[3] ?? 0);
   }
-  return { passed, failed };
+  return { passed, failed, skipped };
 }
 
-const started = Date.now();
-await ensurePackages(TEST_PACKAGES);
-const install = await deno(["install", "--quiet"], false);
-if (install.code !== 0) Deno.exit(install.code);
-
-const only = Deno.args.filter((a) => !a.startsWith("-"));
-const suites = only.length ? [only] : [["core/", "modes/"], ["tests/"]];
-let passed = 0, failed = 0, code = 0;
-for (const paths of suites) {
-  const r = await deno(["test", "-A", "--no-check", ...paths], true);
-  const c = counts(r.text);
-  passed += c.passed;
-  failed += c.failed;
-  if (r.code !== 0) {
-    code = 1;
-    if (c.failed === 0) failed++; // a suite that died without counting
+async function checkTree(): Promise<void> {
+  const t0 = Date.now();
+  const r = await typecheck(root);
+  if (r.output) console.error(r.output);
+  console.log(`type check: ${r.files} files, ${r.ok ? "clean" : "FAILED"} (${Date.now() - t0} ms)`);
+  if (!r.ok) {
+    console.log("type errors: no tests run\n0 passed, 1 failed, 0 skipped");
+    Deno.exit(1);
   }
 }
-console.log(`\nberth test suite: ${((Date.now() - started) / 1000).toFixed(1)}s`);
-console.log(`${passed} passed, ${failed} failed`);
-Deno.exit(code);
+
+async function runSuite(): Promise<void> {
+  const started = Date.now();
+  if (Deno.args.includes("--check-only")) {
+    await checkTree();
+    Deno.exit(0);
+  }
+  await ensurePackages(TEST_PACKAGES);
+  const install = await deno(["install", "--quiet"], false);
+  if (install.code !== 0) Deno.exit(install.code);
+  await checkTree();
+
+  const only = Deno.args.filter((a) => !a.startsWith("-"));
+  const suites = only.length ? [only] : [["core/", "modes/", "tools/"], ["tests/"]];
+  let passed = 0, failed = 0, skipped = 0, code = 0;
+  for (const paths of suites) {
+    const r = await deno(["test", "-A", "--no-check", ...paths], true);
+    const c = counts(r.text);
+    passed += c.passed;
+    failed += c.failed;
+    skipped += c.skipped;
+    if (r.code !== 0) {
+      code = 1;
+      if (c.failed === 0) failed++; // a suite that died without counting
+    }
+  }
+  console.log(`\nberth test suite: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  Deno.exit(code);
+}
+
+if (import.meta.main) await runSuite();

@@ -1,0 +1,69 @@
+/**
+ * The test command itself: its whole-tree type check catches a type error in
+ * a module nothing imports literally, and its closing line counts skips.
+ * @module
+ */
+import { assert, assertEquals } from "../core/testing/assert.ts";
+import { counts } from "./run_tests.ts";
+import { treeFiles } from "./typecheck.ts";
+
+const REPO = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+
+Deno.test("typecheck: the file set is the whole tree, lazily loaded personalities included", () => {
+  const files = treeFiles(REPO);
+  for (
+    const f of [
+      "main.ts",
+      "modes/registry/gc.ts",
+      "modes/daemon/serve.ts",
+      "core/shim/main.ts",
+      "tests/fixtures/daemon.ts",
+      "bench/all.ts",
+      "tools/up.ts",
+    ]
+  ) assert(files.includes(f), `${f} not in the type-checked set`);
+  assert(!files.some((f) => f.startsWith("dist/") || f.includes("node_modules/")));
+});
+
+Deno.test("task test: a type error in modes/registry/gc.ts fails it before any test runs", async () => {
+  const copy = await Deno.makeTempDir({ prefix: "berth-tc-" });
+  try {
+    for (const f of [...treeFiles(REPO), "deno.json", "deno.lock"]) {
+      const dst = `${copy}/${f}`;
+      await Deno.mkdir(dst.slice(0, dst.lastIndexOf("/")), { recursive: true });
+      await Deno.copyFile(`${REPO}/${f}`, dst);
+    }
+    // gc.ts is reached only through modes/registry/main.ts, itself loaded by computed path.
+    await Deno.writeTextFile(
+      `${copy}/modes/registry/gc.ts`,
+      '\nexport const injected: number = "not a number";\n',
+      { append: true },
+    );
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${copy}/tools/run_tests.ts`, "--check-only"],
+      cwd: copy,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const out = new TextDecoder().decode(r.stdout);
+    const err = new TextDecoder().decode(r.stderr);
+    assertEquals(r.code, 1, out + err);
+    assert(err.includes("TS2322"), err);
+    assert(err.includes(`${copy}/modes/registry/gc.ts:`), err);
+    // Exactly the injected error: the rest of the copy is clean.
+    assertEquals(err.match(/^TS\d+ \[ERROR\]/gm)?.length, 1, err);
+    assertEquals(out.trim().split("\n").at(-1), "0 passed, 1 failed, 0 skipped");
+  } finally {
+    await Deno.remove(copy, { recursive: true });
+  }
+});
+
+Deno.test("task test: the closing line counts deno test's ignored tests as skipped", () => {
+  const text = [
+    "ok | 12 passed (3 steps) | 0 failed | 2 ignored (1 step) (4s)",
+    "FAILED | 5 passed | 1 failed (2 steps) (2s)",
+    "ok | 1 passed | 0 failed | 3 ignored | 4 filtered out (1ms)",
+  ].join("\n");
+  assertEquals(counts(text), { passed: 18, failed: 1, skipped: 5 });
+});
