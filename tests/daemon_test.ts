@@ -98,7 +98,7 @@ Deno.test("daemon: API versioning, _ping, error bodies", async () => {
       r.slice(r.indexOf("\r\n\r\n") + 4).replace(/^[0-9a-f]+\r\n|\r\n0\r\n\r\n$/g, ""),
     );
     assertEquals(body.ApiVersion, "1.47");
-    assertEquals(body.MinAPIVersion, "1.24");
+    assertEquals(body.MinAPIVersion, "1.12");
     const v = await d.docker(["version", "--format", "{{.Server.Os}}/{{.Server.Arch}}"]);
     assertEquals(v.stdout.trim(), "linux/amd64");
   } finally {

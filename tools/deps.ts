@@ -15,6 +15,8 @@ export const TEST_PACKAGES = [
   "docker.io", // Docker 20.10 for interop (dockerd is started only by the tests that need it)
   "docker-registry", // CNCF Distribution 2.8
   "util-linux",
+  "python3-docker", // the Docker SDK for Python, a real client for the compat tests
+  "docker-compose",
 ];
 
 /** Extra packages for bench/. */

@@ -11,7 +11,8 @@ import { BerthError, InvalidArgument, messageOf } from "../../core/errdefs/mod.t
 import type { Services } from "./services.ts";
 
 export const API_VERSION = "1.47";
-export const MIN_API_VERSION = "1.24";
+/** Docker 20.10 accepts down to 1.12 (moby api/common_unix.go MinVersion). */
+export const MIN_API_VERSION = "1.12";
 
 /** HTTP status for an error kind, as moby's httpstatus does. */
 export function statusOf(e: unknown): number {

@@ -11,6 +11,8 @@ import { register as exec } from "./routes/exec.ts";
 import { register as volumes } from "./routes/volumes.ts";
 import { register as networks } from "./routes/networks.ts";
 import { register as build } from "./routes/build.ts";
+import { register as swarm } from "./routes/swarm.ts";
+import { register as plugins } from "./routes/plugins.ts";
 
 export function registerAll(r: ApiRouter): void {
   system(r);
@@ -20,4 +22,6 @@ export function registerAll(r: ApiRouter): void {
   volumes(r);
   networks(r);
   build(r);
+  swarm(r);
+  plugins(r);
 }

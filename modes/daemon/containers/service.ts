@@ -492,9 +492,13 @@ export class ContainerService {
       if (!this.store.get(r.Id)) throw new NotFound(`No such container: ${ref}`);
       if (r.State.Running) {
         if (!o.force) {
+          // moby v20.10.24 daemon/delete.go cleanupContainer.
           const what = r.State.Restarting ? "restarting" : r.State.Paused ? "paused" : "running";
+          const how = "stop the container before attempting removal or force remove";
           throw new Conflict(
-            `cannot remove container "${r.Name}": container is ${what}: stop the container before removing or force remove`,
+            `You cannot remove a ${what} container ${r.Id}. ${
+              what === "paused" ? `Unpause and then ${how}` : how[0].toUpperCase() + how.slice(1)
+            }`,
           );
         }
         live.removing = true;

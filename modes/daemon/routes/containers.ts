@@ -15,20 +15,16 @@ import { attach } from "../containers/attach.ts";
 import { fixedTime, parseUnixNs, readLogs } from "../containers/logs.ts";
 import { frame } from "../../../core/shim/protocol.ts";
 import { du } from "../containers/volumes.ts";
+import { adaptCreateBody, cmpVersion } from "../api_version.ts";
 
 function svc(ctx: Ctx): ContainerService {
   return ctx.services.containers as ContainerService;
 }
 
-function cmpVersion(a: string, b: string): number {
-  const [a1, a2] = a.split(".").map(Number);
-  const [b1, b2] = b.split(".").map(Number);
-  return a1 - b1 || a2 - b2;
-}
-
 export function register(r: ApiRouter): void {
   r.add("POST", "/containers/create", async (ctx) => {
     const body = await ctx.json();
+    adaptCreateBody(body, ctx.apiVersion);
     const rec = await svc(ctx).create(body, ctx.query.get("name") || undefined);
     ctx.send(201, { Id: rec.Id, Warnings: [] });
   });

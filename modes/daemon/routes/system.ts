@@ -5,6 +5,7 @@
 import type { ApiRouter } from "../server.ts";
 import { API_VERSION, MIN_API_VERSION } from "../context.ts";
 import { BERTH_VERSION } from "../../../core/version.ts";
+import { memorySupport } from "../sysinfo.ts";
 
 async function kernelVersion(): Promise<string> {
   try {
@@ -86,6 +87,7 @@ export function register(r: ApiRouter): void {
         stopped: number;
       })
       | undefined)?.() ?? { total: 0, running: 0, paused: 0, stopped: 0 };
+    const mem = memorySupport();
     ctx.send(200, {
       ID: "berth",
       Containers: containers.total,
@@ -101,8 +103,8 @@ export function register(r: ApiRouter): void {
         Authorization: null,
         Log: ["json-file"],
       },
-      MemoryLimit: true,
-      SwapLimit: false,
+      MemoryLimit: mem.memoryLimit,
+      SwapLimit: mem.swapLimit,
       CpuCfsPeriod: true,
       CpuCfsQuota: true,
       CPUShares: true,

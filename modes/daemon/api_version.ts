@@ -1,0 +1,24 @@
+/**
+ * Engine API version comparisons and what moby adapts for older callers
+ * (v20.10.24 api/server/router/container/container_routes.go
+ * postContainersCreate): below 1.25 the client removes the container itself
+ * (AutoRemove off); below 1.40 the IpcMode default is `shareable`. (moby's
+ * CgroupnsMode `host` default below 1.41 on cgroup v1 is not copied: berth's
+ * default is `private` for every caller.)
+ * @module
+ */
+
+/** Compare two "major.minor" API versions (<0, 0, >0). */
+export function cmpVersion(a: string, b: string): number {
+  const [a1, a2] = a.split(".").map(Number);
+  const [b1, b2] = b.split(".").map(Number);
+  return a1 - b1 || a2 - b2;
+}
+
+/** Adjust a create body's HostConfig for an older caller, in place. */
+export function adaptCreateBody(body: Record<string, unknown>, version: string): void {
+  const hc = body.HostConfig as Record<string, unknown> | null | undefined;
+  if (!hc || typeof hc !== "object") return;
+  if (cmpVersion(version, "1.25") < 0) hc.AutoRemove = false;
+  if (cmpVersion(version, "1.40") < 0 && !hc.IpcMode) hc.IpcMode = "shareable";
+}

@@ -1,0 +1,147 @@
+/**
+ * Docker 20.10 compatibility of small Engine API answers, through real
+ * clients (the docker CLI and the Docker SDK for Python): a node outside any
+ * swarm, the plugin list, the oldest API versions, /info's memory support,
+ * the words for removing a running container. Where the expected values come
+ * from: docs/compat.md.
+ */
+import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
+import { containerDaemon, expectCode } from "./containers_helpers.ts";
+import { hasPyDocker, py } from "./fixtures/pydocker.ts";
+
+const NOT_MANAGER =
+  'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+
+Deno.test("compat: API answers as Docker 20.10", async (t) => {
+  const d = await containerDaemon();
+  const k = (args: string[], env?: Record<string, string>) =>
+    d.docker(args, { timeoutMs: 30000, env });
+  const sdk = await hasPyDocker();
+  try {
+    await t.step("swarm endpoints: 503 as a node outside any swarm (docker CLI)", async () => {
+      for (const args of [["service", "ls"], ["node", "ls"], ["secret", "ls"], ["config", "ls"]]) {
+        const r = expectCode(await k(args), 1, args.join(" "));
+        assertStringIncludes(r.stderr, `Error response from daemon: ${NOT_MANAGER}`);
+      }
+      const r = expectCode(await k(["swarm", "leave"]), 1);
+      assertStringIncludes(
+        r.stderr,
+        "Error response from daemon: This node is not part of a swarm",
+      );
+      assertEquals(
+        expectCode(await k(["info", "--format", "{{.Swarm.LocalNodeState}}"]), 0).stdout,
+        "inactive\n",
+      );
+    });
+
+    await t.step({
+      name: "swarm endpoints: 503 as a node outside any swarm (python SDK)",
+      ignore: !sdk,
+      fn: async () => {
+        const r = await py(
+          d,
+          `
+print(client.leave_swarm(force=True))
+for f in [client.inspect_swarm, client.services, client.tasks, client.nodes, client.secrets, client.configs]:
+    print(status_of(f))
+print(client.info()["Swarm"]["LocalNodeState"])
+`,
+        );
+        assertEquals(r.code, 0, r.stderr);
+        const lines = r.stdout.trim().split("\n");
+        assertEquals(lines[0], "True");
+        for (const l of lines.slice(1, 7)) assertEquals(l, `503 ${NOT_MANAGER}`);
+        assertEquals(lines[7], "inactive");
+      },
+    });
+
+    await t.step("plugins: empty list, a named plugin is not found", async () => {
+      let r = expectCode(await k(["plugin", "ls", "--format", "{{.Name}}"]), 0);
+      assertEquals(r.stdout, "");
+      r = expectCode(await k(["plugin", "inspect", "nope"]), 1);
+      assertStringIncludes(r.stderr, "nope");
+      if (sdk) {
+        r = await py(
+          d,
+          `print(json.dumps(client.plugins())); print(status_of(lambda: client.inspect_plugin("nope")))`,
+        );
+        assertEquals(r.code, 0, r.stderr);
+        assertEquals(r.stdout, '[]\n404 plugin "nope" not found\n');
+      }
+    });
+
+    await t.step({
+      name: "API versions down to 1.12; IpcMode shareable below 1.40",
+      ignore: !sdk,
+      fn: async () => {
+        const r = await py(
+          d,
+          `
+v = client._result(client._get(client.base_url + "/v1.12/version"), True)
+print(v["MinAPIVersion"])
+print(status_of(lambda: client._raise_for_status(client._get(client.base_url + "/v1.11/version"))))
+for ver in ["1.12", "1.39", "1.40"]:
+    res = client._post_json(client.base_url + "/v%s/containers/create" % ver,
+        data={"Image": "busybox", "Cmd": ["true"], "HostConfig": {}})
+    cid = client._result(res, True)["Id"]
+    print(ver, client.inspect_container(cid)["HostConfig"]["IpcMode"])
+    client.remove_container(cid)
+`,
+        );
+        assertEquals(r.code, 0, r.stderr);
+        assertEquals(
+          r.stdout,
+          "1.12\n" +
+            "400 client version 1.11 is too old. Minimum supported API version is 1.12, please upgrade your client to a newer version\n" +
+            "1.12 shareable\n1.39 shareable\n1.40 private\n",
+        );
+      },
+    });
+
+    await t.step("info: MemoryLimit/SwapLimit say what the host's cgroups support", async () => {
+      const r = expectCode(await k(["info", "--format", "{{json .}}"]), 0);
+      const info = JSON.parse(r.stdout);
+      const exists = (p: string) => {
+        try {
+          Deno.statSync(p);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      if (exists("/sys/fs/cgroup/memory/memory.limit_in_bytes")) {
+        assertEquals(info.MemoryLimit, true);
+        assertEquals(info.SwapLimit, exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"));
+      } else if (exists("/sys/fs/cgroup/cgroup.controllers")) {
+        const c = Deno.readTextFileSync("/sys/fs/cgroup/cgroup.controllers");
+        assertEquals(info.MemoryLimit, c.split(/\s+/).includes("memory"));
+      }
+      if (info.SwapLimit) {
+        // Say it only when it works: a container with a swap limit starts.
+        expectCode(
+          await k(["run", "--rm", "-m", "32m", "--memory-swap", "64m", "busybox", "true"]),
+          0,
+        );
+      }
+    });
+
+    await t.step("rm of a running container: Docker's words", async () => {
+      const id = expectCode(await k(["run", "-d", "busybox", "sleep", "100"]), 0).stdout.trim();
+      let r = expectCode(await k(["rm", id.slice(0, 12)]), 1);
+      assertStringIncludes(
+        r.stderr,
+        `Error response from daemon: You cannot remove a running container ${id}. Stop the container before attempting removal or force remove`,
+      );
+      expectCode(await k(["pause", id]), 0);
+      r = expectCode(await k(["rm", id]), 1);
+      assertStringIncludes(
+        r.stderr,
+        `You cannot remove a paused container ${id}. Unpause and then stop the container before attempting removal or force remove`,
+      );
+      expectCode(await k(["rm", "-f", id]), 0);
+      assert(!(await k(["ps", "-aq"])).stdout.includes(id.slice(0, 12)));
+    });
+  } finally {
+    await d.stop();
+  }
+});
