@@ -46,7 +46,9 @@ export function repoName(r: Reference): string {
 /** Docker's familiar form of the repository (no docker.io/, no library/). */
 export function familiarName(r: Reference): string {
   if (r.domain === DEFAULT_DOMAIN) {
-    return r.path.startsWith(OFFICIAL_PREFIX) ? r.path.slice(OFFICIAL_PREFIX.length) : r.path;
+    // library/ goes only when one component is left: docker.io/library/a/b stays library/a/b.
+    const rest = r.path.slice(OFFICIAL_PREFIX.length);
+    return r.path.startsWith(OFFICIAL_PREFIX) && !rest.includes("/") ? rest : r.path;
   }
   return `${r.domain}/${r.path}`;
 }
