@@ -57,10 +57,19 @@ export interface Message {
 
 export class DnsFormatError extends Error {}
 
+/** Longest name on the wire (RFC 1035 2.3.4): bounds the work a message can ask for. */
+const MAX_NAME = 255;
+
+/**
+ * Labels are read and written byte for byte (one char per byte, like
+ * latin1), so any name a container sends is echoed back exactly and always
+ * re-encodes; berth's own names are ASCII.
+ */
 function readName(b: Uint8Array, off: number): { name: string; next: number } {
   const labels: string[] = [];
   let next = -1;
   let jumps = 0;
+  let size = 1;
   for (;;) {
     if (off >= b.length) throw new DnsFormatError("name past end of message");
     const len = b[off];
@@ -77,7 +86,9 @@ function readName(b: Uint8Array, off: number): { name: string; next: number } {
     }
     if (len > 63) throw new DnsFormatError("bad label length");
     if (off + 1 + len > b.length) throw new DnsFormatError("label past end");
-    labels.push(new TextDecoder().decode(b.subarray(off + 1, off + 1 + len)));
+    size += 1 + len;
+    if (size > MAX_NAME) throw new DnsFormatError("name too long");
+    labels.push(String.fromCharCode(...b.subarray(off + 1, off + 1 + len)));
     off += 1 + len;
   }
   return { name: labels.join("."), next: next < 0 ? off : next };
@@ -126,6 +137,16 @@ export function decodeMessage(b: Uint8Array): Message {
   };
 }
 
+function latin1(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff) throw new DnsFormatError(`not a DNS label: ${JSON.stringify(s)}`);
+    out[i] = c;
+  }
+  return out;
+}
+
 class Writer {
   buf = new Uint8Array(512);
   len = 0;
@@ -165,7 +186,7 @@ class Writer {
         return;
       }
       if (this.len < 0x3fff) this.#names.set(suffix, this.len);
-      const l = new TextEncoder().encode(labels[i]);
+      const l = latin1(labels[i]);
       if (l.length > 63) throw new DnsFormatError(`label too long: ${labels[i]}`);
       this.u8(l.length);
       this.bytes(l);
