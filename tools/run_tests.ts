@@ -37,19 +37,22 @@ async function deno(args: string[], capture: boolean): Promise<{ code: number; t
   return { code: (await p.status).code, text };
 }
 
-/** Totals of deno test's summary lines ("ok | 3 passed (2 steps) | 0 failed | 1 ignored (…)"). */
+/**
+ * Totals of deno test's summary lines ("ok | 3 passed (2 steps) | 0 failed |
+ * 1 ignored (1 step) (…)"); skipped counts ignored tests and ignored steps.
+ */
 export function counts(text: string): { passed: number; failed: number; skipped: number } {
   let passed = 0, failed = 0, skipped = 0;
   const steps = String.raw`(?: \(\d+ steps?\))?`;
   const re = new RegExp(
     String
-      .raw`^(?:ok|FAILED) \| (\d+) passed${steps} \| (\d+) failed${steps}(?: \| (\d+) ignored)?`,
+      .raw`^(?:ok|FAILED) \| (\d+) passed${steps} \| (\d+) failed${steps}(?: \| (\d+) ignored(?: \((\d+) steps?\))?)?`,
     "gm",
   );
   for (const m of text.matchAll(re)) {
     passed += Number(m[1]);
     failed += Number(m[2]);
-    skipped += Number(m[3] ?? 0);
+    skipped += Number(m[3] ?? 0) + Number(m[4] ?? 0); // ignored tests and ignored steps
   }
   return { passed, failed, skipped };
 }

@@ -64,6 +64,7 @@ Deno.test("task test: the closing line counts deno test's ignored tests as skipp
     "ok | 12 passed (3 steps) | 0 failed | 2 ignored (1 step) (4s)",
     "FAILED | 5 passed | 1 failed (2 steps) (2s)",
     "ok | 1 passed | 0 failed | 3 ignored | 4 filtered out (1ms)",
+    "ok | 1 passed (1 step) | 0 failed | 0 ignored (1 step) (21ms)",
   ].join("\n");
-  assertEquals(counts(text), { passed: 18, failed: 1, skipped: 5 });
+  assertEquals(counts(text), { passed: 19, failed: 1, skipped: 7 });
 });
