@@ -8,6 +8,7 @@
 import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
 import { type ContainerRecord, ContainerStore, ZERO_TIME } from "../../../core/store/containers.ts";
 import { readExitFile, ShimClient, ShimError, ShimPool } from "../../../core/shim/client.ts";
+import { reapContainer, sweepRuntimeState } from "../../../core/shim/reap.ts";
 import type { ExitInfo, ShimConfig } from "../../../core/shim/protocol.ts";
 import { rfc3339Nano } from "../../../core/shim/protocol.ts";
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
@@ -315,7 +316,7 @@ export class ContainerService {
           this.#monitor(r, shim, gen);
           return;
         }
-        info ??= { exitCode: 255, exitedAt: rfc3339Nano(), error: "shim exited unexpectedly" };
+        info ??= await this.#reapDeadShim(r);
       }
       await this.#onExit(r, gen, info);
     })().catch((e) => log.error(`monitor ${r.Id}: ${e?.stack ?? e}`));
@@ -335,7 +336,7 @@ export class ContainerService {
       Pid: 0,
       ExitCode: info.exitCode,
       OOMKilled: !!info.oomKilled,
-      Error: info.error && info.exitCode === 255 ? info.error : "",
+      Error: info.error ?? "",
       FinishedAt: info.exitedAt || rfc3339Nano(),
     };
     await this.#cleanupRuntime(r).catch((e) => log.warn(`cleanup ${r.Id}: ${e}`));
@@ -592,6 +593,16 @@ export class ContainerService {
         log.warn(`recovering ${r.Id}: ${(e as Error).message}`);
       })
     ));
+    // Runtime state no live shim holds (its container is killed with it).
+    const held = new Set(
+      recs.filter((r) => this.#live.get(r.Id)?.shim).map((r) => r.Id.slice(0, 32)),
+    );
+    const swept = await sweepRuntimeState(
+      `${this.s.config.execRoot}/rt`,
+      (id) => held.has(id),
+      this.s.config.runtimes,
+    );
+    for (const w of swept) log.warn(`removed orphaned runtime state ${w}`);
     // Restart policies that apply at daemon start.
     for (const r of recs) {
       if (!this.store.get(r.Id) || r.State.Running || !r.HasBeenStartedBefore) continue;
@@ -636,9 +647,27 @@ export class ContainerService {
       this.#monitor(r, shim, gen);
       return;
     }
-    const info = await readExitFile(dir) ??
-      { exitCode: 255, exitedAt: rfc3339Nano(), error: "container's shim is gone" };
+    const info = await readExitFile(dir) ?? await this.#reapDeadShim(r);
     await this.#onExit(r, gen, info);
+  }
+
+  /**
+   * The shim died without recording an exit: kill what it supervised and
+   * clean the runtime's state (core/shim/reap.ts); the rest (network, rootfs,
+   * shim dir) goes with the exit. Exit code 137, as Docker reports a
+   * container whose shim died (containerd kills it and says SIGKILL).
+   */
+  async #reapDeadShim(r: ContainerRecord): Promise<ExitInfo> {
+    const { killed, problems } = await reapContainer(this.shimDir(r.Id));
+    for (const p of problems) log.warn(`reaping ${r.Id.slice(0, 12)}: ${p}`);
+    log.warn(`container ${r.Id.slice(0, 12)}: shim died; killed ${killed} process(es)`);
+    return {
+      exitCode: 137,
+      exitedAt: rfc3339Nano(),
+      error: killed
+        ? "the container's shim died; its processes were killed"
+        : "the container's shim died; the exit status is unknown",
+    };
   }
 
   /** Remove shim dirs (and mounts) that belong to no running container. */
@@ -650,6 +679,11 @@ export class ContainerService {
         if (r && r.State.Running && !r.State.Restarting) continue;
         const sh = new ShimClient(`${base}/${e.name}`, this.shimSocket(e.name));
         if (await sh.alive()) await sh.call({ op: "shutdown" }).catch(() => {});
+        else {
+          // a start the daemon's crash interrupted, its shim gone too
+          const { problems } = await reapContainer(`${base}/${e.name}`);
+          for (const p of problems) log.warn(`reaping ${e.name.slice(0, 12)}: ${p}`);
+        }
         await unmountRootfs(`${base}/${e.name}/rootfs`).catch(() => {});
         await Deno.remove(`${base}/${e.name}`, { recursive: true }).catch(() => {});
       }
