@@ -13,6 +13,8 @@
  * await fw.apply({ networks, ports });
  * await fw.teardown();   // jumps and chains gone
  * ```
+ * `new Firewall(prefix, { enabled: false })` (dockerd's --iptables=false)
+ * writes nothing; `missing()` says why iptables cannot be used here.
  * @module
  */
 import {
@@ -30,13 +32,45 @@ export interface CmdResult {
   stderr: string;
 }
 
+/** A host tool the daemon spawns is not installed (Go's exec wording). */
+export class ToolNotFound extends Error {
+  constructor(readonly tool: string) {
+    super(`exec: "${tool}": executable file not found in $PATH`);
+  }
+}
+
+/** The path of executable `name` in $PATH, or undefined (Go's exec.LookPath). */
+export function lookPath(name: string): string | undefined {
+  if (name.includes("/")) return isExecutable(name) ? name : undefined;
+  for (const d of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (d && isExecutable(`${d}/${name}`)) return `${d}/${name}`;
+  }
+  return undefined;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    const st = Deno.statSync(path);
+    return st.isFile && ((st.mode ?? 0o111) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Run `cmd` (found in $PATH) to completion; a missing tool is a ToolNotFound. */
 export async function runCmd(cmd: string, args: string[], input?: string): Promise<CmdResult> {
-  const p = new Deno.Command(cmd, {
-    args,
-    stdin: input === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  let p: Deno.ChildProcess;
+  try {
+    p = new Deno.Command(cmd, {
+      args,
+      stdin: input === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new ToolNotFound(cmd);
+    throw e;
+  }
   if (input !== undefined) {
     const w = p.stdin.getWriter();
     await w.write(new TextEncoder().encode(input)).catch(() => {});
@@ -57,10 +91,27 @@ export class Firewall {
   #running: Promise<void> | undefined;
   #last = { nat: "", filter: "" };
 
-  constructor(prefix: string, opts: { iptables?: string } = {}) {
+  /** false with dockerd's --iptables=false: every method is a no-op. */
+  readonly enabled: boolean;
+
+  constructor(prefix: string, opts: { iptables?: string; enabled?: boolean } = {}) {
     this.prefix = prefix;
     this.chains = chainNames(prefix);
     this.#bin = opts.iptables ?? "iptables";
+    this.enabled = opts.enabled ?? true;
+  }
+
+  /**
+   * Why the firewall cannot work here (iptables or iptables-restore missing),
+   * or undefined. Checked before anything is written, so a host without
+   * iptables gets one clear sentence rather than a failed spawn halfway.
+   */
+  missing(): string | undefined {
+    if (!this.enabled) return undefined;
+    const absent = [this.#bin, `${this.#bin}-restore`].filter((t) => !lookPath(t));
+    if (!absent.length) return undefined;
+    return `iptables not found (${absent.join(", ")} not in $PATH): install the iptables ` +
+      "package, or start the daemon with --iptables=false";
   }
 
   async #ipt(args: string[]): Promise<CmdResult> {
@@ -69,6 +120,7 @@ export class Firewall {
 
   /** Which backend `iptables` uses, e.g. "nf_tables" or "legacy". */
   async backend(): Promise<string> {
+    if (!this.enabled) return "disabled";
     const r = await runCmd(this.#bin, ["-V"]).catch(() => undefined);
     return /\((\w+)\)/.exec(r?.stdout ?? "")?.[1] ?? "legacy";
   }
@@ -79,6 +131,9 @@ export class Firewall {
    * jump into them.
    */
   async init(state: FwState): Promise<void> {
+    if (!this.enabled) return;
+    const missing = this.missing();
+    if (missing) throw new FirewallError(missing);
     this.#last = { nat: "", filter: "" };
     await this.apply(state);
     for (const j of jumps(this.prefix)) {
@@ -100,6 +155,7 @@ export class Firewall {
    * both; unchanged tables are skipped.
    */
   apply(state: FwState, which: { nat?: boolean; filter?: boolean } = {}): Promise<void> {
+    if (!this.enabled) return Promise.resolve();
     const nat = which.nat ?? true, filter = which.filter ?? true;
     const prev = this.#want;
     this.#want = {
@@ -132,6 +188,7 @@ export class Firewall {
 
   /** Remove the jumps and our chains. */
   async teardown(): Promise<void> {
+    if (!this.enabled) return;
     await this.#running?.catch(() => {});
     for (const j of jumps(this.prefix)) {
       for (let i = 0; i < 8; i++) {

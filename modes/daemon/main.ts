@@ -23,11 +23,23 @@ Options:
       --insecure-registry HOST   Allow plain HTTP to this registry
       --bip CIDR                 Address of the default bridge
       --default-address-pool P   Pools for user-defined networks (base=CIDR,size=N)
+      --iptables=false           Write no iptables rules (no NAT, isolation or port DNAT)
+  -b, --bridge none              Create no default bridge (containers get only loopback)
 `;
+
+/** Go's strconv.ParseBool, as dockerd's boolean flags take it. */
+function parseBool(flag: string, v: string): boolean {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
+  throw new Error(
+    `invalid argument "${v}" for "--${flag}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`,
+  );
+}
 
 export function parseDaemonArgs(args: string[]): DaemonConfig {
   const { values } = parseArgs({
-    args,
+    // A bare --iptables is --iptables=true (a Go boolean flag).
+    args: args.map((a) => a === "--iptables" ? "--iptables=true" : a),
     options: {
       root: { type: "string" },
       "data-root": { type: "string" },
@@ -40,6 +52,8 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
       "insecure-registry": { type: "string", multiple: true },
       bip: { type: "string" },
       "default-address-pool": { type: "string", multiple: true },
+      iptables: { type: "string" },
+      bridge: { type: "string", short: "b" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -61,6 +75,10 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
   if (!cgroupParent.startsWith("/") || cgroupParent.split("/").includes("..")) {
     throw new Error(`invalid --cgroup-parent ${values["cgroup-parent"]}: want an absolute path`);
   }
+  const bridge = values.bridge ?? "";
+  if (bridge !== "" && bridge !== "none") {
+    throw new Error(`invalid --bridge ${bridge}: berth makes its own default bridge; only "none"`);
+  }
   const runtimes: Record<string, string> = {};
   for (const r of values["add-runtime"] ?? []) {
     const i = r.indexOf("=");
@@ -78,6 +96,8 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
     insecureRegistries: values["insecure-registry"] ?? [],
     bip: values.bip,
     defaultAddressPools: values["default-address-pool"],
+    iptables: parseBool("iptables", values.iptables ?? "true"),
+    bridge,
   };
 }
 
@@ -94,5 +114,11 @@ export async function main(args: string[]): Promise<number> {
   // Not a literal import: the first process (before the re-exec) need not
   // read the daemon's module graph (core/sys/lazy.ts).
   const { serve } = await lazy<typeof import("./serve.ts")>("modes/daemon/serve.ts");
-  return await serve(config);
+  try {
+    return await serve(config);
+  } catch (e) {
+    // dockerd's one line, no stack: e.g. a host tool or kernel feature is missing.
+    console.error(`failed to start daemon: ${messageOf(e)}`);
+    return 1;
+  }
 }

@@ -23,6 +23,10 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   bip?: string;
   defaultAddressPools?: string[];
+  /** dockerd's --iptables (default true): false writes no rules (no NAT, no isolation). */
+  iptables?: boolean;
+  /** dockerd's --bridge: "none" makes no default bridge (its containers get only lo). */
+  bridge?: string;
 }
 
 export interface Services {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Services } from "../services.ts";
+import { messageOf } from "../../../core/errdefs/mod.ts";
 import { instanceTag, NetState } from "./state.ts";
 import { NetworkService } from "./service.ts";
 import { startNetworking, stopNetworking } from "./recover.ts";
@@ -14,7 +15,11 @@ export async function startNetworks(s: Services): Promise<void> {
   const st = new NetState(s, await instanceTag(s.config.root));
   const svc = new NetworkService(st);
   s.network = svc;
-  await startNetworking(st);
+  try {
+    await startNetworking(st);
+  } catch (e) {
+    throw new Error(`Error initializing network controller: ${messageOf(e)}`);
+  }
 }
 
 export async function stopNetworks(s: Services): Promise<void> {

@@ -248,7 +248,7 @@ export async function attach(st: NetState, r: ContainerRecord, pid: number): Pro
   const mode: string = r.HostConfig.NetworkMode || "bridge";
   const nsPath = `/proc/${pid}/ns/net`;
   if (mode === "host") return;
-  if (mode === "none") {
+  if (mode === "none" || st.noDefaultBridge(mode)) {
     if (useNetlink()) await loopbackUpNetlink(nsPath);
     else await ipBatch(["link set lo up"], nsPath);
     return;

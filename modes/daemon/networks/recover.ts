@@ -107,8 +107,18 @@ async function ensureDefaultBridge(st: NetState): Promise<void> {
   });
 }
 
+/** --bridge=none: no default bridge network; its device goes with the stale-link sweep below. */
+async function dropDefaultBridge(st: NetState): Promise<void> {
+  const n = st.byName("bridge");
+  if (!n?.Predefined) return;
+  st.nets.delete(n.Id);
+  await st.store.removeNetwork(n.Id);
+}
+
 export async function startNetworking(st: NetState): Promise<void> {
   const t0 = performance.now();
+  const missing = st.fw.missing(); // before any bridge exists: fail with nothing to undo
+  if (missing) throw new Error(missing);
   await st.store.init();
   await st.ipam.init();
   for (const n of await st.store.loadNetworks()) st.nets.set(n.Id, n);
@@ -122,7 +132,8 @@ export async function startNetworking(st: NetState): Promise<void> {
   }
   enableForwarding();
   await registerAndSweep(st.tag, st.s.config.root);
-  await ensureDefaultBridge(st);
+  if (st.s.config.bridge === "none") await dropDefaultBridge(st);
+  else await ensureDefaultBridge(st);
   for (const n of st.nets.values()) {
     if (n.Driver !== "bridge" || n.Predefined || !n.Bridge) continue;
     const cfg = n.IPAM.Config[0];
@@ -174,6 +185,7 @@ export async function startNetworking(st: NetState): Promise<void> {
     }
   }
   await st.fw.init(st.fwState());
+  if (!st.fw.enabled) log.warn("--iptables=false: no NAT, isolation or published-port rules");
   log.info(
     `networks: ${st.nets.size} networks, ${st.live.size} attached containers, firewall ${st.fw.prefix} (${await st
       .fw.backend()}), ready in ${Math.round(performance.now() - t0)} ms`,

@@ -56,6 +56,10 @@ export class NetworkService {
     const mode: string = r.HostConfig.NetworkMode || "bridge";
     const eps: Record<string, Json> = body?.NetworkingConfig?.EndpointsConfig ?? {};
     const nets: Record<string, Json> = {};
+    if (this.st.noDefaultBridge(mode)) {
+      r.NetworkSettings = { ...(r.NetworkSettings ?? {}), Networks: {} };
+      return;
+    }
     if (mode.startsWith("container:")) {
       const other = this.st.containers()?.resolve(mode.slice("container:".length));
       if (other && other.Id === r.Id) {

@@ -54,7 +54,7 @@ export class NetState {
     this.tag = tag;
     this.store = new NetworkStore(s.config.root);
     this.ipam = new IpamStore(this.store.ipamDir);
-    this.fw = new Firewall(`BERTH${tag}`);
+    this.fw = new Firewall(`BERTH${tag}`, { enabled: s.config.iptables !== false });
     this.dns = new EmbeddedDns({
       table: this.names,
       upstreams: () => this.hostResolvers().map((ip) => ({ ip, port: 53 })),
@@ -66,6 +66,14 @@ export class NetState {
   /** Name of the default bridge device. */
   get defaultBridge(): string {
     return this.tag ? `berth${this.tag}` : "berth0";
+  }
+
+  /**
+   * dockerd's --bridge=none: a container asking for the default bridge gets
+   * no network but loopback (dockerd sets NetworkDisabled).
+   */
+  noDefaultBridge(mode: string): boolean {
+    return this.s.config.bridge === "none" && ["", "bridge", "default"].includes(mode);
   }
 
   /** ifalias prefix marking links this daemon created. */
