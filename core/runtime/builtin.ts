@@ -142,9 +142,9 @@ export class BuiltinRuntime implements OciRuntime {
 
   async create(id: string, bundle: string, opts: CreateOptions): Promise<CreatedProcess> {
     const dir = this.#dir(id);
-    Deno.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    Deno.mkdirSync(this.root, { recursive: true, mode: 0o700 });
     try {
-      Deno.mkdirSync(dir, { mode: 0o711 });
+      Deno.mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
       if (e instanceof Deno.errors.AlreadyExists) {
         throw new Conflict(`container ${id} already exists`);

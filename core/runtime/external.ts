@@ -145,7 +145,7 @@ export class ExternalRuntime implements OciRuntime {
   }
 
   async create(id: string, bundle: string, opts: CreateOptions): Promise<CreatedProcess> {
-    await Deno.mkdir(this.root, { recursive: true, mode: 0o711 });
+    await Deno.mkdir(this.root, { recursive: true, mode: 0o700 });
     const tmp = await Deno.makeTempDir({ prefix: "berth-rt-" });
     try {
       const pidFile = opts.pidFile ?? `${tmp}/pid`;

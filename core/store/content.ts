@@ -16,6 +16,7 @@
 import { type Digest, Hasher, parseDigest } from "../oci/digest.ts";
 import { InvalidArgument, NotFound } from "../errdefs/mod.ts";
 import { removeStaleTemps, syncDir } from "./atomic.ts";
+import { PRIVATE_DIR } from "./perms.ts";
 
 const WRITE_BUF = 1 << 20;
 
@@ -33,8 +34,8 @@ export class ContentStore {
 
   /** Create directories and drop interrupted ingests. */
   async init(): Promise<void> {
-    await Deno.mkdir(`${this.root}/blobs/sha256`, { recursive: true });
-    await Deno.mkdir(`${this.root}/ingest`, { recursive: true });
+    await Deno.mkdir(`${this.root}/blobs/sha256`, { recursive: true, mode: PRIVATE_DIR });
+    await Deno.mkdir(`${this.root}/ingest`, { recursive: true, mode: PRIVATE_DIR });
     for await (const e of Deno.readDir(`${this.root}/ingest`)) {
       await Deno.remove(`${this.root}/ingest/${e.name}`, { recursive: true }).catch(() => {});
     }

@@ -25,6 +25,7 @@ import {
   repoName,
 } from "../oci/reference.ts";
 import { readJson, removeStaleTemps, writeJsonAtomic } from "./atomic.ts";
+import { PRIVATE_DIR } from "./perms.ts";
 
 export interface ImageRecord {
   /** Config digest = image ID. */
@@ -63,7 +64,7 @@ export class ImageStore {
   }
 
   async init(): Promise<void> {
-    await Deno.mkdir(`${this.dir}/db`, { recursive: true });
+    await Deno.mkdir(`${this.dir}/db`, { recursive: true, mode: PRIVATE_DIR });
     await removeStaleTemps(this.dir);
     await removeStaleTemps(`${this.dir}/db`);
     for await (const e of Deno.readDir(`${this.dir}/db`)) {

@@ -15,6 +15,7 @@ import { type Digest, sha256Digest } from "../oci/digest.ts";
 import { InvalidArgument, NotFound } from "../errdefs/mod.ts";
 import { applyLayer } from "../archive/mod.ts";
 import { readJson, syncDir, writeJsonAtomic } from "./atomic.ts";
+import { PRIVATE_DIR } from "./perms.ts";
 import { syncFs } from "../sys/libc_fs.ts";
 
 /** Chain IDs per the OCI image spec. */
@@ -55,7 +56,7 @@ export class LayerStore {
   }
 
   async init(): Promise<void> {
-    await Deno.mkdir(`${this.root}/layers`, { recursive: true });
+    await Deno.mkdir(`${this.root}/layers`, { recursive: true, mode: PRIVATE_DIR });
     for await (const e of Deno.readDir(`${this.root}/layers`)) {
       if (e.name.startsWith(".tmp-")) {
         await Deno.remove(`${this.root}/layers/${e.name}`, { recursive: true }).catch(() => {});
@@ -122,7 +123,8 @@ export class LayerStore {
    */
   async unpackTemp(body: ReadableStream<Uint8Array>): Promise<PreparedLayer> {
     const dir = `${this.root}/layers/.tmp-${Deno.pid}-${Date.now()}-${this.#seq++}`;
-    await Deno.mkdir(`${dir}/diff`, { recursive: true });
+    await Deno.mkdir(dir, { mode: PRIVATE_DIR });
+    await Deno.mkdir(`${dir}/diff`);
     try {
       const res = await applyLayer(body, `${dir}/diff`, { whiteouts: "overlay" });
       return { dir, diffID: res.diffID, size: res.size };

@@ -16,6 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { readJson, writeJsonAtomic } from "../../core/store/atomic.ts";
+import { PRIVATE_DIR } from "../../core/store/perms.ts";
 import type { Digest } from "../../core/oci/digest.ts";
 
 export interface CacheEntry {
@@ -42,7 +43,7 @@ export class BuildCache {
 
   async put(key: string, image: Digest): Promise<void> {
     if (!this.#ready) {
-      await Deno.mkdir(this.dir, { recursive: true });
+      await Deno.mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR });
       this.#ready = true;
     }
     await writeJsonAtomic(

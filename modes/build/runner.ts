@@ -13,6 +13,7 @@ import { generateSpec } from "../../core/oci/runtime_spec.ts";
 import { resolveUser } from "../../core/oci/user.ts";
 import { resolveInRoot } from "../../core/runtime/securejoin.ts";
 import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { PRIVATE_DIR } from "../../core/store/perms.ts";
 import { mountStepRoot } from "./overlay_linux.ts";
 
 export interface RunOptions {
@@ -58,6 +59,7 @@ async function ensureInitLayer(dir: string): Promise<string> {
     return `${dir}/fs`;
   } catch { /* build it */ }
   const tmp = `${dir}.tmp-${crypto.randomUUID()}`;
+  await Deno.mkdir(tmp, { mode: PRIVATE_DIR }); // directly below the root (core/store/perms.ts)
   for (const d of INIT_DIRS) await Deno.mkdir(`${tmp}/fs/${d}`, { recursive: true, mode: 0o755 });
   for (const f of INIT_FILES) {
     await Deno.writeFile(`${tmp}/fs/${f}`, new Uint8Array(), { mode: 0o644 });

@@ -9,6 +9,7 @@ import { chmod } from "node:fs/promises";
 import { ContentStore } from "../../core/store/content.ts";
 import { LayerStore } from "../../core/store/layers.ts";
 import { ImageStore } from "../../core/store/images.ts";
+import { lockDown } from "../../core/store/perms.ts";
 import { tryLock, unlock } from "../../core/sys/lock.ts";
 import { exposeGc } from "../../core/sys/memory.ts";
 import { isCompiled } from "../../core/sys/self.ts";
@@ -30,6 +31,12 @@ export async function serve(config: DaemonConfig): Promise<number> {
       `berth daemon: another daemon is already using ${config.root} (lock ${config.root}/berth.lock is held)`,
     );
     return 1;
+  }
+  // an older berth left layers, rootfs and volumes reachable by host users (core/store/perms.ts)
+  const sockDir = config.socket.slice(0, config.socket.lastIndexOf("/"));
+  for (const top of [config.root, config.execRoot]) {
+    const skip = sockDir.startsWith(top + "/") ? [sockDir.slice(top.length + 1).split("/")[0]] : [];
+    for (const m of await lockDown(top, skip)) log.info(`tightened ${m}`);
   }
   const content = new ContentStore(config.root);
   const layers = new LayerStore(config.root);
@@ -54,7 +61,6 @@ export async function serve(config: DaemonConfig): Promise<number> {
   // A compiled binary ignores DENO_V8_FLAGS (./v8_flags.ts): take gc another way.
   await exposeGc(isCompiled());
   keeper.collect();
-  const sockDir = config.socket.slice(0, config.socket.lastIndexOf("/"));
   await Deno.mkdir(sockDir, { recursive: true });
   await Deno.remove(config.socket).catch(() => {});
   await new Promise<void>((resolve, reject) => {

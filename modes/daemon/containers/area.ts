@@ -5,6 +5,7 @@
  * @module
  */
 import { ContainerStore } from "../../../core/store/containers.ts";
+import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import type { Services } from "../services.ts";
 import { ContainerService } from "./service.ts";
 import { VolumeService } from "./volumes.ts";
@@ -14,8 +15,8 @@ export async function startContainers(s: Services): Promise<void> {
   const store = new ContainerStore(s.config.root);
   const volumes = new VolumeService(s.config.root);
   await Promise.all([store.init(), volumes.init()]);
-  await Deno.mkdir(`${s.config.execRoot}/shims`, { recursive: true, mode: 0o711 });
-  await Deno.mkdir(`${s.config.execRoot}/s`, { recursive: true, mode: 0o711 });
+  await Deno.mkdir(`${s.config.execRoot}/shims`, { recursive: true, mode: PRIVATE_DIR });
+  await Deno.mkdir(`${s.config.execRoot}/s`, { recursive: true, mode: PRIVATE_DIR });
   const svc = new ContainerService(s, store, volumes);
   volumes.users = (n) => svc.volumeUsers(n);
   s.containers = svc;

@@ -12,6 +12,7 @@ import { reapContainer, sweepRuntimeState } from "../../../core/shim/reap.ts";
 import type { ExitInfo, ShimConfig } from "../../../core/shim/protocol.ts";
 import { rfc3339Nano } from "../../../core/shim/protocol.ts";
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
+import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import type { Services } from "../services.ts";
 import { log } from "../services.ts";
 import { buildRecord } from "./create.ts";
@@ -201,7 +202,7 @@ export class ContainerService {
     const lap = (what: string) =>
       log.debug(`start ${r.Id.slice(0, 12)}: ${what} +${(performance.now() - t0).toFixed(1)}ms`);
     try {
-      await Deno.mkdir(dir, { recursive: true, mode: 0o711 });
+      await Deno.mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
       const rootfs = await mountRootfs({
         lowers: r.Layers.map((c) => this.s.layers.diffDir(c)),
         containerDir: this.store.dirOf(r.Id),

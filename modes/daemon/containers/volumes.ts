@@ -7,6 +7,7 @@
  */
 import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
 import { readJson, writeJsonAtomic } from "../../../core/store/atomic.ts";
+import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import { newId } from "./names.ts";
 
 export interface Volume {
@@ -44,7 +45,7 @@ export class VolumeService {
   }
 
   async init(): Promise<void> {
-    await Deno.mkdir(this.dir, { recursive: true, mode: 0o701 });
+    await Deno.mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR });
     for await (const e of Deno.readDir(this.dir)) {
       if (!e.isDirectory || e.name.startsWith(".")) continue;
       let v = await readJson<Volume | null>(`${this.dir}/${e.name}/meta.json`, null).catch(() =>
