@@ -29,6 +29,7 @@ import * as c from "../sys/libc_proc.ts";
 import { FdReceiver } from "../sys/libc_pty.ts";
 import { discardWarmInit, type WarmInit, warmJoins } from "./warm_init.ts";
 import { prepareSeccomp, savedSeccomp } from "./seccomp_prepare.ts";
+import { nsId } from "../oci/sysctl.ts";
 
 interface SavedState {
   id: string;
@@ -193,6 +194,7 @@ export class BuiltinRuntime implements OciRuntime {
             stateDir: dir,
             cacheDir: `${this.root}/.seccomp`,
           }),
+          hostNs: { net: nsId("net"), ipc: nsId("ipc"), uts: nsId("uts") },
           joinNs: [
             ...(w?.joins ?? []),
             ...nss.filter((n) => n.path && NS_NAME[n.type] && n.type !== "mount")

@@ -51,6 +51,11 @@ export interface InitConfig {
   nullStdio?: [boolean, boolean, boolean];
   /** namespaces to join with setns: type is "ipc" | "uts" | "net" | "cgroup" | "mnt" */
   joinNs?: { type: string; path: string }[];
+  /**
+   * create: the caller's (the host's) net, ipc and uts namespaces as "dev:ino";
+   * init refuses sysctls of any of them it still shares (core/oci/sysctl.ts)
+   */
+  hostNs?: Record<"net" | "ipc" | "uts", string>;
   /** the compiled seccomp filter to load before execve (seccomp_prepare.ts) */
   seccomp?: InitSeccomp;
 }

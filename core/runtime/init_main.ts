@@ -17,7 +17,13 @@
 import type { OciProcess, OciSpec } from "../oci/runtime_types.ts";
 import type { InitConfig, InitMessage } from "./init_config.ts";
 import * as c from "../sys/libc_proc.ts";
-import { bindConsole, enterRootfs, finishRootfs, prepareRootfs } from "./init_rootfs.ts";
+import {
+  bindConsole,
+  enterRootfs,
+  finishRootfs,
+  prepareRootfs,
+  refuseHostSysctls,
+} from "./init_rootfs.ts";
 import { applyRlimits, ExecError, finalizeAndExec, lastCap, lookPath } from "./init_process.ts";
 
 const NS_FLAGS: Record<string, number> = {
@@ -102,6 +108,7 @@ function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: strin
     c.setns(fd, flag); // e.g. a network namespace path (only this thread execs)
     c.close(fd);
   }
+  refuseHostSysctls(spec, cfg.hostNs); // before anything is mounted; /proc is the host's
   prepareRootfs(spec, { ...cfg, warn });
   if (cfg.ttyPath) bindConsole(cfg.rootfs, cfg.ttyPath);
   let ttyFd = openTty(cfg);

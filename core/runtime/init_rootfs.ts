@@ -11,6 +11,7 @@ import type { CgroupMount } from "./init_config.ts";
 import { parseMountOptions, rootPropagation } from "./mount_opts.ts";
 import { resolveInRoot } from "./securejoin.ts";
 import * as c from "../sys/libc_proc.ts";
+import { nsId, sysctlsError } from "../oci/sysctl.ts";
 
 const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
 
@@ -168,6 +169,19 @@ export function enterRootfs(rootfs: string, noPivot: boolean): void {
     c.close(oldRoot);
     c.close(newRoot);
   }
+}
+
+/**
+ * Refuse sysctls of a namespace this thread shares with the host (runc's
+ * rule, core/oci/sysctl.ts): the caller's namespaces in `hostNs`, else those
+ * of the host's pid 1. Run before pivot_root, while /proc is the host's.
+ */
+export function refuseHostSysctls(spec: OciSpec, hostNs?: Record<string, string>): void {
+  const sysctls = spec.linux?.sysctl;
+  if (!sysctls || Object.keys(sysctls).length === 0) return;
+  const own = (t: string) => nsId(t) !== (hostNs?.[t] ?? nsId(t, "1"));
+  const e = sysctlsError(sysctls, { net: own("net"), ipc: own("ipc"), uts: own("uts") });
+  if (e) throw new Error(e);
 }
 
 /** Stage 3 (inside the new root): sysctls, masked and read-only paths, read-only root. */

@@ -16,6 +16,7 @@ import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import type { Services } from "../services.ts";
 import { log } from "../services.ts";
 import { buildRecord } from "./create.ts";
+import { checkSysctls } from "./sysctls.ts";
 import { buildMounts } from "./mounts.ts";
 import { Live } from "./live.ts";
 import { mountRootfs, unmountRootfs } from "./rootfs.ts";
@@ -147,6 +148,7 @@ export class ContainerService {
       root: this.s.config.root,
       nameTaken: (n) => !!this.store.nameTaken(n),
     });
+    checkSysctls(r.HostConfig, (ref) => this.store.tryResolve(ref));
     this.network?.prepare?.(r, body);
     r.MountPoints = await buildMounts(
       r.Config,
