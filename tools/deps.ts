@@ -1,23 +1,59 @@
 /**
- * Debian packages the tests and benchmarks need, installed with apt-get when
- * missing (as root). Nothing else is installed by hand.
+ * The one list of Debian packages berth needs on a host, installed with
+ * apt-get when missing (as root): `task up` installs DAEMON_PACKAGES, `task
+ * test` TEST_PACKAGES (which contains them), `--bench` adds BENCH_PACKAGES.
+ * Nothing else is installed by hand.
+ *
+ *   deno run -A tools/deps.ts [--daemon|--bench]
  * @module
  */
 
-/** Packages the test suite needs. */
-export const TEST_PACKAGES = [
-  "busybox-static", // base images, built offline
-  "runc", // external OCI runtime
+/** What the daemon spawns or needs, and the demo of `task up`. */
+export const DAEMON_PACKAGES = [
+  "iptables", // iptables, iptables-restore, iptables-save: NAT, isolation, published ports
+  "iproute2", // ip: bridges and veths
+  "util-linux", // nsenter, unshare (build steps' netns)
+  "mount", // mount, umount: overlay rootfs, build steps
+  "procps", // ps: `top`
+  "xz-utils", // xz, bzip2: ADD of compressed archives in builds
+  "bzip2",
+  "runc", // build RUN steps, and --runtime runc
+  "coreutils", // cp, sleep (essential: always there)
+  "busybox-static", // `task up`'s demo image, built offline
+];
+
+/**
+ * Each program the daemon (or a build step, a shim) runs from $PATH, and the
+ * package in DAEMON_PACKAGES that ships it. tools/run_tests_test.ts checks
+ * that the product spawns nothing else and that dpkg agrees.
+ */
+export const DAEMON_TOOLS: Record<string, string> = {
+  iptables: "iptables",
+  "iptables-restore": "iptables",
+  "iptables-save": "iptables",
+  ip: "iproute2",
+  nsenter: "util-linux",
+  unshare: "util-linux",
+  mount: "mount",
+  umount: "mount",
+  ps: "procps",
+  xz: "xz-utils",
+  bzip2: "bzip2",
+  runc: "runc",
+  cp: "coreutils",
+  sleep: "coreutils",
+};
+
+/** The test suite's extras, on top of DAEMON_PACKAGES. */
+export const TEST_EXTRA_PACKAGES = [
   "crun",
   "skopeo", // interop
-  "iptables", // networking
-  "iproute2",
   "docker.io", // Docker 20.10 for interop (dockerd is started only by the tests that need it)
   "docker-registry", // CNCF Distribution 2.8
-  "util-linux",
-  "python3-docker", // the Docker SDK for Python, a real client for the compat tests
-  "docker-compose",
 ];
+
+/** Packages the test suite needs: the daemon's and the extras. */
+export const TEST_PACKAGES = [...DAEMON_PACKAGES, ...TEST_EXTRA_PACKAGES];
 
 /** Extra packages for bench/. */
 export const BENCH_PACKAGES = ["podman", "wrk", "hyperfine"];
@@ -55,6 +91,10 @@ export async function ensurePackages(pkgs: string[]): Promise<string[]> {
 
 if (import.meta.main) {
   await ensurePackages(
-    Deno.args.includes("--bench") ? [...TEST_PACKAGES, ...BENCH_PACKAGES] : TEST_PACKAGES,
+    Deno.args.includes("--daemon")
+      ? DAEMON_PACKAGES
+      : Deno.args.includes("--bench")
+      ? [...TEST_PACKAGES, ...BENCH_PACKAGES]
+      : TEST_PACKAGES,
   );
 }

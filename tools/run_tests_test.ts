@@ -4,8 +4,10 @@
  * @module
  */
 import { assert, assertEquals } from "../core/testing/assert.ts";
+import { skipUnless } from "../core/testing/host.ts";
 import { counts } from "./run_tests.ts";
 import { treeFiles } from "./typecheck.ts";
+import { DAEMON_PACKAGES, DAEMON_TOOLS, TEST_PACKAGES } from "./deps.ts";
 
 const REPO = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -67,4 +69,57 @@ Deno.test("task test: the closing line counts deno test's ignored tests as skipp
     "ok | 1 passed (1 step) | 0 failed | 0 ignored (1 step) (21ms)",
   ].join("\n");
   assertEquals(counts(text), { passed: 19, failed: 1, skipped: 7 });
+});
+
+Deno.test("deps: every program the product spawns comes from a DAEMON_PACKAGES package", async () => {
+  // Literal spawns in the product (tests, test data and benches aside).
+  const product = treeFiles(REPO).filter((f) =>
+    /^(core|modes)\//.test(f) && !/(_test|testutil|_bench|\/bench)\.ts$/.test(f) &&
+    !f.includes("/testdata/")
+  );
+  const spawned = new Set<string>();
+  for (const f of product) {
+    const text = await Deno.readTextFile(`${REPO}/${f}`);
+    for (const m of text.matchAll(/(?:new Deno\.Command|runCmd)\(\s*"([^"]+)"/g)) spawned.add(m[1]);
+  }
+  assert(spawned.has("ip") && spawned.has("mount"), [...spawned].join(" "));
+  for (const t of spawned) assert(t in DAEMON_TOOLS, `${t} is spawned but not in DAEMON_TOOLS`);
+  for (const [tool, pkg] of Object.entries(DAEMON_TOOLS)) {
+    assert(DAEMON_PACKAGES.includes(pkg), `${tool}: ${pkg} not in DAEMON_PACKAGES`);
+  }
+  assert(DAEMON_PACKAGES.every((p) => TEST_PACKAGES.includes(p)));
+  // And dpkg agrees on who ships each tool (merged /usr: ask for both paths).
+  const dpkg = await new Deno.Command("dpkg", { args: ["--version"], stdout: "null" }).output()
+    .then((r) => r.success, () => false);
+  if (skipUnless("deps: dpkg -S of each tool", dpkg ? undefined : "no dpkg here")) return;
+  // Each tool's paths, and what they resolve to (iptables is an alternatives symlink).
+  const pathsOf = (tool: string) =>
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].flatMap((d) => {
+      const p = `${d}/${tool}`;
+      try {
+        const real = Deno.realPathSync(p);
+        return [p, real, real.replace(/^\/usr\//, "/")];
+      } catch {
+        return [p];
+      }
+    });
+  const all = Object.keys(DAEMON_TOOLS).flatMap(pathsOf);
+  const r = await new Deno.Command("dpkg", {
+    args: ["-S", ...all],
+    stdout: "piped",
+    stderr: "null",
+  })
+    .output();
+  const owner = new Map<string, string[]>(); // path → packages ("a, b: /path")
+  for (const line of new TextDecoder().decode(r.stdout).split("\n")) {
+    const i = line.indexOf(": ");
+    if (i > 0) owner.set(line.slice(i + 2), line.slice(0, i).split(", "));
+  }
+  for (const [tool, pkg] of Object.entries(DAEMON_TOOLS)) {
+    const owners = pathsOf(tool).flatMap((p) => owner.get(p) ?? []);
+    assert(
+      owners.includes(pkg),
+      `${tool}: dpkg says ${owners.join(",") || "no package"}, not ${pkg}`,
+    );
+  }
 });

@@ -1,79 +1,104 @@
 /**
- * The main job: make sure `berth daemon` runs (start it detached with its
- * embedded defaults if nothing answers on /run/berth/berth.sock), load a demo
- * image built offline from the host's busybox-static, and show the daemon
- * answering — then run the demo container when the runtime is there.
+ * The main job: install what the daemon needs (tools/deps.ts
+ * DAEMON_PACKAGES), make sure `berth daemon` runs (start it detached if
+ * nothing answers on its socket), load a demo image built offline from the
+ * host's busybox-static, and end with the demo container's output.
  *
  *   npx -y deno@2.9.6 task up
+ *   deno task up --root DIR --exec-root DIR -H unix:///PATH [other daemon flags]
+ *
+ * Arguments are `berth daemon`'s flags: the socket (-H), the exec root (where
+ * daemon.log goes) and the root come from them, so a private instance never
+ * touches /run/berth. The pid of a daemon it starts is printed and written to
+ * <exec-root>/daemon.pid.
  * @module
  */
-import { ensurePackages } from "./deps.ts";
+import { DAEMON_PACKAGES, ensurePackages } from "./deps.ts";
 import { busyboxArchive } from "../tests/fixtures/busybox.ts";
 import { selfArgvFor } from "./self_cmd.ts";
+import { parseDaemonArgs } from "../modes/daemon/main.ts";
+import { messageOf } from "../core/errdefs/mod.ts";
 
-const SOCK = Deno.env.get("BERTH_SOCK") ?? "/run/berth/berth.sock";
-const HOST = `unix://${SOCK}`;
+export const DEMO_OUTPUT = "hello from a berth container";
 
-async function pingOk(): Promise<boolean> {
+async function pingOk(sock: string): Promise<boolean> {
   try {
-    const c = await Deno.connect({ transport: "unix", path: SOCK });
-    await c.write(
-      new TextEncoder().encode("GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-    );
-    const buf = new Uint8Array(128);
-    const n = await c.read(buf);
-    c.close();
-    return !!n && new TextDecoder().decode(buf.subarray(0, n)).includes(" 200 ");
+    const c = await Deno.connect({ transport: "unix", path: sock });
+    try {
+      await c.write(
+        new TextEncoder().encode("GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      );
+      const buf = new Uint8Array(128);
+      const n = await c.read(buf);
+      return !!n && new TextDecoder().decode(buf.subarray(0, n)).includes(" 200 ");
+    } finally {
+      c.close();
+    }
   } catch {
-    return false;
+    return false; // nothing listening (yet)
   }
 }
 
-async function berth(args: string[], show = true): Promise<number> {
-  const [cmd, ...rest] = selfArgvFor(["-H", HOST, ...args]);
-  if (show) console.log(`$ berth ${args.join(" ")}`);
-  const r = await new Deno.Command(cmd, {
-    args: rest,
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  })
-    .output();
-  return r.code;
-}
-
-await ensurePackages(["busybox-static"]);
-if (!(await pingOk())) {
-  await Deno.mkdir("/run/berth", { recursive: true });
-  const [cmd, ...rest] = selfArgvFor(["daemon", "-H", HOST]);
-  const log = "/run/berth/daemon.log";
-  console.log(`starting berth daemon (log: ${log})`);
-  const out = await Deno.open(log, { append: true, create: true, write: true });
+/** Start the daemon detached, its output appended to `log`; wait until it answers. */
+async function startDaemon(args: string[], sock: string, execRoot: string): Promise<void> {
+  await Deno.mkdir(execRoot, { recursive: true, mode: 0o711 });
+  const log = `${execRoot}/daemon.log`;
+  const [cmd, ...rest] = selfArgvFor(["daemon", ...args]);
   const p = new Deno.Command("sh", {
-    args: ["-c", `exec "$@" >>${log} 2>&1`, "sh", cmd, ...rest],
+    args: ["-c", 'exec "$@" >>"$0" 2>&1', log, cmd, ...rest],
     stdin: "null",
     stdout: "null",
     stderr: "null",
     detached: true,
   }).spawn();
   p.unref();
-  out.close();
-  const until = Date.now() + 15000;
-  while (!(await pingOk())) {
-    if (Date.now() > until) {
-      console.error(`berth daemon did not come up; see ${log}`);
+  // sh execs deno, and the daemon re-execs itself: the pid stays the daemon's.
+  await Deno.writeTextFile(`${execRoot}/daemon.pid`, `${p.pid}\n`);
+  console.log(`starting berth daemon (pid ${p.pid}, log: ${log})`);
+  let exited = false;
+  p.status.then(() => exited = true);
+  const until = Date.now() + 60000;
+  while (!(await pingOk(sock))) {
+    if (exited || Date.now() > until) {
+      const tail = (await Deno.readTextFile(log).catch(() => "")).trim().split("\n").at(-1);
+      console.error(`berth daemon did not come up${tail ? `: ${tail}` : ""} (see ${log})`);
       Deno.exit(1);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-} else {
-  console.log(`berth daemon already answering on ${SOCK}`);
 }
-const img = await busyboxArchive({ ref: "berth-demo:latest", cmd: ["sh"] });
-let code = await berth(["load", "-i", img.path]);
-code ||= await berth(["version"]);
-code ||= await berth(["images"]);
-// The demo container (needs the container runtime).
-const r = await berth(["run", "--rm", "berth-demo", "echo", "hello from a berth container"]);
-if (r !== 0) console.log("(running containers is not available in this build yet)");
-Deno.exit(code);
+
+async function berth(host: string, args: string[]): Promise<number> {
+  const [cmd, ...rest] = selfArgvFor(["-H", host, ...args]);
+  console.log(`$ berth ${args.join(" ")}`);
+  const r = await new Deno.Command(cmd, {
+    args: rest,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  return r.code;
+}
+
+async function main(args: string[]): Promise<number> {
+  let cfg;
+  try {
+    cfg = parseDaemonArgs(args);
+  } catch (e) {
+    console.error(`task up: ${messageOf(e)} (arguments are berth daemon's flags)`);
+    return 2;
+  }
+  const host = `unix://${cfg.socket}`;
+  await ensurePackages(DAEMON_PACKAGES);
+  if (await pingOk(cfg.socket)) console.log(`berth daemon already answering on ${cfg.socket}`);
+  else await startDaemon(args, cfg.socket, cfg.execRoot);
+  const img = await busyboxArchive({ ref: "berth-demo:latest", cmd: ["sh"] });
+  for (const a of [["load", "-i", img.path], ["version"], ["images"]]) {
+    const code = await berth(host, a);
+    if (code !== 0) return code;
+  }
+  // Last: the demo container, whose output is the job's last line.
+  return await berth(host, ["run", "--rm", "berth-demo", "echo", DEMO_OUTPUT]);
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
