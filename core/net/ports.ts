@@ -47,7 +47,10 @@ function parseRange(s: string, what: string): [number, number] {
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);
   if (!m) throw new InvalidArgument(`invalid ${what}: ${s}`);
   const lo = Number(m[1]), hi = m[2] === undefined ? lo : Number(m[2]);
-  if (lo < 1 || hi > 65535 || hi < lo) throw new InvalidArgument(`invalid ${what}: ${s}`);
+  // A host port 0 is "any free port", as Docker has it (go-connections nat
+  // accepts 0; the port allocator picks one).
+  const min = what === "hostPort" ? 0 : 1;
+  if (lo < min || hi > 65535 || hi < lo) throw new InvalidArgument(`invalid ${what}: ${s}`);
   return [lo, hi];
 }
 

@@ -409,7 +409,9 @@ export function generateSpec(input: SpecInput): OciSpec {
       user: {
         uid: user.uid,
         gid: user.gid,
-        additionalGids: [...new Set([...user.additionalGids, ...groupAdd])],
+        // The primary group is among the supplementary ones, as moby's getUser
+        // has it since 20.10.18 (CVE-2022-36109; daemon/oci_linux.go).
+        additionalGids: [...new Set([user.gid, ...user.additionalGids, ...groupAdd])],
       },
       args,
       env,

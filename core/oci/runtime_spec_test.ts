@@ -58,7 +58,7 @@ Deno.test("process: args, env defaults, cwd, user, rlimits, nnp, terminal", () =
     "HOME=/home/u",
   ]);
   assertEquals(s.process.cwd, "/w");
-  assertEquals(s.process.user, { uid: 1000, gid: 1000, additionalGids: [10, 29] });
+  assertEquals(s.process.user, { uid: 1000, gid: 1000, additionalGids: [1000, 10, 29] });
   assertEquals(s.process.rlimits, [{ type: "RLIMIT_NOFILE", soft: 10, hard: 20 }]);
   assertEquals(s.process.noNewPrivileges, true);
   assertEquals(s.process.terminal, true);

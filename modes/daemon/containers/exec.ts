@@ -41,6 +41,15 @@ export interface ExecRecord {
   started: boolean;
 }
 
+/**
+ * An exec's exit code from the shim's exit frame: a process that could not
+ * be started (the frame carries an error) is 126, whatever the runtime's
+ * class, as moby's ContainerExecStart sets it (v20.10.24 daemon/exec.go).
+ */
+export function execExitCode(info: { exitCode: number; error?: string }): number {
+  return info.error ? 126 : info.exitCode;
+}
+
 export class ExecService {
   #c: ContainerService;
   #execs = new Map<string, ExecRecord>();
@@ -119,7 +128,12 @@ export class ExecService {
     if (e.ProcessConfig.user) {
       const { resolveUser } = await import("../../../core/oci/user.ts");
       const u = await resolveUser(`${dir}/rootfs`, e.ProcessConfig.user);
-      p.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+      // primary group first among the supplementary ones, as for the container
+      p.user = {
+        uid: u.uid,
+        gid: u.gid,
+        additionalGids: [...new Set([u.gid, ...u.additionalGids])],
+      };
     }
     if (e.ProcessConfig.privileged) {
       const all = [...CAPABILITIES];
@@ -151,7 +165,7 @@ export class ExecService {
       const feed = (b: Uint8Array) => {
         for (const f of parser.push(b)) {
           if (f.type === FRAME_EXIT) {
-            e.ExitCode = JSON.parse(new TextDecoder().decode(f.payload)).exitCode;
+            e.ExitCode = execExitCode(JSON.parse(new TextDecoder().decode(f.payload)));
           }
         }
       };
@@ -179,10 +193,14 @@ export class ExecService {
     return e;
   }
 
-  /** Attached start over a hijacked connection. */
-  async startAttached(id: string, sock: Duplex, head: Uint8Array | undefined, tty: boolean) {
+  /**
+   * Attached start over a hijacked connection. The process has a terminal
+   * if exec create asked for one; `raw` (the start request's Tty) decides
+   * whether its output is framed, as in moby.
+   */
+  async startAttached(id: string, sock: Duplex, head: Uint8Array | undefined, raw: boolean) {
     const e = this.get(id);
-    const useTty = tty || e.ProcessConfig.tty;
+    const useTty = e.ProcessConfig.tty;
     const early = new EarlyInput(sock, head);
     try {
       this.#claim(id);
@@ -199,13 +217,13 @@ export class ExecService {
       e.Pid = Number(s.reply.pid ?? 0);
       log.debug(`exec ${e.ID.slice(0, 12)}: started pid ${e.Pid}`);
       await bridge(sock, s.conn, {
-        tty: useTty,
+        tty: raw,
         stdin: e.OpenStdin,
         early,
         rest: s.rest,
         detachKeys: parseDetachKeys(e.DetachKeys || undefined),
         onExit: (info) => {
-          e.ExitCode = info.exitCode;
+          e.ExitCode = execExitCode(info);
         },
         beforeEnd: () => {
           e.Running = false;
@@ -218,7 +236,7 @@ export class ExecService {
       e.Running = false;
       e.ExitCode ??= 126;
       const msg = new TextEncoder().encode(`${(err as Error).message}\r\n`);
-      sock.write(useTty ? msg : frame(1, msg));
+      sock.write(raw ? msg : frame(1, msg));
       sock.end();
     }
   }

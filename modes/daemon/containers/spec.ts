@@ -67,6 +67,41 @@ async function groupIds(rootfs: string, groups: string[]): Promise<string[]> {
   });
 }
 
+function sysctlExists(name: string): boolean {
+  try {
+    Deno.statSync(`/proc/sys/${name.replaceAll(".", "/")}`);
+    return true;
+  } catch {
+    return false; // not on this kernel: Docker leaves it out too
+  }
+}
+
+function inUserNamespace(): boolean {
+  try {
+    return !/^\s*0\s+0\s+4294967295\s*$/.test(Deno.readTextFileSync("/proc/self/uid_map"));
+  } catch {
+    return false; // no user namespaces at all
+  }
+}
+
+/**
+ * The sysctls Docker sets in a container's own network namespace
+ * (moby v20.10.24 daemon/oci_linux.go WithCommonOptions): unprivileged ping
+ * for every group (not inside a user namespace) and binding any port without
+ * CAP_NET_BIND_SERVICE. The container's --sysctl values win.
+ */
+export function defaultSysctls(networkMode: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (networkMode === "host" || networkMode.startsWith("container:")) return out;
+  if (!inUserNamespace() && sysctlExists("net.ipv4.ping_group_range")) {
+    out["net.ipv4.ping_group_range"] = "0 2147483647";
+  }
+  if (sysctlExists("net.ipv4.ip_unprivileged_port_start")) {
+    out["net.ipv4.ip_unprivileged_port_start"] = "0";
+  }
+  return out;
+}
+
 let initBinary: string | null | undefined;
 
 /** A static init for `--init` (Docker's docker-init is tini-static). */
@@ -103,7 +138,11 @@ export async function buildSpec(inp: SpecInput): Promise<OciSpec> {
       Tty: c.Tty,
     },
     user,
-    host: { ...hc, GroupAdd: await groupIds(inp.rootfs, hc.GroupAdd ?? []) },
+    host: {
+      ...hc,
+      GroupAdd: await groupIds(inp.rootfs, hc.GroupAdd ?? []),
+      Sysctls: { ...defaultSysctls(hc.NetworkMode ?? ""), ...(hc.Sysctls ?? {}) },
+    },
     mounts: r.MountPoints.map(mountInput),
     etc: {
       hosts: has("/etc/hosts") ? undefined : r.HostsPath,

@@ -34,7 +34,12 @@ export function commandString(r: ContainerRecord): string {
 }
 
 function mountsView(r: ContainerRecord): Json[] {
-  return r.MountPoints.map((m) => {
+  // --tmpfs (HostConfig.Tmpfs) mounts are not mount points in Docker (moby
+  // daemon/volumes.go registerMountPoints); --mount type=tmpfs ones are.
+  const tmpfs = new Set(
+    Object.keys(r.HostConfig.Tmpfs ?? {}).map((d) => d.replace(/\/+$/, "") || "/"),
+  );
+  return r.MountPoints.filter((m) => !(m.Type === "tmpfs" && tmpfs.has(m.Destination))).map((m) => {
     const v: Json = { Type: m.Type };
     if (m.Name) v.Name = m.Name;
     v.Source = m.Source;

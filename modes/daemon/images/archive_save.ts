@@ -13,31 +13,53 @@ import {
   familiarString,
   parseNormalizedNamed,
   parseReference,
+  type Reference,
   referenceString,
+  repoName,
 } from "../../../core/oci/reference.ts";
 import type { Services } from "../services.ts";
 import type { ImageRecord } from "../../../core/store/images.ts";
 
 const enc = new TextEncoder();
 
-/** Resolve names to images + the refs to record for each. */
+/**
+ * Resolve names to images + the tags to record for each, as moby's
+ * image/tarexport/save.go parseNames (v20.10.24): an image ID (full, or a
+ * short one no repository matches) records no tag, a repository name without
+ * tag records all of its tags, name:tag that tag, name@digest none.
+ */
 function plan(s: Services, names: string[]): Map<string, { rec: ImageRecord; refs: string[] }> {
   const out = new Map<string, { rec: ImageRecord; refs: string[] }>();
-  for (const n of names) {
-    const rec = s.images.resolve(n);
+  const add = (rec: ImageRecord, ref?: string) => {
     const e = out.get(rec.id) ?? { rec, refs: [] };
     out.set(rec.id, e);
-    // A name that is a reference records that tag; an ID records all tags.
-    const key = s.images.refKey(n);
-    if (key && !key.includes("@")) {
-      if (!e.refs.includes(key)) e.refs.push(key);
-    } else if (!/^(sha256:)?[a-f0-9]+$/.test(n) && key) {
-      // digest reference: nothing to tag
-    } else {
-      for (const k of s.images.refsOf(rec.id)) {
-        if (!k.includes("@") && !e.refs.includes(k)) e.refs.push(k);
-      }
+    if (ref && !e.refs.includes(ref)) e.refs.push(ref);
+  };
+  for (const n of names) {
+    if (/^(sha256:)?[a-f0-9]{64}$/.test(n)) {
+      add(s.images.resolve(n));
+      continue;
     }
+    let ref: Reference | undefined;
+    try {
+      ref = parseReference(n);
+    } catch { /* not a reference: an ID prefix, or NotFound from resolve */ }
+    if (ref && !ref.tag && !ref.digest) {
+      const repo = repoName(ref);
+      let any = false;
+      for (const rec of s.images.list()) {
+        for (const k of s.images.refsOf(rec.id)) {
+          if (k.startsWith(`${repo}:`) && !k.includes("@")) {
+            add(rec, k);
+            any = true;
+          }
+        }
+      }
+      if (!any) add(s.images.resolve(n));
+      continue;
+    }
+    const rec = s.images.resolve(n);
+    add(rec, ref?.tag && !ref.digest ? referenceString(ref) : undefined);
   }
   return out;
 }

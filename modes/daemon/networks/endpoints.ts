@@ -128,6 +128,9 @@ async function wire(
   };
   if (!net.Predefined) {
     ep.dnsNames = [c.name, ...ep.aliases, c.id.slice(0, 12)];
+    // moby adds the hostname to the endpoint's aliases on user-defined
+    // networks (v20.10.24 daemon/container_operations.go updateNetworkConfig).
+    if (c.hostname && !ep.dnsNames.includes(c.hostname)) ep.dnsNames.push(c.hostname);
   }
   c.endpoints[net.Id] = ep;
   try {
@@ -279,6 +282,7 @@ export async function attach(st: NetState, r: ContainerRecord, pid: number): Pro
     endpoints: {},
     ports: [],
     dns: r.HostConfig.Dns ?? [],
+    hostname: r.Config.Hostname,
   };
   st.live.set(r.Id, c);
   try {

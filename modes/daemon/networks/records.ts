@@ -74,6 +74,8 @@ export interface ContainerNet {
   portIp?: string;
   /** the container's --dns servers (forwarded to by the embedded DNS) */
   dns: string[];
+  /** Config.Hostname: a DNS name on user-defined networks, as in Docker */
+  hostname?: string;
 }
 
 export class NetworkStore {

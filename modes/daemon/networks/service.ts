@@ -40,8 +40,6 @@ import type { NetState } from "./state.ts";
 import { withHostLock } from "./state.ts";
 import { matchFilters, networkView } from "./views.ts";
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
 export class NetworkService {
   readonly st: NetState;
 
@@ -173,11 +171,8 @@ export class NetworkService {
   async create(body: Json): Promise<{ Id: string; Warning: string }> {
     const name: string = body?.Name ?? "";
     if (!name) throw new InvalidArgument("network name is required");
-    if (!NAME_RE.test(name)) {
-      throw new InvalidArgument(
-        `invalid network name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
-      );
-    }
+    // Any name that is not blank, as libnetwork's config.IsValidName (moby v20.10.24).
+    if (!name.trim()) throw new InvalidArgument(`invalid name: ${name}`);
     if (this.st.byName(name)) throw new Conflict(`network with name ${name} already exists`);
     const driver = body.Driver || "bridge";
     if (driver === "host" || driver === "null") {
@@ -195,7 +190,8 @@ export class NetworkService {
     n.Attachable = !!body.Attachable;
     n.Options = { ...(body.Options ?? {}) };
     n.Labels = { ...(body.Labels ?? {}) };
-    n.IPAM.Options = body.IPAM?.Options ?? {};
+    // null unless given, as Docker shows it (libnetwork keeps a nil map)
+    n.IPAM.Options = body.IPAM?.Options ?? null;
     n.Bridge = n.Options["com.docker.network.bridge.name"] || `br-${n.Id.slice(0, 12)}`;
     if (n.Bridge.length > 15) throw new InvalidArgument(`bridge name too long: ${n.Bridge}`);
     for (const o of this.st.nets.values()) {

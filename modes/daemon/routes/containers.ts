@@ -114,7 +114,8 @@ export function register(r: ApiRouter): void {
       ? "application/vnd.docker.raw-stream"
       : "application/vnd.docker.multiplexed-stream";
     const tailStr = ctx.query.get("tail") ?? "all";
-    const tail = tailStr === "all" || tailStr === "" ? -1 : Math.max(0, Number(tailStr) || 0);
+    // moby daemon/logs.go: a tail that is not an integer, or a negative one, means all.
+    const tail = /^[+-]?\d+$/.test(tailStr) ? Math.max(-1, Number(tailStr)) : -1;
     const follow = ctx.flag("follow") && rec.State.Running;
     const live = s.live(rec.Id);
     const stopped = follow ? Promise.race([live.nextExit(), live.nextRemove()]) : undefined;

@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { log } from "../services.ts";
 import { concatBytes } from "../../../core/bytes.ts";
+import { cmpVersion } from "../api_version.ts";
 
 function execs(ctx: Ctx): ExecService {
   return ctx.services.execs as ExecService;
@@ -89,8 +90,11 @@ export function register(r: ApiRouter): void {
       } else ctx.noContent(200);
       return;
     }
-    const sock = ctx.hijack(false);
-    await ex.startAttached(e.ID, sock, head, !!body.Tty);
+    // The start request decides the framing, as moby's postContainerExecStart
+    // does; the process gets a terminal per exec create (Tty there).
+    const raw = body.Tty ?? e.ProcessConfig.tty;
+    const sock = ctx.hijack(!raw && cmpVersion(ctx.apiVersion, "1.42") >= 0);
+    await ex.startAttached(e.ID, sock, head, !!raw);
   });
 
   r.add("POST", "/exec/{id}/resize", async (ctx) => {

@@ -4,6 +4,7 @@
  */
 import type { ApiRouter } from "../server.ts";
 import type { Ctx } from "../context.ts";
+import { cmpVersion } from "../api_version.ts";
 import { matchVolume, type Volume, type VolumeService } from "../containers/volumes.ts";
 
 function vols(ctx: Ctx): VolumeService {
@@ -17,8 +18,10 @@ function view(v: Volume, usage?: { size: number; refs: number }) {
 
 export function register(r: ApiRouter): void {
   r.add("POST", "/volumes/create", async (ctx) => {
-    const body = await ctx.json<Record<string, never>>();
-    const v = await vols(ctx).create(body);
+    const body = await ctx.json<{ Name?: string }>();
+    // No name: an anonymous volume, which a plain `volume prune` removes
+    // (moby volume/service/service.go Create, Docker 23+).
+    const v = await vols(ctx).create(body, !body.Name);
     ctx.send(201, view(v));
   });
 
@@ -32,7 +35,10 @@ export function register(r: ApiRouter): void {
   r.add("POST", "/volumes/prune", async (ctx) => {
     const vs = vols(ctx);
     const f = ctx.filters();
-    const all = f.all?.[0] === "true" || f.all?.[0] === "1";
+    // Callers below API 1.42 prune every unused volume, named ones too (as
+    // Docker 20.10 did; moby api/server/router/volume/volume_routes.go).
+    const all = f.all?.[0] === "true" || f.all?.[0] === "1" ||
+      cmpVersion(ctx.apiVersion, "1.42") < 0;
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of vs.list()) {

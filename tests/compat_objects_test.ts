@@ -1,0 +1,105 @@
+/**
+ * Docker 20.10 compatibility of networks, images and volumes through real
+ * clients (the docker CLI and the Docker SDK for Python): network names,
+ * IPAM.Options, `GET /images/{id}/get` tags, anonymous volumes and prune.
+ * Where the expected values come from: docs/compat.md.
+ */
+import { assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
+import { containerDaemon, expectCode } from "./containers_helpers.ts";
+import { hasPyDocker, py } from "./fixtures/pydocker.ts";
+
+Deno.test("compat: networks, images, volumes as Docker 20.10", async (t) => {
+  const d = await containerDaemon();
+  const k = (args: string[]) => d.docker(args, { timeoutMs: 30000 });
+  const sdk = await hasPyDocker();
+  try {
+    await t.step("networks: a name with a space is accepted and usable", async () => {
+      expectCode(await k(["network", "create", "test 01"]), 0);
+      const r = expectCode(
+        await k(["run", "--rm", "--network", "test 01", "busybox", "hostname", "-i"]),
+        0,
+      );
+      assertStringIncludes(r.stdout, ".");
+      assertEquals(
+        expectCode(await k(["network", "inspect", "-f", "{{.Name}}", "test 01"]), 0).stdout,
+        "test 01\n",
+      );
+      expectCode(await k(["network", "rm", "test 01"]), 0);
+      const bad = expectCode(await k(["network", "create", " "]), 1);
+      assertStringIncludes(bad.stderr, "invalid name");
+    });
+
+    await t.step({
+      name: "networks: IPAM.Options is null unless given (python SDK)",
+      ignore: !sdk,
+      fn: async () => {
+        const r = await py(
+          d,
+          `
+import docker.types
+a = client.create_network("ipam-none")["Id"]
+b = client.create_network("ipam-opts", ipam=docker.types.IPAMConfig(options={"x": "1"}))["Id"]
+print(json.dumps(client.inspect_network(a)["IPAM"]["Options"]))
+print(json.dumps(client.inspect_network(b)["IPAM"]["Options"]))
+client.remove_network(a); client.remove_network(b)
+`,
+        );
+        assertEquals(r.stdout, 'null\n{"x": "1"}\n', r.stderr);
+      },
+    });
+
+    await t.step({
+      name: "images: GET /images/{id}/get carries no tags, by name it does (python SDK)",
+      ignore: !sdk,
+      fn: async () => {
+        expectCode(await k(["tag", "busybox", "busybox:other"]), 0);
+        const r = await py(
+          d,
+          `
+import io, tarfile
+def tags(name):
+    data = b"".join(client.get_image(name))
+    with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+        m = json.load(tf.extractfile("manifest.json"))
+    return json.dumps(m[0]["RepoTags"])
+iid = client.inspect_image("busybox")["Id"]
+print(tags(iid))
+print(tags(iid[7:19]))
+print(tags("busybox:other"))
+print(tags("busybox"))
+`,
+        );
+        assertEquals(
+          r.stdout,
+          'null\nnull\n["busybox:other"]\n["busybox:latest", "busybox:other"]\n',
+          r.stderr,
+        );
+        expectCode(await k(["rmi", "busybox:other"]), 0);
+      },
+    });
+
+    await t.step("volumes: one created without a name is anonymous; prune removes it", async () => {
+      const anon = expectCode(await k(["volume", "create"]), 0).stdout.trim();
+      expectCode(await k(["volume", "create", "keepme"]), 0);
+      const r = expectCode(await k(["volume", "prune", "-f"]), 0);
+      assertStringIncludes(r.stdout, anon);
+      const left = expectCode(await k(["volume", "ls", "-q"]), 0).stdout;
+      assertEquals(left, "keepme\n");
+      if (sdk) {
+        const p = await py(
+          d,
+          `
+v = client.create_volume()["Name"]
+print(client.prune_volumes()["VolumesDeleted"] == [v])
+# below API 1.42 every unused volume goes, named ones too (Docker 20.10)
+res = client._post(client.base_url + "/v1.41/volumes/prune")
+print(client._result(res, True)["VolumesDeleted"])
+`,
+        );
+        assertEquals(p.stdout, "True\n['keepme']\n", p.stderr);
+      }
+    });
+  } finally {
+    await d.stop();
+  }
+});
