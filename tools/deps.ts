@@ -50,6 +50,8 @@ export const TEST_EXTRA_PACKAGES = [
   "skopeo", // interop
   "docker.io", // Docker 20.10 for interop (dockerd is started only by the tests that need it)
   "docker-registry", // CNCF Distribution 2.8
+  "python3-docker", // the Docker SDK for Python: a real client for tests/compat_*_test.ts
+  "docker-compose",
 ];
 
 /** Packages the test suite needs: the daemon's and the extras. */
