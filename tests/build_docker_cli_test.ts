@@ -4,19 +4,15 @@
  * own paths: -f outside the context, stdin Dockerfile, -q, --iidfile,
  * --target, --label, and a failing RUN's exit code.
  */
+import { binaryMissing, skipUnless } from "../core/testing/host.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../core/testing/assert.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startDaemon } from "./fixtures/daemon.ts";
 import { build, CASES, inspect, runCase } from "./fixtures/dockerfiles/_harness.ts";
 
-const hasDocker = await new Deno.Command("sh", {
-  args: ["-c", "command -v docker"],
-  stdout: "null",
-}).output().then((r) => r.success, () => false);
-
 Deno.test({
   name: "docker CLI (legacy builder) builds the corpus through berth",
-  ignore: !hasDocker,
+  ignore: skipUnless("docker CLI (legacy builder) builds the corpus", binaryMissing("docker")),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {

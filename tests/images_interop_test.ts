@@ -4,6 +4,7 @@
  * saves, with equal digests; a daemon SIGKILLed in the middle of a load
  * restarts onto a consistent store.
  */
+import { skipUnless } from "../core/testing/host.ts";
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
 import { busyboxArchive, randomArchive } from "./fixtures/busybox.ts";
 import { run, startDaemon } from "./fixtures/daemon.ts";
@@ -12,7 +13,10 @@ import { ContentStore } from "../core/store/content.ts";
 
 Deno.test({
   name: "interop: Docker 20.10 loads berth's save and berth loads Docker's save, same IDs",
-  ignore: !(await dockerdAvailable()),
+  ignore: skipUnless(
+    "interop: Docker 20.10 loads berth's save",
+    (await dockerdAvailable()) ? undefined : "dockerd (docker.io) not installed",
+  ),
   async fn() {
     const img = await busyboxArchive();
     const d = await startDaemon();

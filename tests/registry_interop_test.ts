@@ -6,6 +6,7 @@
  *   inspect there agrees, and berth pulls it back;
  * - `berth registry --proxy-remote` in front of Distribution.
  */
+import { binaryMissing, skipUnless } from "../core/testing/host.ts";
 import bcrypt from "bcryptjs";
 import { assert, assertEquals } from "../core/testing/assert.ts";
 import { MemoryStore, pull, push, RegistryClient } from "../core/distribution/mod.ts";
@@ -18,15 +19,6 @@ import {
   startTestRegistry,
 } from "../modes/registry/testutil.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
-
-async function have(cmd: string): Promise<boolean> {
-  try {
-    await new Deno.Command(cmd, { args: ["--version"], stdout: "null", stderr: "null" }).output();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function run(cmd: string, args: string[]): Promise<string> {
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
@@ -68,11 +60,12 @@ async function spawnRegistry(root: string): Promise<{ host: string; close(): Pro
   };
 }
 
-const ready = await have("skopeo");
-
 Deno.test({
   name: "interop: skopeo copies busybox into berth registry and back",
-  ignore: !ready,
+  ignore: skipUnless(
+    "interop: skopeo copies busybox into berth registry and back",
+    binaryMissing("skopeo"),
+  ),
   async fn() {
     const fx = await busyboxArchive();
     const root = await Deno.makeTempDir({ prefix: "berth-reg-interop-" });
@@ -139,7 +132,13 @@ Deno.test({
 
 Deno.test({
   name: "interop: berth client pushes to and pulls from CNCF Distribution",
-  ignore: !ready || !(await haveDistribution()),
+  ignore: skipUnless(
+    "interop: berth client pushes to and pulls from CNCF Distribution",
+    binaryMissing("skopeo") ??
+      ((await haveDistribution())
+        ? undefined
+        : "CNCF Distribution (docker-registry) not installed"),
+  ),
   async fn() {
     const dist = await startDistribution();
     try {
@@ -234,7 +233,7 @@ Deno.test({
 
 Deno.test({
   name: "interop: skopeo through basic and token auth",
-  ignore: !ready,
+  ignore: skipUnless("interop: skopeo through basic and token auth", binaryMissing("skopeo")),
   async fn() {
     const fx = await busyboxArchive();
     const layout = await Deno.makeTempDir({ prefix: "berth-oci-in-" });
