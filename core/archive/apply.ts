@@ -36,6 +36,23 @@ export interface ApplyOptions {
   preserveOwners?: boolean;
   /** Told about things skipped but not fatal (an xattr the file system refused). */
   onWarning?: (message: string) => void;
+  /** Docker's `cp` extraction (PUT /containers/{id}/archive) instead of layer rules. */
+  copy?: CopyOptions;
+}
+
+/**
+ * Extraction rules of `docker cp`: a leading "/" in names is dropped, `.wh.` names are plain
+ * files, and every name and hardlink target is placed under `under` (real, already resolved
+ * components below dest), so parents resolve chroot-style from dest, as Docker's chrooted untar.
+ */
+export interface CopyOptions {
+  under: string[];
+  /** Refuse to replace a directory by a non-directory and the reverse (Docker's flag). */
+  noOverwriteDirNonDir?: boolean;
+  /** Owner of everything written, instead of the tar's (`docker cp -a` with a container user). */
+  owner?: { uid: number; gid: number };
+  /** How to show a real relative path in errors (the container path). */
+  show?: (rel: string) => string;
 }
 
 const WRITE_BUF = 1 << 20;
@@ -55,8 +72,15 @@ class Applier {
     this.#mode = opts.whiteouts ?? "delete";
   }
 
+  #names(name: string, what?: string): string[] {
+    const c = this.#opts.copy;
+    if (!c) return cleanName(name, what);
+    return [...c.under, ...cleanName(name.replace(/^\/+/, ""), what)];
+  }
+
   async entry(h: TarHeader, r: TarReader): Promise<void> {
-    const parts = cleanName(h.name);
+    const parts = this.#names(h.name);
+    if (this.#opts.copy) return this.#place(h, r, parts);
     for (let i = 0; i < parts.length - 1; i++) {
       if (parts[i].startsWith(WH_META_PREFIX)) return; // aufs metadata dirs (.wh..wh.plnk/…)
       if (parts[i].startsWith(WH_PREFIX)) {
@@ -66,6 +90,12 @@ class Applier {
     const base = parts.at(-1) ?? "";
     const parent = parts.slice(0, -1);
     if (base.startsWith(WH_PREFIX)) return this.#whiteout(h, parent, base);
+    return this.#place(h, r, parts);
+  }
+
+  async #place(h: TarHeader, r: TarReader, parts: string[]): Promise<void> {
+    const base = parts.at(-1) ?? "";
+    const parent = parts.slice(0, -1);
     if (parts.length === 0) {
       if (h.type !== "dir") {
         throw refuse("entry", h.name, "only a directory may stand for the root");
@@ -120,6 +150,15 @@ class Applier {
     };
     if (!make()) {
       const old = Deno.lstatSync(p);
+      if (this.#opts.copy?.noOverwriteDirNonDir && old.isDirectory !== (h.type === "dir")) {
+        const show = this.#opts.copy.show ?? ((x: string) => x);
+        const dest = show(this.#opts.copy.under.join("/"));
+        throw new InvalidArgument(
+          old.isDirectory
+            ? `cannot overwrite directory "${show(rel)}" with non-directory "${dest}"`
+            : `cannot overwrite non-directory "${show(rel)}" with directory "${dest}"`,
+        );
+      }
       if (!(old.isDirectory && h.type === "dir")) { // a dir over a dir merges
         Deno.removeSync(p, { recursive: old.isDirectory });
         if (old.isDirectory || old.isSymlink) this.#fs.invalidate();
@@ -142,7 +181,7 @@ class Applier {
   }
 
   #linkTarget(h: TarHeader): string {
-    const t = cleanName(h.linkname, `hardlink ${JSON.stringify(h.name)} ->`);
+    const t = this.#names(h.linkname, `hardlink ${JSON.stringify(h.name)} ->`);
     if (t.length === 0) throw refuse("entry", h.name, "hardlink to the layer root");
     let dir: string;
     try {
@@ -227,7 +266,9 @@ class Applier {
   }
 
   #meta(p: string, h: TarHeader, symlink: boolean): void {
-    if (this.#opts.preserveOwners !== false) fs.lchownSync(p, h.uid, h.gid);
+    const own = this.#opts.copy?.owner;
+    if (own) fs.lchownSync(p, own.uid, own.gid);
+    else if (this.#opts.preserveOwners !== false) fs.lchownSync(p, h.uid, h.gid);
     if (!symlink) Deno.chmodSync(p, h.mode & 0o7777); // after chown, which clears setuid
     for (const [k, v] of h.xattrs) {
       if (isOverlayXattr(k)) continue; // overlay's own xattrs come only from whiteout entries

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-export { applyLayer, type ApplyOptions } from "./apply.ts";
+export { applyLayer, type ApplyOptions, type CopyOptions } from "./apply.ts";
 export {
   type Compression,
   compressStream,

@@ -22,6 +22,8 @@ export interface PackOptions {
   /** Per entry (relative path, no trailing "/"): true include, false skip (a dir with its
    *  subtree), "descend" omit the dir itself but visit its children. */
   filter?: Filter;
+  /** Rename each entry (and hardlink target) on the way out: `docker cp`'s rebasing. */
+  rename?: (name: string) => string;
 }
 
 /** Tar a directory (or a subset of paths relative to it). */
@@ -32,7 +34,12 @@ export function packDir(dir: string, opts: PackOptions = {}): ReadableStream<Uin
     for (const start of starts) {
       for (const item of walk(dir, start, opts.filter)) {
         const h = hm.header(item);
-        if (h) yield [h, item.abs];
+        if (!h) continue;
+        if (opts.rename) {
+          h.name = opts.rename(h.name);
+          if (h.type === "link" && h.linkname) h.linkname = opts.rename(h.linkname);
+        }
+        yield [h, item.abs];
       }
     }
   }

@@ -13,6 +13,7 @@ import { register as networks } from "./routes/networks.ts";
 import { register as build } from "./routes/build.ts";
 import { register as swarm } from "./routes/swarm.ts";
 import { register as plugins } from "./routes/plugins.ts";
+import { register as archive } from "./routes/archive.ts";
 
 export function registerAll(r: ApiRouter): void {
   system(r);
@@ -24,4 +25,5 @@ export function registerAll(r: ApiRouter): void {
   build(r);
   swarm(r);
   plugins(r);
+  archive(r);
 }
