@@ -78,7 +78,7 @@ class Applier {
     return [...c.under, ...cleanName(name.replace(/^\/+/, ""), what)];
   }
 
-  async entry(h: TarHeader, r: TarReader): Promise<void> {
+  entry(h: TarHeader, r: TarReader): Promise<void> | void {
     const parts = this.#names(h.name);
     if (this.#opts.copy) return this.#place(h, r, parts);
     for (let i = 0; i < parts.length - 1; i++) {
