@@ -66,6 +66,11 @@ export const COMMANDS: Record<string, Entry> = {
   port: { summary: "List port mappings or a specific mapping for the container", load: containers },
   pause: { summary: "Pause all processes within one or more containers", load: containers },
   unpause: { summary: "Unpause all processes within one or more containers", load: containers },
+  cp: {
+    summary: "Copy files/folders between a container and the local filesystem",
+    load: cmd("cp"),
+  },
+  export: { summary: "Export a container's filesystem as a tar archive", load: cmd("cp") },
 };
 
 /** `berth GROUP SUB` → top-level command name (docker's management commands). */
@@ -108,6 +113,8 @@ export const GROUPS: Record<string, Record<string, string>> = {
     port: "port",
     pause: "pause",
     unpause: "unpause",
+    cp: "cp",
+    export: "export",
     inspect: "container inspect",
     prune: "container prune",
   },

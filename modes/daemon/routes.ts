@@ -14,6 +14,7 @@ import { register as build } from "./routes/build.ts";
 import { register as swarm } from "./routes/swarm.ts";
 import { register as plugins } from "./routes/plugins.ts";
 import { register as archive } from "./routes/archive.ts";
+import { register as df } from "./routes/df.ts";
 
 export function registerAll(r: ApiRouter): void {
   system(r);
@@ -26,4 +27,5 @@ export function registerAll(r: ApiRouter): void {
   swarm(r);
   plugins(r);
   archive(r);
+  df(r);
 }

@@ -4,7 +4,8 @@
  */
 import { command, type Globals, out, parse, requireArgs, UsageExit } from "../cli.ts";
 import { BERTH_VERSION } from "../../../core/version.ts";
-import { bytesSize, humanSize, printFormatted, renderTemplate } from "../format.ts";
+import { bytesSize, humanSize, renderTemplate } from "../format.ts";
+import { systemDf } from "./system_df.ts";
 import { ApiError } from "../api.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -176,68 +177,6 @@ async function systemPrune(name: string, args: string[], g: Globals): Promise<nu
   }
   space += is.SpaceReclaimed ?? 0;
   out(`Total reclaimed space: ${humanSize(space)}\n`);
-  return 0;
-}
-
-/** `system df`: computed from the list endpoints. */
-async function systemDf(name: string, args: string[], g: Globals): Promise<number> {
-  const c = command(name, "[OPTIONS]", "Show berth disk usage")
-    .option("--format <string>", "Format output using a custom template");
-  const { opts } = parse(c, args, name);
-  const api = g.api();
-  const [images, containers, volumes] = await Promise.all([
-    api.json<AnyRec[]>("GET", "/images/json", { query: { all: true } }),
-    api.json<AnyRec[]>("GET", "/containers/json", { query: { all: true, size: true } }),
-    api.json<AnyRec>("GET", "/volumes").catch(() => ({ Volumes: [] })),
-  ]);
-  const usedImages = new Set(containers.map((x) => x.ImageID));
-  const imgSize = images.reduce((n, i) => n + (i.Size ?? 0), 0);
-  const imgFree = images.filter((i) => !usedImages.has(i.Id)).reduce(
-    (n, i) => n + (i.Size ?? 0),
-    0,
-  );
-  const ctrSize = containers.reduce((n, x) => n + (x.SizeRw ?? 0), 0);
-  const ctrFree = containers.filter((x) => x.State !== "running").reduce(
-    (n, x) => n + (x.SizeRw ?? 0),
-    0,
-  );
-  const vols: AnyRec[] = volumes.Volumes ?? [];
-  const volSize = vols.reduce((n, v) => n + Math.max(0, v.UsageData?.Size ?? 0), 0);
-  const pct = (a: number, b: number) => (b ? ` (${Math.round((a / b) * 100)}%)` : "");
-  const rows = [
-    {
-      Type: "Images",
-      TotalCount: String(images.length),
-      Active: String(images.filter((i) => usedImages.has(i.Id)).length),
-      Size: humanSize(imgSize),
-      Reclaimable: humanSize(imgFree) + pct(imgFree, imgSize),
-    },
-    {
-      Type: "Containers",
-      TotalCount: String(containers.length),
-      Active: String(containers.filter((x) => x.State === "running").length),
-      Size: humanSize(ctrSize),
-      Reclaimable: humanSize(ctrFree) + pct(ctrFree, ctrSize),
-    },
-    {
-      Type: "Local Volumes",
-      TotalCount: String(vols.length),
-      Active: "0",
-      Size: humanSize(volSize),
-      Reclaimable: humanSize(volSize),
-    },
-    { Type: "Build Cache", TotalCount: "0", Active: "0", Size: "0B", Reclaimable: "0B" },
-  ];
-  out(printFormatted(rows, opts.format, {
-    defaultTable: "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
-    headers: {
-      Type: "TYPE",
-      TotalCount: "TOTAL",
-      Active: "ACTIVE",
-      Size: "SIZE",
-      Reclaimable: "RECLAIMABLE",
-    },
-  }));
   return 0;
 }
 
