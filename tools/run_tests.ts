@@ -74,7 +74,12 @@ async function runSuite(): Promise<void> {
     await checkTree();
     Deno.exit(0);
   }
-  await ensurePackages(TEST_PACKAGES);
+  try {
+    await ensurePackages(TEST_PACKAGES);
+  } catch (e) {
+    console.error(`task test: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
   const install = await deno(["install", "--quiet"], false);
   if (install.code !== 0) Deno.exit(install.code);
   await checkTree();

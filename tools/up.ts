@@ -89,7 +89,12 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const host = `unix://${cfg.socket}`;
-  await ensurePackages(DAEMON_PACKAGES);
+  try {
+    await ensurePackages(DAEMON_PACKAGES);
+  } catch (e) {
+    console.error(`task up: ${messageOf(e)}`);
+    return 1;
+  }
   if (await pingOk(cfg.socket)) console.log(`berth daemon already answering on ${cfg.socket}`);
   else await startDaemon(args, cfg.socket, cfg.execRoot);
   const img = await busyboxArchive({ ref: "berth-demo:latest", cmd: ["sh"] });
