@@ -172,7 +172,10 @@ export class InstructionParser {
     const cmd = node.cmd;
     const up = cmd.toUpperCase();
     if (!KNOWN.has(cmd)) {
-      const near = [...KNOWN].find((k) => levenshtein(k, cmd) <= 1 && cmd.length > 2);
+      // (lengths first: a long word's table would cost seconds and hundreds of MB)
+      const near = [...KNOWN].find((k) =>
+        cmd.length > 2 && Math.abs(k.length - cmd.length) <= 1 && levenshtein(k, cmd) <= 1
+      );
       throw this.err(
         node,
         `unknown instruction: ${up}${near ? ` (did you mean ${near.toUpperCase()}?)` : ""}`,
