@@ -100,6 +100,8 @@ function num(b: Uint8Array, off: number, len: number, field: string): number {
       const byte = i === off ? (b[i] & 0x7f) : b[i];
       v = v * 256 + (neg ? 0xff - byte : byte);
     }
+    // (beyond 2^53 a number would not even read back the same; Go stops at int64)
+    if (v > Number.MAX_SAFE_INTEGER) throw new InvalidArgument(`tar: ${field} field too large`);
     return neg ? -(v + 1) : v;
   }
   let i = off;
@@ -284,6 +286,10 @@ export function encodeHeader(h: TarHeaderInit): Uint8Array {
   if (!split) recs.push(paxRecord("path", enc.encode(name)));
   if (!ASCII.test(linkname) || linkname.length > 100) {
     recs.push(paxRecord("linkpath", enc.encode(linkname)));
+  }
+  for (const k of ["uname", "gname"] as const) {
+    const v = enc.encode(h[k] ?? "");
+    if (v.length > 32) recs.push(paxRecord(k, v)); // else lost (the ustar field holds 32)
   }
   if ((h.uid ?? 0) > MAX_OCTAL_ID) recs.push(paxRecord("uid", enc.encode(String(h.uid))));
   if ((h.gid ?? 0) > MAX_OCTAL_ID) recs.push(paxRecord("gid", enc.encode(String(h.gid))));

@@ -78,6 +78,15 @@ function paxTime(k: string, s: string): number {
   return Number(s);
 }
 
+/** Owner and device numbers the kernel can take (chown and mknod would throw a RangeError). */
+function checkIds(h: TarHeader): void {
+  for (const k of ["uid", "gid", "devmajor", "devminor"] as const) {
+    if (!(h[k] >= 0 && h[k] <= 0xffffffff)) {
+      throw new InvalidArgument(`tar: ${h.name}: ${k} ${h[k]} out of range`);
+    }
+  }
+}
+
 /**
  * Low-level sequential reader. Call `next()` for each header; the body of the
  * current entry can be read with `body()` (once), and is skipped otherwise.
@@ -140,6 +149,7 @@ export class TarReader {
       if (longLink !== undefined) h.linkname = longLink;
       if (this.#global.size) applyPax(h, this.#global);
       if (pax) applyPax(h, pax);
+      checkIds(h);
       if ("123456".includes(f)) {
         // Header-only types carry no data whatever their size field says (as Go's archive/tar).
         h.size = 0;
