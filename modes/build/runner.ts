@@ -14,7 +14,9 @@ import { resolveUser } from "../../core/oci/user.ts";
 import { resolveInRoot } from "../../core/runtime/securejoin.ts";
 import { InvalidArgument } from "../../core/errdefs/mod.ts";
 import { PRIVATE_DIR } from "../../core/store/perms.ts";
+import { cloexecFrom } from "../../core/sys/libc_proc.ts";
 import { mountStepRoot } from "./overlay_linux.ts";
+import { HOLDER_ARGV, type StepJournal } from "./journal.ts";
 
 export interface RunOptions {
   /** Layer dirs of the state, bottom first. */
@@ -86,6 +88,20 @@ export interface OciStepRunnerOptions {
   network?: StepNetwork;
   /** cgroup parent of the steps (default /berth) */
   cgroupParent?: string;
+  /** where each step records what it holds before taking it (journal.ts) */
+  journal?: StepJournal;
+}
+
+/**
+ * Spawn a long-lived helper (runc run, the netns holder) with none of the
+ * daemon's descriptors: one that inherited the API listener would keep a
+ * killed daemon's socket accepting connections that nobody answers.
+ */
+function spawnClean(cmd: string, o: Deno.CommandOptions): Deno.ChildProcess {
+  try {
+    cloexecFrom(3);
+  } catch { /* kernel without close_range: Deno's own fds are CLOEXEC already */ }
+  return new Deno.Command(cmd, o).spawn();
 }
 
 /** What RUN needs of the network area (services.network). */
@@ -102,13 +118,24 @@ export interface StepNetwork {
  * A process that holds a fresh network namespace open while a step runs:
  * the network area wires a veth into it, and the step's spec joins it.
  */
-async function netnsHolder(): Promise<{ pid: number; release(): Promise<void> }> {
-  const p = new Deno.Command("unshare", {
-    args: ["--net", "--", "sleep", "2147483647"],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+async function netnsHolder(
+  pidFile?: string,
+): Promise<{ pid: number; release(): Promise<void> }> {
+  // With a journal, the holder writes its own pid file before it execs: a
+  // daemon killed right after the spawn still leaves it findable.
+  const p = pidFile
+    ? spawnClean("sh", {
+      args: ["-c", 'echo $$ > "$0" && exec unshare --net -- "$@"', pidFile, ...HOLDER_ARGV],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    })
+    : spawnClean("unshare", {
+      args: ["--net", "--", ...HOLDER_ARGV],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    });
   // Wait until unshare has exec'd sleep inside the new namespace.
   const self = await Deno.readLink("/proc/self/ns/net");
   for (let i = 0; i < 400; i++) {
@@ -153,7 +180,27 @@ export class OciStepRunner implements StepRunner {
     const short = id.slice(0, 12);
     const dir = `${this.o.workRoot}/run-${short}`;
     const init = await ensureInitLayer(this.o.initDir);
-    const root = await mountStepRoot(dir, [...opts.lowers, init], true);
+    // Docker's legacy builder runs RUN on the default bridge; "host" and
+    // "none" as asked; any other name is a user-defined network.
+    const wanted = opts.network === "default" || !opts.network ? "bridge" : opts.network;
+    const useNet = wanted !== "none" && wanted !== "host" && !!this.o.network;
+    const cgroupsPath = `${this.o.cgroupParent ?? "/berth"}/build-${short}`;
+    const journal = this.o.journal;
+    await journal?.begin({
+      id,
+      dir,
+      runtime: this.o.runtime ?? "runc",
+      stateRoot: this.o.stateRoot,
+      cgroupsPath,
+      holderPidFile: useNet ? journal.holderPidFile(id) : undefined,
+    });
+    let root;
+    try {
+      root = await mountStepRoot(dir, [...opts.lowers, init], true);
+    } catch (e) {
+      await journal?.end(id);
+      throw e;
+    }
     let holder: { pid: number; release(): Promise<void> } | undefined;
     let attached = false;
     const unwire = async () => {
@@ -166,17 +213,13 @@ export class OciStepRunner implements StepRunner {
       id: short,
       exitCode,
       upperDir: root.upper!,
-      cleanup: () => root.release(),
+      cleanup: () => root!.release(),
     });
     try {
       // Docker creates the working directory before the process starts.
       const wd = resolveInRoot(root.merged, opts.workdir || "/");
       await Deno.mkdir(wd, { recursive: true, mode: 0o755 });
       const user = await resolveUser(root.merged, opts.user);
-      // Docker's legacy builder runs RUN on the default bridge; "host" and
-      // "none" as asked; any other name is a user-defined network.
-      const wanted = opts.network === "default" || !opts.network ? "bridge" : opts.network;
-      const useNet = wanted !== "none" && wanted !== "host" && !!this.o.network;
       const host = wanted === "none" ? "none" : useNet ? "bridge" : "host";
       const etc = `${dir}/etc`;
       await Deno.mkdir(etc);
@@ -192,7 +235,7 @@ export class OciStepRunner implements StepRunner {
         host === "host" ? await hostFile("/etc/resolv.conf", "") : "",
       );
       if (useNet) {
-        holder = await netnsHolder();
+        holder = await netnsHolder(journal?.holderPidFile(id));
         await this.o.network!.attachStep(id, holder.pid, {
           network: wanted,
           hostname: short,
@@ -226,17 +269,19 @@ export class OciStepRunner implements StepRunner {
           destination: b.destination,
           readOnly: true,
         })),
-        cgroupsPath: `${this.o.cgroupParent ?? "/berth"}/build-${short}`,
+        cgroupsPath,
       });
       await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(spec));
       opts.onStart?.(short);
       const code = await this.#exec(id, dir, opts);
       await unwire();
       root.detach();
+      await journal?.end(id);
       return outcome(code);
     } catch (e) {
       await unwire();
       await root.release();
+      await journal?.end(id);
       throw e;
     }
   }
@@ -244,12 +289,12 @@ export class OciStepRunner implements StepRunner {
   async #exec(id: string, bundle: string, opts: RunOptions): Promise<number> {
     const bin = this.o.runtime ?? "runc";
     const global = ["--root", this.o.stateRoot];
-    const p = new Deno.Command(bin, {
+    const p = spawnClean(bin, {
       args: [...global, "run", "--bundle", bundle, id],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-    }).spawn();
+    });
     const onAbort = () => {
       new Deno.Command(bin, {
         args: [...global, "kill", id, "KILL"],

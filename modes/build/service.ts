@@ -18,7 +18,8 @@ import { parseDockerfile } from "./parser.ts";
 import { OciStepRunner, type StepNetwork, type StepRunner } from "./runner.ts";
 import { Builder, type BuildOptions, type BuildOutput, type Puller } from "./builder.ts";
 export { StepFailed } from "./builder.ts";
-import { unmount } from "./overlay_linux.ts";
+import { StepJournal, stepRuntime } from "./journal.ts";
+import { buildPaths } from "./area.ts";
 import { selfPuller } from "./pull.ts";
 
 export interface BuildRequest extends BuildOptions {
@@ -29,57 +30,28 @@ export interface BuildRequest extends BuildOptions {
   signal?: AbortSignal;
 }
 
-function hasBinary(name: string): boolean {
-  for (const d of (Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-    try {
-      if (Deno.statSync(`${d}/${name}`).isFile) return true;
-    } catch { /* next */ }
-  }
-  return false;
-}
-
 export class BuildService {
   readonly s: Services;
   readonly cache: BuildCache;
   runner: StepRunner;
-  #swept = false;
 
   constructor(s: Services, runner?: StepRunner) {
     this.s = s;
     this.cache = new BuildCache(`${s.config.root}/build-cache`);
-    const runtime = Deno.env.get("BERTH_BUILD_RUNTIME") ??
-      (s.config.runtimes.runc ?? (hasBinary("runc") ? "runc" : "crun"));
+    const p = buildPaths(s);
     this.runner = runner ?? new OciStepRunner({
-      runtime,
-      stateRoot: `${s.config.execRoot}/build-runtime`,
-      workRoot: `${s.config.root}/build-tmp`,
+      runtime: stepRuntime(s.config.runtimes),
+      stateRoot: p.stateRoot,
+      workRoot: p.tmpRoot,
       initDir: `${s.config.root}/build-init`,
       network: s.network as StepNetwork | undefined,
       cgroupParent: s.config.cgroupParent,
+      journal: new StepJournal(p.journal),
     });
   }
 
   get tmpRoot(): string {
-    return `${this.s.config.root}/build-tmp`;
-  }
-
-  /** Unmount and remove what a crashed daemon left in build-tmp. */
-  async #sweep(): Promise<void> {
-    if (this.#swept) return;
-    this.#swept = true;
-    const root = this.tmpRoot;
-    try {
-      const mi = await Deno.readTextFile("/proc/self/mountinfo");
-      const mounts = mi.split("\n").map((l) => l.split(" ")[4]).filter((m) =>
-        m && m.startsWith(root + "/")
-      ).sort((a, b) => b.length - a.length);
-      for (const m of mounts) {
-        try {
-          unmount(m);
-        } catch { /* best effort */ }
-      }
-      await Deno.remove(root, { recursive: true });
-    } catch { /* nothing there */ }
+    return buildPaths(this.s).tmpRoot;
   }
 
   /** Validate `-t` names before reading the body. */
@@ -92,7 +64,6 @@ export class BuildService {
   }
 
   async build(req: BuildRequest, out: BuildOutput): Promise<string> {
-    await this.#sweep();
     const work = `${this.tmpRoot}/${crypto.randomUUID()}`;
     await Deno.mkdir(work, { recursive: true, mode: 0o700 });
     try {

@@ -7,6 +7,7 @@
 import type { Services } from "./services.ts";
 import { startContainers, stopContainers } from "./containers/area.ts";
 import { startNetworks, stopNetworks } from "./networks/area.ts";
+import { startBuilds } from "../build/area.ts";
 
 interface Area {
   name: string;
@@ -15,6 +16,9 @@ interface Area {
 }
 
 const AREAS: Area[] = [
+  // before networks: a killed daemon's build steps must be gone when the
+  // network area decides which endpoints still have an owner
+  { name: "builds", start: startBuilds },
   { name: "networks", start: startNetworks, stop: stopNetworks },
   { name: "containers", start: startContainers, stop: stopContainers },
 ];

@@ -1,0 +1,35 @@
+/**
+ * The builds area of the daemon. Its start releases what RUN steps of a
+ * killed daemon still hold (journal.ts: step processes, netns holders, runc
+ * state, cgroups, mounts and dirs under build-tmp). It starts before the
+ * networks area, which then finds the steps' netns gone and drops their
+ * veths, endpoint records and leases. The build service itself is created
+ * lazily by the /build route.
+ * @module
+ */
+import { log, type Services } from "../daemon/services.ts";
+import { reapBuilds, StepJournal, stepRuntime } from "./journal.ts";
+
+/** Where the build service keeps its scratch dirs, journal and step runtime state. */
+export function buildPaths(s: Services) {
+  return {
+    tmpRoot: `${s.config.root}/build-tmp`,
+    journal: `${s.config.root}/build-journal`,
+    stateRoot: `${s.config.execRoot}/build-runtime`,
+  };
+}
+
+export async function startBuilds(s: Services): Promise<void> {
+  const p = buildPaths(s);
+  try {
+    const done = await reapBuilds({
+      journal: new StepJournal(p.journal),
+      tmpRoot: p.tmpRoot,
+      stateRoot: p.stateRoot,
+      runtime: stepRuntime(s.config.runtimes),
+    });
+    for (const d of done) log.warn(`builds: ${d}`);
+  } catch (e) {
+    log.error(`builds: releasing what a killed daemon's builds held: ${(e as Error).message}`);
+  }
+}
