@@ -20,6 +20,7 @@ export const DAEMON_PACKAGES = [
   "runc", // build RUN steps, and --runtime runc
   "coreutils", // cp, sleep (essential: always there)
   "busybox-static", // `task up`'s demo image, built offline
+  "tar", // the demo image's layer (essential: always there)
 ];
 
 /**
