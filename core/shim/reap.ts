@@ -21,6 +21,8 @@ import { isKind } from "../errdefs/mod.ts";
 import type { ShimConfig } from "./protocol.ts";
 
 export interface ReapResult {
+  /** the shim dir still described a container (shim.json or config.json) */
+  found: boolean;
   /** processes found alive in the container and killed */
   killed: number;
   /** what could not be cleaned (for the log) */
@@ -90,9 +92,9 @@ export async function killCgroup(cgroupsPath: string, ms = 5000): Promise<number
  * shim is known dead. Never throws; what failed is in `problems`.
  */
 export async function reapContainer(dir: string): Promise<ReapResult> {
-  const res: ReapResult = { killed: 0, problems: [] };
   const cfg = readJson<ShimConfig>(`${dir}/shim.json`);
   const spec = readJson<OciSpec>(`${dir}/config.json`);
+  const res: ReapResult = { found: !!(cfg || spec), killed: 0, problems: [] };
   const cgPath = spec?.linux?.cgroupsPath;
   if (cgPath?.startsWith("/")) {
     try {

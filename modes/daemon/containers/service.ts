@@ -281,7 +281,10 @@ export class ContainerService {
     } catch (e) {
       live.gen++; // ignore exit reports of this attempt
       live.shim = undefined;
-      if (shim) await shim.call({ op: "shutdown" }).catch(() => {});
+      if (shim) {
+        // a shim that died during the start leaves its container to us
+        await shim.call({ op: "shutdown" }).catch(() => reapContainer(dir));
+      }
       await this.#cleanupRuntime(r).catch(() => {});
       const { msg, code } = e instanceof ShimError || (e as { exitCode?: number })?.exitCode
         ? startErrorText(e)
@@ -661,9 +664,13 @@ export class ContainerService {
    * container whose shim died (containerd kills it and says SIGKILL).
    */
   async #reapDeadShim(r: ContainerRecord): Promise<ExitInfo> {
-    const { killed, problems } = await reapContainer(this.shimDir(r.Id));
+    const { found, killed, problems } = await reapContainer(this.shimDir(r.Id));
     for (const p of problems) log.warn(`reaping ${r.Id.slice(0, 12)}: ${p}`);
     log.warn(`container ${r.Id.slice(0, 12)}: shim died; killed ${killed} process(es)`);
+    // nothing left to reap at all (an exec-root lost with a reboot): as before
+    if (!found) {
+      return { exitCode: 255, exitedAt: rfc3339Nano(), error: "container's shim is gone" };
+    }
     return {
       exitCode: 137,
       exitedAt: rfc3339Nano(),
