@@ -26,7 +26,7 @@ import type { PidNsMode } from "./proc.ts";
 import { Conflict, InvalidArgument, NotFound } from "../errdefs/mod.ts";
 import { isCompiled, selfPrefix } from "../sys/self.ts";
 import * as c from "../sys/libc_proc.ts";
-import { FdReceiver } from "../sys/libc_pty.ts";
+import { FdReceiver, waitpidAsync } from "../sys/libc_pty.ts";
 import { discardWarmInit, type WarmInit, warmJoins } from "./warm_init.ts";
 import { prepareSeccomp, savedSeccomp } from "./seccomp_prepare.ts";
 import { nsId } from "../oci/sysctl.ts";
@@ -330,16 +330,16 @@ export class BuiltinRuntime implements OciRuntime {
           conn.close();
         } catch { /* closed */ }
       }
-      if (!ok && cfg.mode === "create") {
-        throw new RuntimeError(`init exited (${(await status).code}) during set-up`);
-      }
+      if (!ok) throw new RuntimeError(`init exited (${(await status).code}) during set-up`);
+      // a process forked by the helper (init_exec.ts) is re-parented to us when the helper exits
+      const forked = cfg.mode === "exec" || !!cfg.joinPidNs;
       const proc: CreatedProcess = {
         pid: pid || child.pid,
         stdin: pipes && stdio.stdin !== false ? child.stdin : undefined,
         stdout: pipes ? child.stdout : undefined,
         stderr: pipes ? child.stderr : undefined,
         ptyMaster: ptyMaster ? await ptyMaster : undefined,
-        status,
+        status: forked ? status.then(() => waitpidAsync(pid)) : status,
       };
       return { child, pid: proc.pid, proc, warnings, cfg };
     } catch (e) {
@@ -477,21 +477,28 @@ export class BuiltinRuntime implements OciRuntime {
       cgroupLinks: [],
       newCgroupNs: false,
       targetPid: st.pid,
+      joinPidNs: st.namespaces.some((n) => n.type === "pid") ? `/proc/${st.pid}/ns/pid` : undefined,
       seccomp: savedSeccomp(this.#dir(id)),
       joinNs: nss.map((n) => ({
         type: NS_NAME[n.type],
         path: `/proc/${st.pid}/ns/${NS_NAME[n.type]}`,
       })),
     });
-    const pidns: PidNsMode = st.namespaces.some((n) => n.type === "pid")
-      ? { kind: "join", path: `/proc/${st.pid}/ns/pid` }
-      : { kind: "host" };
     const [cmd, ...pre] = this.#argv;
+    // the helper stays in the host's pid namespace; only the process it forks
+    // once it holds nothing of the host enters the container's (init_exec.ts)
     const run = await this.#spawn(
       this.#dir(id),
       opts.stdio,
       prepare,
-      (o, sock) => spawnInPidNs(cmd, { ...o, args: [...pre, "exec", sock] }, pidns),
+      (o, sock) =>
+        new Deno.Command(cmd, {
+          ...o,
+          args: [...pre, "exec", sock],
+          clearEnv: true,
+          env: helperEnv(),
+        })
+          .spawn(),
       `exec-${crypto.randomUUID().slice(0, 8)}`,
     );
     if (opts.pidFile) writeAtomic(opts.pidFile, String(run.pid));
@@ -519,6 +526,18 @@ export class BuiltinRuntime implements OciRuntime {
     await Deno.remove(this.#dir(id), { recursive: true });
     this.#exits.delete(id);
   }
+}
+
+/**
+ * The environment of an exec helper: what Deno needs, nothing else of the
+ * caller's (a forked child shows its parent's environment until it execs).
+ */
+function helperEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(Deno.env.toObject())) {
+    if (/^(PATH|HOME|TMPDIR|XDG_CACHE_HOME|NO_COLOR|LD_LIBRARY_PATH)$|^DENO_/.test(k)) env[k] = v;
+  }
+  return env;
 }
 
 async function writeAll(conn: Deno.Conn, b: Uint8Array): Promise<void> {

@@ -49,6 +49,11 @@ export interface InitConfig {
   unshareMount?: boolean;
   /** create: which of fds 0, 1, 2 to replace with /dev/null before exec (a warm init's pipes) */
   nullStdio?: [boolean, boolean, boolean];
+  /**
+   * a pid namespace to fork the process into, once everything else is set up
+   * (exec mode; create with a joined pid namespace): init_exec.ts
+   */
+  joinPidNs?: string;
   /** namespaces to join with setns: type is "ipc" | "uts" | "net" | "cgroup" | "mnt" */
   joinNs?: { type: string; path: string }[];
   /**

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { OciProcess, OciSpec } from "../oci/runtime_types.ts";
+import type { OciSpec } from "../oci/runtime_types.ts";
 import type { InitConfig, InitMessage } from "./init_config.ts";
 import * as c from "../sys/libc_proc.ts";
 import {
@@ -25,14 +25,7 @@ import {
   refuseHostSysctls,
 } from "./init_rootfs.ts";
 import { applyRlimits, ExecError, finalizeAndExec, lastCap, lookPath } from "./init_process.ts";
-
-const NS_FLAGS: Record<string, number> = {
-  ipc: c.CLONE_NEWIPC,
-  uts: c.CLONE_NEWUTS,
-  net: c.CLONE_NEWNET,
-  cgroup: c.CLONE_NEWCGROUP,
-  mnt: c.CLONE_NEWNS,
-};
+import { execMode, openNs, ptyFromContainer, type Sync } from "./init_exec.ts";
 
 export function main(args: string[]): Promise<number> {
   const [mode, sock] = args;
@@ -40,21 +33,22 @@ export function main(args: string[]): Promise<number> {
     console.error("usage: berth init create|exec <socket>  (internal)");
     return Promise.resolve(2);
   }
-  let sync = -1;
-  const send = (m: InitMessage) => c.writeFd(sync, JSON.stringify(m) + "\n");
+  const sync: Sync = { fd: -1 };
+  const send = (m: InitMessage) => c.writeFd(sync.fd, JSON.stringify(m) + "\n");
   const warn = (w: string) => send({ warn: w });
   try {
-    sync = c.connectUnix(sock);
-    const cfg: InitConfig = JSON.parse(c.readLine(sync));
+    // first: no ptrace-level access (/proc/<pid>/root, mem, fds) without CAP_SYS_PTRACE
+    c.prctl(c.PR_SET_DUMPABLE, 0);
+    sync.fd = c.connectUnix(sock);
+    const cfg: InitConfig = JSON.parse(c.readLine(sync.fd));
+    if (mode === "exec") return execMode(cfg, sync, warn);
     // our pid in the host's procfs (still mounted at /proc here)
     send({ pid: Number(Deno.readLinkSync("/proc/self")) });
-    c.prctl(c.PR_SET_DUMPABLE, 0);
-    if (mode === "create") return create(cfg, send, warn);
-    return exec(cfg, send, warn);
+    return create(cfg, send, warn);
   } catch (e) {
     const exitCode = e instanceof ExecError ? e.exitCode : 1;
     const msg = e instanceof Error ? e.message : String(e);
-    if (sync >= 0) send({ error: msg, exitCode });
+    if (sync.fd >= 0) send({ error: msg, exitCode });
     else console.error(`berth init: ${msg}`);
     c.exitNow(exitCode);
   }
@@ -63,36 +57,6 @@ export function main(args: string[]): Promise<number> {
 function openTty(cfg: InitConfig): number | undefined {
   if (!cfg.ttyPath) return undefined;
   return c.open(cfg.ttyPath, c.O_RDWR | c.O_NOCTTY | c.O_CLOEXEC);
-}
-
-/** After pivot_root: allocate a pty in the container's devpts and send the master. */
-function ptyFromContainer(consoleSock: number, bindOnConsole: boolean): number {
-  const { master, slavePath } = c.openPtmx("/dev/ptmx");
-  const fd = c.open(slavePath, c.O_RDWR | c.O_NOCTTY | c.O_CLOEXEC);
-  if (bindOnConsole) {
-    try {
-      Deno.lstatSync("/dev/console");
-    } catch {
-      Deno.writeFileSync("/dev/console", new Uint8Array());
-    }
-    c.mount(slavePath, "/dev/console", null, c.MS_BIND);
-  }
-  c.sendFd(consoleSock, master);
-  c.close(master);
-  c.close(consoleSock);
-  return fd;
-}
-
-function openNs(cfg: InitConfig): [number, number][] {
-  return (cfg.joinNs ?? []).map((ns) => {
-    const flag = NS_FLAGS[ns.type];
-    if (!flag) throw new Error(`cannot join a ${ns.type} namespace`);
-    return [c.open(ns.path, c.O_RDONLY | c.O_CLOEXEC), flag];
-  });
-}
-
-function joinCgroup(cfg: InitConfig): void {
-  for (const p of cfg.cgroupProcs) Deno.writeTextFileSync(p, "0");
 }
 
 function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: string) => void): never {
@@ -104,7 +68,7 @@ function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: strin
   if (cfg.nice !== undefined) c.setThreadNice(cfg.nice);
   // on this thread only (it gets its own fs_struct): it is the one that execs
   if (cfg.unshareMount) c.unshare(c.CLONE_NEWNS);
-  for (const [fd, flag] of openNs(cfg)) {
+  for (const [fd, flag] of openNs(cfg.joinNs)) {
     c.setns(fd, flag); // e.g. a network namespace path (only this thread execs)
     c.close(fd);
   }
@@ -148,29 +112,4 @@ function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: strin
     c.writeFd(gate, "\n" + JSON.stringify({ error: (e as Error).message, exitCode }));
     c.exitNow(exitCode);
   }
-}
-
-function exec(cfg: InitConfig, _send: (m: InitMessage) => void, warn: (m: string) => void): never {
-  const p: OciProcess = cfg.process!;
-  const pid = cfg.targetPid!;
-  const maxCap = lastCap();
-  let ttyFd = openTty(cfg);
-  const consoleSock = cfg.consoleSocket ? c.connectUnix(cfg.consoleSocket) : -1;
-  const nsFds = openNs(cfg);
-  const root = c.open(`/proc/${pid}/root`, c.O_PATH | c.O_DIRECTORY | c.O_CLOEXEC);
-  joinCgroup(cfg);
-  c.unshare(c.CLONE_FS);
-  for (const [fd, flag] of nsFds) {
-    c.setns(fd, flag);
-    c.close(fd);
-  }
-  c.fchdir(root);
-  c.chroot(".");
-  c.close(root);
-  c.chdir("/");
-  if (consoleSock >= 0) ttyFd = ptyFromContainer(consoleSock, false);
-  applyRlimits(p, warn);
-  const path = lookPath(p.args?.[0] ?? "", p.env, p.cwd || "/");
-  // no "ok": the sync socket is close-on-exec, so EOF without an error means exec'd
-  finalizeAndExec(p, path, { ttyFd, lastCap: maxCap, warn: () => {}, seccomp: cfg.seccomp });
 }

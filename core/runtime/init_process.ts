@@ -123,6 +123,12 @@ export interface FinalizeOptions {
   warn: (m: string) => void;
   /** compiled seccomp filter (seccomp_prepare.ts) */
   seccomp?: InitSeccomp;
+  /**
+   * Start the process another way than execve of this one (the exec helper
+   * forks it into the pid namespace: init_exec.ts). The child makes its own
+   * session, so setsid is skipped here.
+   */
+  launch?: (path: string, argv: string[], env: string[]) => never;
 }
 
 /**
@@ -131,9 +137,11 @@ export interface FinalizeOptions {
  */
 export function finalizeAndExec(p: OciProcess, path: string, o: FinalizeOptions): never {
   const filter = o.seccomp ? decodeSeccomp(o.seccomp) : undefined;
-  try {
-    c.setsid();
-  } catch { /* already a session leader */ }
+  if (!o.launch) {
+    try {
+      c.setsid();
+    } catch { /* already a session leader */ }
+  }
   if (o.ttyFd !== undefined) {
     c.setControllingTty(o.ttyFd);
     if (p.consoleSize) c.setWinsize(o.ttyFd, p.consoleSize.height, p.consoleSize.width);
@@ -189,6 +197,7 @@ export function finalizeAndExec(p: OciProcess, path: string, o: FinalizeOptions)
   c.resetSignals();
   c.cloexecFrom(3);
   if (filter && p.noNewPrivileges) loadSeccomp(filter);
+  if (o.launch) return o.launch(path, p.args, p.env ?? []);
   try {
     c.execve(path, p.args, p.env ?? []);
   } catch (e) {

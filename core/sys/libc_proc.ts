@@ -70,6 +70,9 @@ const N = {
   prlimit64: X86 ? 302 : 261,
   setns: X86 ? 308 : 268,
   close_range: 436,
+  pipe2: X86 ? 293 : 59,
+  wait4: X86 ? 61 : 260,
+  fcntl: X86 ? 72 : 25,
 } as const;
 
 type Arg = number | bigint | Uint8Array | null | undefined;
@@ -236,7 +239,8 @@ export const CLONE_NEWNS = 0x00020000,
   CLONE_NEWUSER = 0x10000000,
   CLONE_NEWPID = 0x20000000,
   CLONE_NEWNET = 0x40000000,
-  CLONE_FS = 0x00000200;
+  CLONE_FS = 0x00000200,
+  CLONE_FILES = 0x00000400;
 export function unshare(flags: number): void {
   check(sys(N.unshare, flags), "unshare");
 }
@@ -333,6 +337,44 @@ export function dup2(from: number, to: number): void {
 /** Mark every fd >= first close-on-exec (close_range CLOSE_RANGE_CLOEXEC). */
 export function cloexecFrom(first: number): void {
   check(sys(N.close_range, first, 0xffffffff, 4), "close_range");
+}
+
+/** Close every fd in [first, last] (close_range). */
+export function closeRange(first: number, last = 0xffffffff): void {
+  if (first <= last) check(sys(N.close_range, first, last, 0), "close_range");
+}
+/** dup3(from, to, O_CLOEXEC); returns `to`. */
+export function dupCloexec(from: number, to: number): number {
+  if (from !== to) check(sys(N.dup3, from, to, O_CLOEXEC), "dup3");
+  return to;
+}
+/** fcntl(F_DUPFD_CLOEXEC): a copy of `fd` at the lowest free number >= `min`. */
+export function dupAbove(fd: number, min: number): number {
+  return check(sys(N.fcntl, fd, 1030, min), "fcntl(F_DUPFD_CLOEXEC)");
+}
+/** A close-on-exec pipe: [read end, write end]. */
+export function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  check(sys(N.pipe2, new Uint8Array(fds.buffer), O_CLOEXEC), "pipe2");
+  return [fds[0], fds[1]];
+}
+/** read(2) into `buf`; retries EINTR; 0 at EOF. */
+export function readFd(fd: number, buf: Uint8Array): number {
+  for (;;) {
+    const n = sys(N.read, fd, buf, buf.length);
+    if (n >= 0) return n;
+    const e = errno();
+    if (e !== 4) throw new SysError("read", e);
+  }
+}
+/** Blocking waitpid(pid) (wait4); returns the raw wait status. Only for processes that exit soon. */
+export function waitpidSync(pid: number): number {
+  const st = new Int32Array(1);
+  for (;;) {
+    const r = sys(N.wait4, pid, new Uint8Array(st.buffer), 0, 0);
+    if (r === pid) return st[0];
+    if (errno() !== 4) throw new SysError("waitpid", errno(), String(pid));
+  }
 }
 
 // ---- mounts ----------------------------------------------------------------
