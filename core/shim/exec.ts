@@ -18,7 +18,7 @@ import {
   writeAll,
 } from "./protocol.ts";
 import { Attached, feedStdin, Output, pumpFd, pumpStream, Stdin } from "./io.ts";
-import { fdClose, openPty, setWinsize } from "./sys_linux.ts";
+import { fdClose, setWinsize } from "./sys_linux.ts";
 
 export interface ExecRequest {
   exec: string;
@@ -41,15 +41,8 @@ export async function runExec(
   let master = -1;
   let stdio: RuntimeStdio;
   if (req.detach) stdio = { kind: "null" };
-  else if (req.tty) {
-    if (rt.name === "berth") {
-      const p = openPty();
-      master = p.master;
-      const cs = req.process.consoleSize;
-      if (cs) setWinsize(master, cs.height, cs.width);
-      stdio = { kind: "tty", ttyPath: p.slavePath };
-    } else stdio = { kind: "tty" };
-  } else stdio = { kind: "pipes", stdin: req.stdin };
+  else if (req.tty) stdio = { kind: "tty" }; // a pty of the container's devpts (console socket)
+  else stdio = { kind: "pipes", stdin: req.stdin };
   req.process.terminal = !req.detach && req.tty;
 
   let proc;

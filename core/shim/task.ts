@@ -10,7 +10,7 @@ import type { ExitInfo, ShimConfig, ShimState, ShimStatus } from "./protocol.ts"
 import { rfc3339Nano } from "./protocol.ts";
 import { JsonLogWriter } from "./jsonlog.ts";
 import { Attached, feedStdin, Output, pumpFd, pumpStream, Stdin } from "./io.ts";
-import { fdClose, openPty, setWinsize } from "./sys_linux.ts";
+import { fdClose, setWinsize } from "./sys_linux.ts";
 
 /** How long output may keep flowing after the init died (leaked fds). */
 const DRAIN_TIMEOUT_MS = 2000;
@@ -90,15 +90,10 @@ export class Task {
       : {};
     this.#output = new Output(c.tty, logs);
     let stdio: RuntimeStdio;
-    let slave: string | undefined;
     if (c.tty) {
-      if (this.rt.name === "berth") {
-        const p = openPty();
-        this.#master = p.master;
-        slave = p.slavePath;
-        if (c.consoleSize) setWinsize(p.master, c.consoleSize[0], c.consoleSize[1]);
-      }
-      stdio = { kind: "tty", ttyPath: slave };
+      // both runtimes open the pty in the container's own devpts and hand
+      // the master back (console socket): `tty` says /dev/pts/0, as with runc
+      stdio = { kind: "tty" };
     } else {
       stdio = { kind: "pipes", stdin: c.openStdin };
     }
