@@ -427,7 +427,10 @@ export function generateSpec(input: SpecInput): OciSpec {
     mounts,
     linux: {
       namespaces: ns,
-      devices: [...DEFAULT_DEVICES, ...(input.devices ?? [])],
+      devices: [
+        ...DEFAULT_DEVICES,
+        ...(input.devices ?? []).filter((d) => !DEFAULT_DEVICES.some((x) => x.path === d.path)),
+      ],
       cgroupsPath: input.cgroupsPath ?? `/berth/${input.id}`,
       resources: memory,
       ...(h.Sysctls && Object.keys(h.Sysctls).length ? { sysctl: { ...h.Sysctls } } : {}),

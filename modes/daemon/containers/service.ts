@@ -197,6 +197,17 @@ export class ContainerService {
     return true;
   }
 
+  /** `--pid container:X`: X's pid namespace (X must run), as Docker's getPidContainer. */
+  #pidnsPath(r: ContainerRecord): string | undefined {
+    const mode: string = r.HostConfig.PidMode ?? "";
+    if (!mode.startsWith("container:")) return undefined;
+    const other = this.store.resolve(mode.slice("container:".length));
+    if (!other.State.Running || !other.State.Pid) {
+      throw new Conflict(`cannot join PID of a non running container: ${other.Id}`);
+    }
+    return `/proc/${other.State.Pid}/ns/pid`;
+  }
+
   async #doStart(r: ContainerRecord, live: Live, gen: number): Promise<void> {
     const dir = this.shimDir(r.Id);
     let shim: ShimClient | undefined;
@@ -221,6 +232,7 @@ export class ContainerService {
         record: r,
         rootfs,
         netnsPath: this.network?.netnsPath?.(r),
+        pidnsPath: this.#pidnsPath(r),
         cgroupParent: this.s.config.cgroupParent,
       });
       await writeFileAtomic(`${dir}/config.json`, JSON.stringify(spec));

@@ -10,6 +10,7 @@ import { generateSpec, type MountInput } from "../../../core/oci/runtime_spec.ts
 import { parseGroup, resolveUser } from "../../../core/oci/user.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { hostCapabilities } from "../../../core/runtime/proc.ts";
+import { hostDevices } from "../../../core/oci/host_devices.ts";
 
 export interface SpecInput {
   record: ContainerRecord;
@@ -19,6 +20,26 @@ export interface SpecInput {
   netnsPath?: string;
   /** the daemon's cgroup parent (DaemonConfig.cgroupParent) */
   cgroupParent?: string;
+  /** pid namespace to join (`--pid container:X`) */
+  pidnsPath?: string;
+}
+
+/**
+ * The cgroup path of a container (Docker's cgroupfs driver): under its own
+ * `--cgroup-parent` when it has one (a relative one counts from the root of
+ * the hierarchy, where the daemon's init is), else under the daemon's.
+ */
+export function containerCgroupsPath(
+  parent: string | undefined,
+  own: string | undefined,
+  id: string,
+): string | undefined {
+  if (own) {
+    const parts = own.split("/").filter((x) => x && x !== ".");
+    if (parts.includes("..")) throw new InvalidArgument(`invalid cgroup parent: ${own}`);
+    return `/${[...parts, id].join("/")}`;
+  }
+  return parent ? `${parent}/${id}` : undefined;
 }
 
 function mountInput(m: MountPoint): MountInput {
@@ -126,7 +147,7 @@ export async function buildSpec(inp: SpecInput): Promise<OciSpec> {
   return generateSpec({
     id: r.Id,
     rootfs: inp.rootfs,
-    cgroupsPath: inp.cgroupParent ? `${inp.cgroupParent}/${r.Id}` : undefined,
+    cgroupsPath: containerCgroupsPath(inp.cgroupParent, hc.CgroupParent, r.Id),
     config: {
       Cmd: c.Cmd,
       Entrypoint: c.Entrypoint,
@@ -150,6 +171,9 @@ export async function buildSpec(inp: SpecInput): Promise<OciSpec> {
       resolvConf: has("/etc/resolv.conf") ? undefined : r.ResolvConfPath,
     },
     netnsPath: inp.netnsPath,
+    joinNamespaces: inp.pidnsPath ? { pid: inp.pidnsPath } : undefined,
+    // --privileged sees the host's devices, as with Docker
+    devices: hc.Privileged ? hostDevices() : undefined,
     init: hc.Init ? initPath() : undefined,
     // --privileged: every capability the daemon has (moby GetAllCapabilities); runc
     // refuses capabilities the host lacks
