@@ -98,7 +98,14 @@ export async function readBody(
     }
     return concatBytes(...parts);
   }
-  if (headers.has("content-length")) return await rd.exactly(Number(headers.get("content-length")));
+  const cl = headers.get("content-length");
+  if (cl !== undefined) {
+    // (Number() would take "", "1e3", "-5" or "0x10"; NaN or a negative read a wrong body)
+    if (!/^\d{1,15}$/.test(cl)) {
+      throw new Error(`bad Content-Length from the daemon: ${JSON.stringify(cl)}`);
+    }
+    return await rd.exactly(Number(cl));
+  }
   return await rd.rest();
 }
 
