@@ -33,6 +33,10 @@ const REGRESSIONS: string[] = [
   // a Content-Length that is not a number: NaN read an empty body, "-5" all but 5 bytes
   'HTTP/1.1 200 OK\r\nContent-Length: 1true1\r\n\r\n{"ok":true}',
   'HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n{"ok":true}',
+  // lengths far beyond what was sent: a reader must not size a buffer from them up front
+  // (RangeError: Invalid typed array length)
+  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n999999999999999999994\r\nWiki\r\n",
+  "HTTP/1.1 200 OK\r\nContent-Length: 999999999999999\r\n\r\n{}",
 ];
 
 Deno.test("fuzz: client HTTP/1.1 response reader", async () => {
