@@ -78,6 +78,48 @@ print(tags("busybox"))
       },
     });
 
+    await t.step(
+      "images: several reference filters are ORed; only matching tags shown",
+      async () => {
+        for (const v of ["v1", "v2", "v3", "v4"]) {
+          expectCode(await k(["tag", "busybox", `myimage:${v}`]), 0);
+        }
+        const r = expectCode(
+          await k([
+            "images",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+            "--filter",
+            "reference=myimage:v1",
+            "--filter",
+            "reference=myimage:v2",
+            "--filter",
+            "reference=myimage:v3",
+          ]),
+          0,
+        );
+        assertEquals(r.stdout.trim().split("\n").sort(), [
+          "myimage:v1",
+          "myimage:v2",
+          "myimage:v3",
+        ]);
+        if (sdk) {
+          const p = await py(
+            d,
+            `
+imgs = client.images(filters={"reference": ["myimage:v1", "myimage:v2", "myimage:v3"]})
+print(len(imgs), sorted(imgs[0]["RepoTags"]))
+print(len(client.images(filters={"reference": "myimage"})[0]["RepoTags"]))
+`,
+          );
+          assertEquals(p.stdout, "1 ['myimage:v1', 'myimage:v2', 'myimage:v3']\n4\n", p.stderr);
+        }
+        for (const v of ["v1", "v2", "v3", "v4"]) {
+          expectCode(await k(["rmi", `myimage:${v}`]), 0);
+        }
+      },
+    );
+
     await t.step("volumes: one created without a name is anonymous; prune removes it", async () => {
       const anon = expectCode(await k(["volume", "create"]), 0).stdout.trim();
       expectCode(await k(["volume", "create", "keepme"]), 0);

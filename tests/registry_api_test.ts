@@ -45,7 +45,7 @@ Deno.test("registry api: routing, names and path tricks", async () => {
     assertEquals((await req("POST", `${u}/v2/`)).code, "UNSUPPORTED");
     assertEquals((await req("PATCH", `${u}/v2/a/b/manifests/t1`)).status, 405);
     assertEquals((await req("GET", `${u}/v2/A/b/tags/list`)).code, "NAME_INVALID");
-    assertEquals((await req("GET", `${u}/v2/a/b/manifests/-bad`)).code, "TAG_INVALID");
+    assertEquals((await req("PUT", `${u}/v2/a/b/manifests/-bad`)).code, "TAG_INVALID");
     assertEquals((await req("GET", `${u}/v2/a/b/blobs/sha256:xyz`)).code, "DIGEST_INVALID");
     assertEquals((await req("GET", `${u}/v2/a/b/blobs/md5:abcdef`)).status, 400);
     for (

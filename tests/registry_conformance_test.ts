@@ -310,6 +310,13 @@ Deno.test("registry conformance (OCI distribution-spec v1.1 checks)", async (t) 
         `${base}/v2/${R1}/manifests/missing-${crypto.randomUUID().slice(0, 8)}`,
       );
       assertEquals(tag.status, 404);
+      // A reference that is not a valid tag is just unknown to GET and HEAD
+      // (the upstream suite's .INVALID_MANIFEST_NAME).
+      for (const method of ["GET", "HEAD"]) {
+        const bad = await req(method, `${base}/v2/${R1}/manifests/.INVALID_MANIFEST_NAME`);
+        assertEquals(bad.status, 404, method);
+        if (method === "GET") assertEquals(errCode(bad), "MANIFEST_UNKNOWN");
+      }
       const d = new Data();
       d.image();
       for (const [dig, b] of d.blobs) await pushPostPut(base, R1, dig, b, abs);

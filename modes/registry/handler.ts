@@ -101,7 +101,7 @@ export function createHandler(ctx: Ctx, onError?: (e: unknown, req: Request) => 
   return async (req: Request): Promise<Response> => {
     let res: Response;
     try {
-      const route = parseRoute(rawPath(req.url));
+      const route = parseRoute(rawPath(req.url), req.method);
       if (route.kind === "token") {
         if (!ctx.auth.token) throw new RegistryError("NAME_UNKNOWN", "not found", { status: 404 });
         res = await ctx.auth.token(req);

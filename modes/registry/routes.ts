@@ -75,8 +75,12 @@ export function isDigestRef(ref: string): boolean {
   return ref.includes(":");
 }
 
-/** Parse a raw request path into a route. */
-export function parseRoute(path: string): Route {
+/**
+ * Parse a raw request path into a route. A manifest reference that is not a
+ * valid tag is TAG_INVALID when written, and simply unknown (404
+ * MANIFEST_UNKNOWN, as the OCI conformance suite expects) when read.
+ */
+export function parseRoute(path: string, method = "GET"): Route {
   if (path === "/v2/" || path === "/v2") return { kind: "base" };
   if (path === "/token" || path === "/v2/token") return { kind: "token" };
   if (path === "/v2/_catalog") return { kind: "catalog" };
@@ -86,7 +90,12 @@ export function parseRoute(path: string): Route {
   if (m) {
     const ref = m[2];
     if (isDigestRef(ref)) checkDigest(ref);
-    else if (!TAG_RE.test(ref)) throw new RegistryError("TAG_INVALID", `invalid tag: ${ref}`);
+    else if (!TAG_RE.test(ref)) {
+      if (method === "GET" || method === "HEAD") {
+        throw new RegistryError("MANIFEST_UNKNOWN", `manifest unknown: ${ref}`);
+      }
+      throw new RegistryError("TAG_INVALID", `invalid tag: ${ref}`);
+    }
     return { kind: "manifest", name: checkName(m[1]), ref };
   }
   m = /^\/v2\/(.+)\/blobs\/uploads\/?$/.exec(path);

@@ -9,6 +9,7 @@ import { S_IFCHR, S_IFMT } from "../../../core/sys/libc_fs.ts";
 import type { ContainerService } from "./service.ts";
 import { summaryView } from "./views.ts";
 import { du } from "./volumes.ts";
+import { pruneFilter } from "../prune_filters.ts";
 
 function labelMatch(labels: Record<string, string>, want: string[]): boolean {
   return want.every((l) => {
@@ -108,12 +109,10 @@ export async function prune(
 ): Promise<Json> {
   const deleted: string[] = [];
   let reclaimed = 0;
-  const until = filters.until?.[0];
-  const untilMs = until ? (/^\d+$/.test(until) ? Number(until) * 1000 : Date.parse(until)) : 0;
+  const pf = pruneFilter(filters, ["label", "label!", "until"]);
   for (const r of svc.store.list()) {
     if (r.State.Running) continue;
-    if (filters.label?.length && !labelMatch(r.Config.Labels ?? {}, filters.label)) continue;
-    if (untilMs && Date.parse(r.Created) >= untilMs) continue;
+    if (!pf.labels(r.Config.Labels) || !pf.before(Date.parse(r.Created))) continue;
     const size = await du(`${svc.store.dirOf(r.Id)}/upper`);
     try {
       await svc.remove(r.Id, {});

@@ -11,6 +11,7 @@ import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.t
 import { chainIds } from "../../../core/store/layers.ts";
 import type { ImageRecord } from "../../../core/store/images.ts";
 import { parseNormalizedNamed, referenceString } from "../../../core/oci/reference.ts";
+import { globMatch as pathMatch } from "../../build/copy_rules.ts";
 import type { Services } from "../services.ts";
 
 const enc = new TextEncoder();
@@ -50,8 +51,8 @@ export class ImageService {
     const out: ImageSummary[] = [];
     const f = opts.filters ?? {};
     for (const r of this.#s.images.list()) {
-      const tags = this.#s.images.repoTags(r.id);
-      const digests = this.#s.images.repoDigests(r.id);
+      let tags = this.#s.images.repoTags(r.id);
+      let digests = this.#s.images.repoDigests(r.id);
       if (!opts.all && tags.length === 0 && digests.length === 0 && this.#isParent(r.id)) continue;
       const cfg = await this.config(r.id);
       const labels = cfg.config?.Labels ?? null;
@@ -60,8 +61,14 @@ export class ImageService {
         if (want !== (tags.length === 0)) continue;
       }
       if (f.label?.length && !matchLabels(labels ?? {}, f.label)) continue;
-      if (f.reference?.length && !f.reference.some((p) => tags.some((t) => globMatch(p, t)))) {
-        continue;
+      if (f.reference?.length) {
+        // Patterns are ORed, and only the references that match are shown
+        // (moby v20.10.24 daemon/images/images.go Images).
+        const pats = f.reference;
+        const hit = (ref: string) => pats.some((p) => familiarMatch(p, ref));
+        tags = tags.filter(hit);
+        digests = digests.filter(hit);
+        if (!tags.length && !digests.length) continue;
       }
       out.push({
         Id: r.id,
@@ -352,10 +359,16 @@ function matchLabels(labels: Record<string, string>, wants: string[]): boolean {
   });
 }
 
-function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp(
-    "^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, ".") +
-      "(:.*)?$",
-  );
-  return re.test(s);
+/**
+ * docker/distribution reference.FamiliarMatch: the pattern (Go path.Match)
+ * against the familiar string (busybox:latest, busybox@sha256:…), else
+ * against the repository name alone.
+ */
+function familiarMatch(pattern: string, ref: string): boolean {
+  const name = ref.replace(/@.*$/, "").replace(/:[^:/]*$/, "");
+  try {
+    return pathMatch(pattern, ref) || pathMatch(pattern, name);
+  } catch {
+    return false; // a malformed pattern matches nothing
+  }
 }

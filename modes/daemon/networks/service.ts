@@ -39,6 +39,7 @@ import { baseRecord, takenSubnets } from "./recover.ts";
 import type { NetState } from "./state.ts";
 import { withHostLock } from "./state.ts";
 import { matchFilters, networkView } from "./views.ts";
+import { pruneFilter } from "../prune_filters.ts";
 
 export class NetworkService {
   readonly st: NetState;
@@ -267,18 +268,11 @@ export class NetworkService {
   }
 
   async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] }> {
-    const until = filters.until?.[0];
-    const limit = until ? parseUntil(until) : undefined;
-    const labelNot = filters["label!"] ?? [];
-    const f = { ...filters };
-    delete f.until;
-    delete f["label!"];
+    const pf = pruneFilter(filters, ["label", "label!", "until"]);
     const deleted: string[] = [];
     for (const n of [...this.st.nets.values()]) {
       if (n.Predefined || this.#inUse(n)) continue;
-      if (!matchFilters(n, f, false)) continue;
-      if (limit !== undefined && Date.parse(n.Created) >= limit) continue;
-      if (labelNot.some((l) => matchFilters(n, { label: [l] }, false))) continue;
+      if (!pf.labels(n.Labels) || !pf.before(Date.parse(n.Created))) continue;
       await this.remove(n.Id);
       deleted.push(n.Name);
     }
@@ -356,16 +350,6 @@ export class NetworkService {
     if (!s) throw new InvalidArgument("containers are not available");
     return s;
   }
-}
-
-/** Docker's `until` filter: unix seconds, RFC 3339, or a duration ("24h"). */
-export function parseUntil(v: string): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const d = /^(\d+)(s|m|h)$/.exec(v);
-  if (d) return Date.now() - Number(d[1]) * { s: 1e3, m: 6e4, h: 36e5 }[d[2] as "s"];
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidArgument(`invalid filter 'until=${v}'`);
-  return t;
 }
 
 /** The minimal record attach() needs, for a build step. */

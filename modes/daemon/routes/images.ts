@@ -107,22 +107,7 @@ export function register(r: ApiRouter): void {
     );
   });
   r.add("POST", "/images/prune", async (ctx) => {
-    const f = ctx.filters();
-    const danglingOnly = !(f.dangling?.[0] === "false" || f.dangling?.[0] === "0");
-    const deleted: unknown[] = [];
-    const before = ctx.services.images.list().reduce((n, r) => n + r.size, 0);
-    for (const img of ctx.services.images.list()) {
-      const tags = ctx.services.images.repoTags(img.id);
-      if (danglingOnly && tags.length) continue;
-      if (ctx.services.imageUsers(img.id).length) continue;
-      try {
-        deleted.push(...await ctx.services.imageService.remove(img.id, { force: true }));
-      } catch { /* in use */ }
-    }
-    const after = ctx.services.images.list().reduce((n, r) => n + r.size, 0);
-    ctx.send(200, {
-      ImagesDeleted: deleted.length ? deleted : null,
-      SpaceReclaimed: before - after,
-    });
+    const { pruneImages } = await import("../images/prune.ts");
+    ctx.send(200, await pruneImages(ctx.services, ctx.filters()));
   });
 }

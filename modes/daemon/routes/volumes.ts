@@ -5,6 +5,7 @@
 import type { ApiRouter } from "../server.ts";
 import type { Ctx } from "../context.ts";
 import { cmpVersion } from "../api_version.ts";
+import { pruneFilter } from "../prune_filters.ts";
 import { matchVolume, type Volume, type VolumeService } from "../containers/volumes.ts";
 
 function vols(ctx: Ctx): VolumeService {
@@ -35,6 +36,7 @@ export function register(r: ApiRouter): void {
   r.add("POST", "/volumes/prune", async (ctx) => {
     const vs = vols(ctx);
     const f = ctx.filters();
+    const pf = pruneFilter(f, ["label", "label!", "all"]);
     // Callers below API 1.42 prune every unused volume, named ones too (as
     // Docker 20.10 did; moby api/server/router/volume/volume_routes.go).
     const all = f.all?.[0] === "true" || f.all?.[0] === "1" ||
@@ -44,8 +46,7 @@ export function register(r: ApiRouter): void {
     for (const v of vs.list()) {
       if (vs.users(v.Name).length) continue;
       if (!all && !v.Anonymous) continue;
-      const { all: _x, ...rest } = f;
-      if (!matchVolume(v, rest, false)) continue;
+      if (!pf.labels(v.Labels)) continue;
       const size = await vs.size(v.Name).catch(() => 0);
       try {
         await vs.remove(v.Name);
