@@ -11,6 +11,8 @@
  * @module
  */
 
+import { layout } from "../runtime/cgroups.ts";
+
 /**
  * `true` (skip) when `reason` is set, printing "SKIP <name>: <reason>" so the
  * suite's output says why. Use as Deno.test's or t.step's `ignore`.
@@ -75,6 +77,30 @@ export function binaryMissing(name: string): string | undefined {
     } catch { /* not in this directory */ }
   }
   return `${name} not found in $PATH`;
+}
+
+/**
+ * Can containers' cgroups use these controllers: v1, a hierarchy each; v2,
+ * listed in the root's cgroup.controllers (a hybrid host's v2 has none).
+ */
+export function cgroupControllersMissing(ctrls: string[]): string | undefined {
+  let l;
+  try {
+    l = layout();
+  } catch (e) {
+    return `no cgroup filesystem (${(e as Error).message})`;
+  }
+  let have: string[];
+  if (l.kind === "v2") {
+    const h = l.hierarchies.find((x) => x.v2);
+    have = h ? Deno.readTextFileSync(`${h.mountpoint}/cgroup.controllers`).split(/\s+/) : [];
+  } else {
+    have = l.hierarchies.flatMap((h) => h.controllers);
+  }
+  const absent = ctrls.filter((c) => !have.includes(c));
+  return absent.length
+    ? `cgroup ${l.kind}: no ${absent.join(", ")} controller${absent.length > 1 ? "s" : ""} here`
+    : undefined;
 }
 
 /** Root is needed (namespaces, mounts, cgroups). */
