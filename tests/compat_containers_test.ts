@@ -213,26 +213,55 @@ for tail in ["-1", "all", "x", "2", "0"]:
       },
     });
 
-    await t.step("inspect Mounts: --tmpfs is not listed, --mount type=tmpfs is", async () => {
-      const c = expectCode(
-        await k([
-          "create",
-          "--tmpfs",
-          "/t1",
-          "--mount",
-          "type=tmpfs,dst=/t2",
-          "busybox",
-          "true",
-        ]),
-        0,
-      ).stdout.trim();
-      const r = expectCode(
-        await k(["inspect", "-f", "{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}", c]),
-        0,
-      );
-      assertEquals(r.stdout, "tmpfs:/t2 \n");
-      expectCode(await k(["rm", c]), 0);
-    });
+    await t.step(
+      "inspect Mounts: --tmpfs is not listed (and wins over a VOLUME), --mount type=tmpfs is",
+      async () => {
+        const c = expectCode(
+          await k([
+            "create",
+            "--tmpfs",
+            "/t1",
+            "--mount",
+            "type=tmpfs,dst=/t2",
+            "busybox",
+            "true",
+          ]),
+          0,
+        ).stdout.trim();
+        const r = expectCode(
+          await k(["inspect", "-f", "{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}", c]),
+          0,
+        );
+        assertEquals(r.stdout, "tmpfs:/t2 \n");
+        expectCode(await k(["rm", c]), 0);
+        // A --tmpfs over an image VOLUME wins: no anonymous volume, a tmpfs there.
+        const vols = async () => expectCode(await k(["volume", "ls", "-q"]), 0).stdout;
+        const before = await vols();
+        expectCode(
+          await d.docker(["build", "-q", "-t", "withvol", "-"], {
+            stdin: "FROM busybox\nVOLUME /data\n",
+            env: { DOCKER_BUILDKIT: "0" },
+            timeoutMs: 60000,
+          }),
+          0,
+        );
+        const out = expectCode(
+          await k([
+            "run",
+            "--rm",
+            "--tmpfs",
+            "/data",
+            "withvol",
+            "grep",
+            " /data ",
+            "/proc/mounts",
+          ]),
+          0,
+        ).stdout;
+        assertMatch(out, /^tmpfs \/data tmpfs /);
+        assertEquals(await vols(), before);
+      },
+    );
   } finally {
     await d.stop();
   }
