@@ -2,7 +2,8 @@
  * Type-check every TypeScript file of the tree (product, tests, bench,
  * tools), not only what `main.ts` reaches: the personalities are imported by
  * computed path (core/sys/lazy.ts), so `deno check main.ts` alone sees two
- * files. dist/, node_modules/ and dot-directories are left out.
+ * files. dist/, node_modules/, dot-directories and deno.json's top-level
+ * "exclude" are left out.
  *
  *   deno task check                 # this tree; exit 1 on a type error
  *
@@ -13,12 +14,25 @@
 const SKIP_DIRS = new Set(["dist", "node_modules"]);
 const EXT = /\.(?:ts|tsx|mts|cts)$/;
 
+/** deno.json's top-level "exclude" (paths relative to the root; "dir/" for a directory). */
+function configExcludes(root: string): string[] {
+  try {
+    const cfg = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`));
+    return (cfg.exclude ?? []).map((p: string) => p.replace(/^\.\//, "").replace(/\/+$/, ""));
+  } catch {
+    return []; // no deno.json (or not JSON): nothing excluded beyond SKIP_DIRS
+  }
+}
+
 /** The files to check under `root`, relative to it, sorted. */
 export function treeFiles(root: string): string[] {
   const out: string[] = [];
+  const excluded = configExcludes(root);
+  const skip = (path: string) => excluded.some((x) => path === x || path.startsWith(`${x}/`));
   const walk = (rel: string) => {
     for (const e of Deno.readDirSync(rel ? `${root}/${rel}` : root)) {
       const path = rel ? `${rel}/${e.name}` : e.name;
+      if (skip(path)) continue;
       if (e.isDirectory) {
         if (!e.name.startsWith(".") && !SKIP_DIRS.has(e.name)) walk(path);
       } else if (e.isFile && EXT.test(e.name)) {
