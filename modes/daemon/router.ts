@@ -13,6 +13,17 @@
  * @module
  */
 
+import { InvalidArgument } from "../../core/errdefs/mod.ts";
+
+/** A path segment's %XX escapes decoded; a malformed one is the client's error (Go: 400). */
+function unescapePath(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new InvalidArgument(`invalid URL escape in ${JSON.stringify(s)}`);
+  }
+}
+
 interface Route<H> {
   method: string;
   re: RegExp;
@@ -47,7 +58,7 @@ export class Router<H> {
         const x = r.re.exec(path);
         if (!x) continue;
         const params: Record<string, string> = {};
-        r.keys.forEach((k, i) => params[k] = decodeURIComponent(x[i + 1]));
+        r.keys.forEach((k, i) => params[k] = unescapePath(x[i + 1]));
         return { handler: r.handler, params };
       }
     }

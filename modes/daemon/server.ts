@@ -37,8 +37,14 @@ export function createApiServer(router: ApiRouter, services: Services): http.Ser
     socket?: Duplex,
     head?: Uint8Array,
   ) => {
-    const url = new URL(req.url ?? "/", "http://berth");
-    let path = url.pathname;
+    // The target is a path (origin form): "//x/y" is not an authority, and what URL cannot
+    // parse is a 400, answered below (a throw here was an unhandled rejection: the daemon died).
+    const target = req.url ?? "/";
+    let url: URL | undefined;
+    try {
+      url = new URL(`http://berth${target.startsWith("/") ? "" : "/"}${target}`);
+    } catch { /* url stays undefined */ }
+    let path = url?.pathname ?? "/";
     let apiVersion = API_VERSION;
     const m = VERSION_RE.exec(path);
     if (m) {
@@ -51,12 +57,13 @@ export function createApiServer(router: ApiRouter, services: Services): http.Ser
       socket,
       head,
       path,
-      query: url.searchParams,
+      query: url?.searchParams ?? new URLSearchParams(),
       apiVersion,
       services,
     });
     if (res) { for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v); }
     try {
+      if (!url) throw new InvalidArgument(`invalid request target ${JSON.stringify(target)}`);
       if (m && cmpVersion(apiVersion, MIN_API_VERSION) < 0) {
         throw new InvalidArgument(
           `client version ${apiVersion} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
