@@ -104,7 +104,12 @@ function suite(name: string, make: (base: string) => OciRuntime, ignore: boolean
           const out = readAll(p.stdout), err = readAll(p.stderr);
           await rt.start(id);
           for (let i = 0; i < EXECS; i++) {
-            const e = await rt.exec(id, { ...spec.process, args: ["true"], terminal: false }, {
+            // long enough to be scanned itself: it must not inherit anything of the host either
+            const e = await rt.exec(id, {
+              ...spec.process,
+              args: ["sleep", "0.1"],
+              terminal: false,
+            }, {
               stdio: { kind: "pipes", stdin: false },
             });
             await Promise.all([readAll(e.stdout), readAll(e.stderr)]);
