@@ -13,7 +13,7 @@ Deno.test("compat: networks, images, volumes as Docker 20.10", async (t) => {
   const k = (args: string[]) => d.docker(args, { timeoutMs: 30000 });
   const sdk = await hasPyDocker();
   try {
-    await t.step("networks: a name with a space is accepted and usable", async () => {
+    await t.step("networks: a name with a space or a slash is accepted and usable", async () => {
       expectCode(await k(["network", "create", "test 01"]), 0);
       const r = expectCode(
         await k(["run", "--rm", "--network", "test 01", "busybox", "hostname", "-i"]),
@@ -25,6 +25,21 @@ Deno.test("compat: networks, images, volumes as Docker 20.10", async (t) => {
         "test 01\n",
       );
       expectCode(await k(["network", "rm", "test 01"]), 0);
+      // a slash too: moby's routes take the rest of the path as the network
+      expectCode(await k(["network", "create", "team/a"]), 0);
+      const c = expectCode(await k(["create", "--name", "slashy", "busybox", "true"]), 0).stdout
+        .trim();
+      expectCode(await k(["network", "connect", "team/a", c]), 0);
+      assertEquals(
+        expectCode(
+          await k(["network", "inspect", "-f", "{{range .Containers}}{{.Name}}{{end}}", "team/a"]),
+          0,
+        ).stdout,
+        "\n", // a created container has no endpoint yet
+      );
+      expectCode(await k(["network", "disconnect", "team/a", c]), 0);
+      expectCode(await k(["rm", c]), 0);
+      expectCode(await k(["network", "rm", "team/a"]), 0);
       const bad = expectCode(await k(["network", "create", " "]), 1);
       assertStringIncludes(bad.stderr, "invalid name");
     });

@@ -28,23 +28,23 @@ export function register(r: ApiRouter): void {
     ctx.send(200, await net(ctx).prune(ctx.filters()));
   });
 
-  r.add("GET", "/networks/{id}", (ctx) => {
+  r.add("GET", "/networks/{id*}", (ctx) => {
     ctx.send(200, net(ctx).inspect(ctx.params.id));
   });
 
-  r.add("DELETE", "/networks/{id}", async (ctx) => {
+  r.add("DELETE", "/networks/{id*}", async (ctx) => {
     await net(ctx).remove(ctx.params.id);
     ctx.noContent();
   });
 
-  r.add("POST", "/networks/{id}/connect", async (ctx) => {
+  r.add("POST", "/networks/{id*}/connect", async (ctx) => {
     const body = await ctx.json<{ Container?: string; EndpointConfig?: Record<string, unknown> }>();
     if (!body.Container) throw new InvalidArgument("container is required");
     await net(ctx).connect(ctx.params.id, body.Container, body.EndpointConfig ?? {});
     ctx.noContent(200);
   });
 
-  r.add("POST", "/networks/{id}/disconnect", async (ctx) => {
+  r.add("POST", "/networks/{id*}/disconnect", async (ctx) => {
     const body = await ctx.json<{ Container?: string; Force?: boolean }>();
     if (!body.Container) throw new InvalidArgument("container is required");
     await net(ctx).disconnect(ctx.params.id, body.Container, !!body.Force);
