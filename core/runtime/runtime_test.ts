@@ -171,7 +171,8 @@ function suite(
           });
           assertEquals(
             r.out,
-            "uid=1000(user) gid=1000(user) groups=10(wheel),29(audio)\nCapEff:\t0000000000000000\n",
+            // The primary group is among the supplementary ones (moby since 20.10.18).
+            "uid=1000(user) gid=1000(user) groups=10(wheel),29(audio),1000(user)\nCapEff:\t0000000000000000\n",
           );
         });
         await step("rlimits", async () => {
