@@ -11,7 +11,7 @@
  * heap does not grow past `maxHeapMB`. `run` adds its own checks (round
  * trips, output size) by throwing anything `expected` rejects.
  *
- * `BERTH_FUZZ_SEED` (integer) and `BERTH_FUZZ_MS` (per target) vary a run;
+ * `BERTH_FUZZ_SEED` (integer) and `BERTH_FUZZ_MS` (per target, default 1500) vary a run;
  * by default the seed is fixed. A failure names the input (JSON and base64)
  * so it can be added to the target's regression list.
  *
@@ -43,7 +43,7 @@ export interface FuzzTarget {
   run: (input: Uint8Array) => unknown;
   /** Longest generated input (default 4096). */
   maxLen?: number;
-  /** Time for this target (default BERTH_FUZZ_MS or 2000). */
+  /** Time for this target (default BERTH_FUZZ_MS or 1500). */
   ms?: number;
   /** Longest time one input may take (default 250 ms). */
   maxInputMs?: number;
@@ -206,7 +206,7 @@ function errText(e: unknown): string {
 export async function fuzz(t: FuzzTarget): Promise<FuzzStats> {
   const base = envInt("BERTH_FUZZ_SEED") ?? 0x0be27;
   const seed = (base ^ hash(t.name)) >>> 0;
-  const ms = envInt("BERTH_FUZZ_MS") ?? t.ms ?? 2000;
+  const ms = envInt("BERTH_FUZZ_MS") ?? t.ms ?? 1500;
   const maxInputMs = t.maxInputMs ?? 250;
   const maxHeap = (t.maxHeapMB ?? 768) * 1024 * 1024;
   const rand = prng(seed);
