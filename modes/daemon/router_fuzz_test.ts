@@ -156,3 +156,27 @@ Deno.test("fuzz: Engine API request routing and parsing", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Engine API: an error no one can print ends its request, not the server", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "berth-api-guard-" });
+  const sock = `${dir}/api.sock`;
+  const router = new Router<Handler>();
+  router.add("GET", "/bad", () => {
+    throw {
+      toString: () => {
+        throw new Error("cannot print me");
+      },
+    };
+  });
+  router.add("GET", "/_ping", (ctx) => ctx.text(200, "OK"));
+  const server = createApiServer(router, {} as Services);
+  await new Promise<void>((r) => server.listen(sock, r));
+  try {
+    await exchange(sock, toRequest(enc.encode("GET /bad"))); // before: an unhandled rejection
+    const ping = await exchange(sock, toRequest(enc.encode("GET /_ping")));
+    assert(ping.startsWith("HTTP/1.1 200"), ping);
+  } finally {
+    await new Promise((r) => server.close(r));
+    await Deno.remove(dir, { recursive: true });
+  }
+});

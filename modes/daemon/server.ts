@@ -87,11 +87,18 @@ export function createApiServer(router: ApiRouter, services: Services): http.Ser
       ctx.error(e);
     }
   };
+  // Whatever escapes a request (even its error reply) is that request's end, not the daemon's:
+  // a rejection nobody awaits is fatal in Deno.
+  const guard = (req: http.IncomingMessage, done: Promise<void>, conn?: Duplex) =>
+    done.catch((e) => {
+      log.error(`${req.method} ${req.url}: ${e instanceof Error ? e.stack : "unprintable error"}`);
+      conn?.destroy();
+    });
   const server = http.createServer((req, res) => {
-    dispatch(req, res);
+    guard(req, dispatch(req, res), res.socket ?? undefined);
   });
   server.on("upgrade", (req, socket, head) => {
-    dispatch(req, undefined, socket, head);
+    guard(req, dispatch(req, undefined, socket, head), socket);
   });
   server.keepAliveTimeout = 60_000;
   return server;

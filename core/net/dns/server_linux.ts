@@ -60,8 +60,11 @@ export class EmbeddedDns {
   #closed = false;
   #buf = new Uint8Array(65536);
 
+  readonly #log: (msg: string) => void;
+
   constructor(o: EmbeddedDnsOptions) {
     this.#responder = new DnsResponder(o);
+    this.#log = o.log ?? (() => {});
   }
 
   has(cid: string): boolean {
@@ -142,9 +145,16 @@ export class EmbeddedDns {
       const ready = await this.#epoll.wait();
       for (const fd of ready) {
         const s = this.#socks.get(fd);
-        if (s?.kind === "udp") this.#onUdp(fd, s.e);
-        else if (s?.kind === "listen") this.#onAccept(fd, s.e);
-        else if (s?.kind === "conn") this.#onConn(fd, s);
+        try {
+          if (s?.kind === "udp") this.#onUdp(fd, s.e);
+          else if (s?.kind === "listen") this.#onAccept(fd, s.e);
+          else if (s?.kind === "conn") this.#onConn(fd, s);
+        } catch (e) {
+          // What a container sends must not end this loop — nor, as an unhandled rejection,
+          // the daemon. The query is dropped (a TCP connection closed); the next is answered.
+          this.#log(`dns: ${s?.e.cid.slice(0, 12)}: ${e instanceof Error ? e.message : e}`);
+          if (s?.kind === "conn") this.#drop(fd);
+        }
       }
     }
   }

@@ -4,7 +4,7 @@ import { delNetns, inNs, newNetns } from "../_testutil.ts";
 import { parseIp } from "../ipv4.ts";
 import { decodeMessage, encodeReply, TYPE_A } from "./packet.ts";
 import { NameTable } from "./resolver.ts";
-import { EmbeddedDns } from "./server_linux.ts";
+import { DNS_IP as DNS, EmbeddedDns } from "./server_linux.ts";
 
 /** A fake upstream resolver on loopback: answers outside.test with 192.0.2.77. */
 async function fakeUpstream(): Promise<{ port: number; close: () => void; hits: () => number }> {
@@ -85,5 +85,31 @@ Deno.test("embedded dns answers inside a netns and forwards the rest", async () 
     up.close();
     await delNetns(ns1.name);
     await delNetns(ns2.name);
+  }
+});
+
+Deno.test("embedded dns: a query that throws in the answer path is dropped, the next answered", async () => {
+  const ns = await newNetns();
+  class Throwing extends NameTable {
+    override answer(view: string[], name: string, type: number) {
+      if (name === "boom") throw new Error("boom");
+      return super.answer(view, name, type);
+    }
+  }
+  const table = new Throwing();
+  table.set("n1", "front", { id: "c1", names: ["www"], ip: parseIp("10.77.0.2") });
+  const logged: string[] = [];
+  const dns = new EmbeddedDns({ table, upstreams: () => [], log: (m) => logged.push(m) });
+  try {
+    dns.addContainer("c1", ns.path, { nets: ["n1"], forward: false });
+    // (before: the throw ended the DNS loop, and as an unhandled rejection the daemon)
+    const boom = await inNs(ns.name, ["busybox", "timeout", "2", "nslookup", "boom", DNS]);
+    assertEquals(boom.stdout.includes("10.77.0.2"), false);
+    const ok = await inNs(ns.name, ["busybox", "nslookup", "-type=a", "www", DNS]);
+    assertStringIncludes(ok.stdout, "10.77.0.2");
+    assertStringIncludes(logged.join("\n"), "boom");
+  } finally {
+    await dns.close();
+    await delNetns(ns.name);
   }
 });
