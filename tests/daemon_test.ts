@@ -83,6 +83,13 @@ Deno.test("daemon: API versioning, _ping, error bodies", async () => {
     assertStringIncludes(r.toLowerCase(), "ostype: linux");
     r = await raw(d.socket, "GET /v1.44/_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert(r.endsWith("OK"), r);
+    // absolute-form target (Deno's fetch over a unix socket, the berth client, sends it)
+    r = await raw(
+      d.socket,
+      "GET http://localhost/v1.47/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assertStringIncludes(r, "HTTP/1.1 200");
+    assertStringIncludes(r, '"ApiVersion":"1.47"');
     r = await raw(d.socket, "GET /v1.99/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assertStringIncludes(r, "HTTP/1.1 400");
     assertStringIncludes(r, "is too new");

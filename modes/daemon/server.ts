@@ -39,10 +39,16 @@ export function createApiServer(router: ApiRouter, services: Services): http.Ser
   ) => {
     // The target is a path (origin form): "//x/y" is not an authority, and what URL cannot
     // parse is a 400, answered below (a throw here was an unhandled rejection: the daemon died).
+    // An absolute-form target ("http://host/v1.47/…", as a client that talks
+    // through a proxy-style unix connector sends, e.g. Deno's fetch) is read
+    // as a URL, as Go's net/http does (RFC 9112 §3.2.2).
     const target = req.url ?? "/";
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
     let url: URL | undefined;
     try {
-      url = new URL(`http://berth${target.startsWith("/") ? "" : "/"}${target}`);
+      url = new URL(
+        absolute ? target : `http://berth${target.startsWith("/") ? "" : "/"}${target}`,
+      );
     } catch { /* url stays undefined */ }
     let path = url?.pathname ?? "/";
     let apiVersion = API_VERSION;
