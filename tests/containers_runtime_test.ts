@@ -32,6 +32,12 @@ for (const rt of RUNTIMES) {
         assertMatch(r.stdout, /^\/dev\/pts\/1\r\n0\s+1\s+ptmx\r\n$/);
         r = expectCode(await cli(["exec", "-t", "tt", "tty"]), 0);
         assertMatch(r.stdout, /^\/dev\/pts\/\d+\r\n$/);
+        // and it is the controlling terminal (tty_nr in /proc/self/stat), so ^C reaches the process
+        r = expectCode(
+          await cli(["exec", "-t", "tt", "sh", "-c", "cut -d' ' -f7 /proc/self/stat"]),
+          0,
+        );
+        assert(Number(r.stdout.trim()) > 0, r.stdout);
         r = expectCode(await cli(["logs", "tt"]), 0);
         assertEquals(r.stdout, "/dev/pts/0\r\n");
         expectCode(await cli(["rm", "-f", "tt"]), 0);
