@@ -21,6 +21,7 @@ export type ErrorKind =
   | "Unauthorized"
   | "Forbidden"
   | "NotModified"
+  | "TooLarge"
   | "Internal";
 
 /** Base class: an error with a kind and an optional cause. */
@@ -71,6 +72,13 @@ export class Forbidden extends BerthError {
 export class NotModified extends BerthError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("NotModified", message, options);
+  }
+}
+
+/** A request (body) over its limit: HTTP 413. */
+export class TooLarge extends BerthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("TooLarge", message, options);
   }
 }
 

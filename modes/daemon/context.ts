@@ -9,6 +9,9 @@ import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { BerthError, InvalidArgument, messageOf } from "../../core/errdefs/mod.ts";
 import type { Services } from "./services.ts";
+import { decodeBytes, MAX_JSON_BODY, readLimited } from "./api/body.ts";
+import { parseFilters } from "./api/query.ts";
+import { any } from "./api/schema.ts";
 
 export const API_VERSION = "1.47";
 /** Docker 20.10 accepts down to 1.12 (moby api/common_unix.go MinVersion). */
@@ -33,6 +36,8 @@ export function statusOf(e: unknown): number {
         return 304;
       case "Unavailable":
         return 503;
+      case "TooLarge":
+        return 413;
     }
   }
   return 500;
@@ -91,26 +96,9 @@ export class Ctx {
     return Math.trunc(n);
   }
 
-  /** `filters` query parameter (Docker's JSON map, both legacy and map forms). */
+  /** `filters` query parameter (Docker's JSON map, both legacy and map forms; null = none). */
   filters(): Record<string, string[]> {
-    const raw = this.query.get("filters");
-    if (!raw) return {};
-    let v: unknown;
-    try {
-      v = JSON.parse(raw);
-    } catch {
-      throw new InvalidArgument(`invalid filter: ${raw}`);
-    }
-    const out: Record<string, string[]> = {};
-    for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-      if (Array.isArray(val)) out[k] = val.map(String);
-      else if (val && typeof val === "object") {
-        out[k] = Object.entries(val as Record<string, boolean>).filter(([, b]) => b).map(([x]) =>
-          x
-        );
-      }
-    }
-    return out;
+    return parseFilters(this.query.get("filters"));
   }
 
   /** The request body as a web stream. */
@@ -118,28 +106,17 @@ export class Ctx {
     return Readable.toWeb(this.req) as unknown as ReadableStream<Uint8Array>;
   }
 
-  async bytes(): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    for await (const c of this.req) chunks.push(c as Uint8Array);
-    const total = chunks.reduce((n, c) => n + c.length, 0);
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    return out;
+  /** The whole body, at most `limit` bytes (413 past it). */
+  bytes(limit = MAX_JSON_BODY): Promise<Uint8Array> {
+    return readLimited(this.req, limit);
   }
 
-  /** Parse a JSON body; an empty body gives `{}`. */
+  /**
+   * An untyped JSON body (Go's syntax rules; empty or null gives `{}`). Prefer
+   * a schema (api/body.ts jsonRoute/readBody): this one checks no types.
+   */
   async json<T = Record<string, unknown>>(): Promise<T> {
-    const b = await this.bytes();
-    if (b.length === 0) return {} as T;
-    try {
-      return JSON.parse(new TextDecoder().decode(b)) as T;
-    } catch (e) {
-      throw new InvalidArgument(`invalid JSON body: ${messageOf(e)}`);
-    }
+    return decodeBytes(any(), await this.bytes(), "optional") as T;
   }
 
   #res(): ServerResponse {

@@ -16,6 +16,7 @@ import { mergeEnv } from "./create.ts";
 import { bridge, EarlyInput, parseDetachKeys } from "./bridge.ts";
 import { frame } from "../../../core/shim/protocol.ts";
 import { log } from "../services.ts";
+import type { ExecConfig } from "../api/exec.ts";
 
 export interface ExecRecord {
   ID: string;
@@ -71,9 +72,10 @@ export class ExecService {
     for (const [k, e] of this.#execs) if (e.ContainerID === containerId) this.#execs.delete(k);
   }
 
-  create(ref: string, body: Record<string, unknown>): string {
+  /** Create from a validated body (../api/exec.ts). */
+  create(ref: string, body: ExecConfig): string {
     const r = this.#c.resolve(ref);
-    const cmd = body.Cmd as string[] | undefined;
+    const cmd = body.Cmd;
     if (!cmd || cmd.length === 0) throw new InvalidArgument("No exec command specified");
     if (!r.State.Running || r.State.Restarting) {
       throw new Conflict(`container ${r.Id} is not running`);
@@ -93,16 +95,16 @@ export class ExecService {
       OpenStdout: !!body.AttachStdout,
       OpenStderr: !!body.AttachStderr,
       CanRemove: false,
-      DetachKeys: (body.DetachKeys as string) ?? "",
+      DetachKeys: body.DetachKeys ?? "",
       ProcessConfig: {
         tty: !!body.Tty,
         entrypoint: cmd[0],
         arguments: cmd.slice(1),
         privileged: !!body.Privileged,
-        user: (body.User as string) ?? "",
+        user: body.User ?? "",
       },
-      Env: (body.Env as string[]) ?? [],
-      WorkingDir: (body.WorkingDir as string) ?? "",
+      Env: body.Env ?? [],
+      WorkingDir: body.WorkingDir ?? "",
       ConsoleSize: cs && cs[0] ? cs : undefined,
       started: false,
     });

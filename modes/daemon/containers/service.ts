@@ -24,6 +24,7 @@ import { writeEtcFiles } from "./etc_files.ts";
 import { buildSpec } from "./spec.ts";
 import { parseSignal } from "./signals.ts";
 import type { VolumeService } from "./volumes.ts";
+import type { ContainerCreate } from "../api/containers.ts";
 
 /** The network area's hook (wired later by the networking issue). */
 export interface NetworkHook {
@@ -133,8 +134,9 @@ export class ContainerService {
 
   // ---- create ----
 
-  async create(body: Record<string, unknown>, name?: string): Promise<ContainerRecord> {
-    const imgRef = body.Image as string | undefined;
+  /** Create from a validated body (../api/containers.ts, ../api/checks.ts). */
+  async create(body: ContainerCreate, name?: string): Promise<ContainerRecord> {
+    const imgRef = body.Image;
     if (!imgRef) throw new InvalidArgument("config cannot be empty in order to create a container");
     const image = this.s.images.resolve(imgRef);
     const imageConfig = await this.s.imageService.config(image.id);

@@ -28,6 +28,9 @@ import { layerCompression } from "../../../core/oci/mediatypes.ts";
 import type { Ctx, JsonStream } from "../context.ts";
 import type { Services } from "../services.ts";
 import { importImage } from "./archive_load.ts";
+import { readBody } from "../api/body.ts";
+import { AuthConfig } from "../api/auth.ts";
+import { decodeBody } from "../api/schema.ts";
 
 /** Decode the X-Registry-Auth header (base64url JSON); `{}`/absent → undefined. */
 export function decodeRegistryAuth(header: string | undefined): Credentials | undefined {
@@ -37,7 +40,7 @@ export function decodeRegistryAuth(header: string | undefined): Credentials | un
     const text = new TextDecoder().decode(
       Uint8Array.from(atob(b64 + "=".repeat((4 - b64.length % 4) % 4)), (c) => c.charCodeAt(0)),
     );
-    const j = JSON.parse(text) as Record<string, string>;
+    const j = decodeBody(AuthConfig, text) ?? {}; // null is no credentials
     const c: Credentials = {
       username: j.username || undefined,
       password: j.password || undefined,
@@ -280,7 +283,7 @@ function mountCandidates(s: Services, digest: string, target: Reference): string
 
 /** POST /auth */
 export async function authHandler(ctx: Ctx): Promise<void> {
-  const body = await ctx.json<Record<string, string>>();
+  const body = await readBody(ctx, AuthConfig);
   const server = body.serveraddress || "https://index.docker.io/v1/";
   const host = server.replace(/^[a-z]+:\/\//i, "").replace(/\/.*$/, "").replace(
     /^index\.docker\.io$/,
@@ -288,8 +291,8 @@ export async function authHandler(ctx: Ctx): Promise<void> {
   );
   try {
     await login(host, {
-      username: body.username,
-      password: body.password,
+      username: body.username ?? "",
+      password: body.password ?? "",
       identityToken: body.identitytoken || undefined,
     }, { insecureRegistries: ctx.services.config.insecureRegistries });
   } catch (e) {

@@ -12,16 +12,7 @@ import type { Ctx } from "../context.ts";
 import { InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
 import type { BuildService } from "../../build/service.ts";
 import type { BuildOutput } from "../../build/builder.ts";
-
-function jsonParam<T>(ctx: Ctx, name: string, dflt: T): T {
-  const raw = ctx.query.get(name);
-  if (!raw) return dflt;
-  try {
-    return JSON.parse(raw) as T;
-  } catch {
-    throw new InvalidArgument(`invalid ${name} parameter: ${raw}`);
-  }
-}
+import { BuildArgs, BuildLabels, jsonParam } from "../api/query.ts";
 
 /** The build service, loaded on first use (keeps daemon start-up lean). */
 async function service(
@@ -36,8 +27,9 @@ async function service(
 async function postBuild(ctx: Ctx): Promise<void> {
   const { svc, BuildService, StepFailed } = await service(ctx);
   const tags = BuildService.checkTags(ctx.query.getAll("t").filter((t) => t !== ""));
-  const buildArgs = jsonParam<Record<string, string | null>>(ctx, "buildargs", {});
-  const labels = jsonParam<Record<string, string>>(ctx, "labels", {});
+  const q = ctx.query;
+  const buildArgs = jsonParam(q, "buildargs", BuildArgs, "error reading build args: ") ?? {};
+  const labels = jsonParam(q, "labels", BuildLabels, "error reading labels: ") ?? {};
   const quiet = ctx.flag("q");
   if (ctx.query.get("version") === "2") {
     throw new InvalidArgument(

@@ -16,18 +16,24 @@ import { fixedTime, parseUnixNs, readLogs } from "../containers/logs.ts";
 import { frame } from "../../../core/shim/protocol.ts";
 import { du } from "../containers/volumes.ts";
 import { adaptCreateBody, cmpVersion } from "../api_version.ts";
+import { jsonRoute } from "../api/body.ts";
+import { ContainerCreate } from "../api/containers.ts";
+import { checkCreate } from "../api/checks.ts";
 
 function svc(ctx: Ctx): ContainerService {
   return ctx.services.containers as ContainerService;
 }
 
 export function register(r: ApiRouter): void {
-  r.add("POST", "/containers/create", async (ctx) => {
-    const body = await ctx.json();
-    adaptCreateBody(body, ctx.apiVersion);
-    const rec = await svc(ctx).create(body, ctx.query.get("name") || undefined);
-    ctx.send(201, { Id: rec.Id, Warnings: [] });
-  });
+  r.add(
+    "POST",
+    "/containers/create",
+    jsonRoute(ContainerCreate, async (ctx, body) => {
+      adaptCreateBody(body, ctx.apiVersion);
+      const rec = await svc(ctx).create(body, ctx.query.get("name") || undefined);
+      ctx.send(201, { Id: rec.Id, Warnings: [] });
+    }, { check: checkCreate }),
+  );
 
   r.add("GET", "/containers/json", async (ctx) => {
     const list = await listContainers(svc(ctx), {

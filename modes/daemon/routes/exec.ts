@@ -6,10 +6,12 @@ import type { ApiRouter } from "../server.ts";
 import type { Ctx } from "../context.ts";
 import type { ExecService } from "../containers/exec.ts";
 import type { Duplex } from "node:stream";
-import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { TooLarge } from "../../../core/errdefs/mod.ts";
 import { log } from "../services.ts";
 import { concatBytes } from "../../../core/bytes.ts";
 import { cmpVersion } from "../api_version.ts";
+import { decodeBytes, jsonRoute, MAX_JSON_BODY, readBody } from "../api/body.ts";
+import { ExecConfig, ExecStartCheck, type ExecStartCheck as Start } from "../api/exec.ts";
 
 function execs(ctx: Ctx): ExecService {
   return ctx.services.execs as ExecService;
@@ -24,28 +26,29 @@ function execs(ctx: Ctx): ExecService {
  * kept them), the start goes on without a body after a short wait: the
  * exec's Tty comes from exec create, and a detached start is not upgraded.
  */
-export async function upgradeBody<T = Record<string, unknown>>(
+export async function upgradeBody(
   ctx: Ctx,
-): Promise<{ body: T; head: Uint8Array }> {
+): Promise<{ body: Start; head: Uint8Array }> {
   const req = ctx.req as unknown as { complete?: boolean; headers: Record<string, unknown> };
   const head = ctx.upgradeHead ?? new Uint8Array(0);
-  if (req.complete) return { body: await ctx.json<T>(), head };
+  if (req.complete) {
+    return { body: await readBody(ctx, ExecStartCheck, { empty: "optional" }), head };
+  }
   const n = Number(req.headers["content-length"] ?? 0);
-  if (!(n > 0) || !ctx.upgradeSocket) return { body: {} as T, head };
+  if (n > MAX_JSON_BODY) {
+    throw new TooLarge(`request body too large: the limit is ${MAX_JSON_BODY} bytes`);
+  }
+  if (!(n > 0) || !ctx.upgradeSocket) return { body: {}, head };
   let buf = head;
   if (buf.length < n) {
     buf = concatBytes(buf, await readSome(ctx.upgradeSocket, n - buf.length, 250));
   }
   log.debug(`exec start body: ${head.length} bytes came with the head, ${buf.length} in all`);
-  if (buf.length < n) return { body: {} as T, head: buf };
-  try {
-    return {
-      body: JSON.parse(new TextDecoder().decode(buf.subarray(0, n))),
-      head: buf.subarray(n),
-    };
-  } catch {
-    throw new InvalidArgument("exec start: the request body is not JSON");
-  }
+  if (buf.length < n) return { body: {}, head: buf };
+  return {
+    body: decodeBytes(ExecStartCheck, buf.subarray(0, n), "optional"),
+    head: buf.subarray(n),
+  };
 }
 
 /** At least `need` bytes from a socket (fewer on timeout or end); leaves it paused. */
@@ -71,16 +74,18 @@ function readSome(sock: Duplex, need: number, ms: number): Promise<Uint8Array> {
 }
 
 export function register(r: ApiRouter): void {
-  r.add("POST", "/containers/{id}/exec", async (ctx) => {
-    const id = execs(ctx).create(ctx.params.id, await ctx.json());
-    ctx.send(201, { Id: id });
-  });
+  r.add(
+    "POST",
+    "/containers/{id}/exec",
+    jsonRoute(ExecConfig, (ctx, body) => {
+      ctx.send(201, { Id: execs(ctx).create(ctx.params.id, body) });
+    }),
+  );
 
   r.add("POST", "/exec/{id}/start", async (ctx) => {
-    type Start = { Detach?: boolean; Tty?: boolean };
     const { body, head } = ctx.upgradeSocket
-      ? await upgradeBody<Start>(ctx)
-      : { body: await ctx.json<Start>(), head: undefined };
+      ? await upgradeBody(ctx)
+      : { body: await readBody(ctx, ExecStartCheck, { empty: "optional" }), head: undefined };
     const ex = execs(ctx);
     const e = ex.get(ctx.params.id);
     if (body.Detach) {

@@ -7,6 +7,8 @@ import type { ApiRouter } from "../server.ts";
 import type { Ctx } from "../context.ts";
 import { InvalidArgument, Unavailable } from "../../../core/errdefs/mod.ts";
 import type { NetworkService } from "../networks/service.ts";
+import { jsonRoute } from "../api/body.ts";
+import { NetworkConnect, NetworkCreate, NetworkDisconnect } from "../api/networks.ts";
 
 function net(ctx: Ctx): NetworkService {
   const n = ctx.services.network as NetworkService | undefined;
@@ -19,10 +21,13 @@ export function register(r: ApiRouter): void {
     ctx.send(200, net(ctx).list(ctx.filters()));
   });
 
-  r.add("POST", "/networks/create", async (ctx) => {
-    const body = await ctx.json();
-    ctx.send(201, await net(ctx).create(body));
-  });
+  r.add(
+    "POST",
+    "/networks/create",
+    jsonRoute(NetworkCreate, async (ctx, body) => {
+      ctx.send(201, await net(ctx).create(body));
+    }),
+  );
 
   r.add("POST", "/networks/prune", async (ctx) => {
     ctx.send(200, await net(ctx).prune(ctx.filters()));
@@ -37,17 +42,23 @@ export function register(r: ApiRouter): void {
     ctx.noContent();
   });
 
-  r.add("POST", "/networks/{id*}/connect", async (ctx) => {
-    const body = await ctx.json<{ Container?: string; EndpointConfig?: Record<string, unknown> }>();
-    if (!body.Container) throw new InvalidArgument("container is required");
-    await net(ctx).connect(ctx.params.id, body.Container, body.EndpointConfig ?? {});
-    ctx.noContent(200);
-  });
+  r.add(
+    "POST",
+    "/networks/{id*}/connect",
+    jsonRoute(NetworkConnect, async (ctx, body) => {
+      if (!body.Container) throw new InvalidArgument("container is required");
+      await net(ctx).connect(ctx.params.id, body.Container, body.EndpointConfig ?? {});
+      ctx.noContent(200);
+    }),
+  );
 
-  r.add("POST", "/networks/{id*}/disconnect", async (ctx) => {
-    const body = await ctx.json<{ Container?: string; Force?: boolean }>();
-    if (!body.Container) throw new InvalidArgument("container is required");
-    await net(ctx).disconnect(ctx.params.id, body.Container, !!body.Force);
-    ctx.noContent(200);
-  });
+  r.add(
+    "POST",
+    "/networks/{id*}/disconnect",
+    jsonRoute(NetworkDisconnect, async (ctx, body) => {
+      if (!body.Container) throw new InvalidArgument("container is required");
+      await net(ctx).disconnect(ctx.params.id, body.Container, !!body.Force);
+      ctx.noContent(200);
+    }),
+  );
 }

@@ -7,6 +7,8 @@ import type { Ctx } from "../context.ts";
 import { cmpVersion } from "../api_version.ts";
 import { pruneFilter } from "../prune_filters.ts";
 import { matchVolume, type Volume, type VolumeService } from "../containers/volumes.ts";
+import { jsonRoute } from "../api/body.ts";
+import { VolumeCreate } from "../api/volumes.ts";
 
 function vols(ctx: Ctx): VolumeService {
   return ctx.services.volumes as VolumeService;
@@ -18,13 +20,15 @@ function view(v: Volume, usage?: { size: number; refs: number }) {
 }
 
 export function register(r: ApiRouter): void {
-  r.add("POST", "/volumes/create", async (ctx) => {
-    const body = await ctx.json<{ Name?: string }>();
-    // No name: an anonymous volume, which a plain `volume prune` removes
-    // (moby volume/service/service.go Create, Docker 23+).
-    const v = await vols(ctx).create(body, !body.Name);
-    ctx.send(201, view(v));
-  });
+  r.add(
+    "POST",
+    "/volumes/create",
+    jsonRoute(VolumeCreate, async (ctx, body) => {
+      // No name: an anonymous volume, which a plain `volume prune` removes
+      // (moby volume/service/service.go Create, Docker 23+).
+      ctx.send(201, view(await vols(ctx).create(body, !body.Name)));
+    }),
+  );
 
   r.add("GET", "/volumes", (ctx) => {
     const vs = vols(ctx);
