@@ -147,17 +147,23 @@ export class ApiClient {
   async *jsonLines<T = Record<string, unknown>>(res: Response): AsyncIterable<T> {
     if (!res.body) return;
     const dec = new TextDecoder();
-    let buf = "";
+    // Pieces of the current line: joined once its newline comes, so a long
+    // line costs O(length), not O(length²).
+    let pending: string[] = [];
     for await (const chunk of res.body) {
-      buf += dec.decode(chunk, { stream: true });
+      let text = dec.decode(chunk, { stream: true });
       let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, i).trim();
-        buf = buf.slice(i + 1);
+      while ((i = text.indexOf("\n")) >= 0) {
+        pending.push(text.slice(0, i));
+        const line = pending.join("").trim();
+        pending = [];
+        text = text.slice(i + 1);
         if (line) yield JSON.parse(line) as T;
       }
+      if (text) pending.push(text);
     }
-    if (buf.trim()) yield JSON.parse(buf) as T;
+    const last = pending.join("").trim();
+    if (last) yield JSON.parse(last) as T;
   }
 
   /**

@@ -114,59 +114,88 @@ export interface Reader {
   read(p: Uint8Array): Promise<number | null>;
 }
 
-/** A reader with a buffer: lines, exact lengths, the rest. */
+/**
+ * A reader with a buffer: lines, exact lengths, the rest. The buffer grows by
+ * doubling and is read in place (start/end offsets), so reading an n-byte
+ * body costs O(n), however small the reads are.
+ */
 export class Buffered {
   #r: Reader;
-  #buf: Uint8Array = new Uint8Array(0);
+  #buf: Uint8Array = new Uint8Array(16 * 1024);
+  #start = 0;
+  #end = 0;
   #eof = false;
   constructor(r: Reader) {
     this.#r = r;
   }
 
+  /** Room for at least `n` more bytes after #end (compacting or doubling). */
+  #reserve(n: number): void {
+    if (this.#buf.length - this.#end >= n) return;
+    const live = this.#end - this.#start;
+    if (this.#start > 0 && this.#buf.length - live >= n && live <= this.#buf.length / 2) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+    } else {
+      let size = this.#buf.length * 2;
+      while (size - live < n) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.#buf.subarray(this.#start, this.#end));
+      this.#buf = next;
+    }
+    this.#start = 0;
+    this.#end = live;
+  }
+
   async #fill(): Promise<boolean> {
     if (this.#eof) return false;
-    const tmp = new Uint8Array(16 * 1024);
-    const n = await this.#r.read(tmp);
+    if (this.#end === this.#buf.length) this.#reserve(16 * 1024);
+    const n = await this.#r.read(this.#buf.subarray(this.#end));
     if (n === null) {
       this.#eof = true;
       return false;
     }
-    this.#buf = concatBytes(this.#buf, tmp.subarray(0, n));
+    this.#end += n;
     return true;
   }
 
   /** A line without its CRLF, or null at the end. */
   async line(): Promise<string | null> {
+    let from = this.#start;
     for (;;) {
-      const i = this.#buf.indexOf(10);
+      const i = this.#buf.subarray(from, this.#end).indexOf(10);
       if (i >= 0) {
-        const end = i > 0 && this.#buf[i - 1] === 13 ? i - 1 : i;
-        const s = new TextDecoder().decode(this.#buf.subarray(0, end));
-        this.#buf = this.#buf.subarray(i + 1);
+        const nl = from + i;
+        const end = nl > this.#start && this.#buf[nl - 1] === 13 ? nl - 1 : nl;
+        const s = new TextDecoder().decode(this.#buf.subarray(this.#start, end));
+        this.#start = nl + 1;
         return s;
       }
+      from = this.#end;
+      const before = this.#start;
       if (!await this.#fill()) return null;
+      from -= before - this.#start; // the buffer may have moved
     }
   }
 
   async exactly(n: number): Promise<Uint8Array> {
-    while (this.#buf.length < n) {
+    if (this.#end - this.#start < n) this.#reserve(n - (this.#end - this.#start));
+    while (this.#end - this.#start < n) {
       if (!await this.#fill()) throw new Error("daemon closed the connection in the response body");
     }
-    const out = this.#buf.slice(0, n);
-    this.#buf = this.#buf.subarray(n);
+    const out = this.#buf.slice(this.#start, this.#start + n);
+    this.#start += n;
     return out;
   }
 
   /** What was read from the reader but not consumed yet. */
   buffered(): Uint8Array {
-    return this.#buf;
+    return this.#buf.subarray(this.#start, this.#end);
   }
 
   async rest(): Promise<Uint8Array> {
     while (await this.#fill()) { /* until EOF */ }
-    const out = this.#buf;
-    this.#buf = new Uint8Array(0);
+    const out = this.#buf.slice(this.#start, this.#end);
+    this.#start = this.#end;
     return out;
   }
 }

@@ -83,3 +83,44 @@ Deno.test("http1 against node:http on a unix socket", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** A reader serving `head` then `size` bytes of body in 16 KiB reads (a socket's pace). */
+function bigReader(head: string, size: number) {
+  const h = new TextEncoder().encode(head);
+  let off = 0;
+  const total = h.length + size;
+  return {
+    read(p: Uint8Array): Promise<number | null> {
+      if (off >= total) return Promise.resolve(null);
+      const n = Math.min(16 * 1024, p.length, total - off);
+      p.fill(0x61, 0, n);
+      if (off < h.length) p.set(h.subarray(off, Math.min(h.length, off + n)));
+      off += n;
+      return Promise.resolve(n);
+    },
+  };
+}
+
+async function timeRead(size: number, delimited: "length" | "close"): Promise<number> {
+  const head = delimited === "length"
+    ? `HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`
+    : "HTTP/1.1 200 OK\r\n\r\n";
+  const t0 = performance.now();
+  const r = await readResponse(bigReader(head, size));
+  const ms = performance.now() - t0;
+  assertEquals(r.body.length, size);
+  return ms;
+}
+
+Deno.test("readResponse reads in linear time: 20 MB costs about 20× 1 MB, not 400×", async () => {
+  for (const how of ["length", "close"] as const) {
+    await timeRead(1 << 20, how); // warm up
+    const small = Math.min(await timeRead(1 << 20, how), await timeRead(1 << 20, how));
+    const big = await timeRead(20 << 20, how);
+    // Linear: ~20× (plus noise); the old quadratic buffer took ~400× (seconds).
+    const bound = 60 * small + 300;
+    if (big > bound) {
+      throw new Error(`${how}: 20 MB took ${big.toFixed(0)} ms, 1 MB ${small.toFixed(1)} ms`);
+    }
+  }
+});
