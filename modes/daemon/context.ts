@@ -170,6 +170,12 @@ export class Ctx {
       return;
     }
     if (status === 304) return this.noContent(304);
+    if (status === 413) {
+      // the rest of the body is not read: close the connection once answered
+      this.send(status, { message: messageOf(e) }, { Connection: "close" });
+      this.res?.once("finish", () => this.req.destroy());
+      return;
+    }
     this.send(status, { message: messageOf(e) });
   }
 

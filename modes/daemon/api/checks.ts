@@ -153,7 +153,7 @@ function checkSeccompOpt(opt: string): void {
   try {
     parseGoJson(m[1], { whole: true });
   } catch (e) {
-    if (e instanceof JsonSyntaxError || e instanceof RangeError) {
+    if (e instanceof JsonSyntaxError) {
       throw bad(`Decoding seccomp profile failed: ${e.message}`);
     }
     throw e;

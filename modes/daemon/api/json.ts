@@ -62,6 +62,8 @@ export function parseGoJson(text: string, opts: { whole?: boolean } = {}): JsonV
   try {
     return new Parser(text).top(!!opts.whole);
   } catch (e) {
+    // nesting deeper than the stack allows (Go's limit is 10000; the stack may end first)
+    if (e instanceof RangeError) throw new JsonSyntaxError("exceeded max depth");
     if (opts.whole && e instanceof JsonSyntaxError && /^(unexpected )?EOF$/.test(e.message)) {
       throw new JsonSyntaxError("unexpected end of JSON input");
     }

@@ -312,8 +312,6 @@ export function decodeBody<T>(
     v = parseGoJson(text, opts);
   } catch (e) {
     if (e instanceof JsonSyntaxError) throw new InvalidArgument(e.message);
-    // a body nested deeper than the stack allows
-    if (e instanceof RangeError) throw new InvalidArgument("exceeded max depth");
     throw e;
   }
   return decodeValue(schema, v);
