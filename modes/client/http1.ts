@@ -178,7 +178,7 @@ export class Buffered {
   }
 
   async exactly(n: number): Promise<Uint8Array> {
-    if (this.#end - this.#start < n) this.#reserve(n - (this.#end - this.#start));
+    // no reserving `n` up front: a length from the wire may be absurd; doubling is linear too
     while (this.#end - this.#start < n) {
       if (!await this.#fill()) throw new Error("daemon closed the connection in the response body");
     }
