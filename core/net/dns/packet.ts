@@ -62,7 +62,8 @@ const MAX_NAME = 255;
 
 /**
  * Labels are read and written byte for byte (one char per byte, like
- * latin1), so any name a container sends is echoed back exactly and always
+ * latin1), with "." and "\\" inside a label escaped ("\\.", as dig prints
+ * them), so any name a container sends is echoed back exactly and always
  * re-encodes; berth's own names are ASCII.
  */
 function readName(b: Uint8Array, off: number): { name: string; next: number } {
@@ -88,7 +89,7 @@ function readName(b: Uint8Array, off: number): { name: string; next: number } {
     if (off + 1 + len > b.length) throw new DnsFormatError("label past end");
     size += 1 + len;
     if (size > MAX_NAME) throw new DnsFormatError("name too long");
-    labels.push(String.fromCharCode(...b.subarray(off + 1, off + 1 + len)));
+    labels.push(escapeLabel(String.fromCharCode(...b.subarray(off + 1, off + 1 + len))));
     off += 1 + len;
   }
   return { name: labels.join("."), next: next < 0 ? off : next };
@@ -137,6 +138,24 @@ export function decodeMessage(b: Uint8Array): Message {
   };
 }
 
+const escapeLabel = (l: string) => l.replace(/[\\.]/g, "\\$&");
+
+/** A name's labels: split at unescaped dots, escapes removed, empty labels dropped. */
+function splitName(name: string): string[] {
+  const labels: string[] = [];
+  let cur = "";
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i];
+    if (c === "\\" && i + 1 < name.length) cur += name[++i];
+    else if (c === ".") {
+      if (cur !== "") labels.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  if (cur !== "") labels.push(cur);
+  return labels;
+}
+
 function latin1(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) {
@@ -177,9 +196,9 @@ class Writer {
   }
   /** A domain name, compressed against names written before. */
   name(name: string) {
-    const labels = name.replace(/\.$/, "").split(".").filter((l) => l !== "");
+    const labels = splitName(name);
     for (let i = 0; i < labels.length; i++) {
-      const suffix = labels.slice(i).join(".").toLowerCase();
+      const suffix = labels.slice(i).map(escapeLabel).join(".").toLowerCase();
       const at = this.#names.get(suffix);
       if (at !== undefined) {
         this.u16(0xc000 | at);

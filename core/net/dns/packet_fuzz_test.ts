@@ -39,6 +39,8 @@ const REGRESSIONS: Uint8Array[] = [
     "AAMBAAABAADtQDQyOTQ5NjcyOTYCMTAHaW4tYWRkAD8ADAABAD8ACAABAD8ADAABAD8ADAABAD8AEujV/Y9MDAABAD8iDAABAD8ADAABAQA/AAwAAQA/AAwAAQA/AAwAAQA/AAwAAQA/AAwAAQA/ADA3NwA/AAwAAQA/AAwAAQA/QwwAAQA/AAwAAQA/AAwAAQA/gAwAAQA/AAwAAQA/AAwAAQA/AAwAAT8/AAwAAQA/d2ViAA0A",
   ),
   nameBomb(),
+  // a label holding a dot ("a." then "b"): echoed as a.b, another question (now "a\\..b")
+  new Uint8Array([0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2, 97, 46, 1, 98, 0, 0, 1, 0, 1]),
 ];
 
 function seeds(): Uint8Array[] {
