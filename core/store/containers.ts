@@ -20,6 +20,8 @@ import { readJson, removeStaleTemps, writeJsonAtomic } from "./atomic.ts";
 
 /** Go's zero time, as Docker prints it. */
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
+/** How often a record that could not be written is tried again. */
+const RETRY_MS = 2000;
 
 export interface ContainerState {
   Status: "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
@@ -89,6 +91,9 @@ export class ContainerStore {
   readonly root: string;
   #byId = new Map<string, ContainerRecord>();
   #byName = new Map<string, string>();
+  /** records whose last write failed (saveOrDefer) */
+  #deferred = new Set<string>();
+  #retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(root: string) {
     this.root = root;
@@ -168,13 +173,57 @@ export class ContainerStore {
     }
     this.#byId.set(r.Id, r);
     this.#byName.set(r.Name, r.Id);
-    await Deno.mkdir(this.dirOf(r.Id), { recursive: true, mode: 0o710 });
-    await this.save(r);
+    try {
+      await Deno.mkdir(this.dirOf(r.Id), { recursive: true, mode: 0o710 });
+      await this.save(r);
+    } catch (e) {
+      // e.g. a full disk: a create that fails leaves no record and no dir
+      await this.remove(r);
+      throw e;
+    }
   }
 
   async save(r: ContainerRecord): Promise<void> {
     if (!this.#byId.has(r.Id)) return; // removed meanwhile
     await writeJsonAtomic(`${this.dirOf(r.Id)}/config.v2.json`, r);
+    this.#deferred.delete(r.Id);
+  }
+
+  /**
+   * Save a change that has already happened (a container signalled, or gone).
+   * When the write fails (a full disk) the record in memory stays the truth
+   * and the write is retried every few seconds and at `flush()`; the error
+   * is returned for the log.
+   */
+  async saveOrDefer(r: ContainerRecord): Promise<Error | undefined> {
+    try {
+      await this.save(r);
+      return undefined;
+    } catch (e) {
+      this.#deferred.add(r.Id);
+      this.#armRetry();
+      return e instanceof Error ? e : new Error(String(e));
+    }
+  }
+
+  /** Write the deferred records now; true when none is left. */
+  async flush(): Promise<boolean> {
+    for (const id of [...this.#deferred]) {
+      const r = this.#byId.get(id);
+      if (!r) this.#deferred.delete(id);
+      else await this.save(r).catch(() => {}); // still no room: kept for the next round
+    }
+    return this.#deferred.size === 0;
+  }
+
+  #armRetry(): void {
+    if (this.#retry !== undefined) return;
+    const t = setTimeout(async () => {
+      this.#retry = undefined;
+      if (!await this.flush()) this.#armRetry();
+    }, RETRY_MS);
+    Deno.unrefTimer(t);
+    this.#retry = t;
   }
 
   async rename(r: ContainerRecord, name: string): Promise<void> {
@@ -194,6 +243,7 @@ export class ContainerStore {
   /** Forget a record and delete its directory (logs, upper dir, …). */
   async remove(r: ContainerRecord): Promise<void> {
     this.#byId.delete(r.Id);
+    this.#deferred.delete(r.Id);
     if (this.#byName.get(r.Name) === r.Id) this.#byName.delete(r.Name);
     await Deno.remove(this.dirOf(r.Id), { recursive: true }).catch(() => {});
   }

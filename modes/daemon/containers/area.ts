@@ -6,7 +6,7 @@
  */
 import { ContainerStore } from "../../../core/store/containers.ts";
 import { PRIVATE_DIR } from "../../../core/store/perms.ts";
-import type { Services } from "../services.ts";
+import { log, type Services } from "../services.ts";
 import { ContainerService } from "./service.ts";
 import { VolumeService } from "./volumes.ts";
 import { ExecService } from "./exec.ts";
@@ -27,7 +27,9 @@ export async function startContainers(s: Services): Promise<void> {
   await svc.recover();
 }
 
-export function stopContainers(s: Services): Promise<void> {
-  (s.containers as ContainerService | undefined)?.close();
-  return Promise.resolve();
+export async function stopContainers(s: Services): Promise<void> {
+  const svc = s.containers as ContainerService | undefined;
+  svc?.close();
+  // records a full disk kept from being written (ContainerStore.saveOrDefer): one last try
+  if (svc && !await svc.store.flush()) log.warn("some container records could not be written");
 }

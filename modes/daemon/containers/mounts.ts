@@ -45,11 +45,32 @@ export function parseBind(spec: string): { src: string; dst: string; mode: strin
   return { src, dst: cleanPath(dst), mode };
 }
 
+/**
+ * The container's mount points; named volumes are created, anonymous ones
+ * too. When it fails (bad input, a full disk) the anonymous volumes it made
+ * are removed again, as moby's cleanup after a failed create does.
+ */
 export async function buildMounts(
   config: Json,
   hostConfig: Json,
   imageVolumes: Record<string, unknown>,
   volumes: VolumeService,
+): Promise<MountPoint[]> {
+  const anonymous: string[] = [];
+  try {
+    return await collectMounts(config, hostConfig, imageVolumes, volumes, anonymous);
+  } catch (e) {
+    for (const n of anonymous) await volumes.remove(n, true).catch(() => {}); // best effort: already failing
+    throw e;
+  }
+}
+
+async function collectMounts(
+  config: Json,
+  hostConfig: Json,
+  imageVolumes: Record<string, unknown>,
+  volumes: VolumeService,
+  anonymous: string[],
 ): Promise<MountPoint[]> {
   const out = new Map<string, MountPoint>();
   const add = (m: MountPoint) => {
@@ -124,11 +145,12 @@ export async function buildMounts(
         break;
       }
       case "volume": {
-        const anonymous = !m.Source;
+        const anon = !m.Source;
         const v = await volumes.create(
           { Name: m.Source, Labels: m.VolumeOptions?.Labels },
-          anonymous,
+          anon,
         );
+        if (anon) anonymous.push(v.Name);
         add({
           Type: "volume",
           Name: v.Name,
@@ -139,7 +161,7 @@ export async function buildMounts(
           RW: rw,
           Propagation: "",
           NoCopy: !!m.VolumeOptions?.NoCopy,
-          ...(anonymous ? { Anonymous: true } : {}),
+          ...(anon ? { Anonymous: true } : {}),
         });
         break;
       }
@@ -179,6 +201,7 @@ export async function buildMounts(
     const dst = cleanPath(d);
     if (out.has(dst)) continue;
     const v = await volumes.create({}, true);
+    anonymous.push(v.Name);
     out.set(dst, {
       Type: "volume",
       Name: v.Name,

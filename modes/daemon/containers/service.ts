@@ -386,7 +386,7 @@ export class ContainerService {
         });
       }, live.restartDelay);
     }
-    await this.store.save(r);
+    await this.#record(r, "exit");
     live.notifyExit(info.exitCode);
     if (r.HostConfig.AutoRemove && !restart && !live.removing) {
       await this.#removeNow(r, true).catch((e) => log.warn(`auto-remove ${r.Id}: ${e}`));
@@ -431,22 +431,31 @@ export class ContainerService {
       live.restartTimer = undefined;
       r.HasBeenManuallyStopped = true;
       r.State = { ...r.State, Restarting: false, Running: false, Status: "exited" };
-      await this.store.save(r);
+      await this.#record(r, "stop");
       return true;
     }
     if (!r.State.Running || !live.shim) return false;
     r.HasBeenManuallyStopped = true;
-    await this.store.save(r);
     const sig = parseSignal(signal || r.Config.StopSignal || "SIGTERM");
     const t = timeout ?? r.Config.StopTimeout ?? 10;
     const exited = live.nextExit();
     await this.#signal(r, sig, false).catch(() => {});
+    await this.#record(r, "stop"); // after the signal: a full disk must not keep it running
     const timedOut = await raceTimeout(exited, t < 0 ? -1 : t * 1000);
     if (timedOut) {
       await this.#signal(r, 9, true).catch(() => {});
       await raceTimeout(exited, 30_000);
     }
     return true;
+  }
+
+  /**
+   * Persist a change that has already happened: a failed write (a full disk)
+   * is logged and retried (ContainerStore.saveOrDefer), never in the way.
+   */
+  async #record(r: ContainerRecord, what: string): Promise<void> {
+    const e = await this.store.saveOrDefer(r);
+    if (e) log.warn(`container ${r.Id.slice(0, 12)}: recording the ${what} failed: ${e.message}`);
   }
 
   async #signal(r: ContainerRecord, sig: number, all: boolean): Promise<void> {
@@ -466,12 +475,11 @@ export class ContainerService {
       throw new Conflict(`cannot kill container: ${r.Id}: container ${r.Id} is not running`);
     }
     const stopSig = parseSignal(r.Config.StopSignal || "SIGTERM");
-    if (sig === 9 || sig === stopSig || sig === 15 || sig === 2) {
-      r.HasBeenManuallyStopped = true;
-      await this.store.save(r);
-    }
+    const stopping = sig === 9 || sig === stopSig || sig === 15 || sig === 2;
+    if (stopping) r.HasBeenManuallyStopped = true;
     const exited = sig === 9 ? this.live(r.Id).nextExit() : undefined;
     await this.#signal(r, sig, false);
+    if (stopping) await this.#record(r, "kill"); // after the signal (a full disk)
     // Like moby, SIGKILL returns once the container is gone.
     if (exited) await raceTimeout(exited, 10_000);
   }

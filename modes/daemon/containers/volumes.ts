@@ -108,8 +108,14 @@ export class VolumeService {
     const have = this.#vols.get(name);
     if (have) return have;
     const v = this.#fresh(name, o.Labels ?? {}, o.DriverOpts ?? {}, anonymous);
-    await Deno.mkdir(v.Mountpoint, { recursive: true, mode: 0o755 });
-    await writeJsonAtomic(`${this.dir}/${name}/meta.json`, v);
+    try {
+      await Deno.mkdir(v.Mountpoint, { recursive: true, mode: 0o755 });
+      await writeJsonAtomic(`${this.dir}/${name}/meta.json`, v);
+    } catch (e) {
+      // a full disk: no half-made volume (init would take the dir for one)
+      await Deno.remove(`${this.dir}/${name}`, { recursive: true }).catch(() => {});
+      throw e;
+    }
     this.#vols.set(name, v);
     return v;
   }
