@@ -84,6 +84,12 @@ Deno.test({
         stopR: await start("stopR", "runc"),
         killR: await start("killR", "runc"),
       };
+      // made while there is room, started when there is none
+      const rmme = expectCode(
+        await d.berth(["create", "--rm", "--name", "rmme", "busybox", "true"]),
+        0,
+        "create rmme",
+      ).stdout.trim();
       // fill the disk to the last block (again before each step: removing
       // a container's network records frees a little)
       const fill = async () => {
@@ -126,10 +132,16 @@ Deno.test({
         assertEquals(p.code, 125, `create: ${p.stdout}${p.stderr}`);
         const r = await d.berth(["run", "--rm", "busybox", "true"]);
         assertEquals(r.code, 125, `run --rm: ${r.stdout}${r.stderr}`);
+        // a --rm container whose start fails goes (moby's containerStart cleanup)
+        const st = await d.berth(["start", "rmme"]);
+        assert(st.code !== 0, `start rmme: ${st.stdout}${st.stderr}`);
         const names = (await d.berth(["ps", "-a", "--format", "{{.Names}}"])).stdout.split("\n")
           .filter(Boolean).sort();
         assertEquals(names, ["killB", "killR", "stopB", "stopR"]);
-        assertEquals((await entries(`${d.root}/containers`)).sort(), before);
+        assertEquals(
+          (await entries(`${d.root}/containers`)).sort(),
+          before.filter((e) => e !== rmme),
+        );
         assertEquals((await mountsUnder(d.base)).sort(), mountsBefore);
         assertEquals((await d.berth(["volume", "ls", "-q"])).stdout, volsBefore);
         assertEquals((await entries(`${d.root}/volumes`)).sort(), volDirs);
