@@ -1,9 +1,10 @@
 /**
  * A full disk (issue 11 item 6): the daemon's root on a 40 MB tmpfs, filled.
- * `stop` and `kill` still stop the container (the signal goes first; a record
- * that cannot be written is logged, and the state is recomputed from the
- * shim at the next start); a create that fails leaves nothing behind — no
- * record, no directory, no mount, no anonymous volume.
+ * `stop` and `kill` still stop the container and `pause` still pauses (the
+ * signal goes first; a record that cannot be written is logged and retried,
+ * and the state is recomputed from the shim at the next start); a create
+ * that fails leaves nothing behind — no record, no directory, no mount, no
+ * anonymous volume.
  * @module
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../core/testing/assert.ts";
@@ -101,6 +102,11 @@ Deno.test({
         assertStringIncludes(probe, "No space left on device");
       };
       await fill();
+
+      await t.step("pause and unpause work (the record catches up later)", async () => {
+        expectCode(await d.berth(["pause", "stopB"]), 0, "pause");
+        expectCode(await d.berth(["unpause", "stopB"]), 0, "unpause");
+      });
 
       await t.step("stop and kill stop the container", async () => {
         for (const rt of ["B", "R"]) {

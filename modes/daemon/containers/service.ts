@@ -501,7 +501,7 @@ export class ContainerService {
     if (r.State.Paused) throw new Conflict(`Container ${r.Id} is already paused`);
     await this.shimOf(r).call({ op: "pause" });
     r.State = { ...r.State, Paused: true, Status: "paused" };
-    await this.store.save(r);
+    await this.#record(r, "pause");
   }
 
   async unpause(ref: string): Promise<void> {
@@ -509,7 +509,7 @@ export class ContainerService {
     if (!r.State.Paused) throw new Conflict(`Container ${r.Id} is not paused`);
     await this.shimOf(r).call({ op: "resume" });
     r.State = { ...r.State, Paused: false, Status: "running" };
-    await this.store.save(r);
+    await this.#record(r, "unpause");
   }
 
   // ---- remove ----
