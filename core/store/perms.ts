@@ -13,7 +13,7 @@
  * @example
  * ```ts
  * import { lockDown } from "./perms.ts";
- * for (const m of await lockDown("/var/lib/berth")) console.log(m);
+ * for (const m of await lockDown("/var/lib/berth")) console.log(m.line);
  * ```
  * @module
  */
@@ -33,14 +33,21 @@ export function privateMode(mode: number, gid: number | null, isDir: boolean): n
  * Make `top` at most 0711 and every entry directly below it private
  * ({@link privateMode}), except the names in `skip` (the API socket's dir)
  * and symlinks, sockets and fifos (chmod would follow a link; a socket's mode
- * is its own concern). Returns one line per change, for the log.
+ * is its own concern). Returns one entry per change, for the log; a chmod
+ * that fails (a read-only mount point below the top) is reported with its
+ * error rather than keeping the daemon from starting.
  */
-export async function lockDown(top: string, skip: string[] = []): Promise<string[]> {
-  const changed: string[] = [];
+export async function lockDown(top: string, skip: string[] = []): Promise<ModeChange[]> {
+  const changed: ModeChange[] = [];
   const fix = async (path: string, want: number, had: number) => {
     if (want === had) return;
-    await Deno.chmod(path, want);
-    changed.push(`${path}: mode ${oct(had)} -> ${oct(want)}`);
+    try {
+      await Deno.chmod(path, want);
+      changed.push({ path, line: `${path}: mode ${oct(had)} -> ${oct(want)}` });
+    } catch (e) {
+      if (path === top) throw e;
+      changed.push({ path, line: `${path}: mode ${oct(had)} kept: ${e}`, error: true });
+    }
   };
   const st = await Deno.stat(top);
   await fix(top, (st.mode ?? 0) & 0o7777 & TOP_DIR, (st.mode ?? 0) & 0o7777);
@@ -59,6 +66,14 @@ export async function lockDown(top: string, skip: string[] = []): Promise<string
     await fix(path, privateMode(had, s.gid, s.isDirectory), had);
   }
   return changed;
+}
+
+export interface ModeChange {
+  path: string;
+  /** what was done, for the log */
+  line: string;
+  /** the chmod failed: the entry keeps its mode */
+  error?: boolean;
 }
 
 function oct(m: number): string {

@@ -26,9 +26,33 @@ Deno.test("lockDown tightens the top and its direct children only", async () => 
     assertEquals(await mode(`${top}/sock`), 0o755);
     assertEquals(await mode(`${top}/f`), 0o640);
     assertEquals(await mode("/etc"), 0o755);
-    assertEquals(changed.length, 3);
+    assertEquals(changed.map((c) => c.path).sort(), [top, `${top}/f`, `${top}/layers`]);
+    assertEquals(changed.some((c) => c.error), false);
     assertEquals(await lockDown(top, ["sock"]), []);
   } finally {
     await Deno.remove(top, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "lockDown reports, and does not fail on, a child it cannot chmod (a read-only mount)",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const top = await Deno.makeTempDir();
+    const ro = `${top}/ro`;
+    await Deno.mkdir(ro);
+    const mount = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "ro,mode=0755", "tmpfs", ro],
+    }).output();
+    try {
+      if (!mount.success) throw new Error("mount tmpfs failed");
+      const changed = await lockDown(top);
+      const bad = changed.find((c) => c.path === ro);
+      assertEquals(bad?.error, true);
+      assertEquals(((await Deno.stat(top)).mode ?? 0) & 0o7777, 0o700); // stricter than 0711: kept
+    } finally {
+      await new Deno.Command("umount", { args: [ro] }).output();
+      await Deno.remove(top, { recursive: true });
+    }
+  },
 });

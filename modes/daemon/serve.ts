@@ -36,7 +36,10 @@ export async function serve(config: DaemonConfig): Promise<number> {
   const sockDir = config.socket.slice(0, config.socket.lastIndexOf("/"));
   for (const top of [config.root, config.execRoot]) {
     const skip = sockDir.startsWith(top + "/") ? [sockDir.slice(top.length + 1).split("/")[0]] : [];
-    for (const m of await lockDown(top, skip)) log.info(`tightened ${m}`);
+    for (const m of await lockDown(top, skip)) {
+      if (m.error) log.warn(`could not make private ${m.line}`);
+      else log.info(`tightened ${m.line}`);
+    }
   }
   const content = new ContentStore(config.root);
   const layers = new LayerStore(config.root);
