@@ -163,6 +163,16 @@ print(client.exec_inspect(eid)["ExitCode"])
           await id(["exec", "box", "id"]),
           "uid=0(root) gid=0(root) groups=0(root),10(wheel)\n",
         );
+        // exec -u keeps the container's --group-add, as moby's getUser does
+        const ga = expectCode(
+          await k(["run", "-d", "--group-add", "daemon", "busybox", "sleep", "100"]),
+          0,
+        ).stdout.trim();
+        assertEquals(
+          await id(["exec", "-u", "nobody", ga, "id"]),
+          "uid=65534(nobody) gid=65534(nogroup) groups=1(daemon),65534(nogroup)\n",
+        );
+        expectCode(await k(["rm", "-f", ga]), 0);
       },
     );
 

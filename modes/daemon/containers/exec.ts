@@ -129,12 +129,18 @@ export class ExecService {
     else delete p.consoleSize;
     if (e.ProcessConfig.user) {
       const { resolveUser } = await import("../../../core/oci/user.ts");
+      const { groupIds } = await import("./spec.ts");
       const u = await resolveUser(`${dir}/rootfs`, e.ProcessConfig.user);
-      // primary group first among the supplementary ones, as for the container
+      const added = await groupIds(
+        `${dir}/rootfs`,
+        this.#c.resolve(e.ContainerID).HostConfig.GroupAdd ?? [],
+      );
+      // As moby's getUser for exec: the primary group first, then the user's
+      // groups, then the container's --group-add.
       p.user = {
         uid: u.uid,
         gid: u.gid,
-        additionalGids: [...new Set([u.gid, ...u.additionalGids])],
+        additionalGids: [...new Set([u.gid, ...u.additionalGids, ...added.map(Number)])],
       };
     }
     if (e.ProcessConfig.privileged) {

@@ -71,7 +71,7 @@ function initPath(): string {
 }
 
 /** --group-add names → gids through the image's /etc/group. */
-async function groupIds(rootfs: string, groups: string[]): Promise<string[]> {
+export async function groupIds(rootfs: string, groups: string[]): Promise<string[]> {
   if (groups.every((g) => /^\d+$/.test(g))) return groups;
   let text = "";
   try {
