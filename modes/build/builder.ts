@@ -15,7 +15,7 @@
 import { InvalidArgument } from "../../core/errdefs/mod.ts";
 import { type Digest, shortId } from "../../core/oci/digest.ts";
 import { hostPlatform } from "../../core/oci/platform.ts";
-import type { Services } from "../daemon/services.ts";
+import { log, type Services } from "../daemon/services.ts";
 import { BuildArgs, type StageArgs } from "./args.ts";
 import { type BuildCache, stepKey } from "./cache.ts";
 import type { BuildContext } from "./context.ts";
@@ -39,6 +39,13 @@ export interface BuildOptions {
   labels: Record<string, string>;
   /** RUN network: "default" | "none" | "host" | "bridge". */
   network: string;
+  /** `--add-host` entries ("name:ip") for RUN steps' /etc/hosts. */
+  extraHosts?: string[];
+  /**
+   * `--cache-from`: when given, a cache hit counts only if it is one of
+   * these images or an ancestor of one (moby's image/cache ImageCache).
+   */
+  cacheFrom?: string[];
 }
 
 export interface BuildOutput {
@@ -266,15 +273,49 @@ export class Builder {
   /** Try the cache; on a hit the state moves on and true is returned. */
   async cached(sr: StageRun, key: string): Promise<boolean> {
     if (this.d.options.noCache) return false;
-    const hit = await this.d.cache.get(key);
-    if (!hit || !this.s.images.getById(hit.image)) return false;
+    const entry = await this.d.cache.get(key);
+    const hit = [entry?.image, ...(entry?.older ?? [])].find((i) =>
+      i && this.s.images.getById(i) && this.#cacheSource(i)
+    );
+    if (!hit) return false;
     try {
-      sr.state = await imageState(this.s, hit.image);
+      sr.state = await imageState(this.s, hit);
     } catch {
       return false;
     }
-    await this.out.stream(` ---> Using cache\n ---> ${shortId(hit.image)}\n`);
+    await this.out.stream(` ---> Using cache\n ---> ${shortId(hit)}\n`);
     return true;
+  }
+
+  #sources?: Set<string>;
+
+  /**
+   * Whether a local cache hit may be used. Without `--cache-from` any; with
+   * it, only one of the listed images or an ancestor of one (moby's
+   * image/cache `ImageCache.GetCache`: a local hit must have a source as
+   * descendant). Names that do not resolve are skipped, as moby warns and
+   * skips them: with none left there is no cache at all.
+   */
+  #cacheSource(id: string): boolean {
+    const from = this.d.options.cacheFrom;
+    if (!from?.length) return true;
+    if (!this.#sources) {
+      this.#sources = new Set();
+      for (const ref of from) {
+        let cur;
+        try {
+          cur = this.s.images.resolve(ref);
+        } catch {
+          log.debug(`build: could not look up ${ref} for cache resolution, skipping`);
+          continue;
+        }
+        for (let n = 0; cur && n < 10000; n++) {
+          this.#sources.add(cur.id);
+          cur = cur.parent ? this.s.images.getById(cur.parent) : undefined;
+        }
+      }
+    }
+    return this.#sources.has(id);
   }
 
   /** After a step ran: record and print the new state. */

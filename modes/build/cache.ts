@@ -22,7 +22,16 @@ import type { Digest } from "../../core/oci/digest.ts";
 export interface CacheEntry {
   image: Digest;
   created: string;
+  /**
+   * Earlier results of the same step, newest first: with `--cache-from`
+   * an older one may be the one that counts (Docker's cache looks at every
+   * child image of the parent, not only the newest).
+   */
+  older?: Digest[];
 }
+
+/** How many earlier results of a step the cache keeps. */
+const KEEP_OLDER = 8;
 
 /** The cache key of a step on top of `parent` ("" for an empty scratch state). */
 export function stepKey(parent: string, step: unknown): string {
@@ -46,11 +55,16 @@ export class BuildCache {
       await Deno.mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR });
       this.#ready = true;
     }
+    const prev = await this.get(key);
+    const older = prev
+      ? [prev.image, ...(prev.older ?? [])].filter((i) => i !== image).slice(0, KEEP_OLDER)
+      : [];
     await writeJsonAtomic(
       `${this.dir}/${key}.json`,
       {
         image,
         created: new Date().toISOString(),
+        ...(older.length ? { older } : {}),
       } satisfies CacheEntry,
     );
   }

@@ -35,6 +35,14 @@ function runArgs(shell: string[], ins: Extract<Instruction, { kind: "RUN" }>): {
   return { args: [...shell, full] };
 }
 
+/**
+ * Stderr as the legacy builder streams it: each write wrapped in bright red
+ * (moby pkg/streamformatter `NewStderrWriter`).
+ */
+function red(text: string): string {
+  return text ? `\x1b[91m${text}\x1b[0m` : "";
+}
+
 export async function runStep(
   b: Builder,
   sr: StageRun,
@@ -77,15 +85,17 @@ export async function runStep(
     user: rc.User ?? "",
     workdir: rc.WorkingDir || "/",
     network,
+    extraHosts: b.d.options.extraHosts,
     binds: script && scriptDir
       ? [{ source: `${scriptDir}/${script.name}`, destination: `/dev/pipes/${script.name}` }]
       : [],
     onStart: (id) => emit(` ---> Running in ${id}\n`),
     stdout: (c) => emit(enc.out.decode(c, { stream: true })),
-    stderr: (c) => emit(enc.err.decode(c, { stream: true })),
+    stderr: (c) => emit(red(enc.err.decode(c, { stream: true }))),
     signal: b.d.signal,
   });
-  emit(enc.out.decode() + enc.err.decode());
+  emit(enc.out.decode());
+  emit(red(enc.err.decode()));
   await pending;
   if (scriptDir) await Deno.remove(scriptDir, { recursive: true }).catch(() => {});
   let next: BuildState;

@@ -15,6 +15,7 @@ import { resolveInRoot } from "../../core/runtime/securejoin.ts";
 import { InvalidArgument } from "../../core/errdefs/mod.ts";
 import { PRIVATE_DIR } from "../../core/store/perms.ts";
 import { cloexecFrom } from "../../core/sys/libc_proc.ts";
+import { parseExtraHost } from "../../core/net/etc_files.ts";
 import { mountStepRoot } from "./overlay_linux.ts";
 import { HOLDER_ARGV, type StepJournal } from "./journal.ts";
 
@@ -29,6 +30,8 @@ export interface RunOptions {
   workdir: string;
   /** "none" | "host" | "default" | "bridge" */
   network: string;
+  /** `--add-host` entries ("name:ip") for /etc/hosts. */
+  extraHosts?: string[];
   /** Extra read-only bind mounts (heredoc scripts). */
   binds?: Array<{ source: string; destination: string }>;
   /** Called with the short ID before the process starts ("Running in …"). */
@@ -109,7 +112,13 @@ export interface StepNetwork {
   attachStep(
     id: string,
     pid: number,
-    o: { network?: string; hostname?: string; hostsPath?: string; resolvConfPath?: string },
+    o: {
+      network?: string;
+      hostname?: string;
+      hostsPath?: string;
+      resolvConfPath?: string;
+      extraHosts?: string[];
+    },
   ): Promise<void>;
   detachStep(id: string): Promise<void>;
 }
@@ -154,6 +163,16 @@ async function netnsHolder(
       await p.status;
     },
   };
+}
+
+/** `name:ip` entries as hosts lines (`host-gateway` is only known on a bridge). */
+function extraHostLines(hosts: string[] = []): string {
+  let out = "";
+  for (const e of hosts) {
+    const p = parseExtraHost(e);
+    if (p && p.ip !== "host-gateway") out += `${p.ip}\t${p.name}\n`;
+  }
+  return out;
 }
 
 function randomId(): string {
@@ -224,11 +243,12 @@ export class OciStepRunner implements StepRunner {
       const etc = `${dir}/etc`;
       await Deno.mkdir(etc);
       await Deno.writeTextFile(`${etc}/hostname`, `${short}\n`);
+      const extra = extraHostLines(opts.extraHosts);
       await Deno.writeTextFile(
         `${etc}/hosts`,
         host === "host"
-          ? await hostFile("/etc/hosts", "127.0.0.1\tlocalhost\n")
-          : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t${short}\n`,
+          ? (await hostFile("/etc/hosts", "127.0.0.1\tlocalhost\n")).replace(/\n?$/, "\n") + extra
+          : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${extra}127.0.0.1\t${short}\n`,
       );
       await Deno.writeTextFile(
         `${etc}/resolv.conf`,
@@ -241,6 +261,7 @@ export class OciStepRunner implements StepRunner {
           hostname: short,
           hostsPath: `${etc}/hosts`,
           resolvConfPath: `${etc}/resolv.conf`,
+          extraHosts: opts.extraHosts,
         });
         attached = true;
       }

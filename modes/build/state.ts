@@ -187,7 +187,8 @@ export async function commitState(
   delete cfg.container;
   delete cfg.container_config;
   cfg.created = now;
-  cfg.config = o.runConfig;
+  // As Docker's builder writes container.Config: OnBuild is there, null when none.
+  cfg.config = { ...o.runConfig, OnBuild: o.runConfig.OnBuild ?? null };
   if (o.author !== undefined) cfg.author = o.author;
   cfg.rootfs = {
     type: "layers",

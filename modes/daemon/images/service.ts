@@ -102,7 +102,8 @@ export class ImageService {
       Created: cfg.created ?? r.created,
       DockerVersion: (cfg.docker_version as string) ?? "",
       Author: cfg.author ?? "",
-      Config: cfg.config ?? {},
+      // Go's container.Config has no omitempty on OnBuild: null when none.
+      Config: { ...cfg.config, OnBuild: cfg.config?.OnBuild ?? null },
       Architecture: cfg.architecture,
       Variant: cfg.variant,
       Os: cfg.os,

@@ -104,7 +104,7 @@ export class NetworkService {
   async attachStep(
     id: string,
     pid: number,
-    o: { network?: string; hostname?: string; hostsPath?: string; resolvConfPath?: string } = {},
+    o: StepOptions = {},
   ): Promise<void> {
     const r = stepRecord(id, o);
     this.#steps.set(id, r);
@@ -353,14 +353,27 @@ export class NetworkService {
 }
 
 /** The minimal record attach() needs, for a build step. */
-function stepRecord(
-  id: string,
-  o: { network?: string; hostname?: string; hostsPath?: string; resolvConfPath?: string },
-): ContainerRecord {
+/** What a build step asks of attachStep. */
+export interface StepOptions {
+  network?: string;
+  hostname?: string;
+  hostsPath?: string;
+  resolvConfPath?: string;
+  /** `--add-host` entries of the build ("name:ip"). */
+  extraHosts?: string[];
+}
+
+function stepRecord(id: string, o: StepOptions): ContainerRecord {
   return {
     Id: id,
     Name: `/build-${id.slice(0, 12)}`,
-    HostConfig: { NetworkMode: o.network || "bridge", Dns: [], DnsSearch: [], DnsOptions: [] },
+    HostConfig: {
+      NetworkMode: o.network || "bridge",
+      Dns: [],
+      DnsSearch: [],
+      DnsOptions: [],
+      ExtraHosts: o.extraHosts ?? [],
+    },
     Config: { Hostname: o.hostname ?? id.slice(0, 12), Domainname: "" },
     NetworkSettings: {},
     HostsPath: o.hostsPath ?? "",

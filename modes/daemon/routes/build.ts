@@ -12,7 +12,7 @@ import type { Ctx } from "../context.ts";
 import { InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
 import type { BuildService } from "../../build/service.ts";
 import type { BuildOutput } from "../../build/builder.ts";
-import { BuildArgs, BuildLabels, jsonParam } from "../api/query.ts";
+import { BuildArgs, BuildLabels, CacheFrom, jsonParam } from "../api/query.ts";
 
 /** The build service, loaded on first use (keeps daemon start-up lean). */
 async function service(
@@ -31,6 +31,9 @@ async function postBuild(ctx: Ctx): Promise<void> {
   const buildArgs = jsonParam(q, "buildargs", BuildArgs, "error reading build args: ") ?? {};
   const labels = jsonParam(q, "labels", BuildLabels, "error reading labels: ") ?? {};
   const quiet = ctx.flag("q");
+  // As dockerd: `cachefrom` is a JSON list; `extrahosts` a repeated parameter.
+  const cacheFrom = jsonParam(q, "cachefrom", CacheFrom);
+  const extraHosts = q.getAll("extrahosts").filter((h) => h);
   if (ctx.query.get("version") === "2") {
     throw new InvalidArgument(
       "the BuildKit builder (version=2) is not available: use the legacy builder (DOCKER_BUILDKIT=0)",
@@ -76,6 +79,8 @@ async function postBuild(ctx: Ctx): Promise<void> {
       registryConfig: (ctx.req.headers["x-registry-config"] as string | undefined) ?? undefined,
       labels,
       network,
+      extraHosts,
+      cacheFrom: cacheFrom?.length ? cacheFrom : undefined,
       signal: abort.signal,
     }, out);
     if (quiet) await stream.write({ stream: id + "\n" });

@@ -144,6 +144,7 @@ export function register(r: ApiRouter): void {
       Runtimes: Object.fromEntries(
         [
           ["berth", { path: "berth" }],
+          ["runc", { path: "runc" }], // always accepted (from $PATH), as dockerd's
           ...Object.entries(s.config.runtimes).map((
             [k, v],
           ) => [k, { path: v }]),
