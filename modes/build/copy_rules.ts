@@ -15,6 +15,7 @@
  * @module
  */
 import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { type Glob, goGlob } from "./_glob.ts";
 import { cleanPath } from "./dockerignore.ts";
 
 export interface Dest {
@@ -61,38 +62,16 @@ export function hasWildcards(p: string): boolean {
   return false;
 }
 
-const cache = new Map<string, RegExp>();
+const cache = new Map<string, Glob>();
 
 /** Go's filepath.Match: `*` and `?` never match "/", `[...]` classes, `\` escapes. */
 export function globMatch(pattern: string, name: string): boolean {
-  let re = cache.get(pattern);
-  if (!re) {
-    let s = "^";
-    const cs = Array.from(pattern);
-    for (let i = 0; i < cs.length; i++) {
-      const c = cs[i];
-      if (c === "*") s += "[^/]*";
-      else if (c === "?") s += "[^/]";
-      else if (c === "\\" && i + 1 < cs.length) s += "\\" + cs[++i];
-      else if (c === "[") {
-        let j = i + 1;
-        let body = "";
-        if (cs[j] === "^" || cs[j] === "!") {
-          body = "^";
-          j++;
-        }
-        for (; j < cs.length && cs[j] !== "]"; j++) {
-          body += cs[j] === "\\" && j + 1 < cs.length ? "\\" + cs[++j] : cs[j];
-        }
-        if (j >= cs.length) throw new InvalidArgument(`syntax error in pattern ${pattern}`);
-        s += `[${body}]`;
-        i = j;
-      } else s += c.replace(/[.+^${}()|\]\\/]/g, "\\$&");
-    }
-    re = new RegExp(s + "$", "su");
-    cache.set(pattern, re);
+  let g = cache.get(pattern);
+  if (!g) {
+    g = goGlob(pattern);
+    cache.set(pattern, g);
   }
-  return re.test(name);
+  return g.test(name);
 }
 
 /** `--chmod=0755` → mode bits (octal only, as Docker's legacy builder). */

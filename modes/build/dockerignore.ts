@@ -15,6 +15,7 @@
  * @module
  */
 import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { type Glob, ignoreGlob } from "./_glob.ts";
 
 /** Go's path.Clean for slash paths. */
 export function cleanPath(p: string): string {
@@ -58,38 +59,7 @@ export function readIgnoreFile(text: string): string[] {
 interface Pattern {
   text: string;
   exclusion: boolean;
-  re: RegExp;
-}
-
-const REGEX_SPECIAL = new Set([".", "+", "(", ")", "|", "{", "}", "$", "^"]);
-
-function compile(p: string): RegExp {
-  let re = "^";
-  const cs = Array.from(p);
-  for (let i = 0; i < cs.length; i++) {
-    const ch = cs[i];
-    if (ch === "*") {
-      if (cs[i + 1] === "*") {
-        i++;
-        if (cs[i + 1] === "/") i++;
-        if (i + 1 >= cs.length) re += ".*";
-        else re += "(.*/)?";
-      } else re += "[^/]*";
-    } else if (ch === "?") re += "[^/]";
-    else if (REGEX_SPECIAL.has(ch)) re += "\\" + ch;
-    else if (ch === "\\") {
-      if (i + 1 < cs.length) re += "\\" + cs[++i];
-      else re += "\\\\";
-    } else if (ch === "[") {
-      re += cs[i + 1] === "!" || cs[i + 1] === "^" ? (i++, "[^") : "[";
-    } else re += ch;
-  }
-  re += "$";
-  try {
-    return new RegExp(re, "su");
-  } catch {
-    throw new InvalidArgument(`syntax error in pattern: ${p}`);
-  }
+  re: Glob;
 }
 
 /** Docker's PatternMatcher over slash-separated relative paths. */
@@ -110,7 +80,7 @@ export class PatternMatcher {
         excl = true;
         p = p.slice(1);
       }
-      this.patterns.push({ text: p, exclusion, re: compile(p) });
+      this.patterns.push({ text: p, exclusion, re: ignoreGlob(p) });
     }
     this.hasExclusions = excl;
   }
@@ -118,19 +88,10 @@ export class PatternMatcher {
   /** True when `file` (or one of its parents) is excluded and not re-included. */
   matches(file: string): boolean {
     const f = cleanPath(file);
-    const slash = f.lastIndexOf("/");
-    const parent = slash < 0 ? "." : f.slice(0, slash);
-    const parentDirs = parent === "." ? [] : parent.split("/");
     let matched = false;
     for (const p of this.patterns) {
       if (p.exclusion !== matched) continue;
-      let m = p.re.test(f);
-      if (!m) {
-        for (let i = 0; i < parentDirs.length && !m; i++) {
-          m = p.re.test(parentDirs.slice(0, i + 1).join("/"));
-        }
-      }
-      if (m) matched = !p.exclusion;
+      if (p.re.testPathOrParents(f)) matched = !p.exclusion;
     }
     return matched;
   }
