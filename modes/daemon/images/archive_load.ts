@@ -14,7 +14,7 @@ import { isIndexType, isManifestType, MT } from "../../../core/oci/mediatypes.ts
 import { chainIds, type PreparedLayer } from "../../../core/store/layers.ts";
 import { ingestUnpacking } from "./ingest.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
-import { parseManifestOrIndex, validateConfig } from "../../../core/oci/validate.ts";
+import { parseManifestOrIndex, validateConfig, validateIndex } from "../../../core/oci/validate.ts";
 import { selectPlatform } from "../../../core/oci/platform.ts";
 import {
   familiarString,
@@ -119,9 +119,8 @@ export async function loadArchive(
     const manifestJson = meta.get("manifest.json");
     const indexJson = meta.get("index.json");
     if (manifestJson) {
-      const entries = parseJson<DockerManifestEntry[]>(manifestJson, "manifest.json");
-      if (!Array.isArray(entries)) throw new InvalidArgument("invalid manifest.json");
-      const ociIndex = indexJson ? parseJson<Index>(indexJson, "index.json") : undefined;
+      const entries = checkEntries(parseJson<unknown>(manifestJson, "manifest.json"));
+      const ociIndex = indexJson ? parseIndex(indexJson) : undefined;
       for (const e of entries) {
         const cfgInfo = await blobOf(e.Config);
         const layers: Descriptor[] = [];
@@ -148,8 +147,8 @@ export async function loadArchive(
         if (tags.length === 0) messages.push(`Loaded image ID: ${rec.id}`);
       }
     } else if (indexJson) {
-      const index = parseJson<Index>(indexJson, "index.json");
-      for (const d of index.manifests ?? []) {
+      const index = parseIndex(indexJson);
+      for (const d of index.manifests) {
         const rec = await loadDescriptor(s, d, onProgress, prepared);
         const name = d.annotations?.["io.containerd.image.name"] ??
           d.annotations?.["org.opencontainers.image.ref.name"];
@@ -283,6 +282,34 @@ export async function importImage(
     manifestMediaType: o.manifestMediaType,
     indexDigest: o.indexDigest,
   });
+}
+
+const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+
+/** manifest.json's shape, checked before use: an archive is outside input. */
+function checkEntries(v: unknown): DockerManifestEntry[] {
+  if (!Array.isArray(v)) throw new InvalidArgument("invalid manifest.json");
+  for (const e of v) {
+    if (
+      !e || typeof e !== "object" || typeof e.Config !== "string" ||
+      (e.Layers != null && !isStrings(e.Layers)) || (e.RepoTags != null && !isStrings(e.RepoTags))
+    ) {
+      throw new InvalidArgument(
+        `invalid archive: manifest.json entry ${JSON.stringify(e)?.slice(0, 200)} is not ` +
+          `{"Config": string, "RepoTags": [string], "Layers": [string]}`,
+      );
+    }
+  }
+  return v;
+}
+
+function parseIndex(b: Uint8Array): Index {
+  const v = parseJson<unknown>(b, "index.json");
+  try {
+    return validateIndex(v);
+  } catch (e) {
+    throw new InvalidArgument(`invalid archive: index.json: ${(e as Error).message}`);
+  }
 }
 
 function parseJson<T>(b: Uint8Array, what: string): T {
