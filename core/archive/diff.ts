@@ -17,7 +17,7 @@
  */
 import { InvalidArgument } from "../errdefs/mod.ts";
 import { splitDev } from "../sys/libc_fs.ts";
-import { type Entry, HeaderMaker, tarStream, walk } from "./_walk.ts";
+import { type Entry, type Filter, HeaderMaker, tarStream, walk } from "./_walk.ts";
 import { OPAQUE, OVERLAY_OPAQUE_XATTR, WH_PREFIX } from "./whiteout.ts";
 
 function isWhiteoutDev(st: Deno.FileInfo): boolean {
@@ -30,11 +30,18 @@ function join(dir: string, name: string): string {
   return dir === "" ? name : `${dir}/${name}`;
 }
 
-/** Make an uncompressed layer tar from an overlay upper dir. */
-export function diffFromUpper(upperDir: string): ReadableStream<Uint8Array> {
+/**
+ * Make an uncompressed layer tar from an overlay upper dir; `filter` (the
+ * walk's: false skips a subtree, "descend" omits only the entry) leaves out
+ * what is not a change (e.g. a container's runtime-made mount points).
+ */
+export function diffFromUpper(
+  upperDir: string,
+  opts: { filter?: Filter } = {},
+): ReadableStream<Uint8Array> {
   function* gen(): Generator<Entry> {
     const hm = new HeaderMaker();
-    for (const item of walk(upperDir, "")) {
+    for (const item of walk(upperDir, "", opts.filter)) {
       const { st, rel, abs } = item;
       const slash = rel.lastIndexOf("/");
       const dir = slash < 0 ? "" : rel.slice(0, slash), base = rel.slice(slash + 1);

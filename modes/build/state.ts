@@ -86,7 +86,7 @@ async function isEmptyDir(dir: string): Promise<boolean> {
 }
 
 /** Two readers of one stream that advance together (bounded memory). */
-function teeLockstep(
+export function teeLockstep(
   src: ReadableStream<Uint8Array>,
 ): [ReadableStream<Uint8Array>, ReadableStream<Uint8Array>] {
   const a = new TransformStream<Uint8Array, Uint8Array>();

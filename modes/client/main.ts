@@ -71,6 +71,12 @@ export const COMMANDS: Record<string, Entry> = {
     load: cmd("cp"),
   },
   export: { summary: "Export a container's filesystem as a tar archive", load: cmd("cp") },
+  stats: {
+    summary: "Display a live stream of container(s) resource usage statistics",
+    load: cmd("stats"),
+  },
+  update: { summary: "Update configuration of one or more containers", load: cmd("update") },
+  commit: { summary: "Create a new image from a container's changes", load: cmd("commit") },
 };
 
 /** `berth GROUP SUB` → top-level command name (docker's management commands). */
@@ -115,6 +121,9 @@ export const GROUPS: Record<string, Record<string, string>> = {
     unpause: "unpause",
     cp: "cp",
     export: "export",
+    stats: "stats",
+    update: "update",
+    commit: "commit",
     inspect: "container inspect",
     prune: "container prune",
   },

@@ -15,6 +15,9 @@ import { register as swarm } from "./routes/swarm.ts";
 import { register as plugins } from "./routes/plugins.ts";
 import { register as archive } from "./routes/archive.ts";
 import { register as df } from "./routes/df.ts";
+import { register as stats } from "./routes/stats.ts";
+import { register as update } from "./routes/update.ts";
+import { register as commit } from "./routes/commit.ts";
 
 export function registerAll(r: ApiRouter): void {
   system(r);
@@ -28,4 +31,7 @@ export function registerAll(r: ApiRouter): void {
   plugins(r);
   archive(r);
   df(r);
+  stats(r);
+  update(r);
+  commit(r);
 }

@@ -185,6 +185,8 @@ export function buildRecord(inp: CreateInput): ContainerRecord {
   hc.ConsoleSize ??= [0, 0];
   hc.Isolation ??= "";
   hc.Memory ??= 0;
+  // moby adaptContainerSettings: swap defaults to twice the memory (update checks against it)
+  if (hc.Memory > 0 && !hc.MemorySwap) hc.MemorySwap = hc.Memory * 2;
   hc.NanoCpus ??= 0;
   hc.CpuShares ??= 0;
   hc.PidsLimit ??= null;

@@ -1,0 +1,22 @@
+/**
+ * Engine API: `POST /containers/{id}/update` (containers/update.ts); the
+ * body goes through the validation layer (api/containers.ts ContainerUpdate).
+ * @module
+ */
+import type { ApiRouter } from "../server.ts";
+import type { ContainerService } from "../containers/service.ts";
+import { updateContainer } from "../containers/update.ts";
+import { jsonRoute } from "../api/body.ts";
+import { ContainerUpdate } from "../api/containers.ts";
+
+export function register(r: ApiRouter): void {
+  r.add(
+    "POST",
+    "/containers/{id}/update",
+    jsonRoute(ContainerUpdate, async (ctx, body) => {
+      const svc = ctx.services.containers as ContainerService;
+      const warnings = await updateContainer(svc, ctx.params.id, body);
+      ctx.send(200, { Warnings: warnings });
+    }),
+  );
+}
