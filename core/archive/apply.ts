@@ -53,6 +53,8 @@ export interface CopyOptions {
   owner?: { uid: number; gid: number };
   /** How to show a real relative path in errors (the container path). */
   show?: (rel: string) => string;
+  /** Rename each entry (and hardlink target) first: `docker cp`'s rebasing, without a re-tar. */
+  rename?: (name: string) => string;
 }
 
 const WRITE_BUF = 1 << 20;
@@ -75,7 +77,8 @@ class Applier {
   #names(name: string, what?: string): string[] {
     const c = this.#opts.copy;
     if (!c) return cleanName(name, what);
-    return [...c.under, ...cleanName(name.replace(/^\/+/, ""), what)];
+    const n = c.rename ? c.rename(name) : name;
+    return [...c.under, ...cleanName(n.replace(/^\/+/, ""), what)];
   }
 
   entry(h: TarHeader, r: TarReader): Promise<void> | void {

@@ -12,7 +12,7 @@ import {
   copyInfoSourcePath,
   getRebaseName,
   prepareArchiveCopy,
-  rebaseEntries,
+  rebaser,
   resolveLocalPath,
   splitPathDirEntry,
   tarResource,
@@ -60,6 +60,19 @@ async function statPath(g: Globals, ctr: string, path: string): Promise<PathStat
   return decodeStat(res.headers.get("X-Docker-Container-Path-Stat"));
 }
 
+/** Counts the bytes passing (for "Successfully copied …"). */
+class ByteCounter extends TransformStream<Uint8Array, Uint8Array> {
+  bytes = 0;
+  constructor() {
+    super({
+      transform: (c, ctl) => {
+        this.bytes += c.length;
+        ctl.enqueue(c);
+      },
+    });
+  }
+}
+
 function isAbs(p: string): boolean {
   return p.startsWith("/");
 }
@@ -92,32 +105,26 @@ async function copyFrom(
   }
   const stat = decodeStat(res.headers.get("X-Docker-Container-Path-Stat"));
   const src: CopyInfo = { path: srcPath, exists: true, isDir: isDir(stat.mode), rebaseName };
-  let content: ReadableStream<Uint8Array> = res.body!;
-  let copied = 0;
-  content = content.pipeThrough(
-    new TransformStream({
-      transform(c, ctl) {
-        copied += c.length;
-        ctl.enqueue(c);
-      },
-    }),
-  );
-  if (rebaseName) content = rebaseEntries(content, splitPathDirEntry(src.path)[1], rebaseName);
-  let dst: CopyInfo;
-  let dstDir: string, tar: ReadableStream<Uint8Array>;
+  const counter = o.quiet ? undefined : new ByteCounter();
+  const content = counter ? res.body!.pipeThrough(counter) : res.body!;
+  let dstDir: string, rename: ((n: string) => string) | undefined;
   try {
-    dst = copyInfoDestinationPath(dstPath);
-    [dstDir, tar] = prepareArchiveCopy(content, src, dst);
+    [dstDir, rename] = prepareArchiveCopy(src, copyInfoDestinationPath(dstPath));
   } catch (e) {
     await content.cancel().catch(() => {}); // nothing will read it
     throw new CpError((e as Error).message);
   }
-  await applyLayer(tar, dstDir, {
+  if (rebaseName) {
+    const first = rebaser(splitPathDirEntry(src.path)[1], rebaseName);
+    const then = rename;
+    rename = then ? (n) => then(first(n)) : first;
+  }
+  await applyLayer(content, dstDir, {
     preserveOwners: o.copyUIDGID,
-    copy: { under: [], noOverwriteDirNonDir: true, show: (x) => `${dstDir}/${x}` },
+    copy: { under: [], noOverwriteDirNonDir: true, show: (x) => `${dstDir}/${x}`, rename },
   });
   if (!o.quiet) {
-    const size = src.isDir ? copied : stat.size;
+    const size = src.isDir ? counter!.bytes : stat.size;
     console.error(`Successfully copied ${humanSize(size)} to ${dstPath}`);
   }
 }
@@ -180,20 +187,15 @@ async function copyTo(
     }
     size = src.isDir ? -1 : Deno.lstatSync(src.path).size;
     try {
-      [resolved, content] = prepareArchiveCopy(tarResource(src), src, dst);
+      let rename: ((n: string) => string) | undefined;
+      [resolved, rename] = prepareArchiveCopy(src, dst);
+      content = tarResource(src, rename);
     } catch (e) {
       throw new CpError((e as Error).message);
     }
   }
-  let copied = 0;
-  const counted = content.pipeThrough(
-    new TransformStream({
-      transform(c, ctl) {
-        copied += c.length;
-        ctl.enqueue(c);
-      },
-    }),
-  );
+  const counter = o.quiet ? undefined : new ByteCounter();
+  const counted = counter ? content.pipeThrough(counter) : content;
   const res = await g.api().request("PUT", `/containers/${encodeURIComponent(ctr)}/archive`, {
     query: { path: resolved, noOverwriteDirNonDir: true, copyUIDGID: o.copyUIDGID },
     body: counted,
@@ -202,7 +204,7 @@ async function copyTo(
   await res.body?.cancel();
   if (!o.quiet) {
     console.error(
-      `Successfully copied ${humanSize(size >= 0 ? size : copied)} to ${ctr}:${dst.path}`,
+      `Successfully copied ${humanSize(size >= 0 ? size : counter!.bytes)} to ${ctr}:${dst.path}`,
     );
   }
 }

@@ -5,7 +5,7 @@
  * to extract (moby/go-archive copy.go's rules, re-implemented).
  * @module
  */
-import { packDir, readTar, tarWriter } from "../../../core/archive/mod.ts";
+import { packDir } from "../../../core/archive/mod.ts";
 
 export interface CopyInfo {
   path: string;
@@ -138,27 +138,29 @@ function lstatOrNull(p: string): Deno.FileInfo | null {
   }
 }
 
-/** Tar of a local resource named by its base (or `rebaseName`): moby's TarResourceRebase. */
-export function tarResource(info: CopyInfo): ReadableStream<Uint8Array> {
+/**
+ * Tar of a local resource named by its base (or `rebaseName`): moby's TarResourceRebase, then
+ * `then` (PrepareArchiveCopy's rebasing) applied to the names on the way, not by a re-tar.
+ */
+export function tarResource(
+  info: CopyInfo,
+  then: (name: string) => string = (n) => n,
+): ReadableStream<Uint8Array> {
   lstatGo(info.path);
   let [srcDir, srcBase] = splitPathDirEntry(info.path);
   const to = info.rebaseName || srcBase;
   if (srcBase === ".") [srcDir, srcBase] = [dir(srcDir), base(srcDir)]; // include the dir itself
   const rename = (n: string) => {
     const rest = n === srcBase ? "" : n.slice(srcBase.length + 1);
-    return rest === "" ? to : `${to}/${rest}`;
+    return then(rest === "" ? to : `${to}/${rest}`);
   };
   return packDir(srcDir, { paths: [srcBase], rename });
 }
 
-/** moby's newNameRebaser + RebaseArchiveEntries. */
-export function rebaseEntries(
-  src: ReadableStream<Uint8Array>,
-  oldBase: string,
-  newBase: string,
-): ReadableStream<Uint8Array> {
+/** moby's newNameRebaser. */
+export function rebaser(oldBase: string, newBase: string): (name: string) => string {
   const ob = oldBase.replace(/\/+$/, ""), nb = newBase.replace(/\/+$/, "");
-  const rebase = (name: string) => {
+  return (name: string) => {
     if (ob === "") {
       const n = name.replace(/^\/+/, "");
       return nb === "" ? n : `${nb}/${n}`;
@@ -168,33 +170,23 @@ export function rebaseEntries(
     if (suffix !== "" && !suffix.startsWith("/")) return name;
     return nb + suffix;
   };
-  const w = tarWriter();
-  (async () => {
-    for await (const { header, body } of readTar(src)) {
-      const { typeflag: _t, ...h } = header;
-      h.name = rebase(h.name);
-      if (h.type === "link") h.linkname = rebase(h.linkname);
-      await w.addEntry(h, h.type === "file" ? body : undefined);
-      if (h.type !== "file") await body.cancel();
-    }
-    await w.finish();
-  })().catch((e) => w.abort(e));
-  return w.stream;
 }
 
-/** moby's PrepareArchiveCopy: the directory to extract into and the (rebased) tar. */
+/**
+ * moby's PrepareArchiveCopy: the directory to extract into and how to rename the entries
+ * (RebaseArchiveEntries' rule; undefined when the names stay).
+ */
 export function prepareArchiveCopy(
-  content: ReadableStream<Uint8Array>,
   src: CopyInfo,
   dst: CopyInfo,
-): [string, ReadableStream<Uint8Array>] {
+): [string, ((name: string) => string) | undefined] {
   const [dstDir, dstBase] = splitPathDirEntry(dst.path);
   let [, srcBase] = splitPathDirEntry(src.path);
-  if (dst.exists && dst.isDir) return [dst.path, content];
+  if (dst.exists && dst.isDir) return [dst.path, undefined];
   if (dst.exists && src.isDir) throw new Error("cannot copy directory");
   if (!dst.exists && !src.isDir && (hasTrailingSep(dst.path) || specifiesCurrentDir(dst.path))) {
     throw new Error("no such directory");
   }
   if (src.rebaseName) srcBase = src.rebaseName;
-  return [dstDir, rebaseEntries(content, srcBase, dstBase)];
+  return [dstDir, rebaser(srcBase, dstBase)];
 }
