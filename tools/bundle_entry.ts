@@ -20,6 +20,8 @@
   "modes/client/commands/networks.ts": () => import("../modes/client/commands/networks.ts"),
   "modes/client/commands/distribution.ts": () => import("../modes/client/commands/distribution.ts"),
   "modes/client/commands/build.ts": () => import("../modes/client/commands/build.ts"),
+  "modes/client/commands/cp.ts": () => import("../modes/client/commands/cp.ts"),
+  "core/archive/apply.ts": () => import("../core/archive/apply.ts"),
 };
 const { main } = await import("../main.ts");
 Deno.exit(await main(Deno.args));

@@ -4,7 +4,7 @@
  * @module
  */
 import { command, type Globals, parse, requireArgs, UsageExit } from "../cli.ts";
-import { applyLayer } from "../../../core/archive/mod.ts";
+import { lazy } from "../../../core/sys/lazy.ts";
 import { humanSize } from "../format.ts";
 import {
   type CopyInfo,
@@ -119,6 +119,10 @@ async function copyFrom(
     const then = rename;
     rename = then ? (n) => then(first(n)) : first;
   }
+  // loaded here only: apply.ts brings node:fs and node:zlib, ~0.1 s of start-up for `cp` in
+  const { applyLayer } = await lazy<typeof import("../../../core/archive/apply.ts")>(
+    "core/archive/apply.ts",
+  );
   await applyLayer(content, dstDir, {
     preserveOwners: o.copyUIDGID,
     copy: { under: [], noOverwriteDirNonDir: true, show: (x) => `${dstDir}/${x}`, rename },

@@ -5,7 +5,7 @@
  * to extract (moby/go-archive copy.go's rules, re-implemented).
  * @module
  */
-import { packDir } from "../../../core/archive/mod.ts";
+import { packDir } from "../../../core/archive/pack.ts";
 
 export interface CopyInfo {
   path: string;
