@@ -15,6 +15,7 @@ const scripts = [
   ["run_bench.ts", "7"],
   ["net_bench.ts", "7", "2"],
   ["build_bench.ts", "5"],
+  ["cp_bench.ts", "5"],
 ];
 let code = 0;
 for (const [script, ...args] of scripts) {
