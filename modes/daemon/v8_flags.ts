@@ -22,11 +22,20 @@ import { messageOf } from "../../core/errdefs/mod.ts";
  * - `--expose-gc`: the full, compacting collections of ./memory.ts;
  * - `--no-sparkplug`: no baseline machine code (~1 MB); hot code still gets
  *   Maglev/TurboFan, and request paths, load and build measured the same.
+ * - `--enable-experimental-regexp-engine-on-excessive-backtracks`: a RegExp
+ *   that backtracks past V8's limit finishes on the linear engine instead of
+ *   running for minutes (`ps --filter name=^(a*)*b$` takes patterns from
+ *   clients; Docker's are RE2, linear).
  * Measured and left out (docs/daemon-memory.md): `--no-opt --no-maglev`
  * (-2 MB, but +25% CPU in build), `--lite-mode`/`--jitless` (-4 MB, 2-4×
  * slower hot JS), `--optimize-for-size`, `--max-lazy` (nothing).
  */
-export const DAEMON_V8_FLAGS = ["--max-semi-space-size=1", "--expose-gc", "--no-sparkplug"];
+export const DAEMON_V8_FLAGS = [
+  "--max-semi-space-size=1",
+  "--expose-gc",
+  "--no-sparkplug",
+  "--enable-experimental-regexp-engine-on-excessive-backtracks",
+];
 
 /** Set in the re-executed daemon: "" = DENO_V8_FLAGS was unset, "=X" = it was X. */
 export const REEXEC_MARK = "BERTH_DAEMON_V8";

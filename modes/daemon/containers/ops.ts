@@ -34,11 +34,19 @@ export async function listContainers(
   const before = f.before?.length ? created(f.before[0]) : undefined;
   const since = f.since?.length ? created(f.since[0]) : undefined;
   const all = o.all || o.limit > 0 || !!before || !!since;
+  // As moby's filters.Args.Match: a value that is not a regexp matches nothing (no error).
+  const nameRes = (f.name ?? []).map((x) => {
+    try {
+      return new RegExp(x);
+    } catch {
+      return undefined;
+    }
+  });
   recs = recs.filter((r) => {
     if (!all && !r.State.Running && !f.status?.length) return false;
     if (f.status?.length && !f.status.includes(r.State.Status)) return false;
     if (f.id?.length && !f.id.some((x) => r.Id.startsWith(x))) return false;
-    if (f.name?.length && !f.name.some((x) => new RegExp(x).test(r.Name.slice(1)))) return false;
+    if (nameRes.length && !nameRes.some((re) => re?.test(r.Name.slice(1)))) return false;
     if (f.label?.length && !labelMatch(r.Config.Labels ?? {}, f.label)) return false;
     if (
       f.exited?.length && (r.State.Running || !r.HasBeenStartedBefore ||
