@@ -77,6 +77,7 @@ export const COMMANDS: Record<string, Entry> = {
   },
   update: { summary: "Update configuration of one or more containers", load: cmd("update") },
   commit: { summary: "Create a new image from a container's changes", load: cmd("commit") },
+  events: { summary: "Get real time events from the server", load: cmd("events") },
 };
 
 /** `berth GROUP SUB` → top-level command name (docker's management commands). */
@@ -97,7 +98,7 @@ export const GROUPS: Record<string, Record<string, string>> = {
     push: "push",
     build: "build",
   },
-  system: { info: "info", prune: "system prune", df: "system df" },
+  system: { info: "info", prune: "system prune", df: "system df", events: "events" },
   container: {
     ls: "ps",
     list: "ps",

@@ -18,6 +18,7 @@ import { register as df } from "./routes/df.ts";
 import { register as stats } from "./routes/stats.ts";
 import { register as update } from "./routes/update.ts";
 import { register as commit } from "./routes/commit.ts";
+import { register as events } from "./routes/events.ts";
 
 export function registerAll(r: ApiRouter): void {
   system(r);
@@ -34,4 +35,5 @@ export function registerAll(r: ApiRouter): void {
   stats(r);
   update(r);
   commit(r);
+  events(r);
 }

@@ -21,6 +21,8 @@ import { ImageService } from "./images/service.ts";
 import { type DaemonConfig, log, type Services } from "./services.ts";
 import { startAreas, stopAreas } from "./areas.ts";
 import { MemoryKeeper } from "./memory.ts";
+import { Events } from "./events/log.ts";
+import { reloadEvent } from "./events/daemon.ts";
 
 export async function serve(config: DaemonConfig): Promise<number> {
   await Deno.mkdir(config.root, { recursive: true, mode: 0o711 });
@@ -45,15 +47,17 @@ export async function serve(config: DaemonConfig): Promise<number> {
   const layers = new LayerStore(config.root);
   const images = new ImageStore(config.root);
   await Promise.all([content.init(), layers.init(), images.init()]);
+  const events = new Events();
   const services = {
     config,
+    events,
     content,
     layers,
     images,
     imageUsers: () => [],
     pinnedBlobs: new Set<string>(),
   } as unknown as Services;
-  services.imageService = new ImageService(services);
+  services.imageService = new ImageService(services, events);
   await startAreas(services);
 
   const router = new Router<Handler>();
@@ -76,8 +80,11 @@ export async function serve(config: DaemonConfig): Promise<number> {
   const onSig = (name: string) => () => stop(name);
   Deno.addSignalListener("SIGTERM", onSig("SIGTERM"));
   Deno.addSignalListener("SIGINT", onSig("SIGINT"));
+  const onHup = () => reloadEvent(services, events);
+  Deno.addSignalListener("SIGHUP", onHup);
   const sig = await stopped;
   log.info(`received ${sig}, shutting down`);
+  Deno.removeSignalListener("SIGHUP", onHup);
   keeper.close();
   server.close();
   server.closeAllConnections?.();

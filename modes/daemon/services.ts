@@ -39,6 +39,8 @@ export interface Services {
   imageUsers: (id: string) => string[];
   /** Blobs being written by a load, pull, import or build: `collect()` keeps them. */
   pinnedBlobs: Set<string>;
+  /** The event log (modes/daemon/events/log.ts): services emit through it. */
+  events: import("./events/log.ts").Events;
   /** The network area (modes/daemon/networks/service.ts); set at its start. */
   network?: import("./networks/service.ts").NetworkService;
   /** Filled in by other areas as they land. */

@@ -61,6 +61,7 @@ export async function attach(
     return;
   }
   const stdin = o.stdin && !!r.Config.OpenStdin;
+  svc.events.container("attach", r);
   const connect = async (shim: ShimClient) => {
     const s = await shim.stream({
       op: "attach",

@@ -51,6 +51,11 @@ export function execExitCode(info: { exitCode: number; error?: string }): number
   return info.error ? 126 : info.exitCode;
 }
 
+/** moby's exec event text: entrypoint, a space, the arguments ("ls " for a bare ls). */
+export function execLine(cmd: string[]): string {
+  return `${cmd[0]} ${cmd.slice(1).join(" ")}`;
+}
+
 export class ExecService {
   #c: ContainerService;
   #execs = new Map<string, ExecRecord>();
@@ -108,6 +113,7 @@ export class ExecService {
       ConsoleSize: cs && cs[0] ? cs : undefined,
       started: false,
     });
+    this.#c.events.container(`exec_create: ${execLine(cmd)}`, r, { execID: id });
     return id;
   }
 
@@ -183,8 +189,7 @@ export class ExecService {
         if (n === null) break;
         feed(buf.subarray(0, n));
       }
-      e.Running = false;
-      e.ExitCode ??= 126;
+      this.#died(e);
       s.conn.close();
     })();
   }
@@ -198,7 +203,23 @@ export class ExecService {
     }
     e.started = true;
     e.Running = true;
+    this.#c.events.container(
+      `exec_start: ${execLine([e.ProcessConfig.entrypoint, ...e.ProcessConfig.arguments])}`,
+      r,
+      { execID: e.ID },
+    );
     return e;
+  }
+
+  /** The exec's process is gone: record it, log exec_die (once). */
+  #died(e: ExecRecord): void {
+    if (!e.Running) return;
+    e.Running = false;
+    e.ExitCode ??= 126;
+    const r = this.#c.store.get(e.ContainerID);
+    if (r) {
+      this.#c.events.container("exec_die", r, { execID: e.ID, exitCode: String(e.ExitCode) });
+    }
   }
 
   /**
@@ -210,8 +231,10 @@ export class ExecService {
     const e = this.get(id);
     const useTty = e.ProcessConfig.tty;
     const early = new EarlyInput(sock, head);
+    let claimed = false;
     try {
       this.#claim(id);
+      claimed = true;
       const r = this.#c.resolve(e.ContainerID);
       const shim = this.#c.shimOf(r);
       const proc = await this.#process(e, useTty);
@@ -234,15 +257,13 @@ export class ExecService {
           e.ExitCode = execExitCode(info);
         },
         beforeEnd: () => {
-          e.Running = false;
-          e.ExitCode ??= 126;
+          this.#died(e);
           log.debug(`exec ${e.ID.slice(0, 12)}: exited ${e.ExitCode}`);
         },
       });
     } catch (err) {
       early.release();
-      e.Running = false;
-      e.ExitCode ??= 126;
+      if (claimed) this.#died(e);
       const msg = new TextEncoder().encode(`${(err as Error).message}\r\n`);
       sock.write(raw ? msg : frame(1, msg));
       sock.end();

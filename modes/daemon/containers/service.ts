@@ -25,6 +25,7 @@ import { buildSpec } from "./spec.ts";
 import { parseSignal } from "./signals.ts";
 import type { VolumeService } from "./volumes.ts";
 import type { ContainerCreate } from "../api/containers.ts";
+import type { Events } from "../events/log.ts";
 
 /** The network area's hook (wired later by the networking issue). */
 export interface NetworkHook {
@@ -60,14 +61,16 @@ export class ContainerService {
   readonly s: Services;
   readonly store: ContainerStore;
   readonly volumes: VolumeService;
+  readonly events: Events;
   #live = new Map<string, Live>();
   #closing = false;
   #pool: ShimPool;
 
-  constructor(s: Services, store: ContainerStore, volumes: VolumeService) {
+  constructor(s: Services, store: ContainerStore, volumes: VolumeService, events: Events) {
     this.s = s;
     this.store = store;
     this.volumes = volumes;
+    this.events = events;
     this.#pool = new ShimPool(`${s.config.execRoot}/s`, s.config.defaultRuntime);
   }
 
@@ -166,6 +169,7 @@ export class ContainerService {
       }
       throw e;
     }
+    this.events.container("create", r);
     return r;
   }
 
@@ -292,6 +296,8 @@ export class ContainerService {
       r.HasBeenManuallyStopped = false;
       live.startedAtMs = Date.now();
       await this.store.save(r);
+      this.#volumeEvents("mount", r);
+      this.events.container("start", r);
     } catch (e) {
       live.gen++; // ignore exit reports of this attempt
       live.shim = undefined;
@@ -359,7 +365,10 @@ export class ContainerService {
       Error: info.error ?? "",
       FinishedAt: info.exitedAt || rfc3339Nano(),
     };
+    if (info.oomKilled) this.events.container("oom", r);
+    this.events.container("die", r, { exitCode: String(info.exitCode) });
     await this.#cleanupRuntime(r).catch((e) => log.warn(`cleanup ${r.Id}: ${e}`));
+    this.#volumeEvents("unmount", r);
     const restart = !live.removing && this.#shouldRestart(r, info.exitCode);
     if (restart) {
       const ranMs = Date.now() - live.startedAtMs;
@@ -407,6 +416,26 @@ export class ContainerService {
     }
   }
 
+  /** Volume mount/unmount events of a container's named and anonymous volumes (moby's). */
+  #volumeEvents(action: "mount" | "unmount", r: ContainerRecord): void {
+    for (const m of r.MountPoints) {
+      if (m.Type !== "volume" || !m.Name) continue;
+      this.events.volume(
+        action,
+        m.Name,
+        action === "mount"
+          ? {
+            container: r.Id,
+            destination: m.Destination,
+            driver: m.Driver || "local",
+            propagation: m.Propagation ?? "",
+            "read/write": String(m.RW),
+          }
+          : { container: r.Id, driver: m.Driver || "local" },
+      );
+    }
+  }
+
   /** Undo what start set up: network, rootfs mount, shim dir. */
   async #cleanupRuntime(r: ContainerRecord): Promise<void> {
     await this.network?.detach(r).catch((e) => log.warn(`network detach ${r.Id}: ${e}`));
@@ -446,6 +475,7 @@ export class ContainerService {
       await this.#signal(r, 9, true).catch(() => {});
       await raceTimeout(exited, 30_000);
     }
+    this.events.container("stop", r);
     return true;
   }
 
@@ -463,6 +493,7 @@ export class ContainerService {
     const sh = live.shim;
     if (!sh) throw new Conflict(`container ${r.Id} is not running`);
     await sh.call({ op: "kill", signal: sig, all });
+    this.events.container("kill", r, { signal: String(sig) });
     if (r.State.Paused && (sig === 9 || sig === 15)) {
       await sh.call({ op: "resume" }).catch(() => {});
     }
@@ -491,6 +522,7 @@ export class ContainerService {
       await this.#stop(r, timeout, signal);
       await this.#start(r);
     });
+    this.events.container("restart", r);
   }
 
   async pause(ref: string): Promise<void> {
@@ -502,6 +534,7 @@ export class ContainerService {
     await this.shimOf(r).call({ op: "pause" });
     r.State = { ...r.State, Paused: true, Status: "paused" };
     await this.#record(r, "pause");
+    this.events.container("pause", r);
   }
 
   async unpause(ref: string): Promise<void> {
@@ -510,6 +543,7 @@ export class ContainerService {
     await this.shimOf(r).call({ op: "resume" });
     r.State = { ...r.State, Paused: false, Status: "running" };
     await this.#record(r, "unpause");
+    this.events.container("unpause", r);
   }
 
   // ---- remove ----
@@ -563,6 +597,7 @@ export class ContainerService {
       }
     }
     this.#live.delete(r.Id);
+    this.events.container("destroy", r);
     live.notifyExit(r.State.ExitCode);
     live.notifyRemove(r.State.ExitCode);
     (this.s.execs as { dropContainer?(id: string): void } | undefined)?.dropContainer?.(r.Id);
@@ -575,7 +610,9 @@ export class ContainerService {
     if (n === r.Name) {
       throw new InvalidArgument(`Renaming a container with the same name as its current name`);
     }
+    const oldName = r.Name.replace(/^\//, "");
     await this.store.rename(r, n);
+    this.events.container("rename", r, { oldName });
   }
 
   // ---- wait ----

@@ -9,6 +9,7 @@ import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.t
 import { readJson, writeJsonAtomic } from "../../../core/store/atomic.ts";
 import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import { newId } from "./names.ts";
+import type { Events } from "../events/log.ts";
 
 export interface Volume {
   Name: string;
@@ -40,8 +41,11 @@ export class VolumeService {
   /** Container IDs using a volume; set by the container service. */
   users: (name: string) => string[] = () => [];
 
-  constructor(root: string) {
+  readonly events?: Events;
+
+  constructor(root: string, events?: Events) {
     this.dir = `${root}/volumes`;
+    this.events = events;
   }
 
   async init(): Promise<void> {
@@ -117,6 +121,7 @@ export class VolumeService {
       throw e;
     }
     this.#vols.set(name, v);
+    this.events?.volume("create", name, { driver: v.Driver });
     return v;
   }
 
@@ -134,6 +139,7 @@ export class VolumeService {
     const trash = `${this.dir}/.rm-${name}-${Date.now()}`;
     await Deno.rename(`${this.dir}/${name}`, trash).catch(() => {});
     await Deno.remove(trash, { recursive: true }).catch(() => {});
+    this.events?.volume("destroy", name, { driver: v.Driver });
   }
 
   /**

@@ -145,6 +145,7 @@ export async function loadArchive(
           messages.push(`Loaded image: ${familiarString(ref)}`);
         }
         if (tags.length === 0) messages.push(`Loaded image ID: ${rec.id}`);
+        await s.imageService.event("load", rec.id, rec.id);
       }
     } else if (indexJson) {
       const index = parseIndex(indexJson);
@@ -164,6 +165,7 @@ export async function loadArchive(
           }
         }
         if (!tagged) messages.push(`Loaded image ID: ${rec.id}`);
+        await s.imageService.event("load", rec.id, rec.id);
       }
     } else {
       throw new InvalidArgument(

@@ -125,6 +125,7 @@ export function saveArchive(s: Services, names: string[]): ReadableStream<Uint8A
         await w.addFile("repositories", enc.encode(JSON.stringify(repositories)));
       }
       await w.finish();
+      for (const { rec } of images.values()) await s.imageService.event("save", rec.id, rec.id);
     } catch (e) {
       w.abort(e);
     }

@@ -143,6 +143,7 @@ async function pullOne(
     if (ref.tag) await s.images.tag(rec.id, referenceString({ ...ref, digest: undefined }));
     await s.images.tag(rec.id, `${ref.domain}/${ref.path}@${res.digest}`);
     const same = before?.id === rec.id;
+    await s.imageService.event("pull", familiarString(ref), familiarName(ref), rec.id);
     await out.write({
       status: same
         ? `Status: Image is up to date for ${familiarString(ref)}`
@@ -258,6 +259,12 @@ export async function pushHandler(ctx: Ctx): Promise<void> {
       await out.write({ status: `${t}: digest: ${res.digest} size: ${res.size}` });
       await out.write({ progressDetail: {}, aux: { Tag: t, Digest: res.digest, Size: res.size } });
       await s.images.tag(rec.id, `${repoKey}@${res.digest}`);
+      await s.imageService.event(
+        "push",
+        familiarString({ ...repo, tag: t }),
+        familiarName(repo),
+        rec.id,
+      );
     }
   } catch (e) {
     await out.error(messageOf(e));

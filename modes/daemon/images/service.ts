@@ -10,9 +10,14 @@ import { type Digest, shortId } from "../../../core/oci/digest.ts";
 import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
 import { chainIds } from "../../../core/store/layers.ts";
 import type { ImageRecord } from "../../../core/store/images.ts";
-import { parseNormalizedNamed, referenceString } from "../../../core/oci/reference.ts";
+import {
+  familiarString,
+  parseNormalizedNamed,
+  referenceString,
+} from "../../../core/oci/reference.ts";
 import { globMatch as pathMatch } from "../../build/copy_rules.ts";
 import type { Services } from "../services.ts";
+import type { Events } from "../events/log.ts";
 
 const enc = new TextEncoder();
 
@@ -32,8 +37,25 @@ export interface ImageSummary {
 export class ImageService {
   #s: Services;
   #configs = new Map<Digest, ImageConfig>();
-  constructor(s: Services) {
+  #events: Events;
+  constructor(s: Services, events: Events) {
     this.#s = s;
+    this.#events = events;
+  }
+
+  /**
+   * Log an image event (moby's LogImageEvent): `id` is the image ID, or the
+   * reference for pull and push; the labels of image `imageId` while it
+   * still exists.
+   */
+  async event(action: string, id: string, name: string, imageId = id): Promise<void> {
+    let labels: Record<string, string> = {};
+    try {
+      labels = (await this.config(imageId as Digest)).config?.Labels ?? {};
+    } catch {
+      // deleted (or not an image ID): no labels, as moby
+    }
+    this.#events.image(action, id, name, labels);
   }
 
   async config(id: Digest): Promise<ImageConfig> {
@@ -154,12 +176,27 @@ export class ImageService {
     const ref = parseNormalizedNamed(tag ? `${repo}:${tag}` : repo);
     if (ref.digest) throw new InvalidArgument("refusing to create a tag with a digest reference");
     await this.#s.images.tag(r.id, referenceString(ref));
+    await this.event("tag", r.id, familiarString(ref));
   }
 
-  /** Docker's rmi semantics. */
+  /** Docker's rmi semantics; an untag or delete event per line of the answer. */
   async remove(
     name: string,
     opts: { force?: boolean; noprune?: boolean } = {},
+  ): Promise<Array<{ Untagged: string } | { Deleted: string }>> {
+    const id = this.#s.images.resolve(name).id;
+    const labels = (await this.config(id).catch(() => undefined))?.config?.Labels ?? {};
+    const out = await this.#remove(name, opts);
+    for (const o of out) {
+      if ("Untagged" in o) this.#events.image("untag", id, id, labels);
+      else this.#events.image("delete", o.Deleted, o.Deleted, o.Deleted === id ? labels : {});
+    }
+    return out;
+  }
+
+  async #remove(
+    name: string,
+    opts: { force?: boolean; noprune?: boolean },
   ): Promise<Array<{ Untagged: string } | { Deleted: string }>> {
     const store = this.#s.images;
     const rec = store.resolve(name);

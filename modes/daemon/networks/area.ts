@@ -13,7 +13,7 @@ import { startNetworking, stopNetworking } from "./recover.ts";
 
 export async function startNetworks(s: Services): Promise<void> {
   const st = new NetState(s, await instanceTag(s.config.root));
-  const svc = new NetworkService(st);
+  const svc = new NetworkService(st, s.events);
   s.network = svc;
   try {
     await startNetworking(st);

@@ -38,14 +38,34 @@ import type { NetworkRecord } from "./records.ts";
 import { baseRecord, takenSubnets } from "./recover.ts";
 import type { NetState } from "./state.ts";
 import { withHostLock } from "./state.ts";
+import type { Events } from "../events/log.ts";
 import { matchFilters, networkView } from "./views.ts";
 import { pruneFilter } from "../prune_filters.ts";
 
 export class NetworkService {
   readonly st: NetState;
+  #events?: Events;
 
-  constructor(st: NetState) {
+  constructor(st: NetState, events?: Events) {
     this.st = st;
+    this.#events = events;
+  }
+
+  /** moby's LogNetworkEventWithAttributes: name and type, + the container for (dis)connect. */
+  #event(action: string, n: NetworkRecord, container?: string): void {
+    this.#events?.network(
+      action,
+      { id: n.Id, name: n.Name, type: n.Driver },
+      container ? { container } : {},
+    );
+  }
+
+  /** connect/disconnect events for each network of a container that starts or stops. */
+  #containerEvents(action: string, r: ContainerRecord): void {
+    for (const [name, ep] of Object.entries(r.NetworkSettings?.Networks ?? {})) {
+      const n = this.st.tryResolveNet((ep as Json)?.NetworkID || name);
+      if (n) this.#event(action, n, r.Id);
+    }
   }
 
   // ---- container hooks ----
@@ -88,12 +108,15 @@ export class NetworkService {
     r.NetworkSettings = { ...(r.NetworkSettings ?? {}), Networks: nets };
   }
 
-  attach(r: ContainerRecord, pid: number): Promise<void> {
-    return attach(this.st, r, pid);
+  async attach(r: ContainerRecord, pid: number): Promise<void> {
+    await attach(this.st, r, pid);
+    this.#containerEvents("connect", r);
   }
 
-  detach(r: ContainerRecord): Promise<void> {
-    return detach(this.st, r);
+  async detach(r: ContainerRecord): Promise<void> {
+    const was = this.st.live.has(r.Id);
+    await detach(this.st, r);
+    if (was) this.#containerEvents("disconnect", r);
   }
 
   /**
@@ -245,6 +268,7 @@ export class NetworkService {
       }
     });
     await this.st.applyFirewall();
+    this.#event("create", n);
     return { Id: n.Id, Warning: "" };
   }
 
@@ -265,6 +289,7 @@ export class NetworkService {
     if (n.Bridge) await deleteLink(n.Bridge);
     await this.st.ipam.remove(n.Id);
     await this.st.store.removeNetwork(n.Id);
+    this.#event("destroy", n);
   }
 
   async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] }> {
@@ -311,6 +336,7 @@ export class NetworkService {
     }
     fillSettings(this.st, r, this.st.live.get(r.Id));
     await store.save(r);
+    this.#event("connect", n, r.Id);
   }
 
   async disconnect(ref: string, containerRef: string, force = false): Promise<void> {
@@ -343,6 +369,7 @@ export class NetworkService {
     if (key) delete nets[key];
     fillSettings(this.st, r, this.st.live.get(r.Id));
     await store.save(r);
+    this.#event("disconnect", n, r.Id);
   }
 
   #store() {

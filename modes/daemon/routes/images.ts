@@ -73,6 +73,7 @@ export function register(r: ApiRouter): void {
         message: ctx.query.get("message") ?? undefined,
         changes: ctx.query.getAll("changes"),
       });
+      await ctx.services.imageService.event("import", rec.id, rec.id);
       await out.write({ status: rec.id });
     } catch (e) {
       await out.error(messageOf(e));
