@@ -35,6 +35,12 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** only with a healthcheck (modes/daemon/containers/health.ts) */
+  Health?: {
+    Status: "starting" | "healthy" | "unhealthy";
+    FailingStreak: number;
+    Log: { Start: string; End: string; ExitCode: number; Output: string }[];
+  };
 }
 
 /** Docker's MountPoint as shown in inspect `Mounts`. */

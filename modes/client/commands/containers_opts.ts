@@ -69,6 +69,15 @@ export function containerFlags(c: Command): Command {
     .option("--runtime <string>", "Runtime to use for this container")
     .option("--security-opt <list>", "Security Options", collect)
     .option("--shm-size <bytes>", "Size of /dev/shm")
+    .option("--health-cmd <string>", "Command to run to check health")
+    .option("--health-interval <duration>", "Time between running the check (ms|s|m|h)")
+    .option("--health-retries <int>", "Consecutive failures needed to report unhealthy")
+    .option(
+      "--health-start-period <duration>",
+      "Start period for the container to initialize before starting health-retries countdown",
+    )
+    .option("--health-timeout <duration>", "Maximum time to allow one check to run (ms|s|m|h)")
+    .option("--no-healthcheck", "Disable any container-specified HEALTHCHECK")
     .option("--stop-signal <string>", "Signal to stop the container")
     .option("--stop-timeout <int>", "Timeout (in seconds) to stop a container")
     .option("--sysctl <list>", "Sysctl options", collect)
@@ -374,7 +383,67 @@ export function createBody(
     Labels: labels(opts),
     StopSignal: opts.stopSignal,
     StopTimeout: opts.stopTimeout !== undefined ? Number(opts.stopTimeout) : undefined,
+    Healthcheck: healthConfig(opts),
     HostConfig: hostConfig,
     NetworkingConfig: { EndpointsConfig: runNetworking(opts).EndpointsConfig },
+  };
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  "µs": 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+};
+
+/** Go's time.ParseDuration → nanoseconds, for a flag's error message as pflag words it. */
+export function flagDuration(flag: string, v: string): number {
+  if (v === "0") return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0, pos = 0;
+  for (let m; (m = re.exec(v));) {
+    total += Number(m[1]) * DURATION_UNITS[m[2]];
+    pos = re.lastIndex;
+  }
+  const sign = v.startsWith("-") ? -1 : 1;
+  if (sign < 0) return -flagDuration(flag, v.slice(1));
+  if (pos !== v.length || v === "") {
+    throw new Error(`invalid argument "${v}" for "--${flag}" flag: time: invalid duration "${v}"`);
+  }
+  return Math.round(total);
+}
+
+/** The docker CLI's --health-* / --no-healthcheck → Config.Healthcheck. */
+// deno-lint-ignore no-explicit-any
+export function healthConfig(opts: Record<string, any>): Record<string, unknown> | undefined {
+  const interval = opts.healthInterval ? flagDuration("health-interval", opts.healthInterval) : 0;
+  const timeout = opts.healthTimeout ? flagDuration("health-timeout", opts.healthTimeout) : 0;
+  const start = opts.healthStartPeriod
+    ? flagDuration("health-start-period", opts.healthStartPeriod)
+    : 0;
+  const retries = opts.healthRetries ? Number(opts.healthRetries) : 0;
+  if (!Number.isInteger(retries)) {
+    throw new Error(`invalid argument "${opts.healthRetries}" for "--health-retries" flag`);
+  }
+  const have = !!opts.healthCmd || !!interval || !!timeout || !!start || !!retries;
+  // commander: --no-healthcheck sets healthcheck=false
+  if (opts.healthcheck === false) {
+    if (have) throw new Error("--no-healthcheck conflicts with --health-* options");
+    return { Test: ["NONE"] };
+  }
+  if (!have) return undefined;
+  if (interval < 0) throw new Error("--health-interval cannot be negative");
+  if (timeout < 0) throw new Error("--health-timeout cannot be negative");
+  if (retries < 0) throw new Error("--health-retries cannot be negative");
+  if (start < 0) throw new Error("--health-start-period cannot be negative");
+  return {
+    Test: opts.healthCmd ? ["CMD-SHELL", opts.healthCmd] : undefined,
+    Interval: interval,
+    Timeout: timeout,
+    StartPeriod: start,
+    Retries: retries,
   };
 }

@@ -9,6 +9,7 @@ import { type ContainerRecord, type Json, ZERO_TIME } from "../../../core/store/
 import type { ImageRecord } from "../../../core/store/images.ts";
 import { checkName, newId, randomName } from "./names.ts";
 import { parseSignal } from "./signals.ts";
+import { checkHealthcheck, mergeHealthcheck } from "./health.ts";
 import { rfc3339Nano } from "../../../core/shim/protocol.ts";
 import { defaultSecurityOpt, parseSecurityOpt } from "../../../core/oci/seccomp_opts.ts";
 
@@ -139,6 +140,8 @@ export function buildRecord(inp: CreateInput): ContainerRecord {
     );
   }
   cfg.Labels = { ...(img.Labels ?? {}), ...(cfg.Labels ?? {}) };
+  cfg.Healthcheck = mergeHealthcheck(cfg.Healthcheck, img.Healthcheck);
+  checkHealthcheck(cfg.Healthcheck);
   cfg.StopSignal ||= img.StopSignal || undefined;
   if (cfg.StopSignal) parseSignal(cfg.StopSignal);
   if (img.ExposedPorts || cfg.ExposedPorts) {

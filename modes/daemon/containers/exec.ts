@@ -17,6 +17,7 @@ import { bridge, EarlyInput, parseDetachKeys } from "./bridge.ts";
 import { frame } from "../../../core/shim/protocol.ts";
 import { log } from "../services.ts";
 import type { ExecConfig } from "../api/exec.ts";
+import { execLine } from "./health.ts";
 
 export interface ExecRecord {
   ID: string;
@@ -49,11 +50,6 @@ export interface ExecRecord {
  */
 export function execExitCode(info: { exitCode: number; error?: string }): number {
   return info.error ? 126 : info.exitCode;
-}
-
-/** moby's exec event text: entrypoint, a space, the arguments ("ls " for a bare ls). */
-export function execLine(cmd: string[]): string {
-  return `${cmd[0]} ${cmd.slice(1).join(" ")}`;
 }
 
 export class ExecService {

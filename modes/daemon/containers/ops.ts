@@ -9,6 +9,7 @@ import { S_IFCHR, S_IFMT } from "../../../core/sys/libc_fs.ts";
 import type { ContainerService } from "./service.ts";
 import { summaryView } from "./views.ts";
 import { du } from "./volumes.ts";
+import { healthOf } from "./health.ts";
 import { pruneFilter } from "../prune_filters.ts";
 
 function labelMatch(labels: Record<string, string>, want: string[]): boolean {
@@ -19,6 +20,7 @@ function labelMatch(labels: Record<string, string>, want: string[]): boolean {
   });
 }
 
+const HEALTH = ["starting", "healthy", "unhealthy", "none"];
 const STATUSES = ["created", "restarting", "running", "removing", "paused", "exited", "dead"];
 
 export async function listContainers(
@@ -28,6 +30,11 @@ export async function listContainers(
   const f = o.filters;
   for (const s of f.status ?? []) {
     if (!STATUSES.includes(s)) throw new InvalidArgument(`invalid filter 'status=${s}'`);
+  }
+  for (const h of f.health ?? []) {
+    if (!HEALTH.includes(h)) {
+      throw new InvalidArgument(`Unrecognised filter value for health: ${h}`);
+    }
   }
   let recs = svc.store.list().sort((a, b) => b.Created.localeCompare(a.Created));
   const created = (ref: string) => svc.resolve(ref).Created;
@@ -60,6 +67,7 @@ export async function listContainers(
       )
     ) return false;
     if (f.network?.length && !f.network.includes(r.HostConfig.NetworkMode)) return false;
+    if (f.health?.length && !f.health.includes(healthOf(r))) return false;
     if (f["is-task"]?.length && f["is-task"][0] === "true") return false;
     if (before && r.Created >= before) return false;
     if (since && r.Created <= since) return false;

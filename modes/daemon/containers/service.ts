@@ -26,6 +26,7 @@ import { parseSignal } from "./signals.ts";
 import type { VolumeService } from "./volumes.ts";
 import type { ContainerCreate } from "../api/containers.ts";
 import type { Events } from "../events/log.ts";
+import { HealthMonitor } from "./health.ts";
 
 /** The network area's hook (wired later by the networking issue). */
 export interface NetworkHook {
@@ -62,6 +63,7 @@ export class ContainerService {
   readonly store: ContainerStore;
   readonly volumes: VolumeService;
   readonly events: Events;
+  readonly health: HealthMonitor;
   #live = new Map<string, Live>();
   #closing = false;
   #pool: ShimPool;
@@ -71,6 +73,7 @@ export class ContainerService {
     this.store = store;
     this.volumes = volumes;
     this.events = events;
+    this.health = new HealthMonitor(this);
     this.#pool = new ShimPool(`${s.config.execRoot}/s`, s.config.defaultRuntime);
   }
 
@@ -295,6 +298,7 @@ export class ContainerService {
       r.HasBeenStartedBefore = true;
       r.HasBeenManuallyStopped = false;
       live.startedAtMs = Date.now();
+      this.health.started(r);
       await this.store.save(r);
       this.#volumeEvents("mount", r);
       this.events.container("start", r);
@@ -353,6 +357,7 @@ export class ContainerService {
     await live.starting;
     if (gen !== live.gen || !this.store.get(r.Id)) return;
     live.shim = undefined;
+    this.health.stop(r.Id);
     r.State = {
       ...r.State,
       Status: "exited",
@@ -532,6 +537,7 @@ export class ContainerService {
     }
     if (r.State.Paused) throw new Conflict(`Container ${r.Id} is already paused`);
     await this.shimOf(r).call({ op: "pause" });
+    this.health.stop(r.Id);
     r.State = { ...r.State, Paused: true, Status: "paused" };
     await this.#record(r, "pause");
     this.events.container("pause", r);
@@ -542,6 +548,7 @@ export class ContainerService {
     if (!r.State.Paused) throw new Conflict(`Container ${r.Id} is not paused`);
     await this.shimOf(r).call({ op: "resume" });
     r.State = { ...r.State, Paused: false, Status: "running" };
+    this.health.resume(r);
     await this.#record(r, "unpause");
     this.events.container("unpause", r);
   }
@@ -597,6 +604,7 @@ export class ContainerService {
       }
     }
     this.#live.delete(r.Id);
+    this.health.stop(r.Id);
     this.events.container("destroy", r);
     live.notifyExit(r.State.ExitCode);
     live.notifyRemove(r.State.ExitCode);
@@ -710,6 +718,7 @@ export class ContainerService {
         }
       } catch { /* the monitor will tell */ }
       this.#monitor(r, shim, gen);
+      if (!r.State.Paused) this.health.resume(r);
       return;
     }
     const info = await readExitFile(dir) ?? await this.#reapDeadShim(r);
@@ -777,6 +786,7 @@ export class ContainerService {
   close(): void {
     this.#closing = true;
     this.#pool.close();
+    this.health.close();
     for (const l of this.#live.values()) if (l.restartTimer) clearTimeout(l.restartTimer);
   }
 

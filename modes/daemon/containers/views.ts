@@ -18,6 +18,8 @@ export function statusString(r: ContainerRecord, now = Date.now()): string {
   if (s.Running) {
     if (s.Paused) return `Up ${ago(s.StartedAt, now)} (Paused)`;
     if (s.Restarting) return `Restarting (${s.ExitCode}) ${ago(s.FinishedAt, now)} ago`;
+    const h = s.Health?.Status;
+    if (h) return `Up ${ago(s.StartedAt, now)} (${h === "starting" ? "health: starting" : h})`;
     return `Up ${ago(s.StartedAt, now)}`;
   }
   if (s.Status === "removing") return "Removal In Progress";
