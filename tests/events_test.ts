@@ -182,9 +182,9 @@ Deno.test("events: lifecycle, filters, live stream, docker-py, berth events", as
         await new Promise((r) => setTimeout(r, 500)); // the CLI has subscribed
         expectCode(await k(["create", "--name", "live1", "busybox", "true"]), 0);
         // seen while the stream is open, before anything else happens
-        await eventually(async () => lines.includes("create live1"), 5000, "live create");
+        await eventually(() => Promise.resolve(lines.includes("create live1")), 5000, "live create");
         expectCode(await k(["rm", "live1"]), 0);
-        await eventually(async () => lines.includes("destroy live1"), 5000, "live destroy");
+        await eventually(() => Promise.resolve(lines.includes("destroy live1")), 5000, "live destroy");
       } finally {
         p.kill("SIGTERM");
         await p.status;
@@ -220,7 +220,7 @@ Deno.test("events: lifecycle, filters, live stream, docker-py, berth events", as
       assertEquals(e.status, undefined); // no legacy fields outside containers and images
     });
 
-    await t.step("docker-py events(decode=True): past and live", async (s) => {
+    await t.step("docker-py events(decode=True): past and live", async () => {
       if (!(await hasPyDocker())) {
         console.error("SKIP docker-py events: python3-docker not installed");
         return;
@@ -249,7 +249,6 @@ stream.close()
         "past True container ['Action', 'Actor', 'Type', 'from', 'id', 'scope', 'status', 'time', 'timeNano']",
       );
       assertStringIncludes(r.stdout, "live create pylive");
-      void s;
     });
 
     await t.step("berth events prints as the docker CLI", async () => {
