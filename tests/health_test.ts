@@ -1,5 +1,6 @@
 /**
- * Healthchecks through the docker CLI (issue 13): `--health-*` and the
+ * Healthchecks through the docker CLI (issue 13): `--health-*` (start period
+ * too) and the
  * image's HEALTHCHECK run as execs; State.Health (Status, FailingStreak,
  * Log of the last 5); `ps` shows `(health: starting)` / `(healthy)`;
  * `ps --filter health=`; `health_status` events; a probe that overruns its
@@ -37,10 +38,11 @@ Deno.test("health: probes, State.Health, ps, filters, events, daemon restart", a
           "300ms",
           "--health-retries",
           "2",
+          "--health-start-period",
+          "60s",
           "busybox",
-          "sh",
-          "-c",
-          "sleep 1.5; echo fine > /tmp/ok; exec sleep 600",
+          "sleep",
+          "600",
         ]),
         0,
       );
@@ -49,6 +51,15 @@ Deno.test("health: probes, State.Health, ps, filters, events, daemon restart", a
       assert(/^Up .* \(health: starting\)$/.test(st.stdout.trim()), st.stdout);
       assertEquals(await psQ("health=starting"), ["h1"]);
       assertEquals(await psQ("health=none"), ["plain"]);
+      // failures within the start period do not count: still starting
+      await eventually(
+        async () => (await inspect("h1", "{{len .State.Health.Log}}")) !== "0",
+        10000,
+        "a first probe",
+      );
+      assertEquals(await status("h1"), "starting");
+      assertEquals(await inspect("h1", "{{.State.Health.FailingStreak}}"), "0");
+      expectCode(await k(["exec", "h1", "sh", "-c", "echo fine > /tmp/ok"]), 0);
       await untilStatus("h1", "healthy");
       const ps = expectCode(await k(["ps", "--filter", "name=h1", "--format", "{{.Status}}"]), 0);
       assert(/^Up .* \(healthy\)$/.test(ps.stdout.trim()), ps.stdout);

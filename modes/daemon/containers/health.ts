@@ -181,11 +181,11 @@ export class HealthMonitor {
     const startMs = Date.now();
     let result: HealthResult;
     try {
-      const { exitCode, output, timedOut } = await this.#exec(r, live.shim, argv, timeoutMs);
+      const { exitCode, output, timedOut, end } = await this.#exec(r, live.shim, argv, timeoutMs);
       result = timedOut
         ? {
           Start: start,
-          End: rfc3339Nano(),
+          End: end,
           ExitCode: -1,
           Output: `Health check exceeded timeout (${goSeconds(timeoutMs)})`,
         }
@@ -228,7 +228,7 @@ export class HealthMonitor {
     shim: ShimClient,
     argv: string[],
     timeoutMs: number,
-  ): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
+  ): Promise<{ exitCode: number; output: string; timedOut: boolean; end: string }> {
     const spec = JSON.parse(
       await Deno.readTextFile(`${this.#c.shimDir(r.Id)}/config.json`),
     ) as OciSpec;
@@ -278,6 +278,7 @@ export class HealthMonitor {
       new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), timeoutMs)),
     ]);
     clearTimeout(timer);
+    const end = rfc3339Nano();
     if (timedOut) {
       // as later mobys: TERM the probe (runc exec forwards it) and let it go
       if (pid > 0) {
@@ -299,7 +300,7 @@ export class HealthMonitor {
       out.set(c, off);
       off += c.length;
     }
-    return { exitCode, output: new TextDecoder().decode(out), timedOut };
+    return { exitCode, output: new TextDecoder().decode(out), timedOut, end };
   }
 }
 

@@ -473,6 +473,7 @@ export class ContainerService {
     const sig = parseSignal(signal || r.Config.StopSignal || "SIGTERM");
     const t = timeout ?? r.Config.StopTimeout ?? 10;
     const exited = live.nextExit();
+    this.health.stop(r.Id); // no probe execs into a container on its way out
     await this.#signal(r, sig, false).catch(() => {});
     await this.#record(r, "stop"); // after the signal: a full disk must not keep it running
     const timedOut = await raceTimeout(exited, t < 0 ? -1 : t * 1000);
@@ -572,6 +573,7 @@ export class ContainerService {
           );
         }
         live.removing = true;
+        this.health.stop(r.Id);
         if (r.State.Restarting) {
           if (live.restartTimer) clearTimeout(live.restartTimer);
           live.restartTimer = undefined;
