@@ -50,6 +50,23 @@ for (const rt of RUNTIMES) {
           0,
         );
         assertMatch(r.stdout, /^\s*1 sleep$/m);
+        r = expectCode(
+          await cli([
+            "run",
+            "--rm",
+            "-t",
+            "--pid",
+            "container:px",
+            "busybox",
+            "sh",
+            "-c",
+            "tty; ps -o pid,comm | grep -c sleep",
+          ]),
+          0,
+        );
+        assertEquals(r.stdout, "/dev/pts/0\r\n1\r\n");
+        r = await cli(["run", "--rm", "--pid", "container:px", "busybox", "nosuch"]);
+        assertEquals(r.code, 127);
         // and an exec into the joined container lands there too
         expectCode(
           await cli([

@@ -88,6 +88,8 @@ export class BuiltinRuntime implements OciRuntime {
   readonly #argv: string[];
   /** exit promises of the inits this instance created (lets start() skip a watchdog timer) */
   readonly #exits = new Map<string, Promise<unknown>>();
+  /** sync connections of created containers whose init waits there for start() */
+  readonly #gates = new Map<string, Deno.Conn>();
   #warm?: WarmInit;
   readonly #warmNice?: number;
   /** how many creates used a warm init (for tests and diagnostics) */
@@ -167,11 +169,18 @@ export class BuiltinRuntime implements OciRuntime {
       if (has("uts") && !has("uts")!.path) unshareArgs.push("--uts");
       if (has("ipc") && !has("ipc")!.path) unshareArgs.push("--ipc");
       if (has("network") && !has("network")!.path) unshareArgs.push("--net");
-      const pidns: PidNsMode = !has("pid")
+      let pidns: PidNsMode = !has("pid")
         ? { kind: "host" }
         : has("pid")!.path
         ? { kind: "join", path: has("pid")!.path! }
         : { kind: "new" };
+      // a joined pid namespace: init stays in the host's and forks the process into it at
+      // the end (init_exec.ts), so the other container never sees init holding host things
+      let joinPidNs: string | undefined;
+      if (pidns.kind === "join" && procfsHasPidns()) {
+        joinPidNs = pidns.path;
+        pidns = { kind: "host" };
+      }
       let warnings: string[] = [];
       const w = this.#takeWarm(spec);
       // the cgroup is made while init's runtime boots; init waits for its config
@@ -189,6 +198,7 @@ export class BuiltinRuntime implements OciRuntime {
           cgroupLinks: cg!.layout.links,
           newCgroupNs: !!has("cgroup") && !has("cgroup")!.path,
           noPivot: opts.noPivot,
+          joinPidNs,
           seccomp: prepareSeccomp(spec, {
             bundle,
             stateDir: dir,
@@ -210,11 +220,14 @@ export class BuiltinRuntime implements OciRuntime {
           spawnInPidNs("unshare", {
             ...o,
             args: [...unshareArgs, "--", ...this.#argv, "create", sock],
+            // the forked process shows init's environment until it execs
+            ...(joinPidNs ? { clearEnv: true, env: helperEnv() } : {}),
           }, pidns),
         "init",
         w?.warm,
       );
       child = run.child;
+      if (run.gate) this.#gates.set(id, run.gate);
       const saved: SavedState = {
         id,
         pid: run.pid,
@@ -261,6 +274,8 @@ export class BuiltinRuntime implements OciRuntime {
       proc: CreatedProcess;
       warnings: string[];
       cfg: InitConfig;
+      /** create with a joined pid ns: the sync connection start() sends "start" on */
+      gate?: Deno.Conn;
     }
   > {
     const tmpDirs: string[] = [];
@@ -326,10 +341,13 @@ export class BuiltinRuntime implements OciRuntime {
           }
         }
       } finally {
-        try {
-          conn.close();
-        } catch { /* closed */ }
+        if (!ok || cfg.mode !== "create" || !cfg.joinPidNs) {
+          try {
+            conn.close();
+          } catch { /* closed */ }
+        }
       }
+      const gate = cfg.mode === "create" && cfg.joinPidNs ? conn : undefined;
       if (!ok) throw new RuntimeError(`init exited (${(await status).code}) during set-up`);
       // a process forked by the helper (init_exec.ts) is re-parented to us when the helper exits
       const forked = cfg.mode === "exec" || !!cfg.joinPidNs;
@@ -341,7 +359,7 @@ export class BuiltinRuntime implements OciRuntime {
         ptyMaster: ptyMaster ? await ptyMaster : undefined,
         status: forked ? status.then(() => waitpidAsync(pid)) : status,
       };
-      return { child, pid: proc.pid, proc, warnings, cfg };
+      return { child, pid: proc.pid, proc, warnings, cfg, gate };
     } catch (e) {
       if (child) {
         try {
@@ -363,6 +381,8 @@ export class BuiltinRuntime implements OciRuntime {
   }
 
   async start(id: string): Promise<void> {
+    const gate = this.#gates.get(id);
+    if (gate) return await this.#startForked(id, gate);
     const st = this.#load(id);
     const fifo = `${this.#dir(id)}/exec.fifo`;
     try {
@@ -408,6 +428,31 @@ export class BuiltinRuntime implements OciRuntime {
       throw new RuntimeError(m.error, m.exitCode);
     }
     if (text !== "0") throw new RuntimeError(`container ${id} exited before it started`);
+  }
+
+  /** start() of a create with a joined pid namespace: init waits on its sync connection. */
+  async #startForked(id: string, conn: Deno.Conn): Promise<void> {
+    this.#gates.delete(id);
+    const dec = new TextDecoder();
+    let buf = "";
+    try {
+      await writeAll(conn, new TextEncoder().encode("start\n"));
+      const chunk = new Uint8Array(4096);
+      while (!buf.includes("\n")) {
+        const n = await conn.read(chunk);
+        if (n === null) break;
+        buf += dec.decode(chunk.subarray(0, n), { stream: true });
+      }
+    } finally {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+    await Deno.remove(`${this.#dir(id)}/exec.fifo`).catch(() => {});
+    const line = buf.slice(0, buf.indexOf("\n"));
+    const m: InitMessage | undefined = line ? JSON.parse(line) : undefined;
+    if (m && "error" in m) throw new RuntimeError(m.error, m.exitCode);
+    if (!m || !("ok" in m)) throw new RuntimeError(`container ${id} exited before it started`);
   }
 
   state(id: string): Promise<RuntimeState> {
@@ -525,7 +570,20 @@ export class BuiltinRuntime implements OciRuntime {
     await cg.remove();
     await Deno.remove(this.#dir(id), { recursive: true });
     this.#exits.delete(id);
+    try {
+      this.#gates.get(id)?.close();
+    } catch { /* closed */ }
+    this.#gates.delete(id);
   }
+}
+
+/**
+ * Can procfs be mounted for another pid namespace (`pidns=`, Linux ≥ 6.15)?
+ * Without it, init joins a pid namespace at spawn as before (runc's way).
+ */
+function procfsHasPidns(): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(Deno.osRelease());
+  return !!m && (Number(m[1]) > 6 || (Number(m[1]) === 6 && Number(m[2]) >= 15));
 }
 
 /**

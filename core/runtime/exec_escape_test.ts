@@ -20,6 +20,19 @@ import type { HostConfigInput } from "../oci/runtime_spec.ts";
 
 const root = Deno.uid() === 0;
 const EXECS = 30;
+const JOINS = 15;
+/**
+ * runc (1.1.5 here) forks runc init into a joined pid namespace before it
+ * pivots: a process there with CAP_SYS_PTRACE sees it with the host's root
+ * (this test finds it). Not berth's to fix: that variant is skipped.
+ */
+const RUNC_JOIN_EXPOSED = true;
+if (RUNC_JOIN_EXPOSED && hasRunc) {
+  console.log(
+    "exec_escape_test: runc's --pid container: variant skipped: runc init is visible in the " +
+      "joined pid namespace before pivot_root (a runc weakness, found by this test)",
+  );
+}
 
 /**
  * The scanner (busybox sh, shell builtins where it can: a fork is slower than
@@ -68,14 +81,15 @@ echo "SCANS $n SEEN $seen"
 
 function suite(name: string, make: (base: string) => OciRuntime, ignore: boolean) {
   for (
-    const [mode, host] of [
-      ["SYS_PTRACE", { CapAdd: ["SYS_PTRACE"] }],
-      ["privileged", { Privileged: true }],
-    ] as [string, HostConfigInput][]
+    const [mode, host, join] of [
+      ["SYS_PTRACE", { CapAdd: ["SYS_PTRACE"] }, false],
+      ["privileged", { Privileged: true }, false],
+      ["SYS_PTRACE, joined by new containers (--pid container:)", { CapAdd: ["SYS_PTRACE"] }, true],
+    ] as [string, HostConfigInput, boolean][]
   ) {
     Deno.test({
       name: `exec escape ${name} ${mode}: a scanner in the container finds nothing of the host`,
-      ignore,
+      ignore: ignore || (join && name === "runc" && RUNC_JOIN_EXPOSED),
       sanitizeOps: false,
       sanitizeResources: false,
       async fn() {
@@ -103,7 +117,26 @@ function suite(name: string, make: (base: string) => OciRuntime, ignore: boolean
           pid = p.pid;
           const out = readAll(p.stdout), err = readAll(p.stderr);
           await rt.start(id);
-          for (let i = 0; i < EXECS; i++) {
+          for (let i = 0; join && i < JOINS; i++) {
+            // another container created into the scanner's pid namespace, as --pid container:
+            const jid = `${id}j${i}`;
+            await writeBundle(`${base}/j${i}`, jid, `${base}/rootfs`, {
+              cmd: ["sleep", "0.1"],
+              edit: (s) => {
+                s.linux!.namespaces = s.linux!.namespaces!.map((n) =>
+                  n.type === "pid" ? { type: "pid", path: `/proc/${pid}/ns/pid` } : n
+                );
+              },
+            });
+            try {
+              const j = await rt.create(jid, `${base}/j${i}`, { stdio: { kind: "null" } });
+              await rt.start(jid);
+              assertEquals((await j.status).code, 0);
+            } finally {
+              await rt.delete(jid, true).catch(() => {});
+            }
+          }
+          for (let i = 0; !join && i < EXECS; i++) {
             // long enough to be scanned itself: it must not inherit anything of the host either
             const e = await rt.exec(id, {
               ...spec.process,

@@ -19,10 +19,10 @@
  *   chroot to the container's root                  (runc's root after pivot_root)
  *   pty from the container's devpts if asked        the master goes to the caller
  *   rlimits, PATH lookup
- *   unshare(CLONE_FILES); keep 0-2, sync; close all Deno's fds are gone from this table
+ *   unshare(CLONE_FILES); 0-2, pipes, sync    Deno's fds are gone from this table
  *   setns(CLONE_NEWPID)                             children only; needs CAP_SYS_ADMIN
  *   seccomp, capabilities, ids, cwd, signals        finalizeAndExec, on this thread
- *   fork: setsid, TIOCSCTTY, close sync, execve     the child
+ *   fork: close the helper's fds, setsid, TIOCSCTTY, [wait for start], execve   the child
  * @module
  */
 
@@ -73,64 +73,91 @@ export function ptyFromContainer(consoleSock: number, bindOnConsole: boolean): n
   return fd;
 }
 
-/**
- * Give this thread a private fd table that holds only 0-2 (the tty on all
- * three when there is one) and `keep`, renumbered from 3 up (close-on-exec);
- * returns their new numbers.
- */
-export function privateFdTable(ttyFd: number | undefined, keep: number[]): number[] {
-  c.unshare(c.CLONE_FILES);
-  if (ttyFd !== undefined) {
-    for (const fd of [0, 1, 2]) c.dup2(ttyFd, fd);
-  }
-  const high = keep.map((fd) => c.dupAbove(fd, 1 << 12));
-  const now = high.map((fd, i) => c.dupCloexec(fd, 3 + i));
-  c.closeRange(3 + keep.length);
-  return now;
+export interface ForkOptions {
+  /** the pty slave to put on 0-2 (and make the controlling terminal) */
+  ttyFd?: number;
+  /** the pid namespace to fork into (an open ns fd) */
+  pidNs?: number;
+  sync: Sync;
+  seccomp: InitConfig["seccomp"];
+  /**
+   * create mode: fork now, report `{pid}` and `{ok}`, and let the child
+   * execve only when the caller sends "start" on the sync socket
+   */
+  gate?: boolean;
 }
 
 /**
- * The last step of exec mode (and of create with a joined pid namespace):
- * from a private fd table, with everything but the process identity set up,
- * enter the pid namespace for children, drop to the process's identity on
- * this thread and fork it. Reports `{pid}` then `{ok}` (or the exec error) on
- * the sync socket and exits.
+ * The last step of exec mode (and of create with a joined pid namespace).
+ * This thread gets a private fd table (unshare(CLONE_FILES)) holding 0-2
+ * (the tty on all three when there is one), then the fds the child keeps,
+ * then the helper's own (sync socket, pid ns, pipe ends), which the child
+ * closes first thing; the pipes are made after the unshare so no other
+ * thread holds their ends. Then: setns(CLONE_NEWPID) (children only), the
+ * process's identity on this thread (finalizeAndExec), and the fork. Reports
+ * on the sync socket and exits.
  */
-export function launchInPidNs(
-  p: OciProcess,
-  path: string,
-  o: { pidNs?: number; ctty: boolean; sync: Sync; seccomp: InitConfig["seccomp"] },
-): never {
-  const send = (m: InitMessage) => c.writeFd(o.sync.fd, JSON.stringify(m) + "\n");
+export function forkInPidNs(p: OciProcess, path: string, o: ForkOptions): never {
   prepareForkExec();
-  const [errR, errW] = c.pipe();
-  if (o.pidNs !== undefined) {
-    c.setns(o.pidNs, c.CLONE_NEWPID);
-    c.close(o.pidNs);
+  c.unshare(c.CLONE_FILES);
+  if (o.ttyFd !== undefined) {
+    for (const fd of [0, 1, 2]) c.dup2(o.ttyFd, fd);
   }
-  let child = 0;
+  const [errR0, errW0] = c.pipe();
+  const [gateR0, gateW0] = o.gate ? c.pipe() : [-1, -1];
+  const childFds = o.gate ? [errW0, gateR0] : [errW0];
+  const own = [
+    o.sync.fd,
+    errR0,
+    ...(o.gate ? [gateW0] : []),
+    ...(o.pidNs !== undefined ? [o.pidNs] : []),
+  ];
+  const all = [...childFds, ...own].map((fd) => c.dupAbove(fd, 1 << 12));
+  const n = all.map((fd, i) => c.dupCloexec(fd, 3 + i));
+  c.closeRange(3 + n.length);
+  const [errW, gateR] = [n[0], o.gate ? n[1] : -1];
+  const closeFrom = 3 + childFds.length;
+  const [sync, errR, gateW] = [n[closeFrom - 3], n[closeFrom - 2], o.gate ? n[closeFrom - 1] : -1];
+  o.sync.fd = sync;
+  const send = (m: InitMessage) => c.writeFd(sync, JSON.stringify(m) + "\n");
+  if (o.pidNs !== undefined) {
+    const ns = n[n.length - 1];
+    c.setns(ns, c.CLONE_NEWPID);
+    c.close(ns);
+  }
   const launch = (file: string, argv: string[], env: string[]): never => {
-    child = forkExec({ path: file, argv, env, errFd: errW, ctty: o.ctty, closeFd: o.sync.fd });
+    const child = forkExec({
+      path: file,
+      argv,
+      env,
+      errFd: errW,
+      ctty: o.ttyFd !== undefined,
+      closeFrom,
+      waitFd: o.gate ? gateR : undefined,
+    });
     c.close(errW);
+    if (o.gate) {
+      c.close(gateR);
+      send({ pid: child });
+      send({ ok: true });
+      // start(): the caller says so on the sync socket (EOF: it went away, and so does the child)
+      if (c.readLine(sync) !== "start") throw new Error("unexpected message from the runtime");
+      c.writeFd(gateW, "1");
+      c.close(gateW);
+    }
     const b = new Uint8Array(8);
-    const n = c.readFd(errR, b);
-    if (n > 0) {
+    if (c.readFd(errR, b) > 0) {
       const [errno, step] = new Int32Array(b.buffer);
       c.waitpidSync(child);
       const what = step === 1 ? "setting the controlling terminal" : `exec: "${argv[0]}"`;
       const e = new c.SysError(what, errno);
       throw new ExecError(e.message, step === 2 && errno === 2 ? 127 : 126);
     }
-    send({ pid: child });
+    if (!o.gate) send({ pid: child });
     send({ ok: true });
     c.exitNow(0);
   };
-  finalizeAndExec(p, path, {
-    lastCap: lastCap(),
-    warn: () => {},
-    seccomp: o.seccomp,
-    launch,
-  });
+  finalizeAndExec(p, path, { lastCap: lastCap(), warn: () => {}, seccomp: o.seccomp, launch });
 }
 
 /** `init exec`: run cfg.process in the running container cfg.targetPid. */
@@ -158,7 +185,5 @@ export function execMode(cfg: InitConfig, sync: Sync, warn: (m: string) => void)
   }
   applyRlimits(p, warn);
   const path = lookPath(p.args?.[0] ?? "", p.env, p.cwd || "/");
-  let kept: number[];
-  [sync.fd, ...kept] = privateFdTable(ttyFd, pidNs === undefined ? [sync.fd] : [sync.fd, pidNs]);
-  launchInPidNs(p, path, { pidNs: kept[0], ctty: ttyFd !== undefined, sync, seccomp: cfg.seccomp });
+  forkInPidNs(p, path, { ttyFd, pidNs, sync, seccomp: cfg.seccomp });
 }

@@ -25,7 +25,7 @@ import {
   refuseHostSysctls,
 } from "./init_rootfs.ts";
 import { applyRlimits, ExecError, finalizeAndExec, lastCap, lookPath } from "./init_process.ts";
-import { execMode, openNs, ptyFromContainer, type Sync } from "./init_exec.ts";
+import { execMode, forkInPidNs, openNs, ptyFromContainer, type Sync } from "./init_exec.ts";
 
 export function main(args: string[]): Promise<number> {
   const [mode, sock] = args;
@@ -44,7 +44,7 @@ export function main(args: string[]): Promise<number> {
     if (mode === "exec") return execMode(cfg, sync, warn);
     // our pid in the host's procfs (still mounted at /proc here)
     send({ pid: Number(Deno.readLinkSync("/proc/self")) });
-    return create(cfg, send, warn);
+    return create(cfg, sync, send, warn);
   } catch (e) {
     const exitCode = e instanceof ExecError ? e.exitCode : 1;
     const msg = e instanceof Error ? e.message : String(e);
@@ -59,7 +59,12 @@ function openTty(cfg: InitConfig): number | undefined {
   return c.open(cfg.ttyPath, c.O_RDWR | c.O_NOCTTY | c.O_CLOEXEC);
 }
 
-function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: string) => void): never {
+function create(
+  cfg: InitConfig,
+  sync: Sync,
+  send: (m: InitMessage) => void,
+  warn: (m: string) => void,
+): never {
   const spec: OciSpec = JSON.parse(Deno.readTextFileSync(`${cfg.bundle}/config.json`));
   const p = spec.process;
   const maxCap = lastCap();
@@ -73,11 +78,14 @@ function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: strin
     c.close(fd);
   }
   refuseHostSysctls(spec, cfg.hostNs); // before anything is mounted; /proc is the host's
-  prepareRootfs(spec, { ...cfg, warn });
+  // a joined pid namespace: init stays in the host's, where the container's processes cannot
+  // see it; /proc shows the joined one, and the process is forked into it (init_exec.ts)
+  const pidNs = cfg.joinPidNs ? c.open(cfg.joinPidNs, c.O_RDONLY | c.O_CLOEXEC) : undefined;
+  prepareRootfs(spec, { ...cfg, warn, procPidNs: cfg.joinPidNs });
   if (cfg.ttyPath) bindConsole(cfg.rootfs, cfg.ttyPath);
   let ttyFd = openTty(cfg);
   const consoleSock = cfg.consoleSocket ? c.connectUnix(cfg.consoleSocket) : -1;
-  const fifo = c.open(cfg.execFifo!, c.O_PATH | c.O_CLOEXEC);
+  const fifo = pidNs === undefined ? c.open(cfg.execFifo!, c.O_PATH | c.O_CLOEXEC) : -1;
   // cgroup.procs of the host, reachable only before pivot_root
   const procs = cfg.cgroupProcs.map((f) => c.open(f, c.O_WRONLY | c.O_CLOEXEC));
   enterRootfs(cfg.rootfs, !!cfg.noPivot);
@@ -96,6 +104,9 @@ function create(cfg: InitConfig, send: (m: InitMessage) => void, warn: (m: strin
     c.close(fd);
   }
   if (cfg.newCgroupNs) c.unshare(c.CLONE_NEWCGROUP);
+  if (pidNs !== undefined) {
+    forkInPidNs(p, path, { ttyFd, pidNs, sync, seccomp: cfg.seccomp, gate: true });
+  }
   send({ ok: true });
   // wait for start(): opening the fifo for writing blocks until it is opened for reading
   const gate = c.open(`/proc/self/fd/${fifo}`, c.O_WRONLY | c.O_CLOEXEC);

@@ -39,6 +39,8 @@ export interface RootfsOptions {
   cgroupMounts: CgroupMount[];
   cgroupLinks: [string, string][];
   warn: (msg: string) => void;
+  /** mount procfs for this pid namespace (`pidns=`, Linux ≥ 6.15), not init's own */
+  procPidNs?: string;
 }
 
 /** Stage 1 (before pivot_root): propagation, rootfs self-bind, mounts, devices. */
@@ -67,8 +69,12 @@ function mountOne(m: OciMount, o: RootfsOptions): void {
     if (extra) c.mount(null, dest, null, c.MS_BIND | c.MS_REMOUNT | extra);
   } else {
     mkdirp(dest);
+    let data = opt.data;
+    if (type === "proc" && o.procPidNs) {
+      data = [data, `pidns=${o.procPidNs}`].filter(Boolean).join(",");
+    }
     try {
-      c.mount(m.source ?? type, dest, type, opt.flags, opt.data);
+      c.mount(m.source ?? type, dest, type, opt.flags, data);
     } catch (e) {
       // sysfs cannot be mounted without a new network namespace: bind the host's
       if (type !== "sysfs" || !(e instanceof c.SysError) || e.code !== "EPERM") throw e;

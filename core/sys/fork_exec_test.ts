@@ -16,7 +16,7 @@ const x86 = Deno.build.arch === "x86_64";
  * this process's fd 1, which the test runner's other threads write to).
  * Returns [output, errno/step bytes read, wait status].
  */
-function run(o: { path: string; argv: string[]; env?: string[]; closeFd?: number }) {
+function run(o: { path: string; argv: string[]; env?: string[]; closeFrom?: number }) {
   const [errR, errW] = c.pipe();
   const file = Deno.makeTempFileSync();
   const argv = o.argv[0] === "sh" ? ["sh", "-c", `exec >'${file}'; ${o.argv[2]}`] : o.argv;
@@ -35,7 +35,7 @@ function run(o: { path: string; argv: string[]; env?: string[]; closeFd?: number
 }
 
 Deno.test({
-  name: "forkExec: argv, env, a new session, closeFd, execve errors",
+  name: "forkExec: argv, env, a new session, closeFrom, execve errors",
   ignore: !x86,
   fn() {
     let r = run({
@@ -53,7 +53,7 @@ Deno.test({
     r = run({
       path: "/bin/sh",
       argv: ["sh", "-c", `test -e /proc/self/fd/${keep} && echo open || echo closed`],
-      closeFd: keep,
+      closeFrom: keep,
     });
     assertEquals(r.out, "closed\n");
     r = run({
@@ -67,5 +67,34 @@ Deno.test({
     assertEquals(r.code, 127);
     r = run({ path: "/etc/passwd", argv: ["x"] });
     assertEquals(r.err, [13, 2]); // EACCES
+  },
+});
+
+Deno.test({
+  name: "forkExec: waitFd holds the child before execve; EOF makes it exit 1",
+  ignore: !x86,
+  fn() {
+    for (const release of [true, false]) {
+      const [errR, errW] = c.pipe();
+      const [wR, wW] = c.pipe();
+      // the child must not hold the write end it waits on: closeFrom drops it (wW is the last fd)
+      const pid = forkExec({
+        path: "/bin/true",
+        argv: ["true"],
+        env: [],
+        errFd: errW,
+        waitFd: wR,
+        closeFrom: wW,
+      });
+      c.close(wR);
+      c.close(errW);
+      // still the forked copy of this process: not exec'd yet
+      assertEquals(Deno.readLinkSync(`/proc/${pid}/exe`), Deno.readLinkSync("/proc/self/exe"));
+      if (release) c.writeFd(wW, "x");
+      c.close(wW);
+      assertEquals(c.readFd(errR, new Uint8Array(8)), 0);
+      assertEquals((c.waitpidSync(pid) >> 8) & 0xff, release ? 0 : 1);
+      c.close(errR);
+    }
   },
 });
