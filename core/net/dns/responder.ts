@@ -34,6 +34,8 @@ export interface DnsView {
   nets: string[];
   forward: boolean;
   upstreams?: Upstream[];
+  /** link aliases of this container (lowercase alias → container name), moby's ep.aliases */
+  aliases?: Record<string, string>;
 }
 
 export interface ResponderOptions {
@@ -77,7 +79,9 @@ export class DnsResponder {
     if (q.qr) return;
     const question = q.questions[0];
     if (!question || q.opcode !== 0) return reply(encodeReply(q, { rcode: RCODE_FORMERR }));
-    const a = this.#o.table.answer(view.nets, question.name, question.type);
+    const asked = question.name.toLowerCase().replace(/\.$/, "");
+    const name = view.aliases?.[asked] ?? question.name;
+    const a = this.#o.table.answer(view.nets, name, question.type);
     this.#o.debug?.(`dns: ${who} asks ${question.name} ${question.type}: ${a.kind}`);
     if (a.kind === "answer") {
       return reply(encodeReply(q, { answers: a.records, authoritative: true }));

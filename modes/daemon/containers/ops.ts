@@ -8,6 +8,7 @@ import type { ContainerRecord, Json } from "../../../core/store/containers.ts";
 import { S_IFCHR, S_IFMT } from "../../../core/sys/libc_fs.ts";
 import type { ContainerService } from "./service.ts";
 import { summaryView } from "./views.ts";
+import { linkNames } from "./links.ts";
 import { du } from "./volumes.ts";
 import { healthOf } from "./health.ts";
 import { pruneFilter } from "../prune_filters.ts";
@@ -75,7 +76,11 @@ export async function listContainers(
   });
   if (o.limit > 0) recs = recs.slice(0, o.limit);
   const now = Date.now();
-  const out = recs.map((r) => summaryView(r, now));
+  const out = recs.map((r) => {
+    const v = summaryView(r, now);
+    v.Names = [...v.Names, ...linkNames(r, svc.store)]; // "/parent/alias" of legacy links
+    return v;
+  });
   if (o.size) {
     for (let i = 0; i < recs.length; i++) {
       out[i].SizeRw = await du(`${svc.store.dirOf(recs[i].Id)}/upper`);

@@ -8,6 +8,7 @@
 import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
 import { type ContainerRecord, ContainerStore, ZERO_TIME } from "../../../core/store/containers.ts";
 import { readExitFile, ShimClient, ShimError, ShimPool } from "../../../core/shim/client.ts";
+import { linkedContainers, registerLinks } from "./links.ts";
 import { reapContainer, sweepRuntimeState } from "../../../core/shim/reap.ts";
 import type { ExitInfo, ShimConfig } from "../../../core/shim/protocol.ts";
 import { rfc3339Nano } from "../../../core/shim/protocol.ts";
@@ -157,6 +158,7 @@ export class ContainerService {
       nameTaken: (n) => !!this.store.nameTaken(n),
     });
     checkSysctls(r.HostConfig, (ref) => this.store.tryResolve(ref));
+    registerLinks(r, this.store);
     this.network?.prepare?.(r, body);
     r.MountPoints = await buildMounts(
       r.Config,
@@ -238,6 +240,7 @@ export class ContainerService {
         }
       }
       const spec = await buildSpec({
+        linkEnv: linkedContainers(r, this.store).env,
         record: r,
         rootfs,
         netnsPath: this.network?.netnsPath?.(r),

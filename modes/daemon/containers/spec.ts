@@ -11,6 +11,7 @@ import { parseGroup, resolveUser } from "../../../core/oci/user.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { hostCapabilities } from "../../../core/runtime/proc.ts";
 import { hostDevices } from "../../../core/oci/host_devices.ts";
+import { mergeEnv } from "./links.ts";
 
 export interface SpecInput {
   record: ContainerRecord;
@@ -22,6 +23,8 @@ export interface SpecInput {
   cgroupParent?: string;
   /** pid namespace to join (`--pid container:X`) */
   pidnsPath?: string;
+  /** legacy link variables (links.ts), under the container's own env */
+  linkEnv?: string[];
 }
 
 /**
@@ -151,7 +154,7 @@ export async function buildSpec(inp: SpecInput): Promise<OciSpec> {
     config: {
       Cmd: c.Cmd,
       Entrypoint: c.Entrypoint,
-      Env: c.Env,
+      Env: mergeEnv(inp.linkEnv ?? [], c.Env ?? []),
       WorkingDir: c.WorkingDir,
       User: c.User,
       Hostname: c.Hostname,

@@ -13,6 +13,7 @@ import { portMap, publishRequests } from "../../../core/net/ports.ts";
 import { buildHosts, buildResolvConf } from "../../../core/net/etc_files.ts";
 import type { ContainerRecord, Json } from "../../../core/store/containers.ts";
 import { log } from "../services.ts";
+import { linkedContainers } from "../containers/links.ts";
 import {
   type ContainerNet,
   type EndpointState,
@@ -125,6 +126,7 @@ async function wire(
     mac: mac ? checkMac(mac) : macForIp(ip),
     aliases: cfg?.Aliases ?? [],
     dnsNames: [],
+    ...(cfg?.Links?.length ? { links: cfg.Links } : {}),
   };
   if (!net.Predefined) {
     ep.dnsNames = [c.name, ...ep.aliases, c.id.slice(0, 12)];
@@ -222,6 +224,23 @@ export function fillSettings(st: NetState, r: ContainerRecord, c: ContainerNet |
   r.NetworkSettings = ns;
 }
 
+/**
+ * Legacy links' /etc/hosts entries (`alias hostname name:ip`, after the
+ * --add-host ones as libnetwork writes them). The start already refused
+ * children that do not run, so one that stopped since is left out.
+ */
+function linkHosts(st: NetState, r: ContainerRecord): string[] {
+  const store = st.containers();
+  if (!store || !(r as { LinkRefs?: unknown[] }).LinkRefs?.length) return [];
+  const view = { get: (id: string) => store.get(id), tryResolve: () => undefined, list: () => [] };
+  try {
+    return linkedContainers(r, view).hosts;
+  } catch (e) {
+    log.warn(`links of ${r.Name}: ${(e as Error).message}`);
+    return [];
+  }
+}
+
 /** /etc/hosts and /etc/resolv.conf, rewritten in place (they are bind-mounted). */
 export async function writeEtc(st: NetState, r: ContainerRecord, c: ContainerNet): Promise<void> {
   const hc = r.HostConfig;
@@ -232,7 +251,7 @@ export async function writeEtc(st: NetState, r: ContainerRecord, c: ContainerNet
     hostname: r.Config.Hostname,
     domainname: r.Config.Domainname,
     ips: eps.map((e) => e.ip),
-    extraHosts: hc.ExtraHosts ?? [],
+    extraHosts: [...(hc.ExtraHosts ?? []), ...linkHosts(st, r)],
     hostGateway: gw === undefined ? undefined : formatIp(gw),
   });
   const embedded = st.dnsView(c).nets.length > 0;

@@ -58,6 +58,8 @@ export interface EndpointState {
   mac: string;
   aliases: string[];
   dnsNames: string[];
+  /** EndpointSettings.Links ("name:alias"): DNS aliases for this container only */
+  links?: string[];
 }
 
 /** A running container's network state (endpoints/<cid>.json). */

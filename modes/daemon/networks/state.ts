@@ -10,7 +10,7 @@ import { IpamStore } from "../../../core/net/ipam.ts";
 import { Firewall } from "../../../core/net/firewall_linux.ts";
 import type { FwState } from "../../../core/net/firewall.ts";
 import { NameTable } from "../../../core/net/dns/resolver.ts";
-import { EmbeddedDns, type Upstream } from "../../../core/net/dns/server_linux.ts";
+import { type DnsView, EmbeddedDns } from "../../../core/net/dns/server_linux.ts";
 import { HostPorts } from "../../../core/net/host_ports.ts";
 import { parseResolvConf } from "../../../core/net/etc_files.ts";
 import { tryLock, unlock } from "../../../core/sys/lock.ts";
@@ -165,16 +165,25 @@ export class NetState {
   }
 
   /** The DNS view of a container: its user-defined networks. */
-  dnsView(c: ContainerNet): { nets: string[]; forward: boolean; upstreams?: Upstream[] } {
+  dnsView(c: ContainerNet): DnsView {
     const nets = Object.keys(c.endpoints).filter((id) => {
       const n = this.nets.get(id);
       return n && !n.Predefined;
     });
     const forward = nets.some((id) => !this.nets.get(id)!.Internal);
+    // EndpointSettings.Links ("name:alias"): names only this container resolves.
+    const aliases: Record<string, string> = {};
+    for (const id of nets) {
+      for (const l of c.endpoints[id].links ?? []) {
+        const [name, alias = name] = l.replace(/^\/+/, "").split(":");
+        if (name) aliases[alias.replace(/^\/+/, "").toLowerCase()] = name;
+      }
+    }
     return {
       nets,
       forward,
       upstreams: c.dns.length ? c.dns.map((ip) => ({ ip, port: 53 })) : undefined,
+      ...(Object.keys(aliases).length ? { aliases } : {}),
     };
   }
 }

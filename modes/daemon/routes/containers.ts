@@ -10,6 +10,7 @@ import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import type { ContainerService } from "../containers/service.ts";
 import type { ExecService } from "../containers/exec.ts";
 import { inspectView } from "../containers/views.ts";
+import { linksView } from "../containers/links.ts";
 import { changes, listContainers, prune, top } from "../containers/ops.ts";
 import { attach } from "../containers/attach.ts";
 import { fixedTime, parseUnixNs, readLogs } from "../containers/logs.ts";
@@ -61,7 +62,8 @@ export function register(r: ApiRouter): void {
       extra.sizeRw = await du(`${s.store.dirOf(rec.Id)}/upper`);
       extra.sizeRootFs = extra.sizeRw + (ctx.services.images.getById(rec.Image)?.size ?? 0);
     }
-    ctx.send(200, inspectView(rec, extra));
+    const links = linksView(rec, s.store);
+    ctx.send(200, inspectView({ ...rec, HostConfig: { ...rec.HostConfig, Links: links } }, extra));
   });
 
   r.add("POST", "/containers/{id}/start", async (ctx) => {
