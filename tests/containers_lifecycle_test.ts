@@ -217,11 +217,24 @@ for (const rt of RUNTIMES) {
 
       await t.step("-it under a pty, detach keys, --init, OOM, --read-only", async () => {
         // `script` gives the client a terminal; the shell reads our keystrokes.
-        const cmd = [...berthCmd(["-H", d.host, "run", "-it", "--rm", "busybox", "sh"])]
+        // Keys are typed only once the container runs: by then the client has
+        // put its terminal in raw mode (keys typed before are eaten by the
+        // line discipline, ^Q as flow control): a fixed delay failed under load.
+        const running = (name: string) =>
+          `i=0; until [ $i -ge 200 ] || ${
+            [...berthCmd(["-H", d.host, "inspect", "-f", "{{.State.Running}}", name])]
+              .map((a) => `'${a}'`).join(" ")
+          } 2>/dev/null | grep -q true; do i=$((i+1)); sleep 0.1; done; sleep 0.3`;
+        const cmd = [
+          ...berthCmd(["-H", d.host, "run", "-it", "--rm", "--name", "itc", "busybox", "sh"]),
+        ]
           .map((a) => `'${a}'`).join(" ");
         const input = 'echo hel""lo; tty\nexit 3\n';
         const p = new Deno.Command("sh", {
-          args: ["-c", `(sleep 1; printf '${input}'; sleep 1) | script -qec "${cmd}" /dev/null`],
+          args: [
+            "-c",
+            `(${running("itc")}; printf '${input}'; sleep 1) | script -qec "${cmd}" /dev/null`,
+          ],
           stdout: "piped",
           stderr: "piped",
         });
@@ -234,7 +247,7 @@ for (const rt of RUNTIMES) {
         const det = new Deno.Command("sh", {
           args: [
             "-c",
-            `(sleep 1; printf '\\020\\021'; sleep 1) | script -qec "${
+            `(${running("det")}; printf '\\020\\021'; sleep 1) | script -qec "${
               [...berthCmd(["-H", d.host, "run", "-it", "--name", "det", "busybox", "sh"])]
                 .map((a) => `'${a}'`).join(" ")
             }" /dev/null`,
