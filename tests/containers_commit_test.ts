@@ -70,6 +70,18 @@ Deno.test({
         0,
       );
       assertEquals(hist.stdout.split("\n")[0], "sleep 1000|msg");
+      const ev = await d.docker([
+        "events",
+        "--since",
+        "0",
+        "--until",
+        String(Math.ceil(Date.now() / 1000) + 1),
+        "--filter",
+        "event=commit",
+        "--format",
+        "{{.Actor.Attributes.name}} {{.Actor.Attributes.imageRef}} {{.Actor.Attributes.comment}} {{.Actor.Attributes.imageID}}",
+      ]);
+      assertEquals(ev.stdout, `cm img:1 msg ${id}\n`, "a commit event, as moby logs one");
       // only the container's change, not /etc/hosts & co. (Docker keeps those in its init layer)
       const top = await topLayer((a) => d.docker(a), "img:1");
       assertEquals(top.names, ["f"]);

@@ -54,6 +54,18 @@ Deno.test({
         (await d.docker(["inspect", "-f", "{{json .HostConfig}}", "up"])).stdout,
       );
       assertEquals([hc.Memory, hc.MemorySwap, hc.PidsLimit], [100 << 20, 128 << 20, 60]);
+      const ev = await d.docker([
+        "events",
+        "--since",
+        "0",
+        "--until",
+        String(Math.ceil(Date.now() / 1000) + 1),
+        "--filter",
+        "event=update",
+        "--format",
+        "{{.Type}} {{.Actor.Attributes.name}}",
+      ]);
+      assertEquals(ev.stdout, "container up\n", "an update event, as moby logs one");
 
       // Docker's words (dockerd 20.10 on this host)
       const over = await d.docker(["update", "--memory", "200m", "up"]);

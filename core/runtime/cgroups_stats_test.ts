@@ -162,6 +162,14 @@ Deno.test({
       // Docker's v2 blkio: only io_service_bytes_recursive is ever filled; the rest null
       assertEquals(Object.values(s.blkio_stats).filter((v) => v !== null).length, 0);
       if (!probe.controllers.includes("memory")) assertEquals(s.memory_stats, {});
+      // updates write v2's files (cpu.max, pids.max, …); one whose controller is off says so
+      if (!probe.controllers.includes("pids")) {
+        assertThrows(
+          () => updateCgroup(cg, { pids: { limit: 5 } }),
+          Error,
+          "the pids controller is not enabled",
+        );
+      }
     } finally {
       if (child) {
         child.kill("SIGKILL");

@@ -15,7 +15,7 @@ import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import type { ImageRunConfig } from "../../../core/oci/types.ts";
 import { MT } from "../../../core/oci/mediatypes.ts";
 import { diffFromUpper } from "../../../core/archive/mod.ts";
-import { parseNormalizedNamed } from "../../../core/oci/reference.ts";
+import { familiarString, parseNormalizedNamed } from "../../../core/oci/reference.ts";
 import { parseDockerfile } from "../../build/parser.ts";
 import { InstructionParser } from "../../build/instructions.ts";
 import { applyMeta } from "../../build/dispatch.ts";
@@ -231,6 +231,12 @@ export async function commitContainer(svc: ContainerService, q: CommitRequest): 
       comment: q.comment ?? "",
     });
     if (ref) await s.imageService.tag(next.id!, ref, null);
+    // moby: imageRef is the familiar reference given, the comment as sent
+    svc.events.container("commit", r, {
+      comment: q.comment ?? "",
+      imageID: next.id!,
+      imageRef: ref ? familiarString(parseNormalizedNamed(ref)) : "",
+    });
     return next.id!;
   } finally {
     if (emptyDir) await Deno.remove(emptyDir).catch(() => {}); // empty; a leftover is harmless

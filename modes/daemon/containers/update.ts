@@ -219,6 +219,7 @@ export function updateContainer(
     }
     rec.HostConfig = hc;
     await svc.store.save(rec);
+    svc.events.container("update", rec);
     return warnings;
   });
 }
