@@ -17,6 +17,7 @@ import {
   splitPathDirEntry,
   tarResource,
 } from "./cp_paths.ts";
+import { putStream } from "./cp_upload.ts";
 
 const USAGE =
   "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH";
@@ -200,12 +201,11 @@ async function copyTo(
   }
   const counter = o.quiet ? undefined : new ByteCounter();
   const counted = counter ? content.pipeThrough(counter) : content;
-  const res = await g.api().request("PUT", `/containers/${encodeURIComponent(ctr)}/archive`, {
-    query: { path: resolved, noOverwriteDirNonDir: true, copyUIDGID: o.copyUIDGID },
-    body: counted,
-    headers: { "Content-Type": "application/x-tar" },
-  });
-  await res.body?.cancel();
+  await putStream(g.api(), `/containers/${encodeURIComponent(ctr)}/archive`, {
+    path: resolved,
+    noOverwriteDirNonDir: true,
+    copyUIDGID: o.copyUIDGID,
+  }, counted);
   if (!o.quiet) {
     console.error(
       `Successfully copied ${humanSize(size >= 0 ? size : counter!.bytes)} to ${ctr}:${dst.path}`,
