@@ -105,9 +105,47 @@ export function validateConfig(c: unknown): ImageConfig {
       fail(`invalid image config: bad diff_id ${JSON.stringify(d)}`);
     }
   }
+  if (x.config != null) validateRunConfig(x.config);
   if (typeof x.os !== "string" || !x.os) fail("invalid image config: os missing");
   if (typeof x.architecture !== "string" || !x.architecture) {
     fail("invalid image config: architecture missing");
   }
   return x;
+}
+
+const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The `config` of an image config (what containers inherit) with the types
+ * Go's decoder would insist on; null is absent, as in Go. An image comes from
+ * outside: `"Env": 5` would otherwise be stored and break every `run` of it.
+ */
+export function validateRunConfig(c: unknown): void {
+  const bad: (k: string, want: string) => never = (k, want) =>
+    fail(`invalid image config: config.${k} is not ${want}`);
+  if (!isObject(c)) fail("invalid image config: config is not a JSON object");
+  for (const k of ["User", "WorkingDir", "StopSignal"]) {
+    if (c[k] != null && typeof c[k] !== "string") bad(k, "a string");
+  }
+  for (const k of ["Env", "Entrypoint", "Cmd", "OnBuild", "Shell"]) {
+    if (c[k] != null && !isStrings(c[k])) bad(k, "a list of strings");
+  }
+  for (const k of ["ExposedPorts", "Volumes"]) {
+    if (c[k] != null && !isObject(c[k])) bad(k, "a JSON object");
+  }
+  if (c.Labels != null) {
+    if (!isObject(c.Labels) || !Object.values(c.Labels).every((v) => typeof v === "string")) {
+      bad("Labels", "a map of strings");
+    }
+  }
+  const h = c.Healthcheck;
+  if (h != null) {
+    if (!isObject(h)) bad("Healthcheck", "a JSON object");
+    if (h.Test != null && !isStrings(h.Test)) bad("Healthcheck.Test", "a list of strings");
+    for (const k of ["Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"]) {
+      if (h[k] != null && !Number.isSafeInteger(h[k])) bad(`Healthcheck.${k}`, "an integer");
+    }
+  }
 }

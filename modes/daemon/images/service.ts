@@ -6,6 +6,7 @@
  */
 import type { Descriptor, ImageConfig, Manifest } from "../../../core/oci/types.ts";
 import { MT } from "../../../core/oci/mediatypes.ts";
+import { validateRunConfig } from "../../../core/oci/validate.ts";
 import { type Digest, shortId } from "../../../core/oci/digest.ts";
 import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
 import { chainIds } from "../../../core/store/layers.ts";
@@ -313,6 +314,8 @@ export class ImageService {
     parent?: Digest;
     tags?: string[];
   }): Promise<ImageRecord> {
+    // Every image enters here (pull, load, build, import): what containers inherit is typed.
+    if (opts.config.config != null) validateRunConfig(opts.config.config);
     const cs = this.#s.content;
     let configDigest = opts.configDigest;
     let configSize: number;
