@@ -48,7 +48,7 @@ Deno.test({
     await Deno.mkdir(dir);
     await Deno.writeTextFile(`${dir}/docker-compose.yml`, FILE);
     const compose = (args: string[]) =>
-      run([COMPOSE, "--no-ansi", "-p", "hc", ...args], {
+      run([COMPOSE, "--ansi", "never", "-p", "hc", ...args], {
         env: {
           DOCKER_HOST: d.host,
           DOCKER_CONFIG: `${d.base}/docker-config`,

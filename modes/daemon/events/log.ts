@@ -7,8 +7,8 @@
  * Like dockerd, nothing is persisted: events are a diagnostic stream, a
  * restarted dockerd has forgotten its past ones too, and a write per event
  * would put a disk write on every container start. The ring holds the last
- * {@link RING_SIZE} events (Docker keeps 256), each kept as its JSON line and
- * the few fields filters read (≈ 0.3 KiB each).
+ * {@link RING_SIZE} events (Docker keeps 256), each kept only as its JSON line
+ * and time (≈ 0.3–0.6 KiB each; parsed again for a replay, which is rare).
  *
  * Services get the {@link Events} emitter in their constructors and call
  * one typed method per kind of object.
@@ -49,8 +49,13 @@ export interface ContainerLike {
   Config: { Image?: string; Labels?: Record<string, string> | null };
 }
 
+interface Kept {
+  timeNano: bigint;
+  line: string;
+}
+
 export class Events {
-  #ring: (EventMessage | undefined)[] = new Array(RING_SIZE);
+  #ring: (Kept | undefined)[] = new Array(RING_SIZE);
   #next = 0;
   #count = 0;
   #last = 0n;
@@ -82,7 +87,7 @@ export class Events {
       timeNano: t,
       line: `${body.slice(0, -1)},"timeNano":${t}}`,
     };
-    this.#ring[this.#next] = e;
+    this.#ring[this.#next] = { timeNano: t, line: e.line };
     this.#next = (this.#next + 1) % RING_SIZE;
     this.#count = Math.min(this.#count + 1, RING_SIZE);
     for (const s of this.#subs) s(e);
@@ -92,10 +97,11 @@ export class Events {
   since(since: bigint, until?: bigint): EventMessage[] {
     const out: EventMessage[] = [];
     for (let i = 0; i < this.#count; i++) {
-      const e = this.#ring[(this.#next - this.#count + i + RING_SIZE) % RING_SIZE]!;
-      if (e.timeNano < since) continue;
-      if (until !== undefined && e.timeNano > until) continue;
-      out.push(e);
+      const k = this.#ring[(this.#next - this.#count + i + RING_SIZE) % RING_SIZE]!;
+      if (k.timeNano < since) continue;
+      if (until !== undefined && k.timeNano > until) continue;
+      const { Type, Action, Actor, scope } = JSON.parse(k.line);
+      out.push({ Type, Action, Actor, scope, timeNano: k.timeNano, line: k.line });
     }
     return out;
   }
