@@ -72,7 +72,7 @@ async function shimPids(dir: string): Promise<number[]> {
     if (!/^\d+$/.test(e.name)) continue;
     try {
       const cmd = (await Deno.readTextFile(`/proc/${e.name}/cmdline`)).split("\0");
-      const i = cmd.findIndex((a) => a === "shim" || a.endsWith("/core/shim/entry.ts"));
+      const i = cmd.findIndex((a) => a === "shim" || /\/core\/shim\/entry\.[jt]s$/.test(a));
       if (i > 0 && cmd.slice(i + 1).some((a) => a.startsWith(dir))) out.push(Number(e.name));
     } catch { /* gone */ }
   }

@@ -1,9 +1,11 @@
 /**
- * Entry of the single-file bundle (`deno task bundle`): installs a registry
- * of literal imports for every lazily loaded module (core/sys/lazy.ts), so
- * the bundler includes them, then runs main.ts. Keep this list in step with
- * the lazy() call sites (a missing one fails loudly at run time, and
- * tools/bundle_test.ts builds the bundle and runs each personality).
+ * Entry of the program for `deno compile` and for the single file
+ * (tools/bundle.ts, where each literal import below becomes a chunk of its
+ * own): installs a registry of literal imports for every lazily loaded module
+ * (core/sys/lazy.ts), so the bundler includes them, then runs main.ts. Keep
+ * this list in step with the lazy() call sites (a missing one fails loudly at
+ * run time; tests/bundle_test.ts builds the single file and runs containers
+ * from it).
  * @module
  */
 (globalThis as { __berthModules?: Record<string, () => Promise<unknown>> }).__berthModules = {

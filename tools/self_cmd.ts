@@ -8,3 +8,8 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 export function selfArgvFor(args: string[]): string[] {
   return [Deno.execPath(), "run", "-A", "--quiet", "--no-check", MAIN, ...args];
 }
+
+/** argv that runs berth from a built single file (tools/bundle.ts), as users do. */
+export function bundleArgvFor(file: string, args: string[]): string[] {
+  return [Deno.execPath(), "run", "-A", "--quiet", file, ...args];
+}

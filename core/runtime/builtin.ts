@@ -24,7 +24,7 @@ import { Cgroup } from "./cgroups.ts";
 import { exitStatus, isAlive, procStat, spawnInPidNs, waitGone } from "./proc.ts";
 import type { PidNsMode } from "./proc.ts";
 import { Conflict, InvalidArgument, NotFound } from "../errdefs/mod.ts";
-import { isCompiled, selfPrefix } from "../sys/self.ts";
+import { bundleUnit, isCompiled, selfPrefix } from "../sys/self.ts";
 import * as c from "../sys/libc_proc.ts";
 import { FdReceiver, waitpidAsync } from "../sys/libc_pty.ts";
 import { discardWarmInit, type WarmInit, warmJoins } from "./warm_init.ts";
@@ -57,11 +57,15 @@ export interface BuiltinRuntimeOptions {
 
 /**
  * How to start init: from a checkout (`deno run`), its own entry file
- * (init_entry.ts: no personality dispatch, ~5 ms less); bundled or compiled,
- * `berth init`.
+ * (init_entry.ts: no personality dispatch, ~5 ms less); the single file, its
+ * extracted init chunk (tools/bundle.ts); compiled, `berth init`.
  */
 export function defaultInitArgv(): string[] {
   const pre = selfPrefix();
+  const unit = bundleUnit("core/runtime/init_entry.js");
+  if (unit) {
+    return [pre[0], "run", "-A", "--quiet", "--no-prompt", "--no-check", "--no-config", unit];
+  }
   if (!isCompiled() && import.meta.url.startsWith("file:")) {
     const entry = new URL("./init_entry.ts", import.meta.url);
     try {

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { selfArgv } from "../sys/self.ts";
+import { bundleUnit, selfArgv } from "../sys/self.ts";
 import { canRenice, cloexecFrom, setThreadNice, threadNice } from "../sys/libc_proc.ts";
 import {
   encodeLine,
@@ -123,13 +123,15 @@ export async function readExitFile(dir: string): Promise<ExitInfo | null> {
 /**
  * argv to start a shim. From source, run core/shim/entry.ts directly (no
  * config, no lockfile: the shim's graph has no bare specifiers) so the
- * process does not load the other personalities' module graphs; a compiled
- * binary or a bundle re-execs itself with `shim`.
+ * process does not load the other personalities' module graphs; the
+ * single file runs its extracted shim chunk the same way (tools/bundle.ts); a
+ * compiled binary re-execs itself with `shim`.
  */
 export function shimArgv(args: string[]): string[] {
   const main = Deno.mainModule;
-  if (main.startsWith("file://") && main.endsWith("/main.ts")) {
-    const entry = decodeURIComponent(new URL("./entry.ts", import.meta.url).pathname);
+  const unit = bundleUnit("core/shim/entry.js");
+  if (unit || (main.startsWith("file://") && main.endsWith("/main.ts"))) {
+    const entry = unit ?? decodeURIComponent(new URL("./entry.ts", import.meta.url).pathname);
     return [
       Deno.execPath(),
       "run",

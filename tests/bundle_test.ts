@@ -1,0 +1,117 @@
+/**
+ * The shipped single file (tools/bundle.ts → dist/berth.js) built into a temp
+ * dir and used as users use it: a daemon started from it runs containers
+ * through its own client and the docker CLI; its shims and inits run their
+ * own extracted entry files; the client, shim and init module graphs import
+ * no `node:` module (which boots Deno's Node layer: +0.1 s, +15 MB).
+ */
+import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
+import { bundle } from "../tools/bundle.ts";
+import { bundleArgvFor } from "../tools/self_cmd.ts";
+import { busyboxArchive } from "./fixtures/busybox.ts";
+import { startDaemon } from "./fixtures/daemon.ts";
+import { eventually, expectCode, shimPids, teardown } from "./containers_helpers.ts";
+
+/** `node:` specifiers reachable by static imports from `entry` (a file under `dir`). */
+async function nodeImports(dir: string, entry: string): Promise<Set<string>> {
+  const seen = new Set<string>(), found = new Set<string>();
+  const todo = [entry];
+  while (todo.length) {
+    const f = todo.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const src = await Deno.readTextFile(`${dir}/${f}`);
+    // static imports only: `import … from "x"` / `import "x"` at the start of a line
+    for (const m of src.matchAll(/^(?:import|export)\b[^;"']*?(?:from\s*)?["']([^"']+)["']/gm)) {
+      const spec = m[1];
+      if (spec.startsWith("node:")) found.add(`${f}: ${spec}`);
+      else if (spec.startsWith(".")) {
+        todo.push(new URL(spec, `file:///${f}`).pathname.slice(1));
+      }
+    }
+  }
+  return found;
+}
+
+Deno.test("bundle: the single file runs the container lifecycle; its personalities load only their own code", async (t) => {
+  const tmp = await Deno.makeTempDir({ prefix: "berth-bundle-test-" });
+  const cache = `${tmp}/cache`;
+  const prevCache = Deno.env.get("XDG_CACHE_HOME");
+  Deno.env.set("XDG_CACHE_HOME", cache); // inherited by the daemon, clients and shims
+  try {
+    const file = `${tmp}/berth.js`;
+    const hash = await bundle(file);
+    const units = `${cache}/berth/${hash}`;
+    const cmd = (args: string[]) => bundleArgvFor(file, args);
+
+    await t.step("client, shim and init import no node: module", async () => {
+      const d = await startDaemon({ berthCmd: cmd }).catch((e) => {
+        throw new Error(`daemon from the bundle: ${e.message}`);
+      });
+      await d.stop();
+      const entry = await Deno.readTextFile(`${units}/tools/bundle_entry.js`);
+      const client = /"modes\/client\/main\.ts": \(\) => import\("\.\.\/([^"]+)"\)/.exec(entry);
+      assert(client, "bundle_entry.js names the client's chunk");
+      for (const e of ["core/shim/entry.js", "core/runtime/init_entry.js", client[1]]) {
+        assertEquals([...await nodeImports(units, e)], [], e);
+      }
+      // the daemon's graph does use node: (http, zlib): the check can see them
+      const daemon = /"modes\/daemon\/serve\.ts": \(\) => import\("\.\.\/([^"]+)"\)/.exec(entry);
+      assert((await nodeImports(units, daemon![1])).size > 0);
+    });
+
+    const img = await busyboxArchive();
+    const d = await startDaemon({ berthCmd: cmd });
+    const b = (args: string[], stdin?: string) => d.berth(args, { stdin, timeoutMs: 30000 });
+    try {
+      expectCode(await b(["load", "-i", img.path]), 0, "load");
+      await t.step("run, ps, logs, exec, stop, rm (berth client)", async () => {
+        let r = expectCode(await b(["run", "--rm", "busybox", "echo", "hello"]), 0);
+        assertEquals(r.stdout, "hello\n");
+        expectCode(await b(["run", "--rm", "busybox", "sh", "-c", "exit 7"]), 7);
+        r = expectCode(
+          await b(["run", "-d", "--name", "web", "busybox", "sh", "-c", "echo up; sleep 1000"]),
+          0,
+        );
+        const id = r.stdout.trim();
+        assertEquals(id.length, 64);
+        // the shim runs the extracted shim entry, not the whole program
+        const pids = await shimPids(d.execRoot);
+        assert(pids.length > 0, "a shim runs");
+        const argv = (await Deno.readTextFile(`/proc/${pids[0]}/cmdline`)).split("\0");
+        assert(argv.includes(`${units}/core/shim/entry.js`), argv.join(" "));
+        r = expectCode(await b(["ps"]), 0);
+        assertStringIncludes(r.stdout, "web");
+        assertStringIncludes(r.stdout, "Up ");
+        await eventually(async () => (await b(["logs", "web"])).stdout === "up\n", 10000, "logs");
+        r = expectCode(await b(["exec", "web", "sh", "-c", "echo in $HOSTNAME"]), 0);
+        assertEquals(r.stdout, `in ${id.slice(0, 12)}\n`);
+        expectCode(await b(["stop", "-t", "1", "web"]), 0);
+        r = expectCode(await b(["ps", "-a", "--filter", "name=web", "--format", "{{.Status}}"]), 0);
+        assertStringIncludes(r.stdout, "Exited (");
+        expectCode(await b(["rm", "web"]), 0);
+        assertEquals(expectCode(await b(["ps", "-aq"]), 0).stdout, "");
+      });
+      await t.step("run, ps, logs, exec, stop, rm (docker CLI)", async () => {
+        const dk = (args: string[]) => d.docker(args, { timeoutMs: 30000 });
+        let r = expectCode(await dk(["run", "-d", "--name", "dk", "busybox", "sleep", "1000"]), 0);
+        r = expectCode(await dk(["ps", "--format", "{{.Names}} {{.Status}}"]), 0);
+        assertStringIncludes(r.stdout, "dk Up");
+        r = expectCode(await dk(["exec", "dk", "echo", "hi"]), 0);
+        assertEquals(r.stdout, "hi\n");
+        r = expectCode(await dk(["logs", "dk"]), 0);
+        assertEquals(r.stdout, "");
+        expectCode(await dk(["stop", "-t", "1", "dk"]), 0);
+        expectCode(await dk(["rm", "dk"]), 0);
+        r = expectCode(await dk(["run", "--rm", "busybox", "echo", "from docker"]), 0);
+        assertEquals(r.stdout, "from docker\n");
+      });
+    } finally {
+      await teardown(d);
+    }
+  } finally {
+    if (prevCache === undefined) Deno.env.delete("XDG_CACHE_HOME");
+    else Deno.env.set("XDG_CACHE_HOME", prevCache);
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
