@@ -130,6 +130,46 @@ Deno.test("health: probes, State.Health, ps, filters, events, daemon restart", a
       assertStringIncludes(c.stderr, "--no-healthcheck conflicts with --health-* options");
     });
 
+    await t.step("the berth client's --health-* flags, ps and filter", async () => {
+      const b = (args: string[]) => d.berth(args, { timeoutMs: 60000 });
+      expectCode(
+        await b([
+          "run",
+          "-d",
+          "--name",
+          "bh",
+          "--health-cmd",
+          "true",
+          "--health-interval",
+          "200ms",
+          "--health-timeout",
+          "1s",
+          "--health-start-period",
+          "5s",
+          "--health-retries",
+          "4",
+          "busybox",
+          "sleep",
+          "600",
+        ]),
+        0,
+      );
+      assertEquals(
+        await inspect("bh", "{{json .Config.Healthcheck}}"),
+        '{"Test":["CMD-SHELL","true"],"Interval":200000000,"Timeout":1000000000,"StartPeriod":5000000000,"Retries":4}',
+      );
+      await untilStatus("bh", "healthy", 10000);
+      const ps = expectCode(
+        await b(["ps", "--filter", "health=healthy", "--format", "{{.Names}} {{.Status}}"]),
+        0,
+      );
+      assert(/^bh Up .* \(healthy\)$/m.test(ps.stdout), ps.stdout);
+      const bad = await b(["run", "-d", "--no-healthcheck", "--health-cmd", "true", "busybox"]);
+      assertEquals(bad.code, 125);
+      assertStringIncludes(bad.stderr, "--no-healthcheck conflicts with --health-* options");
+      expectCode(await b(["rm", "-f", "bh"]), 0);
+    });
+
     await t.step("a probe past its timeout fails with exit -1", async () => {
       expectCode(
         await k([
