@@ -69,6 +69,8 @@ export interface BridgeSpec {
   mtu?: number;
   /** ifalias (marks the bridge as berth's) */
   alias?: string;
+  /** IPv6 gateway address with prefix, "fd00:1::1/64" (dual-stack networks) */
+  address6?: string;
 }
 
 /** Create the bridge if needed, give it its gateway address, bring it up. */
@@ -81,6 +83,11 @@ export async function ensureBridge(b: BridgeSpec): Promise<void> {
   await ipBatch(lines);
   // 127.0.0.1:PORT → container: loopback-sourced packets may leave via this bridge.
   writeSysctl(`/proc/sys/net/ipv4/conf/${b.name}/route_localnet`, "1");
+  if (b.address6) {
+    // The host may default to disable_ipv6 on new links; nodad: usable at once, as libnetwork.
+    writeSysctl(`/proc/sys/net/ipv6/conf/${b.name}/disable_ipv6`, "0");
+    await ipBatch([`addr replace ${b.address6} dev ${b.name} nodad`]);
+  }
 }
 
 export async function deleteLink(name: string): Promise<void> {
@@ -103,6 +110,10 @@ export interface VethSpec {
   address: string;
   /** default route via this address (none for internal networks / extra interfaces) */
   gateway?: string;
+  /** IPv6 address with prefix (dual-stack networks), "fd00:1::2/64" */
+  address6?: string;
+  /** IPv6 default route via this address */
+  gateway6?: string;
   /** ifalias of the host side */
   alias: string;
   mtu?: number;
@@ -115,8 +126,19 @@ export interface VethSpec {
  * without processes; iproute2 is the fallback (BERTH_NET_IPROUTE=1).
  */
 export async function attachVeth(v: VethSpec): Promise<void> {
-  if (useNetlink()) return await attachVethNetlink(v);
-  return await attachVethIproute(v);
+  if (useNetlink()) await attachVethNetlink(v);
+  else await attachVethIproute(v);
+  if (v.address6) {
+    // One more `ip` run, for dual-stack endpoints only (nodad: usable at once, as libnetwork).
+    const lines = [`addr add ${v.address6} dev ${v.ifName} nodad`];
+    if (v.gateway6) lines.push(`route replace default via ${v.gateway6} dev ${v.ifName}`);
+    try {
+      await ipBatch(lines, v.nsPath);
+    } catch (e) {
+      await deleteLink(v.hostName).catch(() => {});
+      throw e;
+    }
+  }
 }
 
 /** attachVeth through two `ip -batch` runs. */

@@ -22,6 +22,8 @@ Options:
       --cgroup-parent PATH       Parent cgroup of containers (default /berth)
       --insecure-registry HOST   Allow plain HTTP to this registry
       --bip CIDR                 Address of the default bridge
+      --ipv6                     Enable IPv6 on the default bridge
+      --fixed-cidr-v6 CIDR       IPv6 subnet of the default bridge (with --ipv6)
       --default-address-pool P   Pools for user-defined networks (base=CIDR,size=N)
       --iptables=false           Write no iptables rules (no NAT, isolation or port DNAT)
   -b, --bridge none              Create no default bridge (containers get only loopback)
@@ -39,7 +41,9 @@ function parseBool(flag: string, v: string): boolean {
 export function parseDaemonArgs(args: string[]): DaemonConfig {
   const { values } = parseArgs({
     // A bare --iptables is --iptables=true (a Go boolean flag).
-    args: args.map((a) => a === "--iptables" ? "--iptables=true" : a),
+    args: args.map((a) =>
+      a === "--iptables" ? "--iptables=true" : a === "--ipv6" ? "--ipv6=true" : a
+    ),
     options: {
       root: { type: "string" },
       "data-root": { type: "string" },
@@ -51,6 +55,8 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
       "cgroup-parent": { type: "string" },
       "insecure-registry": { type: "string", multiple: true },
       bip: { type: "string" },
+      ipv6: { type: "string" },
+      "fixed-cidr-v6": { type: "string" },
       "default-address-pool": { type: "string", multiple: true },
       iptables: { type: "string" },
       bridge: { type: "string", short: "b" },
@@ -95,6 +101,8 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
     cgroupParent,
     insecureRegistries: values["insecure-registry"] ?? [],
     bip: values.bip,
+    ipv6: parseBool("ipv6", values.ipv6 ?? "false"),
+    fixedCidrV6: values["fixed-cidr-v6"],
     defaultAddressPools: values["default-address-pool"],
     iptables: parseBool("iptables", values.iptables ?? "true"),
     bridge,

@@ -22,6 +22,9 @@ export interface DaemonConfig {
   cgroupParent: string;
   insecureRegistries: string[];
   bip?: string;
+  /** dockerd's --ipv6: IPv6 on the default bridge (addresses from --fixed-cidr-v6) */
+  ipv6?: boolean;
+  fixedCidrV6?: string;
   defaultAddressPools?: string[];
   /** dockerd's --iptables (default true): false writes no rules (no NAT, no isolation). */
   iptables?: boolean;

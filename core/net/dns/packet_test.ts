@@ -9,7 +9,8 @@ import {
   TYPE_PTR,
   withId,
 } from "./packet.ts";
-import { NameTable, parsePtr } from "./resolver.ts";
+import { NameTable, parsePtr, parsePtr6 } from "./resolver.ts";
+import { ip6Bytes, parseIp6, ptrName6 } from "../ipv6.ts";
 import { parseIp } from "../ipv4.ts";
 
 Deno.test("dns packet: query and replies round-trip", () => {
@@ -73,4 +74,21 @@ Deno.test("dns resolver: names, aliases, network suffix, PTR, isolation", () => 
   t.delete("n1", "c2");
   assertEquals(t.lookup(["n1"], "api"), []);
   assertEquals(t.count("n1"), 1);
+});
+
+Deno.test("dns names: AAAA and ip6.arpa PTR for dual-stack endpoints", () => {
+  const t = new NameTable();
+  const v6 = parseIp6("fd00:1::2");
+  t.set("n1", "dual", { id: "c1", names: ["web"], ip: parseIp("10.0.0.2"), ip6: v6 });
+  t.set("n1", "dual", { id: "c2", names: ["v4only"], ip: parseIp("10.0.0.3") });
+  const a = t.answer(["n1"], "web", TYPE_AAAA);
+  assertEquals(a.kind === "answer" && a.records.map((r) => r.data), [ip6Bytes(v6)]);
+  assertEquals(t.answer(["n1"], "v4only", TYPE_AAAA).kind, "nodata");
+  const ptr = t.answer(["n1"], ptrName6(v6), TYPE_PTR);
+  assertEquals(ptr.kind === "answer" && ptr.records[0].target, "web.dual");
+  assertEquals(parsePtr6(ptrName6(v6) + "."), v6);
+  // the record round-trips through the codec as 16 bytes of rdata
+  const q = decodeMessage(encodeQuery(9, "web", TYPE_AAAA));
+  const r = decodeMessage(encodeReply(q, { answers: a.kind === "answer" ? a.records : [] }));
+  assertEquals(r.answers[0].data, ip6Bytes(v6));
 });

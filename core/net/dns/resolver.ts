@@ -15,7 +15,8 @@
  * ```
  * @module
  */
-import { type Record, TYPE_A, TYPE_PTR } from "./packet.ts";
+import { type Record, TYPE_A, TYPE_AAAA, TYPE_PTR } from "./packet.ts";
+import { ip6Bytes } from "../ipv6.ts";
 
 /** What a container registers on a network. */
 export interface DnsEndpoint {
@@ -24,6 +25,8 @@ export interface DnsEndpoint {
   /** container name (first), aliases, short ID, … (lowercase compare) */
   names: string[];
   ip: number;
+  /** dual-stack networks: the IPv6 address (AAAA, ip6.arpa PTR) */
+  ip6?: bigint;
 }
 
 export type Answer =
@@ -68,29 +71,43 @@ export class NameTable {
 
   /** Addresses for `name` as seen from the networks `view`. */
   lookup(view: string[], name: string): number[] {
-    const q = name.toLowerCase().replace(/\.$/, "");
     const ips: number[] = [];
+    for (const ep of this.#matches(view, name)) if (!ips.includes(ep.ip)) ips.push(ep.ip);
+    return ips;
+  }
+
+  /** IPv6 addresses for `name` (endpoints on dual-stack networks). */
+  lookup6(view: string[], name: string): bigint[] {
+    const ips: bigint[] = [];
+    for (const ep of this.#matches(view, name)) {
+      if (ep.ip6 !== undefined && !ips.includes(ep.ip6)) ips.push(ep.ip6);
+    }
+    return ips;
+  }
+
+  #matches(view: string[], name: string): DnsEndpoint[] {
+    const q = name.toLowerCase().replace(/\.$/, "");
+    const out: DnsEndpoint[] = [];
     for (const id of view) {
       const n = this.#nets.get(id);
       if (!n) continue;
       const suffix = "." + n.name.toLowerCase();
       const bare = q.endsWith(suffix) ? q.slice(0, -suffix.length) : undefined;
       for (const ep of n.eps.values()) {
-        if (ep.names.includes(q) || (bare !== undefined && ep.names.includes(bare))) {
-          if (!ips.includes(ep.ip)) ips.push(ep.ip);
-        }
+        if (ep.names.includes(q) || (bare !== undefined && ep.names.includes(bare))) out.push(ep);
       }
     }
-    return ips;
+    return out;
   }
 
   /** `name.network` of the container holding `ip` on one of the networks in `view`. */
-  reverse(view: string[], ip: number): string | undefined {
+  reverse(view: string[], ip: number | bigint): string | undefined {
     for (const id of view) {
       const n = this.#nets.get(id);
       if (!n) continue;
       for (const ep of n.eps.values()) {
-        if (ep.ip === ip && ep.names[0]) return `${ep.names[0]}.${n.name}`;
+        const hit = typeof ip === "bigint" ? ep.ip6 === ip : ep.ip === ip;
+        if (hit && ep.names[0]) return `${ep.names[0]}.${n.name}`;
       }
     }
     return undefined;
@@ -100,7 +117,7 @@ export class NameTable {
   answer(view: string[], name: string, type: number): Answer {
     const q = name.toLowerCase().replace(/\.$/, "");
     if (type === TYPE_PTR) {
-      const ip = parsePtr(q);
+      const ip = parsePtr(q) ?? parsePtr6(q);
       if (ip === undefined) return { kind: "forward" };
       const target = this.reverse(view, ip);
       if (!target) return { kind: "forward" };
@@ -108,12 +125,33 @@ export class NameTable {
     }
     const ips = this.lookup(view, q);
     if (ips.length === 0) return { kind: "forward" };
+    if (type === TYPE_AAAA) {
+      const v6 = rotate(this.lookup6(view, q));
+      if (!v6.length) return { kind: "nodata" };
+      return {
+        kind: "answer",
+        records: v6.map((ip) => ({ type: TYPE_AAAA, ttl: TTL, data: ip6Bytes(ip) })),
+      };
+    }
     if (type !== TYPE_A) return { kind: "nodata" };
     // Rotate, like Docker, so repeated lookups of a shared alias spread the load.
     const k = Math.floor(Math.random() * ips.length);
     const order = [...ips.slice(k), ...ips.slice(0, k)];
     return { kind: "answer", records: order.map((ip) => ({ type: TYPE_A, ttl: TTL, ip })) };
   }
+}
+
+function rotate<T>(xs: T[]): T[] {
+  const k = Math.floor(Math.random() * xs.length);
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
+
+/** The 32-nibble ip6.arpa form → the address, else undefined. */
+export function parsePtr6(name: string): bigint | undefined {
+  const m = /^((?:[0-9a-f]\.){32})ip6\.arpa\.?$/i.exec(name);
+  if (!m) return undefined;
+  const nibbles = m[1].split(".").slice(0, 32).reverse().join("");
+  return BigInt("0x" + nibbles);
 }
 
 /** 2.0.213.10.in-addr.arpa → 10.213.0.2 (as a number), else undefined. */

@@ -13,6 +13,8 @@ import { portMap, publishRequests } from "../../../core/net/ports.ts";
 import { buildHosts, buildResolvConf } from "../../../core/net/etc_files.ts";
 import type { ContainerRecord, Json } from "../../../core/store/containers.ts";
 import { log } from "../services.ts";
+import { formatIp6, parseIp6 } from "../../../core/net/ipv6.ts";
+import { v6Address, v6Of } from "./ipv6.ts";
 import { linkedContainers } from "../containers/links.ts";
 import {
   type ContainerNet,
@@ -128,6 +130,12 @@ async function wire(
     dnsNames: [],
     ...(cfg?.Links?.length ? { links: cfg.Links } : {}),
   };
+  const v6 = v6Of(net);
+  if (v6) {
+    ep.ip6 = formatIp6(v6Address(v6, table.subnet, table.gateway, ip));
+    ep.prefix6 = v6.subnet.prefix;
+    ep.gateway6 = net.Internal ? "" : formatIp6(v6.gateway);
+  }
   if (!net.Predefined) {
     ep.dnsNames = [c.name, ...ep.aliases, c.id.slice(0, 12)];
     // moby adds the hostname to the endpoint's aliases on user-defined
@@ -146,6 +154,8 @@ async function wire(
         mac: ep.mac,
         address: `${ep.ip}/${ep.prefix}`,
         gateway: defaultRoute && ep.gateway ? ep.gateway : undefined,
+        address6: ep.ip6 ? `${ep.ip6}/${ep.prefix6}` : undefined,
+        gateway6: defaultRoute && ep.gateway6 ? ep.gateway6 : undefined,
         alias: `${st.aliasPrefix}c:${c.id}`,
         mtu: Number(net.Options["com.docker.network.driver.mtu"]) || undefined,
       }),
@@ -157,7 +167,12 @@ async function wire(
     throw e;
   }
   if (!net.Predefined) {
-    st.names.set(net.Id, net.Name, { id: c.id, names: ep.dnsNames, ip });
+    st.names.set(net.Id, net.Name, {
+      id: c.id,
+      names: ep.dnsNames,
+      ip,
+      ...(ep.ip6 ? { ip6: parseIp6(ep.ip6) } : {}),
+    });
   }
   return ep;
 }
@@ -208,6 +223,9 @@ export function fillSettings(st: NetState, r: ContainerRecord, c: ContainerNet |
     es.IPPrefixLen = ep?.prefix ?? 0;
     es.MacAddress = ep?.mac ?? "";
     es.DNSNames = ep?.dnsNames.length ? ep.dnsNames : null;
+    es.IPv6Gateway = ep?.gateway6 ?? "";
+    es.GlobalIPv6Address = ep?.ip6 ?? "";
+    es.GlobalIPv6PrefixLen = ep?.prefix6 ?? 0;
   }
   const bridge = [...st.nets.values()].find((n) => n.Name === "bridge");
   const main = bridge && c?.endpoints[bridge.Id];
@@ -220,6 +238,9 @@ export function fillSettings(st: NetState, r: ContainerRecord, c: ContainerNet |
   ns.IPAddress = main?.ip ?? "";
   ns.IPPrefixLen = main?.prefix ?? 0;
   ns.MacAddress = main?.mac ?? "";
+  ns.GlobalIPv6Address = main?.ip6 ?? "";
+  ns.GlobalIPv6PrefixLen = main?.prefix6 ?? 0;
+  ns.IPv6Gateway = main?.gateway6 ?? "";
   ns.Ports = c ? portMap(r.Config.ExposedPorts, c.ports) : {};
   r.NetworkSettings = ns;
 }
@@ -250,7 +271,8 @@ export async function writeEtc(st: NetState, r: ContainerRecord, c: ContainerNet
   const hosts = buildHosts({
     hostname: r.Config.Hostname,
     domainname: r.Config.Domainname,
-    ips: eps.map((e) => e.ip),
+    // IPv4 lines first, then IPv6 ones (Docker 23+ writes both; 20.10 only IPv4)
+    ips: [...eps.map((e) => e.ip), ...eps.flatMap((e) => e.ip6 ? [e.ip6] : [])],
     extraHosts: [...(hc.ExtraHosts ?? []), ...linkHosts(st, r)],
     hostGateway: gw === undefined ? undefined : formatIp(gw),
   });

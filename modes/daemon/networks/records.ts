@@ -60,6 +60,10 @@ export interface EndpointState {
   dnsNames: string[];
   /** EndpointSettings.Links ("name:alias"): DNS aliases for this container only */
   links?: string[];
+  /** dual-stack networks: the IPv6 address, its prefix, the IPv6 gateway ("" internal) */
+  ip6?: string;
+  prefix6?: number;
+  gateway6?: string;
 }
 
 /** A running container's network state (endpoints/<cid>.json). */

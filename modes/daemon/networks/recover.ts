@@ -22,6 +22,8 @@ import { log } from "../services.ts";
 import { type ContainerNet, type NetworkRecord, newId, nsInode } from "./records.ts";
 import { type NetState, withHostLock } from "./state.ts";
 import { registerAndSweep, unregister } from "./orphans.ts";
+import { isV6Entry, v6Entry } from "./ipv6.ts";
+import { parseIp6 } from "../../../core/net/ipv6.ts";
 import type { Cidr } from "../../../core/net/ipv4.ts";
 
 /** Candidates for the default bridge: 10.213.0.0/24, 10.213.1.0/24, … */
@@ -94,7 +96,12 @@ async function ensureDefaultBridge(st: NetState): Promise<void> {
     }
     const cfg = { Subnet: formatCidr(subnet), Gateway: formatIp(gateway) };
     const changed = JSON.stringify(n.IPAM.Config[0]) !== JSON.stringify(cfg);
-    n.IPAM.Config = [cfg];
+    // --ipv6 [--fixed-cidr-v6]: as dockerd, the flags decide at every start.
+    const fixed = st.s.config.ipv6 && st.s.config.fixedCidrV6;
+    const others = [...st.nets.values()].filter((o) => o.Id !== n!.Id);
+    const v6 = fixed ? v6Entry({ Subnet: fixed }, subnet, others) : undefined;
+    n.EnableIPv6 = !!st.s.config.ipv6;
+    n.IPAM.Config = [cfg, ...(v6 ? [v6] : [])];
     st.nets.set(n.Id, n);
     const t = st.ipam.get(n.Id);
     if (!t || changed) await st.ipam.create(n.Id, { subnet, gateway });
@@ -102,6 +109,7 @@ async function ensureDefaultBridge(st: NetState): Promise<void> {
     await ensureBridge({
       name: dev,
       address: `${formatIp(gateway)}/${subnet.prefix}`,
+      address6: v6 ? `${v6.Gateway}/${v6.Subnet.split("/")[1]}` : undefined,
       alias: `${st.aliasPrefix}n:${n.Id}`,
     });
   });
@@ -144,9 +152,11 @@ export async function startNetworking(st: NetState): Promise<void> {
         gateway: parseIp(cfg.Gateway!),
       });
     }
+    const v6 = n.IPAM.Config.find(isV6Entry);
     await ensureBridge({
       name: n.Bridge,
       address: `${cfg.Gateway}/${cfg.Subnet.split("/")[1]}`,
+      address6: n.EnableIPv6 && v6 ? `${v6.Gateway}/${v6.Subnet.split("/")[1]}` : undefined,
       alias: `${st.aliasPrefix}n:${n.Id}`,
       mtu: Number(n.Options["com.docker.network.driver.mtu"]) || undefined,
     }).catch((e) => log.warn(`network ${n.Name}: bridge ${n.Bridge}: ${e.message}`));
@@ -198,7 +208,12 @@ async function adopt(st: NetState, c: ContainerNet, nsPath: string): Promise<voi
     const n = st.nets.get(ep.netId);
     if (!n) continue;
     if (!n.Predefined) {
-      st.names.set(n.Id, n.Name, { id: c.id, names: ep.dnsNames, ip: parseIp(ep.ip) });
+      st.names.set(n.Id, n.Name, {
+        id: c.id,
+        names: ep.dnsNames,
+        ip: parseIp(ep.ip),
+        ...(ep.ip6 ? { ip6: parseIp6(ep.ip6) } : {}),
+      });
     }
     st.ipam.get(n.Id)?.allocate(c.id, parseIp(ep.ip));
   }

@@ -24,6 +24,7 @@ import {
 } from "../../../core/net/ipv4.ts";
 import { allocateSubnet, DEFAULT_POOLS, parsePool } from "../../../core/net/ipam.ts";
 import { deleteLink, ensureBridge } from "../../../core/net/link_linux.ts";
+import { isV6Entry, v6Entry } from "./ipv6.ts";
 import type { ContainerRecord, Json } from "../../../core/store/containers.ts";
 import {
   attach,
@@ -204,11 +205,15 @@ export class NetworkService {
     }
     if (driver !== "bridge") throw new NotFound(`plugin "${driver}" not found`);
     if (body.Ingress) throw new Forbidden("ingress networks are not supported");
-    if (body.EnableIPv6) throw new InvalidArgument("IPv6 networks are not supported by berth");
     const ipamDriver = body.IPAM?.Driver || "default";
     if (ipamDriver !== "default") throw new NotFound(`plugin "${ipamDriver}" not found`);
-    const cfgs: Json[] = (body.IPAM?.Config ?? []).filter((c: Json) => c && Object.keys(c).length);
+    const all: Json[] = (body.IPAM?.Config ?? []).filter((c: Json) => c && Object.keys(c).length);
+    const cfgs = all.filter((c) => !isV6Entry(c));
+    const v6Req = all.filter(isV6Entry);
     if (cfgs.length > 1) throw new InvalidArgument("only one IPv4 subnet per network is supported");
+    if (v6Req.length > 1) {
+      throw new InvalidArgument("only one IPv6 subnet per network is supported");
+    }
     const n = baseRecord(name, "bridge");
     n.Internal = !!body.Internal;
     n.Attachable = !!body.Attachable;
@@ -225,7 +230,6 @@ export class NetworkService {
     await withHostLock(async () => {
       let subnet;
       if (cfg.Subnet) {
-        if (cfg.Subnet.includes(":")) throw new InvalidArgument("IPv6 subnets are not supported");
         subnet = parseCidr(cfg.Subnet);
         if (subnet.prefix > 30) throw new InvalidArgument(`subnet ${cfg.Subnet} is too small`);
         for (const t of await takenSubnets(this.st)) {
@@ -246,15 +250,18 @@ export class NetworkService {
       }
       const range = cfg.IPRange ? parseCidr(cfg.IPRange) : undefined;
       await this.st.ipam.create(n.Id, { subnet, gateway, range });
+      const v6 = body.EnableIPv6 ? v6Entry(v6Req[0], subnet, this.st.nets.values()) : undefined;
+      n.EnableIPv6 = !!v6;
       n.IPAM.Config = [{
         Subnet: formatCidr(subnet),
         ...(cfg.IPRange ? { IPRange: formatCidr(range!) } : {}),
         Gateway: formatIp(gateway),
-      }];
+      }, ...(v6 ? [v6] : [])];
       try {
         await ensureBridge({
           name: n.Bridge!,
           address: `${formatIp(gateway)}/${subnet.prefix}`,
+          address6: v6 ? `${v6.Gateway}/${v6.Subnet.split("/")[1]}` : undefined,
           alias: `${this.st.aliasPrefix}n:${n.Id}`,
           mtu: Number(n.Options["com.docker.network.driver.mtu"]) || undefined,
         });

@@ -24,7 +24,7 @@ export function networkView(n: NetworkRecord, attached?: AttachedView[]): Json {
       EndpointID: a.ep.endpointId,
       MacAddress: a.ep.mac,
       IPv4Address: `${a.ep.ip}/${a.ep.prefix}`,
-      IPv6Address: "",
+      IPv6Address: a.ep.ip6 ? `${a.ep.ip6}/${a.ep.prefix6}` : "",
     };
   }
   return {
