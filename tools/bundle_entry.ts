@@ -23,6 +23,7 @@
   "modes/client/commands/distribution.ts": () => import("../modes/client/commands/distribution.ts"),
   "modes/client/commands/build.ts": () => import("../modes/client/commands/build.ts"),
   "modes/client/commands/cp.ts": () => import("../modes/client/commands/cp.ts"),
+  "modes/client/commands/events.ts": () => import("../modes/client/commands/events.ts"),
   "core/archive/apply.ts": () => import("../core/archive/apply.ts"),
 };
 const { main } = await import("../main.ts");
