@@ -97,6 +97,36 @@ const BAD_CREATES: [string, string][] = [
     '{"Image":"busybox","HostConfig":{"SecurityOpt":["seccomp={bad"]}}',
     "Decoding seccomp profile failed: invalid character 'b' looking for beginning of object key string",
   ],
+  // issue 16: the validations Docker's integration tests expect
+  ['{"Image":"busybox","Env":["=A"]}', "invalid environment variable: =A"],
+  [
+    '{"Image":"busybox","Healthcheck":{"Test":["CMD","true"],"Interval":100}}',
+    "Interval in Healthcheck cannot be less than 1ms",
+  ],
+  [
+    '{"Image":"busybox","Healthcheck":{"Test":["CMD","true"],"Retries":-1}}',
+    "Retries in Healthcheck cannot be negative",
+  ],
+  [
+    '{"Image":"busybox","HostConfig":{"Tmpfs":{"rel":""}}}',
+    "invalid mount path: 'rel' mount path must be absolute",
+  ],
+  [
+    '{"Image":"busybox","HostConfig":{"Mounts":[{"Type":"tmpfs","Target":"rel"}]}}',
+    `invalid mount config for type "tmpfs": invalid mount path: 'rel' mount path must be absolute`,
+  ],
+  [
+    '{"Image":"busybox","HostConfig":{"VolumesFrom":["nonexist"]}}',
+    "No such container: nonexist",
+  ],
+  [
+    '{"Image":"busybox","HostConfig":{"Links":["nonexist:a"]}}',
+    "could not get container for nonexist: No such container: nonexist",
+  ],
+  [
+    '{"Image":"busybox","HostConfig":{"PortBindings":{"abc/tcp":[{"HostPort":"80"}]}}}',
+    'invalid port specification: "abc"',
+  ],
   ["{invalid", "invalid character 'i' looking for beginning of object key string"],
   ["", "got EOF while reading request body"],
 ];

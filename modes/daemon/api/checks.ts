@@ -6,8 +6,9 @@
  * only at start): negative CPU shares, log option values, and the seccomp
  * profile's JSON, so that a bad value is never stored.
  *
- * The checks that need daemon state (image, runtime names, networks,
- * mounts) stay in the services.
+ * The checks that need daemon state (image, runtime names, networks, bind
+ * sources on the host) stay in the services; `checkRefs` looks up the
+ * containers a body names.
  * @module
  */
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
@@ -87,11 +88,72 @@ export function checkHostConfig(hc: HostConfig): void {
   checkCaps("CapDrop", hc.CapDrop);
   checkLogOpts(hc.LogConfig?.Type ?? "", hc.LogConfig?.Config ?? {});
   for (const opt of hc.SecurityOpt ?? []) checkSeccompOpt(opt);
+  const iso = hc.Isolation ?? "";
+  if (iso !== "" && iso.toLowerCase() !== "default") {
+    throw bad(`Invalid isolation: ${JSON.stringify(iso)} - linux only supports 'default'`);
+  }
+  checkMounts(hc);
+  checkPortBindings(hc);
 }
 
 /** Everything a create body is checked for before the service sees it. */
 export function checkCreate(body: ContainerCreate): void {
   checkHostConfig(body.HostConfig ?? {});
+  for (const e of body.Env ?? []) {
+    // opts.ValidateEnv: a name is required; "A" alone (take it from the client's env) is fine
+    if (e === "" || e.startsWith("=")) throw bad(`invalid environment variable: ${e}`);
+  }
+  const hc = body.Healthcheck;
+  if (hc) {
+    for (const k of ["Interval", "Timeout", "StartPeriod"] as const) {
+      const v = hc[k] ?? 0;
+      if (v !== 0 && v < 1e6) throw bad(`${k} in Healthcheck cannot be less than 1ms`);
+    }
+    if ((hc.Retries ?? 0) < 0) throw bad("Retries in Healthcheck cannot be negative");
+  }
+}
+
+const MOUNT_TYPES = ["bind", "volume", "tmpfs"];
+
+/** moby's volume/mounts validator: what can be said without looking at the host. */
+function checkMounts(hc: HostConfig): void {
+  for (const dest of Object.keys(hc.Tmpfs ?? {})) {
+    if (!dest.startsWith("/")) {
+      throw bad(`invalid mount path: '${dest}' mount path must be absolute`);
+    }
+  }
+  for (const m of hc.Mounts ?? []) {
+    const type = m.Type ?? "";
+    const fail = (why: string) =>
+      bad(`invalid mount config for type ${JSON.stringify(type)}: ${why}`);
+    if (!MOUNT_TYPES.includes(type)) throw fail("mount type unknown");
+    if (!m.Target) throw fail("field Target must not be empty");
+    if (!m.Target.startsWith("/")) {
+      throw fail(`invalid mount path: '${m.Target}' mount path must be absolute`);
+    }
+    if (type === "bind") {
+      if (!m.Source) throw fail("field Source must not be empty");
+      if (!m.Source.startsWith("/")) {
+        throw fail(`invalid mount path: '${m.Source}' mount path must be absolute`);
+      }
+    }
+    if (type === "tmpfs" && m.Source) throw fail("field Source must not be specified");
+  }
+}
+
+/** nat.ParsePortRange: "80", "8000-8010", within 0–65535. */
+function checkPortRange(p: string): void {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(p);
+  const ok = m && Number(m[1]) <= 65535 && (m[2] === undefined ||
+    (Number(m[2]) <= 65535 && Number(m[2]) >= Number(m[1])));
+  if (!ok) throw bad(`invalid port specification: ${JSON.stringify(p)}`);
+}
+
+function checkPortBindings(hc: HostConfig): void {
+  for (const [key, bindings] of Object.entries(hc.PortBindings ?? {})) {
+    checkPortRange(key.split("/")[0]);
+    for (const b of bindings ?? []) if (b.HostPort) checkPortRange(b.HostPort);
+  }
 }
 
 /** Docker's caps.NormalizeLegacyCapabilities: unknown names are refused. */
@@ -162,4 +224,21 @@ function checkSeccompOpt(opt: string): void {
 
 function bad(msg: string): InvalidArgument {
   return new InvalidArgument(msg);
+}
+
+/**
+ * Containers the body names must exist (moby: VolumesFrom "No such
+ * container", Links "could not get container for …"); both are 400s.
+ */
+export function checkRefs(body: ContainerCreate, exists: (ref: string) => boolean): void {
+  for (const v of body.HostConfig?.VolumesFrom ?? []) {
+    const ref = v.split(":")[0];
+    if (!exists(ref)) throw bad(`No such container: ${ref}`);
+  }
+  for (const l of body.HostConfig?.Links ?? []) {
+    const ref = l.split(":")[0].replace(/^\//, "");
+    if (!exists(ref)) {
+      throw bad(`could not get container for ${ref}: No such container: ${ref}`);
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../../../core/testing/assert.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
-import { checkCreate, checkResources, ramInBytes } from "./checks.ts";
-import type { HostConfig } from "./containers.ts";
+import { checkCreate, checkRefs, checkResources, ramInBytes } from "./checks.ts";
+import type { ContainerCreate, HostConfig } from "./containers.ts";
 
 const ncpu = navigator.hardwareConcurrency;
 
@@ -30,6 +30,21 @@ const REFUSED: [HostConfig, string][] = [
     { Memory: 10000000, MemorySwap: 5000000 },
     "Minimum memoryswap limit should be larger than memory limit, see usage",
   ],
+  [{ Tmpfs: { rel: "" } }, "invalid mount path: 'rel' mount path must be absolute"],
+  [
+    { Mounts: [{ Type: "tmpfs", Target: "rel" }] },
+    `invalid mount config for type "tmpfs": invalid mount path: 'rel' mount path must be absolute`,
+  ],
+  [
+    { Mounts: [{ Type: "bogus", Target: "/x" }] },
+    'invalid mount config for type "bogus": mount type unknown',
+  ],
+  [
+    { PortBindings: { "abc/tcp": [{ HostPort: "80" }] } },
+    'invalid port specification: "abc"',
+  ],
+  [{ PortBindings: { "80/tcp": [{ HostPort: "x" }] } }, 'invalid port specification: "x"'],
+  [{ Isolation: "hyperv" }, `Invalid isolation: "hyperv" - linux only supports 'default'`],
   // checked at create by berth; dockerd 20.10 fails these only at start
   [{ CpuShares: -5 }, "invalid CPU shares (-5): value must be a positive integer"],
   [{ LogConfig: { Type: "json-file", Config: { "max-size": "abc" } } }, "invalid size: 'abc'"],
@@ -51,6 +66,33 @@ Deno.test("create checks refuse what Docker refuses, with its words", () => {
   }
 });
 
+Deno.test("create checks: env entries, healthcheck times, named containers", () => {
+  const refused: [ContainerCreate, string][] = [
+    [{ Env: ["=A"] }, "invalid environment variable: =A"],
+    [{ Env: ["A=1", ""] }, "invalid environment variable: "],
+    [{ Healthcheck: { Interval: 100 } }, "Interval in Healthcheck cannot be less than 1ms"],
+    [{ Healthcheck: { Timeout: 100 } }, "Timeout in Healthcheck cannot be less than 1ms"],
+    [{ Healthcheck: { StartPeriod: 100 } }, "StartPeriod in Healthcheck cannot be less than 1ms"],
+    [{ Healthcheck: { Retries: -1 } }, "Retries in Healthcheck cannot be negative"],
+  ];
+  for (const [body, msg] of refused) {
+    assertThrows(() => checkCreate(body), InvalidArgument, msg);
+  }
+  checkCreate({ Env: ["A", "B=", "C=1=2"], Healthcheck: { Interval: 1e6, Retries: 0 } });
+  const exists = (ref: string) => ref === "there";
+  assertThrows(
+    () => checkRefs({ HostConfig: { VolumesFrom: ["gone:ro"] } }, exists),
+    InvalidArgument,
+    "No such container: gone",
+  );
+  assertThrows(
+    () => checkRefs({ HostConfig: { Links: ["/gone:alias"] } }, exists),
+    InvalidArgument,
+    "could not get container for gone: No such container: gone",
+  );
+  checkRefs({ HostConfig: { VolumesFrom: ["there:rw"], Links: ["there:a"] } }, exists);
+});
+
 Deno.test("create checks pass ordinary values", () => {
   for (
     const hc of [
@@ -61,6 +103,16 @@ Deno.test("create checks pass ordinary values", () => {
       { LogConfig: { Type: "none", Config: { anything: "x" } } },
       { SecurityOpt: ["seccomp=unconfined", "no-new-privileges", 'seccomp={"defaultAction":"x"}'] },
       { MemorySwappiness: -1, OomScoreAdj: -1000 },
+      {
+        Tmpfs: { "/run": "size=1m" },
+        Mounts: [
+          { Type: "bind", Source: "/tmp", Target: "/t" },
+          { Type: "volume", Target: "/v" },
+          { Type: "tmpfs", Target: "/r" },
+        ],
+        PortBindings: { "80/tcp": [{ HostPort: "8080" }], "1000-1001": [{ HostPort: "" }] },
+        Isolation: "default",
+      },
     ] as HostConfig[]
   ) checkCreate({ Image: "x", HostConfig: hc });
   // update may set swap without memory (the container has a limit already)

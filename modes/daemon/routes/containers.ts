@@ -19,7 +19,7 @@ import { du } from "../containers/volumes.ts";
 import { adaptCreateBody, cmpVersion } from "../api_version.ts";
 import { jsonRoute } from "../api/body.ts";
 import { ContainerCreate } from "../api/containers.ts";
-import { checkCreate } from "../api/checks.ts";
+import { checkCreate, checkRefs } from "../api/checks.ts";
 
 function svc(ctx: Ctx): ContainerService {
   return ctx.services.containers as ContainerService;
@@ -30,6 +30,7 @@ export function register(r: ApiRouter): void {
     "POST",
     "/containers/create",
     jsonRoute(ContainerCreate, async (ctx, body) => {
+      checkRefs(body, (ref) => svc(ctx).store.tryResolve(ref) !== undefined);
       adaptCreateBody(body, ctx.apiVersion);
       const rec = await svc(ctx).create(body, ctx.query.get("name") || undefined);
       ctx.send(201, { Id: rec.Id, Warnings: [] });
