@@ -7,8 +7,8 @@
  * profile's JSON, so that a bad value is never stored.
  *
  * The checks that need daemon state (image, runtime names, networks, bind
- * sources on the host) stay in the services; `checkRefs` looks up the
- * containers a body names.
+ * sources on the host, links, the healthcheck merged with the image's) stay
+ * in the services; `checkRefs` looks up VolumesFrom's containers.
  * @module
  */
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
@@ -102,14 +102,6 @@ export function checkCreate(body: ContainerCreate): void {
   for (const e of body.Env ?? []) {
     // opts.ValidateEnv: a name is required; "A" alone (take it from the client's env) is fine
     if (e === "" || e.startsWith("=")) throw bad(`invalid environment variable: ${e}`);
-  }
-  const hc = body.Healthcheck;
-  if (hc) {
-    for (const k of ["Interval", "Timeout", "StartPeriod"] as const) {
-      const v = hc[k] ?? 0;
-      if (v !== 0 && v < 1e6) throw bad(`${k} in Healthcheck cannot be less than 1ms`);
-    }
-    if ((hc.Retries ?? 0) < 0) throw bad("Retries in Healthcheck cannot be negative");
   }
 }
 
@@ -227,18 +219,13 @@ function bad(msg: string): InvalidArgument {
 }
 
 /**
- * Containers the body names must exist (moby: VolumesFrom "No such
- * container", Links "could not get container for …"); both are 400s.
+ * Containers named by VolumesFrom must exist (moby: "No such container",
+ * a 400). Links and the Healthcheck are checked by the container service
+ * (containers/links.ts, health.ts).
  */
 export function checkRefs(body: ContainerCreate, exists: (ref: string) => boolean): void {
   for (const v of body.HostConfig?.VolumesFrom ?? []) {
     const ref = v.split(":")[0];
     if (!exists(ref)) throw bad(`No such container: ${ref}`);
-  }
-  for (const l of body.HostConfig?.Links ?? []) {
-    const ref = l.split(":")[0].replace(/^\//, "");
-    if (!exists(ref)) {
-      throw bad(`could not get container for ${ref}: No such container: ${ref}`);
-    }
   }
 }
