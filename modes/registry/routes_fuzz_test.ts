@@ -193,3 +193,62 @@ Deno.test("fuzz: registry handler", async () => {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("fuzz: registry handler with token auth (token endpoint, scopes, bearer tokens)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "berth-reg-fuzz-" });
+  try {
+    const ctx = await buildContext({ root, auth: "token" });
+    const unexpected: unknown[] = [];
+    const h = createHandler(ctx, (e) => unexpected.push(e));
+    const res = await h(
+      new Request(
+        "http://r/token?scope=repository:a/b:pull,push&service=berth-registry&offline_token=true",
+      ),
+    );
+    const tok = (await res.json()) as { token: string; refresh_token?: string };
+    assert(typeof tok.token === "string");
+    const bearer = `Authorization: Bearer ${tok.token}`;
+    await fuzz({
+      name: "registry-token-auth",
+      seeds: [
+        "GET /token?scope=repository:a/b:pull,push&service=berth-registry",
+        "GET /token?scope=registry:catalog:*&scope=repository:x:delete\nAuthorization: Basic dTpw",
+        "POST /token\nContent-Type: application/x-www-form-urlencoded\n\ngrant_type=password&username=u&password=p&scope=repository:a:pull",
+        `POST /token\n\ngrant_type=refresh_token&refresh_token=${tok.refresh_token ?? tok.token}`,
+        `GET /v2/a/b/tags/list\n${bearer}`,
+        `GET /v2/_catalog\n${bearer}`,
+        `POST /v2/a/b/blobs/uploads/\n${bearer}`,
+        `GET /v2/a/c/manifests/x\n${bearer}`,
+      ],
+      dictionary: [
+        ":",
+        ",",
+        " ",
+        "*",
+        "pull",
+        "push",
+        "delete",
+        "repository:",
+        "registry:",
+        "Bearer ",
+        "Basic ",
+        ".",
+        "=",
+        "&",
+      ],
+      maxLen: 2048,
+      maxInputMs: 500,
+      expected: (e) => e instanceof NotARequest,
+      async run(input) {
+        const req = toRequest(text(input));
+        if (!req) throw new NotARequest();
+        const r = await h(req);
+        await r.arrayBuffer();
+        assert(unexpected.length === 0, `unexpected error: ${unexpected.splice(0)[0]}`);
+        assert(r.status < 500, `status ${r.status}`);
+      },
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
