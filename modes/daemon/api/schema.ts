@@ -188,7 +188,10 @@ export function map<T>(
       const out: Record<string, T> = prev ?? {};
       for (const [k, x] of v.entries) {
         // Go sets the zero value for a null element of a map
-        const d = x === null ? value.zero() : value.decode(x, st, out[k]);
+        // the previous value only if it is the map's own: "__proto__" must never name the
+        // prototype (Deno removes that accessor; other runtimes have it)
+        const prev = Object.hasOwn(out, k) ? out[k] : undefined;
+        const d = x === null ? value.zero() : value.decode(x, st, prev);
         setOwn(out, k, d ?? value.zero());
       }
       return out;

@@ -250,3 +250,16 @@ Deno.test("empty bodies: required ones are Docker's 400, optional ones are {}", 
   );
   assertEquals(decodeBytes(ExecStartCheck, new TextEncoder().encode(" \n"), "optional"), {});
 });
+
+Deno.test("a map key __proto__ is kept as data (Deno has no __proto__ accessor; node would)", () => {
+  const b = decodeBody(
+    ContainerCreate,
+    '{"NetworkingConfig":{"EndpointsConfig":{"__proto__":{"Aliases":["x"]}}},' +
+      '"HostConfig":{"PortBindings":{"__proto__":[{"HostPort":"1"}]}}}',
+  )!;
+  assertEquals(({} as Record<string, unknown>).Aliases, undefined);
+  const eps = b.NetworkingConfig!.EndpointsConfig!;
+  assertEquals(Object.getPrototypeOf(eps), Object.prototype);
+  assertEquals(Object.keys(eps), ["__proto__"]);
+  assertEquals(Object.getOwnPropertyDescriptor(eps, "__proto__")?.value, { Aliases: ["x"] });
+});
