@@ -5,7 +5,7 @@
  * red, the image config's `OnBuild` key, `HostConfig.Runtime`.
  * Where the expected values come from: docs/compat.md.
  */
-import { assertEquals } from "../core/testing/assert.ts";
+import { assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
 import { expectCode } from "./containers_helpers.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startDaemon } from "./fixtures/daemon.ts";
@@ -44,6 +44,26 @@ print("10.9.8.6\\th3" in s)
           120000,
         );
         assertEquals(r.stdout, "True True\nTrue\n", r.stderr);
+      });
+
+      await t.step("build: docker build --add-host (legacy builder)", async () => {
+        const ctx = await Deno.makeTempDir({ dir: d.base, prefix: "addhost-" });
+        await Deno.writeTextFile(`${ctx}/Dockerfile`, "FROM busybox\nRUN cat /etc/hosts\n");
+        const r = await d.docker(
+          [
+            "build",
+            "--no-cache",
+            "--add-host",
+            "cli1:10.9.8.5",
+            "--add-host",
+            "cli2:10.9.8.4",
+            ctx,
+          ],
+          { timeoutMs: 120000, env: { DOCKER_BUILDKIT: "0" } },
+        );
+        assertEquals(r.code, 0, r.stderr);
+        assertStringIncludes(r.stdout, "10.9.8.5\tcli1\n");
+        assertStringIncludes(r.stdout, "10.9.8.4\tcli2\n");
       });
 
       await t.step("build: RUN stderr is wrapped in \\x1b[91m … \\x1b[0m", async () => {

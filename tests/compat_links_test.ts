@@ -97,7 +97,16 @@ Deno.test({
           expectCode(await k(["exec", "second", "cat", "/etc/hosts"]), 0).stdout,
           `\tdb fh renamed\n`,
         );
-        expectCode(await k(["rm", "-f", "second", "renamed"]), 0);
+        // Names come sorted (moby's name index); ps shows the first without a slash.
+        expectCode(
+          await k(["run", "-d", "--name", "aaa", "--link", "renamed:x", "busybox", "sleep", "300"]),
+          0,
+        );
+        const ps = (extra: string[]) =>
+          k(["ps", ...extra, "--filter", "name=renamed", "--format", "{{.Names}}"]);
+        assertEquals(expectCode(await ps(["--no-trunc"]), 0).stdout, "aaa/x,renamed,second/db\n");
+        assertEquals(expectCode(await ps([]), 0).stdout, "renamed\n");
+        expectCode(await k(["rm", "-f", "aaa", "second", "renamed"]), 0);
       });
 
       await t.step("a link to a missing container is a 400, Docker-worded", async () => {

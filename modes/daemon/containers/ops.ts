@@ -78,7 +78,9 @@ export async function listContainers(
   const now = Date.now();
   const out = recs.map((r) => {
     const v = summaryView(r, now);
-    v.Names = [...v.Names, ...linkNames(r, svc.store)]; // "/parent/alias" of legacy links
+    // "/parent/alias" of legacy links; sorted, as moby's memdb name index yields them
+    const links = linkNames(r, svc.store);
+    if (links.length) v.Names = [...v.Names, ...links].sort();
     return v;
   });
   if (o.size) {
