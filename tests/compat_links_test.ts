@@ -109,6 +109,49 @@ Deno.test({
         expectCode(await k(["rm", "-f", "aaa", "second", "renamed"]), 0);
       });
 
+      await t.step(
+        "docker CLI: --link on a user network is a DNS alias of that container",
+        async () => {
+          expectCode(await k(["network", "create", "clinet"]), 0);
+          expectCode(
+            await k([
+              "run",
+              "-d",
+              "--name",
+              "svc",
+              "--network",
+              "clinet",
+              "busybox",
+              "sleep",
+              "300",
+            ]),
+            0,
+          );
+          const ip = expectCode(
+            await k(["inspect", "-f", "{{.NetworkSettings.Networks.clinet.IPAddress}}", "svc"]),
+            0,
+          ).stdout.trim();
+          const r = expectCode(
+            await k([
+              "run",
+              "--rm",
+              "--network",
+              "clinet",
+              "--link",
+              "svc:backend",
+              "busybox",
+              "nslookup",
+              "backend",
+              "127.0.0.11",
+            ]),
+            0,
+          );
+          assertStringIncludes(r.stdout, ip);
+          expectCode(await k(["rm", "-f", "svc"]), 0);
+          expectCode(await k(["network", "rm", "clinet"]), 0);
+        },
+      );
+
       await t.step("a link to a missing container is a 400, Docker-worded", async () => {
         const r = expectCode(
           await k(["create", "--link", "ghost:g", "busybox", "true"]),
