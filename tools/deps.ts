@@ -53,6 +53,7 @@ export const TEST_EXTRA_PACKAGES = [
   "docker-registry", // CNCF Distribution 2.8
   "python3-docker", // the Docker SDK for Python: a real client for tests/compat_*_test.ts
   "docker-compose",
+  "openssl", // throwaway CA and certificates for the Engine API's TLS tests
 ];
 
 /** Packages the test suite needs: the daemon's and the extras. */

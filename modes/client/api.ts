@@ -1,11 +1,19 @@
 /**
- * Engine API client over the daemon's unix socket: JSON requests, Docker's
- * error bodies, JSON-lines progress streams, and the hijacked raw stream used
- * by attach/exec.
+ * Engine API client over the daemon's unix socket or tcp (plain or TLS:
+ * ./dial.ts): JSON requests, Docker's error bodies, JSON-lines progress
+ * streams, and the hijacked raw stream used by attach/exec.
  * @module
  */
 import { BerthError, type ErrorKind } from "../../core/errdefs/mod.ts";
 import { http1, readBody, readHead } from "./http1.ts";
+import {
+  type ClientTls,
+  type Conn,
+  dial,
+  insecureFetch,
+  parseTarget,
+  type Target,
+} from "./dial.ts";
 
 export const CLIENT_API_VERSION = "1.47";
 export const DEFAULT_HOST = "unix:///run/berth/berth.sock";
@@ -45,19 +53,37 @@ export function resolveHost(flag?: string): string {
 
 export class ApiClient {
   readonly host: string;
-  readonly socketPath: string;
+  readonly target: Target;
   #http: Deno.HttpClient | undefined;
+  #base: string;
 
-  constructor(host: string) {
+  constructor(host: string, tls?: ClientTls) {
     this.host = host;
-    if (!host.startsWith("unix://")) {
-      throw new Error(`unsupported host ${host}: berth speaks to unix:// sockets`);
-    }
-    this.socketPath = host.slice("unix://".length);
+    this.target = parseTarget(host, tls);
+    const t = this.target;
+    this.#base = t.proto === "unix"
+      ? "http://localhost"
+      : `${t.tls ? "https" : "http"}://${
+        t.hostname.includes(":") ? `[${t.hostname}]` : t.hostname
+      }:${t.port}`;
+  }
+
+  /** A fresh connection to the daemon. */
+  dial(): Promise<Conn> {
+    return dial(this.target);
   }
 
   #client(): Deno.HttpClient {
-    this.#http ??= Deno.createHttpClient({ proxy: { transport: "unix", path: this.socketPath } });
+    const t = this.target;
+    this.#http ??= t.proto === "unix"
+      ? Deno.createHttpClient({ proxy: { transport: "unix", path: t.path } })
+      : t.tls?.cert && t.tls.key
+      ? Deno.createHttpClient({
+        caCerts: t.tls.ca ? [t.tls.ca] : undefined,
+        cert: t.tls.cert,
+        key: t.tls.key,
+      })
+      : Deno.createHttpClient({ caCerts: t.tls?.ca ? [t.tls.ca] : undefined });
     return this.#http;
   }
 
@@ -74,7 +100,7 @@ export class ApiClient {
   }
 
   url(path: string, query?: RequestOptions["query"]): string {
-    const u = new URL(`http://localhost/v${CLIENT_API_VERSION}${path}`);
+    const u = new URL(`${this.#base}/v${CLIENT_API_VERSION}${path}`);
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v === undefined || v === false) continue;
       if (Array.isArray(v)) { for (const x of v) u.searchParams.append(k, x); }
@@ -88,13 +114,21 @@ export class ApiClient {
     const { headers, body } = encodeBody(opts);
     let res: Response;
     try {
-      res = await fetch(this.url(path, opts.query), {
-        method,
-        body,
-        headers,
-        client: this.#client(),
-        signal: opts.signal,
-      });
+      const t = this.target;
+      res = t.proto === "tcp" && t.tls && !t.tls.verify
+        ? await insecureFetch(this.url(path, opts.query), {
+          method,
+          body,
+          headers,
+          signal: opts.signal,
+        }, t.tls)
+        : await fetch(this.url(path, opts.query), {
+          method,
+          body,
+          headers,
+          client: this.#client(),
+          signal: opts.signal,
+        });
     } catch (e) {
       if (opts.signal?.aborted) throw e;
       throw this.#connectError(e);
@@ -119,14 +153,17 @@ export class ApiClient {
     let res;
     try {
       res = await http1(
-        this.socketPath,
+        () => this.dial(),
         method,
         u.pathname + u.search,
         headers,
         typeof body === "string" ? new TextEncoder().encode(body) : body as Uint8Array | undefined,
       );
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused) {
+      if (
+        e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused ||
+        e instanceof Deno.errors.ConnectionReset
+      ) {
         throw this.#connectError(e);
       }
       throw e;
@@ -175,10 +212,10 @@ export class ApiClient {
     method: string,
     path: string,
     opts: { query?: RequestOptions["query"]; body?: unknown } = {},
-  ): Promise<{ conn: Deno.UnixConn; head: Uint8Array; contentType: string }> {
-    let conn: Deno.UnixConn;
+  ): Promise<{ conn: Conn; head: Uint8Array; contentType: string }> {
+    let conn: Conn;
     try {
-      conn = await Deno.connect({ transport: "unix", path: this.socketPath });
+      conn = await this.dial();
     } catch (e) {
       throw this.#connectError(e);
     }

@@ -8,6 +8,7 @@ import { Command, FlagError, HelpShown } from "./flags.ts";
 export type { Command } from "./flags.ts";
 import { ApiClient, ApiError, ConnectError, resolveHost } from "./api.ts";
 import { BerthError, messageOf } from "../../core/errdefs/mod.ts";
+import { resolveTls, type TlsFlags } from "./dial.ts";
 
 export interface Globals {
   host: string;
@@ -17,7 +18,12 @@ export interface Globals {
   api(): ApiClient;
 }
 
-export function makeGlobals(host?: string, debug = false, configDir?: string): Globals {
+export function makeGlobals(
+  host?: string,
+  debug = false,
+  configDir?: string,
+  tls: TlsFlags = {},
+): Globals {
   let client: ApiClient | undefined;
   const h = resolveHost(host);
   return {
@@ -25,7 +31,8 @@ export function makeGlobals(host?: string, debug = false, configDir?: string): G
     debug,
     configDir: configDir ?? Deno.env.get("DOCKER_CONFIG") ??
       `${Deno.env.get("HOME") ?? "/root"}/.docker`,
-    api: () => (client ??= new ApiClient(h)),
+    // TLS is for tcp hosts (a unix socket is plain whatever the flags and env say)
+    api: () => (client ??= new ApiClient(h, h.startsWith("tcp://") ? resolveTls(tls) : undefined)),
   };
 }
 

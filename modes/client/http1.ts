@@ -1,5 +1,5 @@
 /**
- * One buffered HTTP/1.1 exchange over a unix socket, for the client's
+ * One buffered HTTP/1.1 exchange over a fresh connection, for the client's
  * plain JSON calls (create, start, inspect, ps …). `fetch` with a unix
  * proxy costs a CLI process ≈ 5 ms of CPU (HTTP client set-up, the fetch and
  * stream machinery); a CLI makes one or two calls and exits, so these go
@@ -19,18 +19,24 @@ export interface RawResponse {
 }
 
 import { concatBytes } from "../../core/bytes.ts";
+import type { Conn } from "./dial.ts";
 
 const enc = new TextEncoder();
 
-/** Send one request on a fresh connection to `socketPath` and read the whole response. */
+/**
+ * Send one request on a fresh connection (to the unix socket `to`, or from
+ * `to()`: ./dial.ts) and read the whole response.
+ */
 export async function http1(
-  socketPath: string,
+  to: string | (() => Promise<Conn>),
   method: string,
   target: string,
   headers: Record<string, string>,
   body?: Uint8Array,
 ): Promise<RawResponse> {
-  const conn = await Deno.connect({ transport: "unix", path: socketPath });
+  const conn = typeof to === "string"
+    ? await Deno.connect({ transport: "unix", path: to })
+    : await to();
   try {
     let head = `${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n`;
     for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;

@@ -6,6 +6,7 @@
 import { BERTH_VERSION } from "../../core/version.ts";
 import { lazy } from "../../core/sys/lazy.ts";
 import { type Globals, makeGlobals, reportError } from "./cli.ts";
+import type { TlsFlags } from "./dial.ts";
 
 export type Runner = (name: string, args: string[], g: Globals) => Promise<number>;
 interface Entry {
@@ -190,7 +191,7 @@ Usage:  berth [OPTIONS] COMMAND
 A self-contained container engine
 
 Personalities:
-  daemon      Serve the Engine API on a unix socket
+  daemon      Serve the Engine API (unix socket, tcp, TLS)
   registry    Serve the OCI Distribution API
 
 Commands:
@@ -200,7 +201,13 @@ Management Commands:
 ${Object.keys(GROUPS).sort().map((g) => `  ${g}`).join("\n")}
 
 Global Options:
-  -H, --host string      Daemon socket to connect to (env BERTH_HOST, DOCKER_HOST)
+  -H, --host string      Daemon to connect to: unix:///PATH or tcp://HOST:PORT
+                         (env BERTH_HOST, DOCKER_HOST)
+      --tls              Use TLS; implied by --tlsverify
+      --tlsverify        Use TLS and verify the remote (env DOCKER_TLS_VERIFY)
+      --tlscacert string Trust certs signed only by this CA (default "~/.docker/ca.pem")
+      --tlscert string   Path to TLS certificate file (default "~/.docker/cert.pem")
+      --tlskey string    Path to TLS key file (default "~/.docker/key.pem")
       --config string    Location of client config files (default "~/.docker")
   -D, --debug            Enable debug mode
   -v, --version          Print version information and quit
@@ -209,14 +216,37 @@ Run 'berth COMMAND --help' for more information on a command.
 `;
 }
 
+/**
+ * A global TLS flag at argv[i] (`a`, with `next` after it) into `f`: how many
+ * arguments it took (0: not one).
+ */
+function tlsFlag(a: string, next: string | undefined, f: TlsFlags): number {
+  const eq = a.indexOf("=");
+  const name = eq > 0 ? a.slice(0, eq) : a;
+  const v = eq > 0 ? a.slice(eq + 1) : undefined;
+  if (name === "--tls" || name === "--tlsverify") {
+    const b = v === undefined || ["1", "t", "T", "true", "TRUE", "True"].includes(v);
+    f[name === "--tls" ? "tls" : "tlsverify"] = b;
+    return 1;
+  }
+  if (name === "--tlscacert" || name === "--tlscert" || name === "--tlskey") {
+    f[name.slice(2) as "tlscacert" | "tlscert" | "tlskey"] = v ?? next;
+    return v === undefined ? 2 : 1;
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let host: string | undefined;
   let debug = false;
   let configDir: string | undefined;
+  const tlsFlags: TlsFlags = {};
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "-H" || a === "--host") host = argv[++i];
+    const tf = tlsFlag(a, argv[i + 1], tlsFlags);
+    if (tf) i += tf - 1;
+    else if (a === "-H" || a === "--host") host = argv[++i];
     else if (a.startsWith("--host=")) host = a.slice(7);
     else if (a === "--config") configDir = argv[++i];
     else if (a.startsWith("--config=")) configDir = a.slice(9);
@@ -264,7 +294,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`berth: '${name}' is not a berth command.\nSee 'berth --help'`);
     return 1;
   }
-  const g = makeGlobals(host, debug, configDir);
+  const g = makeGlobals(host, debug, configDir, tlsFlags);
   try {
     const mod = await entry.load();
     return await mod.run(name, args, g);

@@ -8,13 +8,20 @@ import { messageOf } from "../../core/errdefs/mod.ts";
 import { type DaemonConfig, setLogLevel } from "./services.ts";
 import { reexecWithFlags } from "./v8_flags.ts";
 import { lazy } from "../../core/sys/lazy.ts";
+import { checkHosts, DEFAULT_UNIX, parseHost, tlsFromFlags } from "./hosts.ts";
 
 const USAGE = `Usage:  berth daemon [OPTIONS]
 
 Options:
       --root DIR                 Root of persistent state (default /var/lib/berth)
       --data-root DIR            Same as --root
-  -H, --host unix:///PATH        Engine API socket (default unix:///run/berth/berth.sock)
+  -H, --host HOST                Engine API address, repeatable: unix:///PATH or tcp://IP:PORT
+                                 (default unix:///run/berth/berth.sock)
+      --tls                      Serve tcp:// hosts over TLS (--tlscert, --tlskey)
+      --tlsverify                TLS, and require client certificates signed by --tlscacert
+      --tlscacert FILE           CA of client certificates (default ~/.docker/ca.pem)
+      --tlscert FILE             Server certificate (default ~/.docker/cert.pem)
+      --tlskey FILE              Server key (default ~/.docker/key.pem)
       --exec-root DIR            Root of runtime state (default /run/berth)
   -l, --log-level LEVEL          debug|info|warn|error (default info)
       --add-runtime NAME=PATH    Register an OCI runtime (runc-compatible CLI)
@@ -29,6 +36,8 @@ Options:
   -b, --bridge none              Create no default bridge (containers get only loopback)
 `;
 
+const BOOL_FLAGS = ["--iptables", "--ipv6", "--tls", "--tlsverify"];
+
 /** Go's strconv.ParseBool, as dockerd's boolean flags take it. */
 function parseBool(flag: string, v: string): boolean {
   if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
@@ -41,13 +50,16 @@ function parseBool(flag: string, v: string): boolean {
 export function parseDaemonArgs(args: string[]): DaemonConfig {
   const { values } = parseArgs({
     // A bare --iptables is --iptables=true (a Go boolean flag).
-    args: args.map((a) =>
-      a === "--iptables" ? "--iptables=true" : a === "--ipv6" ? "--ipv6=true" : a
-    ),
+    args: args.map((a) => BOOL_FLAGS.includes(a) ? `${a}=true` : a),
     options: {
       root: { type: "string" },
       "data-root": { type: "string" },
-      host: { type: "string", short: "H" },
+      host: { type: "string", short: "H", multiple: true },
+      tls: { type: "string" },
+      tlsverify: { type: "string" },
+      tlscacert: { type: "string" },
+      tlscert: { type: "string" },
+      tlskey: { type: "string" },
       "exec-root": { type: "string" },
       "log-level": { type: "string", short: "l" },
       "add-runtime": { type: "string", multiple: true },
@@ -69,10 +81,20 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
     console.log(USAGE);
     Deno.exit(0);
   }
-  const host = values.host ?? "unix:///run/berth/berth.sock";
-  if (!host.startsWith("unix://")) {
-    throw new Error(`unsupported host ${host}: only unix:// sockets`);
-  }
+  const tlsFlags = {
+    tls: values.tls === undefined ? undefined : parseBool("tls", values.tls),
+    tlsverify: values.tlsverify === undefined
+      ? undefined
+      : parseBool("tlsverify", values.tlsverify),
+    tlscacert: values.tlscacert,
+    tlscert: values.tlscert,
+    tlskey: values.tlskey,
+  };
+  const tls = tlsFromFlags(tlsFlags);
+  const hosts = (values.host ?? [`unix://${DEFAULT_UNIX}`]).map((h) => parseHost(h, !!tls));
+  const insecureTcp = checkHosts(hosts, tls, tlsFlags).map((h) => h.url);
+  const execRoot = values["exec-root"] ?? "/run/berth";
+  const unix = hosts.find((h) => h.proto === "unix");
   const level = (values["log-level"] ?? "info") as DaemonConfig["logLevel"];
   if (!["debug", "info", "warn", "error"].includes(level)) {
     throw new Error(`invalid log level: ${level}`);
@@ -93,8 +115,12 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
   }
   return {
     root: values.root ?? values["data-root"] ?? "/var/lib/berth",
-    execRoot: values["exec-root"] ?? "/run/berth",
-    socket: host.slice("unix://".length),
+    execRoot,
+    // the build's self-pull needs a unix socket: a private one when -H names none
+    socket: unix?.proto === "unix" ? unix.path : `${execRoot}/api-internal.sock`,
+    hosts,
+    tls,
+    insecureTcp,
     logLevel: level,
     runtimes,
     defaultRuntime: values["default-runtime"] ?? "berth",

@@ -22,6 +22,7 @@
  * @module
  */
 import type http from "node:http";
+import type https from "node:https";
 import { collectGarbage, dropExecutablePages } from "../../core/sys/memory.ts";
 import { log } from "./services.ts";
 
@@ -65,7 +66,7 @@ export class MemoryKeeper {
   }
 
   /** Follow the requests of the Engine API server. */
-  watch(server: http.Server): void {
+  watch(server: http.Server | https.Server): void {
     server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       const heavy = isHeavy(req.url);
       this.begin(heavy);

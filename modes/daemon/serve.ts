@@ -1,11 +1,10 @@
 /**
  * The daemon proper: take the root lock, open the stores, start the areas
- * (networks, containers: recovery), serve the Engine API on a unix socket,
+ * (networks, containers: recovery), serve the Engine API on every -H host,
  * and shut down cleanly on SIGTERM/SIGINT. Memory is given back after
  * start-up and after bursts of requests (./memory.ts).
  * @module
  */
-import { chmod } from "node:fs/promises";
 import { ContentStore } from "../../core/store/content.ts";
 import { LayerStore } from "../../core/store/layers.ts";
 import { ImageStore } from "../../core/store/images.ts";
@@ -15,7 +14,8 @@ import { exposeGc } from "../../core/sys/memory.ts";
 import { isCompiled } from "../../core/sys/self.ts";
 import { messageOf } from "../../core/errdefs/mod.ts";
 import { Router } from "./router.ts";
-import { createApiServer, type Handler } from "./server.ts";
+import { apiHandlers, type Handler } from "./server.ts";
+import { listenAll, loadTls } from "./listen.ts";
 import { registerAll } from "./routes.ts";
 import { ImageService } from "./images/service.ts";
 import { type DaemonConfig, log, type Services } from "./services.ts";
@@ -43,6 +43,7 @@ export async function serve(config: DaemonConfig): Promise<number> {
       else log.info(`tightened ${m.line}`);
     }
   }
+  const tls = config.tls ? await loadTls(config.tls) : undefined;
   const content = new ContentStore(config.root);
   const layers = new LayerStore(config.root);
   const images = new ImageStore(config.root);
@@ -62,20 +63,16 @@ export async function serve(config: DaemonConfig): Promise<number> {
 
   const router = new Router<Handler>();
   registerAll(router);
-  const server = createApiServer(router, services);
+  const handlers = apiHandlers(router, services);
   const keeper = new MemoryKeeper();
-  keeper.watch(server);
   // A compiled binary ignores DENO_V8_FLAGS (./v8_flags.ts): take gc another way.
   await exposeGc(isCompiled());
   keeper.collect();
-  await Deno.mkdir(sockDir, { recursive: true });
-  await Deno.remove(config.socket).catch(() => {});
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.socket, () => resolve());
+  const listeners = await listenAll(config, handlers, tls).catch(async (e) => {
+    await stopAreas(services).catch((e2) => log.warn(`stopping: ${messageOf(e2)}`));
+    throw e;
   });
-  await chmod(config.socket, 0o660);
-  log.info(`API listen on ${config.socket}`);
+  for (const s of listeners.servers) keeper.watch(s);
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
   const onSig = (name: string) => () => stop(name);
   Deno.addSignalListener("SIGTERM", onSig("SIGTERM"));
@@ -86,10 +83,8 @@ export async function serve(config: DaemonConfig): Promise<number> {
   log.info(`received ${sig}, shutting down`);
   Deno.removeSignalListener("SIGHUP", onHup);
   keeper.close();
-  server.close();
-  server.closeAllConnections?.();
+  await listeners.close();
   await stopAreas(services).catch((e) => log.warn(`stopping: ${messageOf(e)}`));
-  await Deno.remove(config.socket).catch(() => {});
   unlock(lockFd);
   return 0;
 }

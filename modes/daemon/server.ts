@@ -1,10 +1,11 @@
 /**
- * The Engine API HTTP server on a unix socket (node:http, because attach and
- * exec need the connection hijack that Deno.serve does not offer). Strips the
+ * The Engine API HTTP server (node:http, because attach and exec need the
+ * connection hijack that Deno.serve does not offer; node:https for TLS hosts). Strips the
  * `/v1.NN` prefix, routes, and turns thrown errors into Docker's JSON errors.
  * @module
  */
 import http from "node:http";
+import type https from "node:https";
 import type { Duplex } from "node:stream";
 import { InvalidArgument, messageOf, NotFound } from "../../core/errdefs/mod.ts";
 import { API_VERSION, Ctx, MIN_API_VERSION } from "./context.ts";
@@ -30,7 +31,25 @@ const COMMON_HEADERS: Record<string, string> = {
   "Server": "berth (linux)",
 };
 
+/** The request and upgrade listeners of an API server (one per listening address: ./listen.ts). */
+export interface ApiHandlers {
+  request(req: http.IncomingMessage, res: http.ServerResponse): void;
+  upgrade(req: http.IncomingMessage, socket: Duplex, head: Uint8Array): void;
+}
+
 export function createApiServer(router: ApiRouter, services: Services): http.Server {
+  const h = apiHandlers(router, services);
+  return wireApiServer(http.createServer(h.request), h);
+}
+
+/** Serve the API on `server` (node:http or node:https). */
+export function wireApiServer<S extends http.Server | https.Server>(server: S, h: ApiHandlers): S {
+  server.on("upgrade", h.upgrade);
+  server.keepAliveTimeout = 60_000;
+  return server;
+}
+
+export function apiHandlers(router: ApiRouter, services: Services): ApiHandlers {
   const dispatch = async (
     req: http.IncomingMessage,
     res: http.ServerResponse | undefined,
@@ -100,12 +119,8 @@ export function createApiServer(router: ApiRouter, services: Services): http.Ser
       log.error(`${req.method} ${req.url}: ${e instanceof Error ? e.stack : "unprintable error"}`);
       conn?.destroy();
     });
-  const server = http.createServer((req, res) => {
-    guard(req, dispatch(req, res), res.socket ?? undefined);
-  });
-  server.on("upgrade", (req, socket, head) => {
-    guard(req, dispatch(req, undefined, socket, head), socket);
-  });
-  server.keepAliveTimeout = 60_000;
-  return server;
+  return {
+    request: (req, res) => guard(req, dispatch(req, res), res.socket ?? undefined),
+    upgrade: (req, socket, head) => guard(req, dispatch(req, undefined, socket, head), socket),
+  };
 }

@@ -8,12 +8,19 @@ import type { ContentStore } from "../../core/store/content.ts";
 import type { LayerStore } from "../../core/store/layers.ts";
 import type { ImageStore } from "../../core/store/images.ts";
 import type { ImageService } from "./images/service.ts";
+import type { ApiHost, DaemonTls } from "./hosts.ts";
 
 export interface DaemonConfig {
   root: string;
   execRoot: string;
-  /** Engine API socket path. */
+  /** Engine API unix socket path (the first unix -H, or a private one). */
   socket: string;
+  /** Every -H, parsed (./hosts.ts); absent: `socket` only. */
+  hosts?: ApiHost[];
+  /** --tls/--tlsverify for the tcp hosts. */
+  tls?: DaemonTls;
+  /** tcp hosts served without client verification (warned about at start). */
+  insecureTcp?: string[];
   logLevel: "debug" | "info" | "warn" | "error";
   /** name → path of an OCI runtime CLI (runc-compatible). */
   runtimes: Record<string, string>;

@@ -6,6 +6,7 @@
  * @module
  */
 import { writeAll } from "../api.ts";
+import type { Conn } from "../dial.ts";
 
 const enc = new TextEncoder();
 
@@ -43,7 +44,7 @@ export interface StreamOptions {
  * output; `detached` is true when the user typed the detach keys.
  */
 export async function runStream(
-  conn: Deno.Conn,
+  conn: Conn,
   head: Uint8Array,
   o: StreamOptions,
 ): Promise<{ detached: boolean }> {
@@ -93,11 +94,11 @@ export async function runStream(
         }
       }
       try {
-        await (conn as Deno.UnixConn).closeWrite();
+        await conn.closeWrite();
       } catch { /* closed */ }
     })();
   } else {
-    (conn as Deno.UnixConn).closeWrite().catch(() => {});
+    conn.closeWrite().catch(() => {});
   }
   try {
     await copyOutput(conn, head, o.tty);
@@ -112,11 +113,11 @@ export async function runStream(
 }
 
 /** Copy the server's output (a hijacked conn) to our stdout/stderr until EOF. */
-export function copyOutput(conn: Deno.Conn, head: Uint8Array, tty: boolean): Promise<void> {
+export function copyOutput(conn: Conn, head: Uint8Array, tty: boolean): Promise<void> {
   return copyChunks(connChunks(conn, head), tty);
 }
 
-async function* connChunks(conn: Deno.Conn, head: Uint8Array): AsyncIterable<Uint8Array> {
+async function* connChunks(conn: Conn, head: Uint8Array): AsyncIterable<Uint8Array> {
   if (head.length) yield head;
   const buf = new Uint8Array(64 * 1024);
   for (;;) {
