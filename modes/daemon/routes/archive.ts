@@ -24,13 +24,6 @@ function statHeader(st: PathStat): string {
   return btoa(String.fromCharCode(...new TextEncoder().encode(json)));
 }
 
-/**
- * Bytes the response may hold in memory before we wait for "drain". The socket's own buffer is
- * ~200 kB; a client that stops reading while it writes files (berth's own, single-threaded)
- * would otherwise leave the walk idle meanwhile: the producer and that client then take turns instead of overlapping.
- */
-const AHEAD = 8 << 20;
-
 /** Stream a tar to the response; stops (cancelling the source) when the client goes away. */
 async function pipeTar(res: ServerResponse, tar: ReadableStream<Uint8Array>): Promise<void> {
   const rd = tar.getReader();
@@ -42,7 +35,7 @@ async function pipeTar(res: ServerResponse, tar: ReadableStream<Uint8Array>): Pr
       const { value, done } = await rd.read();
       if (done) break;
       if (gone) break;
-      if (!res.write(value) && res.writableLength > AHEAD) {
+      if (!res.write(value)) {
         await new Promise<void>((r) => {
           const go = () => {
             res.off("drain", go);
