@@ -84,6 +84,12 @@ Deno.test({
       expectCode(await k(["exec", "v6b", "ping", "-6", "-c1", "-W3", "v6a"]), 0);
       // and the gateway (the bridge's address)
       expectCode(await k(["exec", "v6b", "ping", "-6", "-c1", "-W3", `${p}::1`]), 0);
+      // no static --ip6: refused, not ignored
+      const static6 = expectCode(
+        await k(["create", "--network", "v6net", "--ip6", `${p}::99`, "busybox", "true"]),
+        1,
+      );
+      assertStringIncludes(static6.stderr, "--ip6) is not supported");
       expectCode(await k(["rm", "-f", "v6a", "v6b"]), 0);
       expectCode(await k(["network", "rm", "v6net"]), 0);
       // --ipv6 without an IPv6 subnet: Docker 20.10 has no default IPv6 pool

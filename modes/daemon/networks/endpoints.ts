@@ -61,6 +61,12 @@ export function checkEndpointConfig(net: NetworkRecord, cfg: Json): void {
       "network-scoped alias is supported only for containers in user defined networks",
     );
   }
+  if (cfg?.IPAMConfig?.IPv6Address) {
+    // networks/ipv6.ts: the IPv6 address follows the IPv4 lease
+    throw new InvalidArgument(
+      "a static IPv6 address (--ip6) is not supported by berth: a container's IPv6 address follows its IPv4 address",
+    );
+  }
   const ip = cfg?.IPAMConfig?.IPv4Address;
   if (ip) {
     parseIp(ip);
