@@ -96,7 +96,8 @@ Deno.test("fuzz: Dockerfile parser and instructions", async () => {
     expected: (e) => e instanceof InvalidArgument,
     run(input) {
       const df = parseDockerfile(text(input));
-      assertProportional(JSON.stringify(df).length, input.length, 32);
+      // (a two-byte line "R\n" is a node of ~95 bytes of JSON: linear, ×48 at worst)
+      assertProportional(JSON.stringify(df).length, input.length, 64);
       toStages(df);
     },
   });
