@@ -138,6 +138,11 @@ Deno.test("bad create bodies: 400 with Docker's words, nothing stored, clients u
       const r = await call(d, "POST", "/containers/create", body);
       assertEquals([r.status, r.json.message], [400, msg], body);
     }
+    const p = await call(d, "POST", "/containers/create?platform=bogus", '{"Image":"busybox"}');
+    assertEquals([p.status, p.json.message], [
+      400,
+      '"bogus": unknown operating system or architecture: invalid argument',
+    ]);
     await nothingStored(d);
   } finally {
     await d.stop();

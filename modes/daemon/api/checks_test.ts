@@ -2,6 +2,7 @@ import { assertEquals, assertThrows } from "../../../core/testing/assert.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { checkCreate, checkRefs, checkResources, ramInBytes } from "./checks.ts";
 import type { ContainerCreate, HostConfig } from "./containers.ts";
+import { parsePlatformQuery } from "./platform.ts";
 
 const ncpu = navigator.hardwareConcurrency;
 
@@ -115,4 +116,25 @@ Deno.test("ramInBytes reads go-units sizes", () => {
   assertEquals(ramInBytes("64m"), 64 << 20);
   assertEquals(ramInBytes("1.5 GiB"), 1.5 * 2 ** 30);
   assertThrows(() => ramInBytes("-1m"), InvalidArgument, "invalid size: '-1m'");
+});
+
+Deno.test("platform query: containerd's parse and words", () => {
+  assertEquals(parsePlatformQuery("linux"), { os: "linux", architecture: "amd64" });
+  assertEquals(parsePlatformQuery("linux/arm64"), {
+    os: "linux",
+    architecture: "arm64",
+    variant: "v8",
+  });
+  assertEquals(parsePlatformQuery("x86_64"), { os: "linux", architecture: "amd64" });
+  assertThrows(
+    () => parsePlatformQuery("bogus"),
+    InvalidArgument,
+    '"bogus": unknown operating system or architecture: invalid argument',
+  );
+  assertThrows(
+    () => parsePlatformQuery("linux/a b"),
+    InvalidArgument,
+    '"a b" is an invalid component of "linux/a b"',
+  );
+  assertThrows(() => parsePlatformQuery("a/b/c/d"), InvalidArgument, "cannot parse platform");
 });

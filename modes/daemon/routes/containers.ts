@@ -20,6 +20,7 @@ import { adaptCreateBody, cmpVersion } from "../api_version.ts";
 import { jsonRoute } from "../api/body.ts";
 import { ContainerCreate } from "../api/containers.ts";
 import { checkCreate, checkRefs } from "../api/checks.ts";
+import { parsePlatformQuery } from "../api/platform.ts";
 
 function svc(ctx: Ctx): ContainerService {
   return ctx.services.containers as ContainerService;
@@ -30,6 +31,9 @@ export function register(r: ApiRouter): void {
     "POST",
     "/containers/create",
     jsonRoute(ContainerCreate, async (ctx, body) => {
+      // a platform the image does not match is not checked yet: only the parameter's syntax
+      const platform = ctx.query.get("platform");
+      if (platform) parsePlatformQuery(platform);
       checkRefs(body, (ref) => svc(ctx).store.tryResolve(ref) !== undefined);
       adaptCreateBody(body, ctx.apiVersion);
       const rec = await svc(ctx).create(body, ctx.query.get("name") || undefined);
