@@ -24,6 +24,7 @@
   "modes/client/commands/build.ts": () => import("../modes/client/commands/build.ts"),
   "modes/client/commands/cp.ts": () => import("../modes/client/commands/cp.ts"),
   "modes/client/commands/events.ts": () => import("../modes/client/commands/events.ts"),
+  "modes/daemon/cri/server.ts": () => import("../modes/daemon/cri/server.ts"),
   "core/archive/apply.ts": () => import("../core/archive/apply.ts"),
 };
 const { main } = await import("../main.ts");

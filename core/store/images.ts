@@ -52,15 +52,18 @@ type Refs = Record<string, Digest>;
 
 export class ImageStore {
   readonly root: string;
+  /** Directory below root: "images" (the Engine API's), "images/k8s.io" (the CRI's). */
+  readonly sub: string;
   #images = new Map<Digest, ImageRecord>();
   #refs: Refs = {};
   #lastTag = new Map<Digest, string>();
-  constructor(root: string) {
+  constructor(root: string, sub = "images") {
     this.root = root;
+    this.sub = sub;
   }
 
   get dir(): string {
-    return `${this.root}/images`;
+    return `${this.root}/${this.sub}`;
   }
 
   async init(): Promise<void> {

@@ -34,9 +34,12 @@ Options:
       --default-address-pool P   Pools for user-defined networks (base=CIDR,size=N)
       --iptables=false           Write no iptables rules (no NAT, isolation or port DNAT)
   -b, --bridge none              Create no default bridge (containers get only loopback)
+      --cri=false                Do not serve the CRI (Kubernetes) on its socket
+      --cri-socket PATH          CRI socket (default <exec-root>/cri.sock)
+      --cni-conf-dir DIR         CNI network configs for pods (default /etc/cni/net.d)
 `;
 
-const BOOL_FLAGS = ["--iptables", "--ipv6", "--tls", "--tlsverify"];
+const BOOL_FLAGS = ["--iptables", "--ipv6", "--tls", "--tlsverify", "--cri"];
 
 /** Go's strconv.ParseBool, as dockerd's boolean flags take it. */
 function parseBool(flag: string, v: string): boolean {
@@ -72,6 +75,9 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
       "default-address-pool": { type: "string", multiple: true },
       iptables: { type: "string" },
       bridge: { type: "string", short: "b" },
+      cri: { type: "string" },
+      "cri-socket": { type: "string" },
+      "cni-conf-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -132,6 +138,9 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
     defaultAddressPools: values["default-address-pool"],
     iptables: parseBool("iptables", values.iptables ?? "true"),
     bridge,
+    cri: parseBool("cri", values.cri ?? "true"),
+    criSocket: values["cri-socket"]?.replace(/^unix:\/\//, ""),
+    cniConfDir: values["cni-conf-dir"] ?? "/etc/cni/net.d",
   };
 }
 

@@ -23,6 +23,7 @@ import { startAreas, stopAreas } from "./areas.ts";
 import { MemoryKeeper } from "./memory.ts";
 import { Events } from "./events/log.ts";
 import { reloadEvent } from "./events/daemon.ts";
+import { startCri } from "./cri/listen.ts";
 
 export async function serve(config: DaemonConfig): Promise<number> {
   await Deno.mkdir(config.root, { recursive: true, mode: 0o711 });
@@ -60,6 +61,11 @@ export async function serve(config: DaemonConfig): Promise<number> {
   } as unknown as Services;
   services.imageService = new ImageService(services, events);
   await startAreas(services);
+  // The CRI's socket; its gRPC stack loads on first use (docs/cri.md).
+  const cri = await startCri(services).catch(async (e) => {
+    await stopAreas(services).catch((e2) => log.warn(`stopping: ${messageOf(e2)}`));
+    throw e;
+  });
 
   const router = new Router<Handler>();
   registerAll(router);
@@ -69,6 +75,7 @@ export async function serve(config: DaemonConfig): Promise<number> {
   await exposeGc(isCompiled());
   keeper.collect();
   const listeners = await listenAll(config, handlers, tls).catch(async (e) => {
+    await cri.close();
     await stopAreas(services).catch((e2) => log.warn(`stopping: ${messageOf(e2)}`));
     throw e;
   });
@@ -84,6 +91,7 @@ export async function serve(config: DaemonConfig): Promise<number> {
   Deno.removeSignalListener("SIGHUP", onHup);
   keeper.close();
   await listeners.close();
+  await cri.close();
   await stopAreas(services).catch((e) => log.warn(`stopping: ${messageOf(e)}`));
   unlock(lockFd);
   return 0;

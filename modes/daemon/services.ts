@@ -37,6 +37,12 @@ export interface DaemonConfig {
   iptables?: boolean;
   /** dockerd's --bridge: "none" makes no default bridge (its containers get only lo). */
   bridge?: string;
+  /** Serve the CRI (default true; `--cri=false`). */
+  cri?: boolean;
+  /** The CRI's unix socket (default `<exec-root>/cri.sock`). */
+  criSocket?: string;
+  /** CNI network configs for pods (`--cni-conf-dir`, default /etc/cni/net.d). */
+  cniConfDir?: string;
 }
 
 export interface Services {
@@ -47,6 +53,13 @@ export interface Services {
   imageService: ImageService;
   /** IDs of containers (any state) created from image `id`; set by the container service. */
   imageUsers: (id: string) => string[];
+  /**
+   * Image stores of every namespace (the Engine API's, the CRI's k8s.io):
+   * blobs and layers are shared, so `collect()` keeps what any of them uses.
+   */
+  imageNamespaces?: ImageStore[];
+  /** The CRI's image namespace (`images/k8s.io`), opened at start (modes/daemon/cri/listen.ts). */
+  criImages?: ImageStore;
   /** Blobs being written by a load, pull, import or build: `collect()` keeps them. */
   pinnedBlobs: Set<string>;
   /** The event log (modes/daemon/events/log.ts): services emit through it. */

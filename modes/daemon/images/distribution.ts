@@ -98,7 +98,8 @@ function sourceFor(s: Services): BlobSource {
   };
 }
 
-async function pullOne(
+/** Pull one tagged or digested reference into `s.images` (the CRI passes its namespace). */
+export async function pullOne(
   s: Services,
   ref: Reference,
   out: JsonStream,

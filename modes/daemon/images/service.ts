@@ -284,7 +284,9 @@ export class ImageService {
   async collect(): Promise<void> {
     const liveBlobs = new Set<string>();
     const liveChains = new Set<string>();
-    for (const r of this.#s.images.list()) {
+    // Every namespace's images keep their blobs and layers (the CRI's too).
+    const recs = (this.#s.imageNamespaces ?? [this.#s.images]).flatMap((st) => st.list());
+    for (const r of recs) {
       liveBlobs.add(r.id);
       liveBlobs.add(r.manifestDigest);
       if (r.indexDigest) liveBlobs.add(r.indexDigest);

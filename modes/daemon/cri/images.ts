@@ -1,0 +1,168 @@
+/**
+ * The CRI ImageService over the daemon's stores. CRI images live in their own
+ * namespace (`images/k8s.io/`: records and names), over the content store
+ * and layers the Engine API uses, so blobs and layers are shared but names
+ * are not (docs/cri.md). Pulls go through the Engine API's pull
+ * (../images/distribution.ts) with a view of the services whose image store
+ * is the CRI's; its image events go to a log nobody reads, as containerd's
+ * k8s.io namespace emits nothing to moby.
+ * @module
+ */
+import type { Credentials } from "../../../core/distribution/mod.ts";
+import { InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
+import { parseNormalizedNamed, referenceString } from "../../../core/oci/reference.ts";
+import type { ImageRecord, ImageStore } from "../../../core/store/images.ts";
+import { ImageService } from "../images/service.ts";
+import { pullOne } from "../images/distribution.ts";
+import type { JsonStream } from "../context.ts";
+import { Events } from "../events/log.ts";
+import type { Services } from "../services.ts";
+import type { Msg, Unary } from "./server.ts";
+
+/** CRI AuthConfig → the distribution client's credentials. */
+export function credentialsOf(a: Msg | null | undefined): Credentials | undefined {
+  if (!a) return undefined;
+  let { username, password } = a as { username?: string; password?: string };
+  if (!username && a.auth) {
+    const plain = new TextDecoder().decode(
+      Uint8Array.from(atob(a.auth), (c) => c.charCodeAt(0)),
+    );
+    const i = plain.indexOf(":");
+    if (i < 0) throw new InvalidArgument("invalid auth: want base64 of username:password");
+    [username, password] = [plain.slice(0, i), plain.slice(i + 1)];
+  }
+  const c: Credentials = {
+    username: username || undefined,
+    password: password || undefined,
+    identityToken: a.identity_token || undefined,
+    registryToken: a.registry_token || undefined,
+  };
+  return c.username || c.identityToken || c.registryToken ? c : undefined;
+}
+
+export class CriImages {
+  readonly store: ImageStore;
+  /** The services as the CRI's namespace sees them. */
+  readonly #view: Services;
+  readonly #svc: ImageService;
+
+  constructor(s: Services) {
+    this.store = s.criImages as ImageStore;
+    const view = Object.create(s) as Services;
+    view.images = this.store;
+    // No CRI container yet uses an image (pods and containers come next).
+    view.imageUsers = () => [];
+    this.#svc = view.imageService = new ImageService(view, new Events());
+    this.#view = view;
+  }
+
+  #find(spec: Msg): ImageRecord | undefined {
+    const name = spec?.image ?? "";
+    if (!name) throw new InvalidArgument("image spec is required");
+    return this.store.tryResolve(name);
+  }
+
+  async #image(r: ImageRecord): Promise<Msg> {
+    const refs = this.store.refsOf(r.id);
+    const user = (await this.#svc.config(r.id)).config?.User ?? "";
+    const u = user.split(":")[0];
+    return {
+      id: r.id,
+      repo_tags: refs.filter((x) => !x.includes("@")),
+      repo_digests: refs.filter((x) => x.includes("@")),
+      // As containerd: what the image takes in the content store (compressed).
+      size: r.layers.reduce((n, l) => n + l.size, 0),
+      uid: /^\d+$/.test(u) ? { value: Number(u) } : null,
+      username: /^\d+$/.test(u) ? "" : u,
+      spec: { image: r.id, annotations: {} },
+      pinned: false,
+    };
+  }
+
+  handlers(): Record<string, Unary> {
+    return {
+      ListImages: async (req: Msg) => {
+        const want = req.filter?.image?.image;
+        const recs = want ? [this.store.tryResolve(want)].filter((r) => r) : this.store.list();
+        return { images: await Promise.all(recs.map((r) => this.#image(r as ImageRecord))) };
+      },
+      ImageStatus: async (req: Msg) => {
+        const r = this.#find(req.image);
+        if (!r) return { image: null, info: {} };
+        const info: Record<string, string> = {};
+        if (req.verbose) {
+          info.info = JSON.stringify({
+            imageSpec: await this.#svc.config(r.id),
+            manifestDigest: r.manifestDigest,
+            chainID: r.chainIds.at(-1),
+            diffIDs: r.diffIds,
+            layers: r.layers,
+          });
+        }
+        return { image: await this.#image(r), info };
+      },
+      PullImage: async (req: Msg) => {
+        let ref;
+        try {
+          ref = parseNormalizedNamed(req.image?.image ?? "");
+        } catch (e) {
+          throw new InvalidArgument(`failed to pull image "${req.image?.image}": ${messageOf(e)}`);
+        }
+        const progress = { write: () => Promise.resolve() } as unknown as JsonStream;
+        try {
+          await pullOne(this.#view, ref, progress, { auth: credentialsOf(req.auth) });
+        } finally {
+          await this.#svc.collect();
+        }
+        const rec = this.store.resolve(referenceString(ref));
+        return { image_ref: rec.id };
+      },
+      RemoveImage: async (req: Msg) => {
+        // Every name of the image goes, as containerd's CRI; a missing image is no error.
+        const r = this.#find(req.image);
+        if (!r) return {};
+        await this.store.untagAll(r.id);
+        await this.store.delete(r.id);
+        await this.#svc.collect();
+        return {};
+      },
+      ImageFsInfo: async () => {
+        const dir = `${this.#view.config.root}/layers`;
+        const { bytes, inodes } = await usage(dir);
+        return {
+          image_filesystems: [{
+            timestamp: Date.now() * 1e6,
+            fs_id: { mountpoint: dir },
+            used_bytes: { value: bytes },
+            inodes_used: { value: inodes },
+          }],
+          container_filesystems: [],
+        };
+      },
+    };
+  }
+}
+
+/** Disk use (allocated blocks, as du) and inode count of a tree, not following links. */
+export async function usage(dir: string): Promise<{ bytes: number; inodes: number }> {
+  let bytes = 0, inodes = 0;
+  const seen = new Set<number>();
+  const walk = async (p: string) => {
+    const st = await Deno.lstat(p);
+    if (st.ino !== null && st.nlink !== null && st.nlink > 1 && !st.isDirectory) {
+      if (seen.has(st.ino)) return;
+      seen.add(st.ino);
+    }
+    inodes++;
+    bytes += (st.blocks ?? 0) * 512;
+    if (!st.isDirectory) return;
+    for await (const e of Deno.readDir(p)) await walk(`${p}/${e.name}`);
+  };
+  try {
+    await walk(dir);
+  } catch (e) {
+    // A layer removed while walking: a figure for kubelet's GC, not an error.
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return { bytes, inodes };
+}

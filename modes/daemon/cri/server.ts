@@ -1,0 +1,100 @@
+/**
+ * The CRI's gRPC server (runtime.v1 RuntimeService and ImageService), loaded
+ * on the first connection to the CRI socket (./listen.ts). Methods not built
+ * yet answer UNIMPLEMENTED.
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import { fromJSON } from "@grpc/proto-loader";
+import { API_JSON } from "./proto/api_json.ts";
+import { type BerthError, messageOf } from "../../../core/errdefs/mod.ts";
+import { log, type Services } from "../services.ts";
+import { runtimeHandlers } from "./runtime.ts";
+import { CriImages } from "./images.ts";
+
+/** How the proto's messages look in JS: field names as in the .proto, int64 as number. */
+export const LOADER_OPTIONS = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+// deno-lint-ignore no-explicit-any
+export type Msg = any;
+export type Unary = (req: Msg) => Promise<Msg>;
+
+interface MethodDef {
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+}
+
+export function criPackage(): Record<string, Record<string, grpc.ServiceClientConstructor>> {
+  const def = fromJSON(API_JSON as Parameters<typeof fromJSON>[0], LOADER_OPTIONS);
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    runtime: { v1: Record<string, grpc.ServiceClientConstructor> };
+  };
+  return { v1: pkg.runtime.v1 };
+}
+
+const CODES: Record<string, grpc.status> = {
+  NotFound: grpc.status.NOT_FOUND,
+  InvalidArgument: grpc.status.INVALID_ARGUMENT,
+  AlreadyExists: grpc.status.ALREADY_EXISTS,
+  Conflict: grpc.status.FAILED_PRECONDITION,
+  Unauthorized: grpc.status.UNAUTHENTICATED,
+  Forbidden: grpc.status.PERMISSION_DENIED,
+  Unavailable: grpc.status.UNAVAILABLE,
+};
+
+function toStatus(e: unknown): Partial<grpc.StatusObject> {
+  const kind = (e as BerthError)?.kind;
+  return { code: (kind && CODES[kind]) ?? grpc.status.UNKNOWN, details: messageOf(e) };
+}
+
+/** grpc-js handlers for a service: the given unary ones, UNIMPLEMENTED for the rest. */
+function handlersFor(
+  service: string,
+  def: Record<string, MethodDef>,
+  impl: Record<string, Unary>,
+): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [name, m] of Object.entries(def)) {
+    const fn = impl[name];
+    if (fn && !m.requestStream && !m.responseStream) {
+      out[name] = ((call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
+        fn(call.request).then((r) => cb(null, r), (e) => {
+          log.debug(`CRI ${service}.${name}: ${messageOf(e)}`);
+          cb(toStatus(e));
+        });
+      }) as grpc.handleUnaryCall<Msg, Msg>;
+      continue;
+    }
+    const err = {
+      code: grpc.status.UNIMPLEMENTED,
+      details: `berth does not implement runtime.v1.${service}/${name} yet`,
+    };
+    out[name] = m.responseStream
+      ? ((call: grpc.ServerWritableStream<Msg, Msg>) => call.emit("error", err))
+      : ((_call: unknown, cb: grpc.sendUnaryData<Msg>) => cb(err));
+  }
+  return out;
+}
+
+export function createCriServer(s: Services): grpc.ConnectionInjector {
+  const v1 = criPackage().v1;
+  const server = new grpc.Server();
+  const rt = v1.RuntimeService.service as unknown as Record<string, MethodDef>;
+  const im = v1.ImageService.service as unknown as Record<string, MethodDef>;
+  server.addService(
+    v1.RuntimeService.service,
+    handlersFor("RuntimeService", rt, runtimeHandlers(s)),
+  );
+  server.addService(
+    v1.ImageService.service,
+    handlersFor("ImageService", im, new CriImages(s).handlers()),
+  );
+  return server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+}
