@@ -9,14 +9,8 @@
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
 import { containerDaemon, expectCode, teardown } from "./containers_helpers.ts";
 import { berthCmd, run, type RunOptions } from "./fixtures/daemon.ts";
+import { freePort, makeCerts, OPENSSL } from "./fixtures/certs.ts";
 
-const OPENSSL = ["/usr/bin/openssl", "/bin/openssl"].find((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false; // not installed here
-  }
-});
 const DOCKER = (() => {
   try {
     return new Deno.Command("docker", { args: ["--version"], stdout: "null", stderr: "null" })
@@ -31,66 +25,6 @@ const skip = !OPENSSL
   ? "the docker CLI is not installed"
   : "";
 if (skip) console.log(`SKIP daemon tcp/tls tests: ${skip}`);
-
-async function openssl(dir: string, args: string[]): Promise<void> {
-  const r = await run([OPENSSL!, ...args.map((a) => a.replaceAll("$D", dir))]);
-  if (r.code !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stderr}`);
-}
-
-/** A CA, a server certificate for 127.0.0.1, and a client one (ca.pem, cert.pem, key.pem). */
-async function makeCerts(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "berth-tls-" });
-  const req = (key: string, csr: string, cn: string) =>
-    openssl(dir, [
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      csr,
-      "-subj",
-      cn,
-    ]);
-  await openssl(dir, [
-    ...[
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=berth-test-ca",
-    ],
-    ...["-keyout", "$D/ca-key.pem", "-out", "$D/ca.pem"],
-  ]);
-  await Deno.writeTextFile(
-    `${dir}/server.ext`,
-    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
-  );
-  await Deno.writeTextFile(`${dir}/client.ext`, "extendedKeyUsage=clientAuth\n");
-  await req("$D/server-key.pem", "$D/server.csr", "/CN=localhost");
-  await req("$D/key.pem", "$D/client.csr", "/CN=client");
-  for (
-    const [csr, out, ext] of [["server", "server-cert", "server"], ["client", "cert", "client"]]
-  ) {
-    await openssl(dir, [
-      ...["x509", "-req", "-in", `$D/${csr}.csr`, "-CA", "$D/ca.pem", "-CAkey", "$D/ca-key.pem"],
-      ...["-CAcreateserial", "-days", "2", "-out", `$D/${out}.pem`, "-extfile", `$D/${ext}.ext`],
-    ]);
-  }
-  return dir;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** A client process without the test daemon's unix -H. */
 const docker = (args: string[], o: RunOptions = {}) =>
