@@ -50,6 +50,15 @@ function parseBool(flag: string, v: string): boolean {
   );
 }
 
+/** `--cri-socket`: unix:///PATH or /PATH (the CRI is served on a unix socket only). */
+function criSocket(v: string | undefined): string | undefined {
+  const p = v?.replace(/^unix:\/\//, "");
+  if (p !== undefined && !p.startsWith("/")) {
+    throw new Error(`invalid --cri-socket ${v}: want unix:///PATH or an absolute path`);
+  }
+  return p;
+}
+
 export function parseDaemonArgs(args: string[]): DaemonConfig {
   const { values } = parseArgs({
     // A bare --iptables is --iptables=true (a Go boolean flag).
@@ -139,7 +148,7 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
     iptables: parseBool("iptables", values.iptables ?? "true"),
     bridge,
     cri: parseBool("cri", values.cri ?? "true"),
-    criSocket: values["cri-socket"]?.replace(/^unix:\/\//, ""),
+    criSocket: criSocket(values["cri-socket"]),
     cniConfDir: values["cni-conf-dir"] ?? "/etc/cni/net.d",
   };
 }

@@ -1,0 +1,18 @@
+import { assertEquals, assertThrows } from "../../../core/testing/assert.ts";
+import { parseDaemonArgs } from "../main.ts";
+
+Deno.test("daemon flags: --cri is a Go boolean (on by default), --cri-socket takes a path or unix:// URL", () => {
+  const d = parseDaemonArgs([]);
+  assertEquals([d.cri, d.criSocket, d.cniConfDir], [true, undefined, "/etc/cni/net.d"]);
+  assertEquals(parseDaemonArgs(["--cri=false"]).cri, false);
+  assertEquals(parseDaemonArgs(["--cri"]).cri, true);
+  assertEquals(parseDaemonArgs(["--cri=0"]).cri, false);
+  assertEquals(parseDaemonArgs(["--cri-socket", "unix:///x/k.sock"]).criSocket, "/x/k.sock");
+  assertEquals(parseDaemonArgs(["--cri-socket", "/y/k.sock"]).criSocket, "/y/k.sock");
+  assertEquals(parseDaemonArgs(["--cni-conf-dir", "/c"]).cniConfDir, "/c");
+  assertThrows(
+    () => parseDaemonArgs(["--cri=maybe"]),
+    Error,
+    'invalid argument "maybe" for "--cri"',
+  );
+});
