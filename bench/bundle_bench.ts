@@ -1,0 +1,154 @@
+/**
+ * The shipped single file (tools/bundle.ts) against `deno run main.ts`, side
+ * by side in one run (issue 15), medians:
+ *  1. client start-up: `version` against a missing socket; docker CLI too.
+ *  2. shim PSS (smaps_rollup) with 10 containers running on each of two
+ *     daemons (one per form, both up), and an idle bare `deno`.
+ *  3. `ps` with 100 running (daemon from the single file): its own client,
+ *     the `deno run` client, the docker CLI against berth, and Docker 20.10
+ *     with 100 running — so client and daemon costs can be told apart.
+ *
+ *   deno run -A bench/bundle_bench.ts [runs] [--no-docker]
+ * @module
+ */
+import { compare, median, sh } from "./harness.ts";
+import { bundle } from "../tools/bundle.ts";
+import { bundleArgvFor } from "../tools/self_cmd.ts";
+import { busyboxArchive } from "../tests/fixtures/busybox.ts";
+import { berthCmd, startDaemon, type TestDaemon } from "../tests/fixtures/daemon.ts";
+import { dockerdAvailable, startDockerd } from "../tests/fixtures/dockerd.ts";
+import { shimPids } from "../tests/containers_helpers.ts";
+
+const runs = Number(Deno.args.find((a) => !a.startsWith("--")) ?? 11);
+const noDocker = Deno.args.includes("--no-docker");
+const N = 100;
+
+const tmp = await Deno.makeTempDir({ prefix: "berth-bundle-bench-" });
+Deno.env.set("XDG_CACHE_HOME", `${tmp}/cache`);
+const file = `${tmp}/berth.js`;
+await bundle(file);
+const bcmd = (a: string[]) => bundleArgvFor(file, a);
+
+const lines: string[] = [];
+const record = (s: string) => {
+  console.log(s);
+  lines.push(s);
+};
+const MB = (b: number) => (b / 1e6).toFixed(1) + " MB";
+async function pss(pid: number): Promise<number> {
+  const t = await Deno.readTextFile(`/proc/${pid}/smaps_rollup`);
+  return Number(/^Pss:\s+(\d+) kB/m.exec(t)?.[1] ?? 0) * 1024;
+}
+async function removeAll(t: TestDaemon) {
+  const ids = (await t.berth(["ps", "-aq"])).stdout.trim().split("\n").filter(Boolean);
+  for (let i = 0; i < ids.length; i += 50) await t.berth(["rm", "-f", ...ids.slice(i, i + 50)]);
+}
+
+const img = await busyboxArchive();
+const dSrc = await startDaemon();
+const dBun = await startDaemon({ berthCmd: bcmd });
+const dk = !noDocker && (await dockerdAvailable()) ? await startDockerd() : undefined;
+const docker = (a: string[], host = dk!.host) => sh(["docker", ...a], { DOCKER_HOST: host });
+try {
+  // 1. client start-up
+  const missing = `unix://${tmp}/none.sock`;
+  const ok1 = (cmd: string[]) => async () => {
+    await new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "null", stderr: "null" })
+      .output();
+  };
+  await ok1(bcmd(["-H", missing, "version"]))(); // extract once
+  const c = await compare("client start-up: version, missing socket", [
+    ...(dk ? [{ name: "docker CLI", run: ok1(["docker", "-H", missing, "version"]) }] : []),
+    { name: "single file", run: ok1(bcmd(["-H", missing, "version"])) },
+    { name: "deno run main.ts", run: ok1(berthCmd(["-H", missing, "version"])) },
+  ], runs);
+  const [cSrc, cBun] = [c[c.length - 1].median, c[c.length - 2].median];
+  record(
+    `client start-up (version, no daemon): single file ${cBun.toFixed(3)} s, deno run ${
+      cSrc.toFixed(3)
+    } s, ratio ${(cBun / cSrc).toFixed(2)}× (goal ≤ 1.0×)` +
+      (dk ? `; docker CLI ${c[0].median.toFixed(3)} s` : ""),
+  );
+
+  // 2. shim PSS, 10 running on each daemon
+  for (const d of [dSrc, dBun]) {
+    await d.berth(["load", "-q", "-i", img.path]);
+    for (let i = 0; i < 10; i++) {
+      await d.berth(["run", "-d", "--network", "none", "busybox", "sleep", "100000"]);
+    }
+  }
+  const idle = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "-"],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const w = idle.stdin.getWriter();
+  await w.write(new TextEncoder().encode("setInterval(() => {}, 1 << 30);\n"));
+  await w.close();
+  await new Promise((r) => setTimeout(r, 3000));
+  const shimPss = async (d: TestDaemon) =>
+    median(await Promise.all((await shimPids(d.execRoot)).map(pss)));
+  const [pSrc, pBun, pDeno] = [await shimPss(dSrc), await shimPss(dBun), await pss(idle.pid)];
+  idle.kill("SIGKILL");
+  await idle.status;
+  record(
+    `shim PSS (median, 10 running each): single file ${MB(pBun)}, deno run ${MB(pSrc)}, ratio ${
+      (pBun / pSrc).toFixed(2)
+    }× (goal ≤ 1.0×); idle bare deno ${MB(pDeno)}`,
+  );
+  const rss = async (pid: number) =>
+    Number(/^VmRSS:\s+(\d+) kB/m.exec(await Deno.readTextFile(`/proc/${pid}/status`))?.[1]) * 1024;
+  record(
+    `daemon RSS with 10 running: single file ${MB(await rss(dBun.proc.pid))}, deno run ${
+      MB(await rss(dSrc.proc.pid))
+    }`,
+  );
+  await removeAll(dSrc);
+  await dSrc.stop();
+
+  // 3. ps with 100 running
+  for (let i = 10; i < N; i++) {
+    await dBun.berth(["run", "-d", "--network", "none", "busybox", "sleep", "100000"]);
+  }
+  if (dk) {
+    await docker(["load", "-q", "-i", img.path]);
+    for (let i = 0; i < N; i++) {
+      await docker(["run", "-d", "--network", "none", "busybox", "sleep", "100000"]);
+    }
+  }
+  const ps = await compare(`ps with ${N} running`, [
+    ...(dk
+      ? [
+        { name: "docker 20.10 ps", run: async () => void await docker(["ps"]) },
+        { name: "docker CLI → berth", run: async () => void await docker(["ps"], dBun.host) },
+      ]
+      : []),
+    { name: "deno run client", run: async () => void await sh(berthCmd(["-H", dBun.host, "ps"])) },
+    { name: "single file ps", run: async () => void await sh(bcmd(["-H", dBun.host, "ps"])) },
+  ], runs);
+  const m = (n: string) => ps.find((r) => r.name === n)?.median ?? NaN;
+  record(
+    `ps with ${N} running (single-file daemon): single file ${
+      m("single file ps").toFixed(3)
+    } s, deno run client ${m("deno run client").toFixed(3)} s` +
+      (dk
+        ? `, docker CLI → berth ${m("docker CLI → berth").toFixed(3)} s; Docker 20.10 ${
+          m("docker 20.10 ps").toFixed(3)
+        } s, ratio ${(m("single file ps") / m("docker 20.10 ps")).toFixed(2)}× (goal ≤ 1.0×)`
+        : ""),
+  );
+} finally {
+  await removeAll(dBun).catch(() => {});
+  await dBun.stop();
+  await dSrc.stop().catch(() => {});
+  if (dk) {
+    const ids = (await docker(["ps", "-aq"]).catch(() => "")).trim().split("\n").filter(Boolean);
+    for (let i = 0; i < ids.length; i += 50) {
+      await docker(["rm", "-f", ...ids.slice(i, i + 50)]).catch(() => {});
+    }
+    await dk.stop();
+  }
+  await Deno.remove(tmp, { recursive: true });
+  console.log("\n" + lines.join("\n"));
+}
