@@ -68,7 +68,7 @@ Deno.test({
         r = expectCode(await docker([...tls, "ps", "--format", "{{.Names}}"]), 0);
         assertEquals(r.stdout, "web\n");
       });
-      await t.step("berth client: run, exec -i, ps, logs", async () => {
+      await t.step("berth client: run, exec -i, ps, logs, cp", async () => {
         let r = expectCode(await berth([...tls, "run", "--rm", "busybox", "echo", "hi"]), 0);
         assertEquals(r.stdout, "hi\n");
         r = expectCode(await berth([...tls, "exec", "-i", "web", "cat"], { stdin: "piped2\n" }), 0);
@@ -76,6 +76,10 @@ Deno.test({
         r = expectCode(await berth([...tls, "ps", "--format", "{{.Names}}"]), 0);
         assertEquals(r.stdout, "web\n");
         expectCode(await berth([...tls, "logs", "web"]), 0);
+        await Deno.writeTextFile(`${certs}/upload.txt`, "copied over tls\n");
+        expectCode(await berth([...tls, "cp", `${certs}/upload.txt`, "web:/tmp/"]), 0);
+        r = expectCode(await berth([...tls, "exec", "web", "cat", "/tmp/upload.txt"]), 0);
+        assertEquals(r.stdout, "copied over tls\n");
       });
       await t.step("DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH", async () => {
         const env = { DOCKER_HOST: tcp, DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: certs };
