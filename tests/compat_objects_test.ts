@@ -135,6 +135,40 @@ print(len(client.images(filters={"reference": "myimage"})[0]["RepoTags"]))
       },
     );
 
+    await t.step({
+      name: "networks: network connect with a MacAddress sets it (python SDK, live and stopped)",
+      ignore: !sdk,
+      fn: async () => {
+        const r = await py(
+          d,
+          `
+n = client.create_network("macnet")["Id"]
+def connect(c, mac):
+    r = client._post_json(client._url("/networks/{0}/connect", n),
+        data={"Container": c, "EndpointConfig": {"MacAddress": mac}})
+    client._raise_for_status(r)
+live = client.create_container("busybox", "sleep 100")["Id"]
+client.start(live)
+connect(live, "02:42:ac:11:00:99")
+e = client.exec_create(live, "cat /sys/class/net/eth1/address")
+print(client.exec_start(e).decode().strip())
+print(client.inspect_container(live)["NetworkSettings"]["Networks"]["macnet"]["MacAddress"])
+off = client.create_container("busybox", "cat /sys/class/net/eth1/address")["Id"]
+connect(off, "02:42:ac:11:00:98")
+client.start(off); client.wait(off)
+print(client.logs(off).decode().strip())
+client.remove_container(live, force=True); client.remove_container(off, force=True)
+client.remove_network(n)
+`,
+        );
+        assertEquals(r.code, 0, r.stderr);
+        assertEquals(
+          r.stdout,
+          "02:42:ac:11:00:99\n02:42:ac:11:00:99\n02:42:ac:11:00:98\n",
+        );
+      },
+    });
+
     await t.step("volumes: one created without a name is anonymous; prune removes it", async () => {
       const anon = expectCode(await k(["volume", "create"]), 0).stdout.trim();
       expectCode(await k(["volume", "create", "keepme"]), 0);

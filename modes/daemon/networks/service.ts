@@ -342,6 +342,10 @@ export class NetworkService {
       throw e;
     }
     fillSettings(this.st, r, this.st.live.get(r.Id));
+    // A container that is not running keeps the MAC it asked for until it
+    // starts (its endpoint is wired from this record then), as moby's
+    // EndpointSettings does; a stop clears it again (cleanOperationalData).
+    if (!this.st.live.get(r.Id) && cfg?.MacAddress) nets[n.Name].MacAddress = cfg.MacAddress;
     await store.save(r);
     this.#event("connect", n, r.Id);
   }
