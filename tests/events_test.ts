@@ -182,9 +182,17 @@ Deno.test("events: lifecycle, filters, live stream, docker-py, berth events", as
         await new Promise((r) => setTimeout(r, 500)); // the CLI has subscribed
         expectCode(await k(["create", "--name", "live1", "busybox", "true"]), 0);
         // seen while the stream is open, before anything else happens
-        await eventually(() => Promise.resolve(lines.includes("create live1")), 5000, "live create");
+        await eventually(
+          () => Promise.resolve(lines.includes("create live1")),
+          5000,
+          "live create",
+        );
         expectCode(await k(["rm", "live1"]), 0);
-        await eventually(() => Promise.resolve(lines.includes("destroy live1")), 5000, "live destroy");
+        await eventually(
+          () => Promise.resolve(lines.includes("destroy live1")),
+          5000,
+          "live destroy",
+        );
       } finally {
         p.kill("SIGTERM");
         await p.status;
