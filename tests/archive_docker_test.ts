@@ -9,9 +9,13 @@ import { busyboxArchive } from "./fixtures/busybox.ts";
 import { run, type RunResult } from "./fixtures/daemon.ts";
 import { dockerdAvailable, startDockerd } from "./fixtures/dockerd.ts";
 import { statHeader } from "./archive_helpers.ts";
+import { skipUnless } from "../core/testing/host.ts";
 
-const haveDockerd = await dockerdAvailable();
-if (!haveDockerd) console.log("archive_docker_test: skipped, /usr/sbin/dockerd is not installed");
+const NAME = "archive: stat, tar names and errors as Docker 20.10";
+const skip = skipUnless(
+  NAME,
+  (await dockerdAvailable()) ? undefined : "dockerd (docker.io) not installed",
+);
 
 const SETUP = "mkdir -p /d/sub && echo hi > /d/sub/f && chown 1234:1234 /d/sub/f && " +
   "ln -s sub /d/lnk && ln -s / /escape && mkfifo /d/fifo";
@@ -33,8 +37,8 @@ async function request(
 }
 
 Deno.test({
-  name: "archive: stat, tar names and errors as Docker 20.10",
-  ignore: !haveDockerd,
+  name: NAME,
+  ignore: skip,
   async fn() {
     const img = await busyboxArchive();
     const d = await containerDaemon();
