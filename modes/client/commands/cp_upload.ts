@@ -9,8 +9,8 @@
  * @module
  */
 import { type ApiClient, ApiError, ConnectError } from "../api.ts";
-import { type RawResponse, readResponse } from "../http1.ts";
 import type { Conn } from "../dial.ts";
+import { type RawResponse, readResponse } from "../http1.ts";
 
 const enc = new TextEncoder();
 
