@@ -24,6 +24,9 @@
   "modes/client/commands/build.ts": () => import("../modes/client/commands/build.ts"),
   "modes/client/commands/cp.ts": () => import("../modes/client/commands/cp.ts"),
   "modes/client/commands/events.ts": () => import("../modes/client/commands/events.ts"),
+  "modes/client/commands/stats.ts": () => import("../modes/client/commands/stats.ts"),
+  "modes/client/commands/update.ts": () => import("../modes/client/commands/update.ts"),
+  "modes/client/commands/commit.ts": () => import("../modes/client/commands/commit.ts"),
   "modes/daemon/cri/server.ts": () => import("../modes/daemon/cri/server.ts"),
   "core/archive/apply.ts": () => import("../core/archive/apply.ts"),
 };
