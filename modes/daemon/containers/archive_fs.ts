@@ -23,11 +23,12 @@ export interface ContainerFs {
   close(): Promise<void>;
 }
 
-/** Stale views left by a daemon that died mid-copy: unmount and remove them once. */
-let swept = false;
+/**
+ * Stale views left by a daemon that died mid-copy: unmounted and removed once, before the first
+ * view of this daemon is made (every caller waits for it, so it never meets a live view).
+ */
+let swept: Promise<void> | undefined;
 async function sweep(base: string): Promise<void> {
-  if (swept) return;
-  swept = true;
   for (const m of await mountsUnder(base)) unmount(m);
   for await (const e of Deno.readDir(base)) {
     await Deno.remove(`${base}/${e.name}`, { recursive: true }).catch((err) =>
@@ -47,7 +48,7 @@ export async function openContainerFs(
 ): Promise<ContainerFs> {
   const base = `${s.s.config.execRoot}/archive`;
   await Deno.mkdir(base, { recursive: true, mode: 0o700 });
-  await sweep(base);
+  await (swept ??= sweep(base).catch((e) => log.warn(`archive: sweeping ${base}: ${e}`)));
   const root = await Deno.makeTempDir({ dir: base });
   let release = () => {};
   let closed = false;
