@@ -93,6 +93,59 @@ Deno.test("interop: skopeo reads berth save as docker-archive and oci-archive wi
   }
 });
 
+Deno.test("interop: save of a Docker schema2 image lists OCI media types; skopeo, load and docker load keep the ID", async () => {
+  const img = await busyboxArchive();
+  const d = await startDaemon();
+  try {
+    // skopeo's docker-archive (manifest.json only) loads as a Docker schema2 image.
+    const dock = `${d.base}/dock.tar`;
+    let r = await run([
+      "skopeo",
+      "copy",
+      `oci-archive:${img.path}:latest`,
+      `docker-archive:${dock}:s2/img:1`,
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals((await d.berth(["load", "-i", dock])).code, 0);
+    r = await d.berth(["image", "inspect", "-f", "{{.Id}} {{.Descriptor.mediaType}}", "s2/img:1"]);
+    assertEquals(
+      r.stdout.trim(),
+      `${img.configDigest} application/vnd.docker.distribution.manifest.v2+json`,
+    );
+    const tar = `${d.base}/s.tar`;
+    assertEquals((await d.berth(["save", "-o", tar, "s2/img:1"])).code, 0);
+    r = await run(["skopeo", "inspect", "--raw", `oci-archive:${tar}:1`]);
+    assertEquals(r.code, 0, r.stderr);
+    const m = JSON.parse(r.stdout);
+    assertEquals(m.mediaType, "application/vnd.oci.image.manifest.v1+json");
+    assertEquals(m.config.mediaType, "application/vnd.oci.image.config.v1+json");
+    assertEquals(m.config.digest, img.configDigest);
+    assertEquals(m.layers.map((l: { mediaType: string }) => l.mediaType), [
+      "application/vnd.oci.image.layer.v1.tar",
+    ]);
+    // skopeo copies it without converting: the config (the image ID) is the same bytes.
+    const dir = `${d.base}/ocidir`;
+    r = await run(["skopeo", "copy", `oci-archive:${tar}:1`, `oci:${dir}:x`]);
+    assertEquals(r.code, 0, r.stderr);
+    const idx = JSON.parse(await Deno.readTextFile(`${dir}/index.json`));
+    const copied = JSON.parse(
+      await Deno.readTextFile(`${dir}/blobs/sha256/${idx.manifests[0].digest.slice(7)}`),
+    );
+    assertEquals(copied.config.digest, img.configDigest);
+    // berth load and the docker CLI's load (against berth) keep the ID.
+    for (const load of [d.berth, d.docker]) {
+      assertEquals((await d.berth(["rmi", "s2/img:1"])).code, 0);
+      r = await load(["load", "-i", tar]);
+      assertEquals(r.code, 0, r.stderr);
+      assertStringIncludes(r.stdout, "Loaded image: s2/img:1");
+      r = await d.berth(["image", "inspect", "-f", "{{.Id}}", "s2/img:1"]);
+      assertEquals(r.stdout.trim(), img.configDigest);
+    }
+  } finally {
+    await d.stop();
+  }
+});
+
 Deno.test("crash: SIGKILL during load leaves a consistent store", async () => {
   const big = await randomArchive(64);
   const d = await startDaemon();

@@ -6,7 +6,8 @@
  * @module
  */
 import { tarWriter } from "../../../core/archive/mod.ts";
-import type { Descriptor } from "../../../core/oci/types.ts";
+import type { Descriptor, Manifest } from "../../../core/oci/types.ts";
+import { sha256Digest } from "../../../core/oci/digest.ts";
 import { MT } from "../../../core/oci/mediatypes.ts";
 import {
   familiarName,
@@ -21,6 +22,44 @@ import type { Services } from "../services.ts";
 import type { ImageRecord } from "../../../core/store/images.ts";
 
 const enc = new TextEncoder();
+
+/** Docker schema2 layer media type → its OCI twin (same blob bytes). */
+const OCI_LAYER: Record<string, string> = {
+  [MT.dockerLayer]: MT.ociLayer,
+  [MT.dockerLayerGzip]: MT.ociLayerGzip,
+  [MT.dockerForeignLayerGzip]: MT.ociLayerNondistGzip,
+};
+
+/**
+ * The manifest to list in the archive's index.json. An OCI manifest is kept
+ * as stored (same digest). A Docker schema2 one is rewritten with OCI media
+ * types, as Docker 25+ writes it: the config blob keeps its bytes (so the
+ * image ID survives) and only its descriptor's media type changes; OCI tools
+ * would otherwise convert schema2 and re-serialize the config (new ID).
+ */
+async function archiveManifest(
+  s: Services,
+  rec: ImageRecord,
+): Promise<{ digest: string; size: number; mediaType: string; bytes?: Uint8Array }> {
+  const mt = rec.manifestMediaType || MT.dockerManifest;
+  if (mt !== MT.dockerManifest) {
+    return {
+      digest: rec.manifestDigest,
+      size: (await s.content.info(rec.manifestDigest)).size,
+      mediaType: mt,
+    };
+  }
+  const m = await s.content.readJson<Manifest>(rec.manifestDigest);
+  const oci: Manifest = {
+    schemaVersion: 2,
+    mediaType: MT.ociManifest,
+    config: { ...m.config, mediaType: MT.ociConfig },
+    layers: m.layers.map((l) => ({ ...l, mediaType: OCI_LAYER[l.mediaType] ?? l.mediaType })),
+  };
+  if (m.annotations) oci.annotations = m.annotations;
+  const bytes = enc.encode(JSON.stringify(oci));
+  return { digest: sha256Digest(bytes), size: bytes.length, mediaType: MT.ociManifest, bytes };
+}
 
 /**
  * Resolve names to images + the tags to record for each, as moby's
@@ -84,17 +123,19 @@ export function saveArchive(s: Services, names: string[]): ReadableStream<Uint8A
       for (const { rec, refs } of images.values()) {
         await addBlob(rec.id);
         for (const l of rec.layers) await addBlob(l.digest);
-        await addBlob(rec.manifestDigest);
-        const msize = (await s.content.info(rec.manifestDigest)).size;
-        const mt = rec.manifestMediaType || MT.dockerManifest;
-        if (refs.length === 0) {
-          index.push({ mediaType: mt, digest: rec.manifestDigest, size: msize });
+        const man = await archiveManifest(s, rec);
+        if (!man.bytes) await addBlob(man.digest);
+        else if (!written.has(man.digest)) {
+          written.add(man.digest);
+          await w.addFile(`blobs/sha256/${man.digest.slice(7)}`, man.bytes);
         }
+        const { mediaType: mt, digest: mdigest, size: msize } = man;
+        if (refs.length === 0) index.push({ mediaType: mt, digest: mdigest, size: msize });
         for (const r of refs) {
           const ref = parseReference(r);
           index.push({
             mediaType: mt,
-            digest: rec.manifestDigest,
+            digest: mdigest,
             size: msize,
             annotations: {
               "io.containerd.image.name": referenceString(ref),
