@@ -35,19 +35,25 @@ export function hostDevices(dir = "/dev"): OciDevice[] {
       } catch {
         continue; // removed meanwhile
       }
-      if (!st.isCharDevice && !st.isBlockDevice) continue;
-      const rdev = BigInt(st.rdev ?? 0);
-      out.push({
-        type: st.isBlockDevice ? "b" : "c",
-        path: p.slice(dir.length) ? `/dev${p.slice(dir.length)}` : p,
-        major: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)),
-        minor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)),
-        fileMode: (st.mode ?? 0o600) & 0o7777,
-        uid: st.uid ?? 0,
-        gid: st.gid ?? 0,
-      });
+      const node = deviceOf(st, p.slice(dir.length) ? `/dev${p.slice(dir.length)}` : p);
+      if (node) out.push(node);
     }
   };
   walk(dir, true);
   return out.sort((a, b) => a.path < b.path ? -1 : 1);
+}
+
+/** The OCI device of a character/block node's lstat, at `path` in the container. */
+export function deviceOf(st: Deno.FileInfo, path: string): OciDevice | undefined {
+  if (!st.isCharDevice && !st.isBlockDevice) return undefined;
+  const rdev = BigInt(st.rdev ?? 0);
+  return {
+    type: st.isBlockDevice ? "b" : "c",
+    path,
+    major: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)),
+    minor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)),
+    fileMode: (st.mode ?? 0o600) & 0o7777,
+    uid: st.uid ?? 0,
+    gid: st.gid ?? 0,
+  };
 }

@@ -108,6 +108,8 @@ export interface SpecInput {
   joinNamespaces?: Partial<Record<OciNamespace["type"], string>>;
   /** extra device nodes (e.g. --device, or the host's devices for --privileged) */
   devices?: OciDevice[];
+  /** device cgroup allow rules after the defaults (--device, --device-cgroup-rule) */
+  deviceRules?: OciDeviceCgroup[];
   /** capabilities the host can grant: others are dropped from the result */
   hostCaps?: readonly string[];
   /**
@@ -400,7 +402,9 @@ export function generateSpec(input: SpecInput): OciSpec {
   if (h.CpusetMems) cpu.mems = h.CpusetMems;
   if (Object.keys(cpu).length) memory.cpu = cpu;
   if (h.PidsLimit && h.PidsLimit > 0) memory.pids = { limit: h.PidsLimit };
-  memory.devices = privileged ? [{ allow: true, access: "rwm" }] : DEFAULT_DEVICE_RULES;
+  memory.devices = privileged
+    ? [{ allow: true, access: "rwm" }]
+    : [...DEFAULT_DEVICE_RULES, ...(input.deviceRules ?? [])];
 
   return {
     ociVersion: "1.0.2",

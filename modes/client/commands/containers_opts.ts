@@ -7,6 +7,7 @@ import type { Command } from "../flags.ts";
 import { collect } from "../cli.ts";
 import { parsePortSpecs } from "../../../core/net/ports.ts";
 import { runNetworking } from "./networks.ts";
+import { checkDeviceCgroupRule, parseDevice } from "./device_opts.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyRec = Record<string, any>;
@@ -23,6 +24,11 @@ export function containerFlags(c: Command): Command {
     .option("--cpus <decimal>", "Number of CPUs")
     .option("--cpuset-cpus <string>", "CPUs in which to allow execution (0-3, 0,1)")
     .option("--device <device>", "Add a host device to the container", collect)
+    .option(
+      "--device-cgroup-rule <rule>",
+      "Add a rule to the cgroup allowed devices list",
+      collect,
+    )
     .option("--dns <ip>", "Set custom DNS servers", collect)
     .option("--dns-option <opt>", "Set DNS options", collect)
     .option("--dns-search <domain>", "Set custom DNS search domains", collect)
@@ -359,6 +365,8 @@ export function createBody(
     Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
     Mounts: (opts.mount ?? []).map(parseMount),
     Init: opts.init ? true : null,
+    Devices: (opts.device ?? []).map(parseDevice),
+    DeviceCgroupRules: (opts.deviceCgroupRule ?? []).map(checkDeviceCgroupRule),
   };
   if (opts.cpus && !(Number(opts.cpus) > 0)) {
     throw new Error(`invalid argument "${opts.cpus}" for "--cpus" flag`);

@@ -11,6 +11,7 @@ import { parseGroup, resolveUser } from "../../../core/oci/user.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { hostCapabilities } from "../../../core/runtime/proc.ts";
 import { hostDevices } from "../../../core/oci/host_devices.ts";
+import { customDevices, type DeviceMapping } from "../../../core/oci/device_mapping.ts";
 import { mergeEnv } from "./links.ts";
 
 export interface SpecInput {
@@ -175,11 +176,29 @@ export async function buildSpec(inp: SpecInput): Promise<OciSpec> {
     },
     netnsPath: inp.netnsPath,
     joinNamespaces: inp.pidnsPath ? { pid: inp.pidnsPath } : undefined,
-    // --privileged sees the host's devices, as with Docker
-    devices: hc.Privileged ? hostDevices() : undefined,
+    ...containerDevices(hc),
     init: hc.Init ? initPath() : undefined,
     // --privileged: every capability the daemon has (moby GetAllCapabilities); runc
     // refuses capabilities the host lacks
     hostCaps: hc.Privileged ? hostCapabilities() : undefined,
   });
+}
+
+/**
+ * Devices and cgroup rules (moby's WithDevices): --privileged sees the host's
+ * devices with everything allowed, plus --device nodes placed at another
+ * path; otherwise the --device nodes with their permissions and the
+ * --device-cgroup-rule rules.
+ */
+function containerDevices(
+  hc: { Privileged?: boolean; Devices?: DeviceMapping[]; DeviceCgroupRules?: string[] },
+) {
+  if (hc.Privileged) {
+    const moved = (hc.Devices ?? []).filter((d) =>
+      d.PathInContainer && d.PathInContainer !== d.PathOnHost
+    );
+    return { devices: [...hostDevices(), ...customDevices(moved, []).devices] };
+  }
+  const c = customDevices(hc.Devices, hc.DeviceCgroupRules);
+  return { devices: c.devices, deviceRules: c.rules };
 }
