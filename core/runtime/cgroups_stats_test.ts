@@ -20,7 +20,14 @@ const probe = await cgroup2Probe();
 /** A shell in `procs` that burns a little CPU, then sleeps. */
 function busyChild(procs: string[]): Deno.ChildProcess {
   const child = new Deno.Command("sh", {
-    args: ["-c", "read x; i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 100"],
+    // 4 MB held in a shell variable once in the cgroup: anonymous memory that
+    // a limit under it cannot reclaim (memory charged before the move stays
+    // with the old cgroup on v1, so without it the usage could be ~0).
+    args: [
+      "-c",
+      "read x; m=$(head -c 4000000 /dev/zero | tr '\\0' a); i=0; " +
+      "while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 100",
+    ],
     stdin: "piped",
   }).spawn();
   for (const f of procs) Deno.writeTextFileSync(f, String(child.pid));
@@ -103,6 +110,10 @@ Deno.test({
 
       // a limit under what the cgroup holds and cannot give back (memsw caps swapping)
       if (memsw) {
+        await waitFor(
+          () => Number(read("memory.usage_in_bytes")) > 1 << 20,
+          "the child's memory to be charged",
+        );
         const usage = Number(read("memory.usage_in_bytes"));
         assertThrows(
           () => updateCgroup(cg, { memory: { limit: 4096, swap: 4096 } }),
