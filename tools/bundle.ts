@@ -24,18 +24,19 @@ export const ENTRIES = [
 ];
 
 /**
- * esbuild's helper chunk imports node:module for `require` (bcryptjs asks for
- * it); that static import boots Deno's whole Node layer (~0.1 s, ~15 MB) in
- * every process. Every `require` in the graph is inside a try with a fallback
- * (bcryptjs then uses WebCrypto), so a throwing `require` is what esbuild
- * emits for non-Node platforms too.
+ * esbuild's helper chunk imports node:module for `require`; that static import
+ * boots Deno's whole Node layer (~0.1 s, ~15 MB) in every process, since every
+ * chunk imports the helpers. The helper's `require` is made to use a hook, and
+ * only the chunks that call it (npm packages: grpc-js, bcryptjs) import
+ * node:module and set the hook — they boot the Node layer under `deno run` too.
  */
 const REQUIRE_RE =
   /import \{ createRequire as __deno_internal_createRequire \} from "node:module";\nvar __require = __deno_internal_createRequire\(import\.meta\.url\);/;
-const REQUIRE_STUB =
-  'var __require = (id) => { throw new Error(`require of "${id}" is not supported`); };';
+const REQUIRE_STUB = "var __require = (id) => globalThis.__berthRequire(id);";
+const REQUIRE_HOOK = 'import { createRequire as __berthCreateRequire } from "node:module";\n' +
+  "globalThis.__berthRequire ??= __berthCreateRequire(import.meta.url);\n";
 
-const DYN_IMPORT_RE = /\bimport\("(\.\.?\/[^"]+\.js)"\)/g;
+const REGISTRY_RE = /\(\) => import\("(\.\.?\/[^"]+\.js)"\)/g;
 
 async function walk(dir: string, rel = ""): Promise<string[]> {
   const out: string[] = [];
@@ -72,11 +73,16 @@ export async function buildUnits(): Promise<Record<string, string>> {
       if (src.includes("__deno_internal_createRequire")) {
         if (!REQUIRE_RE.test(src)) throw new Error(`${p}: esbuild's require helper changed shape`);
         src = src.replace(REQUIRE_RE, REQUIRE_STUB);
-      }
+      } else if (/\b__require\(/.test(src)) src = REQUIRE_HOOK + src;
       // Deno reads every module named by a literal import — dynamic ones too — before
       // running anything (core/sys/lazy.ts): the registry's literals made every
-      // process read all ~90 chunks (~10 ms). A computed specifier is read on use.
-      files[p] = src.replace(DYN_IMPORT_RE, 'import(new URL("$1", import.meta.url).href)');
+      // process read all ~90 chunks (~10 ms). A computed specifier is read on use, as
+      // lazy() does from source. Other literal dynamic imports stay literal, as in the
+      // source (each computed one is one more module-graph load: ~3 ms).
+      if (p === "tools/bundle_entry.js") {
+        src = src.replace(REGISTRY_RE, '() => import(new URL("$1", import.meta.url).href)');
+      }
+      files[p] = src;
     }
     for (const e of ENTRIES) {
       if (!files[e.replace(/\.ts$/, ".js")]) throw new Error(`no chunk for entry ${e}`);
