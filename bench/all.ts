@@ -13,6 +13,7 @@ const scripts = [
   ["pull_bench.ts", "7"],
   ["registry_bench.ts"],
   ["run_bench.ts", "7"],
+  ["bundle_bench.ts", "7"],
   ["net_bench.ts", "7", "2"],
   ["build_bench.ts", "5"],
   ["cp_bench.ts", "5"],
