@@ -100,6 +100,23 @@ Deno.test({
           assertEquals(r.stdout, "opened\n");
         });
       }
+      await t.step("--privileged: the host's nodes plus a --device moved elsewhere", async () => {
+        const r = expectCode(
+          await d.berth([
+            "run",
+            "--rm",
+            "--privileged",
+            "--device",
+            "/dev/null:/dev/mynull",
+            "busybox",
+            "sh",
+            "-c",
+            "echo x > /dev/mynull && ls -l /dev/mynull /dev/null | wc -l",
+          ]),
+          0,
+        );
+        assertEquals(r.stdout.trim(), "2");
+      });
       await t.step("the docker CLI's --device reaches the container too", async () => {
         const r = expectCode(
           await d.docker([
