@@ -20,6 +20,9 @@ export interface SourceMeta {
   /** Seconds. */
   mtime: number;
   link?: string;
+  /** Owner in the source tree (another stage's or an image's root; not the context). */
+  uid?: number;
+  gid?: number;
 }
 
 /** A tree copies are made from: the build context or another stage's root. */
@@ -50,8 +53,11 @@ export type CopyItem =
   };
 
 export interface CopyOptions {
+  /** The --chown identity (0:0 without one). */
   uid: number;
   gid: number;
+  /** `COPY --from` without --chown: entries keep the source's uid/gid (Docker 20.10). */
+  keepOwner?: boolean;
   chmod?: number;
   /** ADD: unpack local archives (tree files recognised by `isArchive`). */
   unpack?: (abs: string) => Promise<boolean>;
@@ -68,8 +74,14 @@ function lstat(p: string): Deno.FileInfo | undefined {
   }
 }
 
-/** A directory at `abs` (inside root), creating missing components owned by uid:gid. */
-function ensureDir(root: string, abs: string, o: CopyOptions, topMode?: number): void {
+interface Ids {
+  uid: number;
+  gid: number;
+}
+const ROOT: Ids = { uid: 0, gid: 0 };
+
+/** A directory at `abs` (inside root), creating missing components 0755 owned by uid:gid. */
+function ensureDir(root: string, abs: string, o: Ids): void {
   const rel = abs.slice(root.length).split("/").filter(Boolean);
   let cur = root;
   for (let i = 0; i < rel.length; i++) {
@@ -79,10 +91,9 @@ function ensureDir(root: string, abs: string, o: CopyOptions, topMode?: number):
     if (st) {
       throw new InvalidArgument(`cannot copy to ${cur.slice(root.length)}: not a directory`);
     }
-    const mode = i === rel.length - 1 && topMode !== undefined ? topMode : 0o755;
     Deno.mkdirSync(cur);
     fs.lchownSync(cur, o.uid, o.gid);
-    Deno.chmodSync(cur, mode);
+    Deno.chmodSync(cur, 0o755);
   }
 }
 
@@ -95,9 +106,21 @@ function clear(abs: string, wantDir: boolean): boolean {
   return false;
 }
 
+/** The owner a copied entry gets: the source's with `keepOwner`, else the --chown identity. */
+function ownerOf(o: CopyOptions, meta: SourceMeta): Ids {
+  return o.keepOwner && meta.uid !== undefined ? { uid: meta.uid, gid: meta.gid ?? meta.uid } : o;
+}
+
 /** Owner, mode, mtime (the owner is skipped when root creates root's files). */
-function setMeta(abs: string, o: CopyOptions, mode: number, mtime: number, symlink = false) {
-  if (o.uid !== 0 || o.gid !== 0 || Deno.uid() !== 0) fs.lchownSync(abs, o.uid, o.gid);
+function setMeta(
+  abs: string,
+  o: CopyOptions,
+  id: Ids,
+  mode: number,
+  mtime: number,
+  symlink = false,
+) {
+  if (id.uid !== 0 || id.gid !== 0 || Deno.uid() !== 0) fs.lchownSync(abs, id.uid, id.gid);
   if (!symlink) Deno.chmodSync(abs, o.chmod ?? mode);
   fs.lutimesSync(abs, mtime, mtime);
 }
@@ -154,7 +177,7 @@ class Copier {
           Deno.mkdirSync(p);
           if (p === dst) this.#t.fresh(dst);
         }
-        setMeta(p, o, meta.mode, meta.mtime);
+        setMeta(p, o, ownerOf(o, meta), meta.mode, meta.mtime);
         for (const name of src.children(rel)) {
           const r = rel === "" ? name : `${rel}/${name}`;
           const m = src.stat(r);
@@ -168,13 +191,13 @@ class Copier {
         const data = src.data?.(rel);
         if (data) Deno.writeFileSync(p, data);
         else Deno.copyFileSync(abs, p);
-        setMeta(p, o, meta.mode, meta.mtime);
+        setMeta(p, o, ownerOf(o, meta), meta.mode, meta.mtime);
         break;
       }
       case "symlink":
         clear(p, false);
         Deno.symlinkSync(meta.link ?? Deno.readLinkSync(abs), p);
-        setMeta(p, o, 0o777, meta.mtime, true);
+        setMeta(p, o, ownerOf(o, meta), 0o777, meta.mtime, true);
         break;
       default:
         break; // devices, fifos, sockets: skipped
@@ -207,14 +230,17 @@ export async function copyInto(
       const meta = it.fs.stat(it.rel);
       if (!meta) throw new InvalidArgument(`${it.name}: file not found in build context`);
       if (meta.type === "dir") {
-        // Contents of the directory go into dest; dest is created with the dir's mode.
+        // Contents of the directory go into dest. As Docker 20.10 (CopyWithTar's
+        // MkdirAll as root, then fixPermissions of the new root): missing parents
+        // are 0755 root:root, a new dest itself 0755 owned by the --chown identity
+        // (root:root without one, even under --from) — never the source dir's mode.
         if (!lstat(destReal)?.isDirectory) {
           const parent = destReal.slice(0, destReal.lastIndexOf("/")) || root;
-          ensureDir(root, parent, o);
+          ensureDir(root, parent, ROOT);
           clear(destReal, true);
           Deno.mkdirSync(destReal);
           t.fresh(destReal);
-          setMeta(destReal, o, meta.mode, meta.mtime);
+          setMeta(destReal, o, o, 0o755, meta.mtime);
         }
         for (const name of it.fs.children(it.rel)) {
           const r = it.rel === "" ? name : `${it.rel}/${name}`;
@@ -238,7 +264,7 @@ export async function copyInto(
     clear(target, false);
     if (it.kind === "bytes") Deno.writeFileSync(target, it.data);
     else Deno.copyFileSync(it.path, target);
-    setMeta(target, o, it.mode, it.mtime);
+    setMeta(target, o, o, it.mode, it.mtime);
   }
   c.finish();
 }

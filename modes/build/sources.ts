@@ -70,6 +70,8 @@ export class DirFS implements SourceFS {
       type,
       mode: (st.mode ?? 0o644) & 0o7777,
       mtime: Math.floor((st.mtime?.getTime() ?? 0) / 1000),
+      uid: st.uid ?? 0,
+      gid: st.gid ?? 0,
     };
   }
   children(rel: string): string[] {

@@ -116,6 +116,8 @@ export async function copyStep(
       dest: dest.path + (dest.dirLike ? "/" : ""),
       chown,
       chmod,
+      // Since COPY --from keeps the source's owners (no --chown): layers made before differ.
+      ...(ins.kind === "COPY" && ins.from !== undefined && !chown ? { owners: "source" } : {}),
     });
     if (await b.cached(sr, key)) return;
     const all = createHash("sha256").update(p.hashes.join(",")).digest("hex");
@@ -132,6 +134,7 @@ export async function copyStep(
         const id = chown ? resolveChown(root.merged, chown) : { uid: 0, gid: 0 };
         await copyInto(root.merged, p.items, dest, {
           ...id,
+          keepOwner: ins.kind === "COPY" && ins.from !== undefined && !chown,
           upper: root.upper,
           chmod,
           unpack: ins.kind === "ADD" ? isArchive : undefined,
