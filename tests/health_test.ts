@@ -73,6 +73,13 @@ Deno.test("health: probes, State.Health, ps, filters, events, daemon restart", a
       assert(Date.parse(last.End) >= Date.parse(last.Start));
       expectCode(await k(["exec", "h1", "rm", "/tmp/ok"]), 0);
       await untilStatus("h1", "unhealthy");
+      // the log keeps the last 5 results: wait until more than 5 probes ran
+      // (unhealthy can come after only 4 in all: CI failure)
+      await eventually(
+        async () => Number(await inspect("h1", "{{.State.Health.FailingStreak}}")) >= 6,
+        10000,
+        "six failing probes",
+      );
       const u = JSON.parse(await inspect("h1", "{{json .State.Health}}"));
       assert(u.FailingStreak >= 2, JSON.stringify(u));
       assertEquals(u.Log.length, 5);
