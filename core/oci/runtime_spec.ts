@@ -23,6 +23,7 @@ import type {
   OciDeviceCgroup,
   OciMount,
   OciNamespace,
+  OciResources,
   OciRlimit,
   OciSpec,
 } from "./runtime_types.ts";
@@ -324,6 +325,30 @@ function userMounts(input: SpecInput): OciMount[] {
 const RLIMIT = (n: string) => "RLIMIT_" + n.toUpperCase();
 
 /** Build config.json. Throws InvalidArgument for bad input (no command, bad cap, …). */
+/** HostConfig's CPU fields as OCI resources (--cpus is a quota over a 100 ms period); undefined if none. */
+export function cpuResources(
+  h: {
+    NanoCpus?: number;
+    CpuPeriod?: number;
+    CpuQuota?: number;
+    CpuShares?: number;
+    CpusetCpus?: string;
+    CpusetMems?: string;
+  },
+): OciResources["cpu"] {
+  const cpu: NonNullable<OciResources["cpu"]> = {};
+  if (h.NanoCpus) {
+    cpu.period = 100000;
+    cpu.quota = Math.round((h.NanoCpus * 100000) / 1e9);
+  }
+  if (h.CpuPeriod) cpu.period = h.CpuPeriod;
+  if (h.CpuQuota) cpu.quota = h.CpuQuota;
+  if (h.CpuShares) cpu.shares = h.CpuShares;
+  if (h.CpusetCpus) cpu.cpus = h.CpusetCpus;
+  if (h.CpusetMems) cpu.mems = h.CpusetMems;
+  return Object.keys(cpu).length ? cpu : undefined;
+}
+
 export function generateSpec(input: SpecInput): OciSpec {
   const h = input.host ?? {};
   const cfg = input.config;
@@ -390,17 +415,8 @@ export function generateSpec(input: SpecInput): OciSpec {
     if (h.OomKillDisable) memory.memory.disableOOMKiller = true;
     if ((h.MemorySwappiness ?? -1) >= 0) memory.memory.swappiness = h.MemorySwappiness!;
   }
-  const cpu: NonNullable<NonNullable<OciSpec["linux"]>["resources"]>["cpu"] = {};
-  if (h.NanoCpus) {
-    cpu.period = 100000;
-    cpu.quota = Math.round((h.NanoCpus * 100000) / 1e9);
-  }
-  if (h.CpuPeriod) cpu.period = h.CpuPeriod;
-  if (h.CpuQuota) cpu.quota = h.CpuQuota;
-  if (h.CpuShares) cpu.shares = h.CpuShares;
-  if (h.CpusetCpus) cpu.cpus = h.CpusetCpus;
-  if (h.CpusetMems) cpu.mems = h.CpusetMems;
-  if (Object.keys(cpu).length) memory.cpu = cpu;
+  const cpu = cpuResources(h);
+  if (cpu) memory.cpu = cpu;
   if (h.PidsLimit && h.PidsLimit > 0) memory.pids = { limit: h.PidsLimit };
   memory.devices = privileged
     ? [{ allow: true, access: "rwm" }]

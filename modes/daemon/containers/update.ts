@@ -15,6 +15,7 @@ import type { ContainerRecord } from "../../../core/store/containers.ts";
 import type { OciResources } from "../../../core/oci/runtime_types.ts";
 import type { ContainerUpdate, RestartPolicy } from "../api/containers.ts";
 import { checkResources } from "../api/checks.ts";
+import { cpuResources } from "../../../core/oci/runtime_spec.ts";
 import { blkioWeightSupported, updateCgroup } from "../../../core/runtime/cgroups_update.ts";
 import { onlineCpus } from "../../../core/runtime/cgroups_stats.ts";
 import type { ContainerService } from "./service.ts";
@@ -181,17 +182,8 @@ function toOci(r: Json): OciResources {
     if (r.MemorySwap) out.memory.swap = r.MemorySwap;
     if (r.MemoryReservation) out.memory.reservation = r.MemoryReservation;
   }
-  const cpu: NonNullable<OciResources["cpu"]> = {};
-  if (r.NanoCpus) {
-    cpu.period = 100000;
-    cpu.quota = Math.round((r.NanoCpus * 100000) / 1e9);
-  }
-  if (r.CpuPeriod) cpu.period = r.CpuPeriod;
-  if (r.CpuQuota) cpu.quota = r.CpuQuota;
-  if (r.CpuShares) cpu.shares = r.CpuShares;
-  if (r.CpusetCpus) cpu.cpus = r.CpusetCpus;
-  if (r.CpusetMems) cpu.mems = r.CpusetMems;
-  if (Object.keys(cpu).length) out.cpu = cpu;
+  const cpu = cpuResources(r);
+  if (cpu) out.cpu = cpu;
   if (r.PidsLimit !== undefined) out.pids = { limit: r.PidsLimit > 0 ? r.PidsLimit : 0 };
   if (r.BlkioWeight) out.blockIO = { weight: r.BlkioWeight };
   return out;
