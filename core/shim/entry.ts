@@ -1,9 +1,10 @@
 /**
- * Direct entry of the shim personality when berth runs from source
- * (`deno run …/main.ts`): main.ts names every personality in literal dynamic
- * imports, and Deno loads all of those module graphs up front — about 2 MB
- * a shim does not need. A compiled binary has no such cost and re-execs
- * itself with `shim` instead (see client.ts `shimArgv`).
+ * Direct entry of the shim personality: the shim is spawned as this file
+ * (from source: `deno run …/core/shim/entry.ts`; in the single file: its
+ * extracted `core/shim/entry.js` chunk), so it reads the shim's own module
+ * graph and nothing of main.ts's dispatch. A compiled binary re-execs itself
+ * with `shim` instead (see client.ts `shimArgv`); main.ts loads personalities
+ * lazily (core/sys/lazy.ts), so that path costs only main.ts itself.
  * @module
  */
 import { main } from "./main.ts";

@@ -29,7 +29,7 @@ import type { ContainerCreate } from "../api/containers.ts";
 import type { Events } from "../events/log.ts";
 import { HealthMonitor } from "./health.ts";
 
-/** The network area's hook (wired later by the networking issue). */
+/** What the container service needs of the network area (modes/daemon/networks/). */
 export interface NetworkHook {
   /** at create: validate the requested networks and fill r.NetworkSettings */
   prepare?(c: ContainerRecord, body: Record<string, unknown>): void;
