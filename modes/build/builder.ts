@@ -16,15 +16,20 @@ import { InvalidArgument } from "../../core/errdefs/mod.ts";
 import { type Digest, shortId } from "../../core/oci/digest.ts";
 import { hostPlatform } from "../../core/oci/platform.ts";
 import { log, type Services } from "../daemon/services.ts";
-import { BuildArgs, type StageArgs } from "./args.ts";
+import { BuildArgs, type StageArgs } from "../../core/dockerfile/args.ts";
 import { type BuildCache, stepKey } from "./cache.ts";
 import type { BuildContext } from "./context.ts";
-import { applyMeta, DEFAULT_SHELL } from "./dispatch.ts";
-import { type Instruction, InstructionParser, type Plan, type Stage } from "./instructions.ts";
-import { neededStages, stageRef, targetStage } from "./plan.ts";
-import { DockerfileError, parseDockerfile } from "./parser.ts";
+import { applyMeta, DEFAULT_SHELL } from "../../core/dockerfile/dispatch.ts";
+import {
+  type Instruction,
+  InstructionParser,
+  type Plan,
+  type Stage,
+} from "../../core/dockerfile/instructions.ts";
+import { neededStages, stageRef, targetStage } from "../../core/dockerfile/plan.ts";
+import { DockerfileError, parseDockerfile } from "../../core/dockerfile/parser.ts";
 import type { StepRunner } from "./runner.ts";
-import { envMap, processWord } from "./shell_lex.ts";
+import { envMap, processWord } from "../../core/dockerfile/shell_lex.ts";
 import { baseOf, type BuildState, commitState, imageState, scratchState } from "./state.ts";
 import { copyStep, workdirStep } from "./steps.ts";
 import { runStep } from "./run_step.ts";

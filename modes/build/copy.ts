@@ -12,7 +12,7 @@ import fs from "node:fs";
 import { InvalidArgument } from "../../core/errdefs/mod.ts";
 import { resolveInRoot } from "../../core/runtime/securejoin.ts";
 import { applyLayer } from "../../core/archive/mod.ts";
-import { type Dest, destPathFor } from "./copy_rules.ts";
+import { type Dest, destPathFor } from "../../core/dockerfile/copy_rules.ts";
 
 export interface SourceMeta {
   type: "file" | "dir" | "symlink" | "other";

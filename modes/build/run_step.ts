@@ -8,10 +8,10 @@
 import type { Builder, StageRun } from "./builder.ts";
 import { StepFailed } from "./builder.ts";
 import { stepKey } from "./cache.ts";
-import { cleanPath } from "./dockerignore.ts";
-import type { Instruction } from "./instructions.ts";
-import { chompHeredoc, parseHeredocWord } from "./parser.ts";
-import { processWord } from "./shell_lex.ts";
+import { cleanPath } from "../../core/dockerfile/dockerignore.ts";
+import type { Instruction } from "../../core/dockerfile/instructions.ts";
+import { chompHeredoc, parseHeredocWord } from "../../core/dockerfile/parser.ts";
+import { processWord } from "../../core/dockerfile/shell_lex.ts";
 import { type BuildState, commitState, layerFromUpper, lowerDirs } from "./state.ts";
 
 function runArgs(shell: string[], ins: Extract<Instruction, { kind: "RUN" }>): {

@@ -10,7 +10,7 @@ import { InvalidArgument } from "../../core/errdefs/mod.ts";
 import { resolveInRoot } from "../../core/runtime/securejoin.ts";
 import type { BuildContext } from "./context.ts";
 import type { SourceFS, SourceMeta } from "./copy.ts";
-import { cleanSource, globMatch, hasWildcards } from "./copy_rules.ts";
+import { cleanSource, globMatch, hasWildcards } from "../../core/dockerfile/copy_rules.ts";
 
 export class ContextFS implements SourceFS {
   readonly root: string;

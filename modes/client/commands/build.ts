@@ -11,7 +11,11 @@
 import { collect, command, type Globals, out, parse, requireArgs } from "../cli.ts";
 import { packDir, tarWriter } from "../../../core/archive/mod.ts";
 import { encodeHeader, padding } from "../../../core/archive/tar_header.ts";
-import { keepBuildFiles, PatternMatcher, readIgnoreFile } from "../../build/dockerignore.ts";
+import {
+  keepBuildFiles,
+  PatternMatcher,
+  readIgnoreFile,
+} from "../../../core/dockerfile/dockerignore.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyRec = Record<string, any>;

@@ -16,7 +16,7 @@ import {
   parseNormalizedNamed,
   referenceString,
 } from "../../../core/oci/reference.ts";
-import { globMatch as pathMatch } from "../../build/copy_rules.ts";
+import { globMatch as pathMatch } from "../../../core/dockerfile/copy_rules.ts";
 import type { Services } from "../services.ts";
 import type { Events } from "../events/log.ts";
 

@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import type { Platform } from "../../core/oci/types.ts";
+import type { Platform } from "../oci/types.ts";
 import { type Env, processWord } from "./shell_lex.ts";
 
 export const PROXY_ARGS = [

@@ -1,5 +1,5 @@
-import { assertEquals, assertThrows } from "../../core/testing/assert.ts";
-import type { ImageRunConfig } from "../../core/oci/types.ts";
+import { assertEquals, assertThrows } from "../testing/assert.ts";
+import type { ImageRunConfig } from "../oci/types.ts";
 import { applyMeta, normalizeWorkdir, parseDuration, parsePorts, validSignal } from "./dispatch.ts";
 import { InstructionParser } from "./instructions.ts";
 import { parseDockerfile } from "./parser.ts";

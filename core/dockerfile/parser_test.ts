@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../core/testing/assert.ts";
+import { assertEquals, assertThrows } from "../testing/assert.ts";
 import { chompHeredoc, DockerfileError, parseDockerfile, parseHeredocWord } from "./parser.ts";
 import { toStages } from "./instructions.ts";
 

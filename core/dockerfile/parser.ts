@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
 import { processWord, processWords } from "./shell_lex.ts";
 import { extractBuilderFlags, NOT_STRING_ARRAY, parseJsonArray, parseWords } from "./_words.ts";
 

@@ -4,8 +4,8 @@
  * in the daemon. globMatch and PatternMatcher throw only InvalidArgument and
  * answer in bounded time. Input: "pattern\nname".
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import { fuzz, text } from "../../core/testing/fuzz.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
+import { fuzz, text } from "../testing/fuzz.ts";
 import { globMatch } from "./copy_rules.ts";
 import { PatternMatcher } from "./dockerignore.ts";
 

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../core/testing/assert.ts";
+import { assertEquals, assertThrows } from "../testing/assert.ts";
 import {
   checkMultiSource,
   cleanSource,

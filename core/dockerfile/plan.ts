@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
 import type { BuildArgs } from "./args.ts";
 import type { Plan, Stage } from "./instructions.ts";
 import { processWord } from "./shell_lex.ts";

@@ -3,8 +3,8 @@
  * parseDockerfile and toStages throw only InvalidArgument (DockerfileError),
  * in bounded time, and what they build stays in proportion to the text.
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import { assertProportional, fuzz, text } from "../../core/testing/fuzz.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
+import { assertProportional, fuzz, text } from "../testing/fuzz.ts";
 import { toStages } from "./instructions.ts";
 import { parseDockerfile } from "./parser.ts";
 

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
 import { type Glob, goGlob } from "./_glob.ts";
 import { cleanPath } from "./dockerignore.ts";
 

@@ -4,8 +4,8 @@
  * processWords throw only InvalidArgument, in bounded time, and their output
  * stays in proportion to the input and the variables.
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import { assertProportional, fuzz, text } from "../../core/testing/fuzz.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
+import { assertProportional, fuzz, text } from "../testing/fuzz.ts";
 import { processWord, processWords } from "./shell_lex.ts";
 
 const ENV = new Map([

@@ -6,7 +6,7 @@
  * 100-deep path 25 s (in the daemon), and `[z-a]` threw a SyntaxError.
  * @module
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
 
 type Test = (c: string) => boolean;
 interface State {

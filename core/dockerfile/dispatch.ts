@@ -17,8 +17,8 @@
  * ```
  * @module
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import type { HealthConfig, ImageRunConfig } from "../../core/oci/types.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
+import type { HealthConfig, ImageRunConfig } from "../oci/types.ts";
 import { type Env, processWord, processWords } from "./shell_lex.ts";
 import type { Instruction } from "./instructions.ts";
 import { cleanPath } from "./dockerignore.ts";

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
 import { type Glob, ignoreGlob } from "./_glob.ts";
 
 /** Go's path.Clean for slash paths. */

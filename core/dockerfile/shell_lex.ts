@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
 import { replacePattern, trimPattern } from "./_pattern.ts";
 
 /** Variables visible to an instruction: name → value (present = "set"). */
