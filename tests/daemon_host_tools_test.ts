@@ -8,7 +8,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
 import { rootMissing, skipUnless } from "../core/testing/host.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
-import { MAIN, run, startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
+import { berthCmd, run, startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
 import { instanceTag } from "../modes/daemon/networks/state.ts";
 
 /** A directory of symlinks to every program in $PATH except the `hidden` ones. */
@@ -58,23 +58,20 @@ Deno.test({ name: NAME, ignore: skipUnless(NAME, rootMissing()) }, async () => {
   try {
     const path = await pathWithout(`${base}/bin`, IPTABLES);
     const root = `${base}/root`;
-    const r = await run([
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      "--no-check",
-      MAIN,
-      "daemon",
-      "--root",
-      root,
-      "--exec-root",
-      `${base}/run`,
-      "-H",
-      `unix://${base}/berth.sock`,
-      "--cgroup-parent",
-      `/${base.slice(base.lastIndexOf("/") + 1)}`,
-    ], { env: { PATH: path, BERTH_NET_NO_SWEEP: "1" }, timeoutMs: 60000 });
+    const r = await run(
+      berthCmd([
+        "daemon",
+        "--root",
+        root,
+        "--exec-root",
+        `${base}/run`,
+        "-H",
+        `unix://${base}/berth.sock`,
+        "--cgroup-parent",
+        `/${base.slice(base.lastIndexOf("/") + 1)}`,
+      ]),
+      { env: { PATH: path, BERTH_NET_NO_SWEEP: "1" }, timeoutMs: 60000 },
+    );
     assertEquals(r.code, 1, r.stderr);
     const lines = r.stderr.trim().split("\n");
     assertEquals(

@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
-import { MAIN, run, startDaemon } from "./fixtures/daemon.ts";
+import { berthCmd, run, startDaemon } from "./fixtures/daemon.ts";
 import { createHash } from "node:crypto";
 
 async function raw(socket: string, req: string): Promise<string> {
@@ -25,21 +25,18 @@ async function raw(socket: string, req: string): Promise<string> {
 Deno.test("daemon: one daemon per root, clean SIGTERM shutdown", async () => {
   const d = await startDaemon();
   try {
-    const second = await run([
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      "--no-check",
-      MAIN,
-      "daemon",
-      "--root",
-      d.root,
-      "--exec-root",
-      `${d.base}/run2`,
-      "-H",
-      `unix://${d.base}/other.sock`,
-    ], { timeoutMs: 20000 });
+    const second = await run(
+      berthCmd([
+        "daemon",
+        "--root",
+        d.root,
+        "--exec-root",
+        `${d.base}/run2`,
+        "-H",
+        `unix://${d.base}/other.sock`,
+      ]),
+      { timeoutMs: 20000 },
+    );
     assertEquals(second.code, 1);
     assertStringIncludes(second.stderr, "another daemon is already using");
     assertEquals(second.stderr.trim().split("\n").length, 1);
@@ -57,16 +54,7 @@ Deno.test("daemon: one daemon per root, clean SIGTERM shutdown", async () => {
     // The lock is free again.
     await d.restart();
     assertEquals((await d.berth(["images", "-q"])).code, 0);
-    const bad = await run([
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      "--no-check",
-      MAIN,
-      "daemon",
-      "--bogus",
-    ]);
+    const bad = await run(berthCmd(["daemon", "--bogus"]));
     assertEquals(bad.code, 125);
     assert(!bad.stderr.includes("    at "), bad.stderr);
   } finally {

@@ -7,10 +7,15 @@
  *   deno test -A core/runtime/cgroups_stats_test.ts   (root)
  */
 import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
-import { Cgroup, type CgroupLayout } from "./cgroups.ts";
+import { Cgroup } from "./cgroups.ts";
 import { parseBlkioV1, parseIoStatV2, readCgroupStats } from "./cgroups_stats.ts";
 import { updateCgroup } from "./cgroups_update.ts";
-import { cgroup2Probe, cgroupControllersMissing, skipUnless } from "../testing/host.ts";
+import {
+  cgroup2Probe,
+  cgroupControllersMissing,
+  scratchCgroup2,
+  skipUnless,
+} from "../testing/host.ts";
 
 const V1 = "cgroup v1: stats of a live cgroup, updates in both memory orders, below-usage refusal";
 const V2 = "cgroup v2: cpu usage and Docker's v2 shape on a private cgroup2 mount";
@@ -139,19 +144,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const mnt = await Deno.makeTempDir({ prefix: "berth-cg2s-" });
-    const sh = async (cmd: string[]) =>
-      (await new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "null", stderr: "null" })
-        .output()).code;
-    if (await sh(["mount", "-t", "cgroup2", "none", mnt]) !== 0) {
-      await Deno.remove(mnt);
-      throw new Error("cgroup2 mounted in the probe but not now");
-    }
-    const l: CgroupLayout = {
-      kind: "v2",
-      hierarchies: [{ mountpoint: mnt, controllers: [], v2: true }],
-      links: [],
-    };
+    const scratch = await scratchCgroup2("berth-cg2s-");
+    const { mnt, layout: l } = scratch;
     const cg = new Cgroup(`/berth-test-v2s-${Deno.pid}/c1`, l);
     let child: Deno.ChildProcess | undefined;
     try {
@@ -188,8 +182,7 @@ Deno.test({
       }
       await cg.remove();
       await Deno.remove(`${mnt}/berth-test-v2s-${Deno.pid}`).catch(() => {});
-      await sh(["umount", mnt]);
-      await Deno.remove(mnt).catch(() => {});
+      await scratch.release();
     }
   },
 });

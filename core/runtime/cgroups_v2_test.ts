@@ -7,16 +7,11 @@
  *   deno test -A core/runtime/cgroups_v2_test.ts   (root)
  */
 import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
-import { Cgroup, type CgroupLayout } from "./cgroups.ts";
-import { cgroup2Probe, skipUnless } from "../testing/host.ts";
+import { Cgroup } from "./cgroups.ts";
+import { cgroup2Probe, scratchCgroup2, skipUnless } from "../testing/host.ts";
 
 const NAME = "cgroup v2 core on a real cgroup2 mount: create, join, freeze, pids, remove";
 const probe = await cgroup2Probe();
-
-async function sh(cmd: string[]): Promise<number> {
-  return (await new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "null", stderr: "null" })
-    .output()).code;
-}
 
 Deno.test({
   name: NAME,
@@ -24,16 +19,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const mnt = await Deno.makeTempDir({ prefix: "berth-cg2-" });
-    if (await sh(["mount", "-t", "cgroup2", "none", mnt]) !== 0) {
-      await Deno.remove(mnt);
-      throw new Error("cgroup2 mounted in the probe but not now");
-    }
-    const l: CgroupLayout = {
-      kind: "v2",
-      hierarchies: [{ mountpoint: mnt, controllers: [], v2: true }],
-      links: [],
-    };
+    const scratch = await scratchCgroup2("berth-cg2-");
+    const { mnt, layout: l } = scratch;
     const cg = new Cgroup(`/berth-test-v2-${Deno.pid}/c1`, l);
     let child: Deno.ChildProcess | undefined;
     try {
@@ -84,8 +71,7 @@ Deno.test({
       await Deno.remove(`${mnt}${cg.path}`).catch(() => {});
       await Deno.remove(`${mnt}/berth-test-v2-${Deno.pid}/c0`).catch(() => {});
       await Deno.remove(`${mnt}/berth-test-v2-${Deno.pid}`).catch(() => {});
-      await sh(["umount", mnt]);
-      await Deno.remove(mnt).catch(() => {});
+      await scratch.release();
     }
   },
 });

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { layout } from "../runtime/cgroups.ts";
+import { type CgroupLayout, layout } from "../runtime/cgroups.ts";
 
 /**
  * `true` (skip) when `reason` is set, printing "SKIP <name>: <reason>" so the
@@ -133,4 +133,34 @@ export async function cgroup2Probe(): Promise<{ missing?: string; controllers: s
   } finally {
     await Deno.remove(mnt).catch(() => {}); // still mounted only if umount failed: leave it be
   }
+}
+
+/**
+ * A private cgroup2 mount for a test (after `cgroup2Probe()` said it can be
+ * made): its layout as the runtime sees a pure v2 host, and `release()`,
+ * which unmounts it and removes the directory (the test removes its own
+ * cgroups first).
+ */
+export async function scratchCgroup2(prefix: string): Promise<
+  { mnt: string; layout: CgroupLayout; release(): Promise<void> }
+> {
+  const mnt = await Deno.makeTempDir({ prefix });
+  const sh = async (cmd: string, args: string[]) =>
+    (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output()).code;
+  if (await sh("mount", ["-t", "cgroup2", "none", mnt]) !== 0) {
+    await Deno.remove(mnt);
+    throw new Error("cgroup2 mounted in the probe but not now");
+  }
+  return {
+    mnt,
+    layout: {
+      kind: "v2",
+      hierarchies: [{ mountpoint: mnt, controllers: [], v2: true }],
+      links: [],
+    },
+    async release() {
+      await sh("umount", [mnt]);
+      await Deno.remove(mnt).catch(() => {}); // still mounted only if umount failed: leave it be
+    },
+  };
 }
