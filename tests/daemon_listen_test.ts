@@ -8,7 +8,7 @@
 import { assert, assertEquals, assertRejects } from "../core/testing/assert.ts";
 import { listenAll, loadTls } from "../modes/daemon/listen.ts";
 import type { ApiHandlers } from "../modes/daemon/server.ts";
-import type { DaemonConfig } from "../modes/daemon/services.ts";
+import type { DaemonConfig } from "../modes/daemon/config.ts";
 import { type DaemonTls, parseHost } from "../modes/daemon/hosts.ts";
 import { ApiClient } from "../modes/client/api.ts";
 import { resolveTls } from "../modes/client/dial.ts";

@@ -16,7 +16,7 @@
  * @module
  */
 import { runCmd } from "./firewall_linux.ts";
-import { attachVethNetlink, deleteLinkNetlink } from "./netlink_linux.ts";
+import { attachVethNetlink, deleteLinkNetlink, type VethSpec } from "./netlink_linux.ts";
 
 /** netlink (default) or iproute2 (BERTH_NET_IPROUTE=1) for per-container wiring. */
 export function useNetlink(): boolean {
@@ -97,27 +97,8 @@ export async function deleteLink(name: string): Promise<void> {
   if (r.code !== 0 && linkExists(name)) throw new LinkError(r.stderr.trim());
 }
 
-export interface VethSpec {
-  /** host-side name (≤ 15 chars) */
-  hostName: string;
-  bridge: string;
-  /** the container's netns: /proc/PID/ns/net or a bind-mounted file */
-  nsPath: string;
-  /** name inside, eth0, eth1, … */
-  ifName: string;
-  mac: string;
-  /** "10.213.0.2/24" */
-  address: string;
-  /** default route via this address (none for internal networks / extra interfaces) */
-  gateway?: string;
-  /** IPv6 address with prefix (dual-stack networks), "fd00:1::2/64" */
-  address6?: string;
-  /** IPv6 default route via this address */
-  gateway6?: string;
-  /** ifalias of the host side */
-  alias: string;
-  mtu?: number;
-}
+/** The spec lives with netlink_linux.ts (which this module calls), exported here too. */
+export type { VethSpec };
 
 /**
  * Create a veth pair from inside the container's netns (so any netns path

@@ -17,7 +17,6 @@
  */
 import { closeFd, recvAsync, sendToAsync, socketInNetns } from "./_libc_linux.ts";
 import { parseIp } from "./ipv4.ts";
-import type { VethSpec } from "./link_linux.ts";
 
 const AF_NETLINK = 16, SOCK_RAW = 3, NETLINK_ROUTE = 0;
 const AF_UNSPEC = 0, AF_INET = 2;
@@ -265,6 +264,29 @@ function bridgeIndex(name: string): number {
   const v = Number(Deno.readTextFileSync(`/sys/class/net/${name}/ifindex`).trim());
   if (!v) throw new NetlinkError(`bridge ${name}: no ifindex`, 19);
   return v;
+}
+
+/** A veth pair to make (./link_linux.ts attachVeth, either way). */
+export interface VethSpec {
+  /** host-side name (≤ 15 chars) */
+  hostName: string;
+  bridge: string;
+  /** the container's netns: /proc/PID/ns/net or a bind-mounted file */
+  nsPath: string;
+  /** name inside, eth0, eth1, … */
+  ifName: string;
+  mac: string;
+  /** "10.213.0.2/24" */
+  address: string;
+  /** default route via this address (none for internal networks / extra interfaces) */
+  gateway?: string;
+  /** IPv6 address with prefix (dual-stack networks), "fd00:1::2/64" */
+  address6?: string;
+  /** IPv6 default route via this address */
+  gateway6?: string;
+  /** ifalias of the host side */
+  alias: string;
+  mtu?: number;
 }
 
 /** Same contract as link_linux.ts attachVeth, over netlink. */

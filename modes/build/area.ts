@@ -7,7 +7,8 @@
  * lazily by the /build route.
  * @module
  */
-import { log, type Services } from "../daemon/services.ts";
+import { log } from "../daemon/log.ts";
+import type { Services } from "../daemon/services.ts";
 import { reapBuilds, StepJournal, stepRuntime } from "./journal.ts";
 
 /** Where the build service keeps its scratch dirs, journal and step runtime state. */

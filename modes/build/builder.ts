@@ -15,7 +15,8 @@
 import { InvalidArgument } from "../../core/errdefs/mod.ts";
 import { type Digest, shortId } from "../../core/oci/digest.ts";
 import { hostPlatform } from "../../core/oci/platform.ts";
-import { log, type Services } from "../daemon/services.ts";
+import { log } from "../daemon/log.ts";
+import type { Services } from "../daemon/services.ts";
 import { BuildArgs, type StageArgs } from "../../core/dockerfile/args.ts";
 import { type BuildCache, stepKey } from "./cache.ts";
 import type { BuildContext } from "./context.ts";

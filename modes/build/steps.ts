@@ -22,7 +22,7 @@ import { chompHeredoc, parseHeredocWord } from "../../core/dockerfile/parser.ts"
 import { processWord } from "../../core/dockerfile/shell_lex.ts";
 import { baseName, ContextFS, DirFS, resolveSource } from "./sources.ts";
 import { type BuildState, commitState, layerFromUpper, lowerDirs } from "./state.ts";
-import { log } from "../daemon/services.ts";
+import { log } from "../daemon/log.ts";
 
 const ms = (x: number) => `${x.toFixed(0)}ms`;
 

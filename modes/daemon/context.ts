@@ -9,7 +9,7 @@ import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { BerthError, InvalidArgument, messageOf } from "../../core/errdefs/mod.ts";
 import type { Services } from "./services.ts";
-import { decodeBytes, MAX_JSON_BODY, readLimited } from "./api/body.ts";
+import { decodeBytes, MAX_JSON_BODY, readLimited } from "./api/decode.ts";
 import { parseFilters } from "./api/query.ts";
 import { any } from "./api/schema.ts";
 

@@ -12,7 +12,8 @@ import { chmod } from "node:fs/promises";
 import { messageOf } from "../../core/errdefs/mod.ts";
 import { type ApiHandlers, wireApiServer } from "./server.ts";
 import { type ApiHost, type DaemonTls, INSECURE_WARNING } from "./hosts.ts";
-import { type DaemonConfig, log } from "./services.ts";
+import type { DaemonConfig } from "./config.ts";
+import { log } from "./log.ts";
 
 type Server = http.Server | https.Server;
 

@@ -5,7 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import { messageOf } from "../../core/errdefs/mod.ts";
-import { type DaemonConfig, setLogLevel } from "./services.ts";
+import type { DaemonConfig } from "./config.ts";
+import { setLogLevel } from "./log.ts";
 import { reexecWithFlags } from "./v8_flags.ts";
 import { lazy } from "../../core/sys/lazy.ts";
 import { checkHosts, DEFAULT_UNIX, parseHost, tlsFromFlags } from "./hosts.ts";

@@ -24,7 +24,7 @@
 import type http from "node:http";
 import type https from "node:https";
 import { collectGarbage, dropExecutablePages } from "../../core/sys/memory.ts";
-import { log } from "./services.ts";
+import { log } from "./log.ts";
 
 /** Requests after which memory is given back at once (path without /vN.NN). */
 const HEAVY =

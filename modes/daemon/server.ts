@@ -11,7 +11,7 @@ import { InvalidArgument, messageOf, NotFound } from "../../core/errdefs/mod.ts"
 import { API_VERSION, Ctx, MIN_API_VERSION } from "./context.ts";
 import { Router } from "./router.ts";
 import type { Services } from "./services.ts";
-import { log } from "./services.ts";
+import { log } from "./log.ts";
 
 export type Handler = (ctx: Ctx) => Promise<void> | void;
 export type ApiRouter = Router<Handler>;

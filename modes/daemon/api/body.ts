@@ -20,56 +20,10 @@
  * ```
  * @module
  */
-import type { IncomingMessage } from "node:http";
-import { InvalidArgument, TooLarge } from "../../../core/errdefs/mod.ts";
-import { concatBytes } from "../../../core/bytes.ts";
-import { decodeBody, type Infer, type Schema } from "./schema.ts";
+import type { Infer, Schema } from "./schema.ts";
 import type { Ctx } from "../context.ts";
-
-/** The largest JSON request body accepted (bytes). */
-export const MAX_JSON_BODY = 4 << 20;
-
-function tooLarge(limit: number): TooLarge {
-  return new TooLarge(`request body too large: the limit is ${limit} bytes`);
-}
-
-/** All of a request's body, refusing more than `limit` bytes (TooLarge). */
-export async function readLimited(
-  req: IncomingMessage,
-  limit = MAX_JSON_BODY,
-): Promise<Uint8Array> {
-  const declared = Number(req.headers["content-length"] ?? NaN);
-  if (declared > limit) throw tooLarge(limit);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const c of req) {
-    total += (c as Uint8Array).length;
-    if (total > limit) throw tooLarge(limit);
-    chunks.push(c as Uint8Array);
-  }
-  return concatBytes(...chunks);
-}
-
-/** What an empty body means for a route. */
-export type EmptyBody = "required" | "optional";
-
-/**
- * Decode body bytes: `required` answers an empty body with Docker's 400
- * "got EOF while reading request body"; `optional` gives `{}`. A body of
- * `null` is `{}` (Go leaves the struct as it was).
- */
-export function decodeBytes<S extends Schema<unknown>>(
-  schema: S,
-  bytes: Uint8Array,
-  empty: EmptyBody = "required",
-): Infer<S> {
-  const text = new TextDecoder().decode(bytes);
-  if (/^[ \t\r\n]*$/.test(text)) {
-    if (empty === "optional") return {} as Infer<S>;
-    throw new InvalidArgument("got EOF while reading request body");
-  }
-  return (decodeBody(schema, text) ?? {}) as Infer<S>;
-}
+import { decodeBytes, type EmptyBody, readLimited } from "./decode.ts";
+export { decodeBytes, type EmptyBody, MAX_JSON_BODY, readLimited } from "./decode.ts";
 
 /** Read and decode a request's JSON body against `schema` (see decodeBytes). */
 export async function readBody<S extends Schema<unknown>>(

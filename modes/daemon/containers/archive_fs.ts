@@ -12,7 +12,7 @@ import { mountRootfs } from "./rootfs.ts";
 import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
 import type { ContainerRecord } from "../../../core/store/containers.ts";
 import type { ContainerService } from "./service.ts";
-import { log } from "../services.ts";
+import { log } from "../log.ts";
 
 const MS_RDONLY = 1, MS_REMOUNT = 32, MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
 

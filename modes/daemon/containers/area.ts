@@ -6,7 +6,8 @@
  */
 import { ContainerStore } from "../../../core/store/containers.ts";
 import { PRIVATE_DIR } from "../../../core/store/perms.ts";
-import { log, type Services } from "../services.ts";
+import { log } from "../log.ts";
+import type { Services } from "../services.ts";
 import { ContainerService } from "./service.ts";
 import { VolumeService } from "./volumes.ts";
 import { ExecService } from "./exec.ts";

@@ -15,7 +15,7 @@ import { newId } from "./names.ts";
 import { mergeEnv } from "./create.ts";
 import { bridge, EarlyInput, parseDetachKeys } from "./bridge.ts";
 import { frame } from "../../../core/shim/protocol.ts";
-import { log } from "../services.ts";
+import { log } from "../log.ts";
 import type { ExecConfig } from "../api/exec.ts";
 import { execLine } from "./health.ts";
 

@@ -17,13 +17,14 @@
  * @module
  */
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
-import type { ContainerRecord } from "../../../core/store/containers.ts";
+import type { ContainerRecord, ContainerStore } from "../../../core/store/containers.ts";
 import type { OciProcess, OciSpec } from "../../../core/oci/runtime_types.ts";
 import { FRAME_EXIT, FrameParser, rfc3339Nano } from "../../../core/shim/protocol.ts";
 import type { ShimClient } from "../../../core/shim/client.ts";
-import { log } from "../services.ts";
+import { log } from "../log.ts";
 import { newId } from "./names.ts";
-import type { ContainerService } from "./service.ts";
+import type { Events } from "../events/log.ts";
+import type { Live } from "./live.ts";
 
 export type HealthStatus = "starting" | "healthy" | "unhealthy";
 
@@ -117,11 +118,19 @@ interface Monitor {
   stopped: boolean;
 }
 
+/** What the monitor needs of the container service (./service.ts). */
+export interface HealthHost {
+  readonly store: ContainerStore;
+  readonly events: Events;
+  live(id: string): Live;
+  shimDir(id: string): string;
+}
+
 export class HealthMonitor {
-  #c: ContainerService;
+  #c: HealthHost;
   #mon = new Map<string, Monitor>();
 
-  constructor(c: ContainerService) {
+  constructor(c: HealthHost) {
     this.#c = c;
   }
 

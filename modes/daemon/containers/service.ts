@@ -15,7 +15,7 @@ import { rfc3339Nano } from "../../../core/shim/protocol.ts";
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
 import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import type { Services } from "../services.ts";
-import { log } from "../services.ts";
+import { log } from "../log.ts";
 import { buildRecord } from "./create.ts";
 import { checkSysctls } from "./sysctls.ts";
 import { buildMounts } from "./mounts.ts";

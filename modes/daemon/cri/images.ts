@@ -17,7 +17,7 @@ import { pullOne } from "../images/distribution.ts";
 import type { JsonStream } from "../context.ts";
 import { Events } from "../events/log.ts";
 import type { Services } from "../services.ts";
-import type { Msg, Unary } from "./server.ts";
+import type { Msg, Unary } from "./types.ts";
 
 /** CRI AuthConfig → the distribution client's credentials. */
 export function credentialsOf(a: Msg | null | undefined): Credentials | undefined {

@@ -13,7 +13,8 @@ import { chmod } from "node:fs/promises";
 import { ImageStore } from "../../../core/store/images.ts";
 import { lazy } from "../../../core/sys/lazy.ts";
 import { messageOf } from "../../../core/errdefs/mod.ts";
-import { log, type Services } from "../services.ts";
+import { log } from "../log.ts";
+import type { Services } from "../services.ts";
 
 /** Where the CRI's image records and names live, below the root (docs/cri.md). */
 export const CRI_IMAGES = "images/k8s.io";

@@ -6,7 +6,7 @@
  */
 import { BERTH_VERSION } from "../../../core/version.ts";
 import type { Services } from "../services.ts";
-import type { Msg, Unary } from "./server.ts";
+import type { Msg, Unary } from "./types.ts";
 
 /**
  * A network config the CNI would use: the first `.conf`, `.conflist` or

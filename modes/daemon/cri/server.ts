@@ -8,8 +8,10 @@ import * as grpc from "@grpc/grpc-js";
 import { fromJSON } from "@grpc/proto-loader";
 import { API_JSON } from "./proto/api_json.ts";
 import { type BerthError, messageOf } from "../../../core/errdefs/mod.ts";
-import { log, type Services } from "../services.ts";
+import { log } from "../log.ts";
+import type { Services } from "../services.ts";
 import { runtimeHandlers } from "./runtime.ts";
+import type { Msg, Unary } from "./types.ts";
 import { CriImages } from "./images.ts";
 
 /** How the proto's messages look in JS: field names as in the .proto, int64 as number. */
@@ -21,9 +23,7 @@ export const LOADER_OPTIONS = {
   oneofs: true,
 };
 
-// deno-lint-ignore no-explicit-any
-export type Msg = any;
-export type Unary = (req: Msg) => Promise<Msg>;
+export type { Msg, Unary } from "./types.ts";
 
 interface MethodDef {
   path: string;

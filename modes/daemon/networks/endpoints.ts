@@ -12,7 +12,7 @@ import { loopbackUpNetlink } from "../../../core/net/netlink_linux.ts";
 import { portMap, publishRequests } from "../../../core/net/ports.ts";
 import { buildHosts, buildResolvConf } from "../../../core/net/etc_files.ts";
 import type { ContainerRecord, Json } from "../../../core/store/containers.ts";
-import { log } from "../services.ts";
+import { log } from "../log.ts";
 import { formatIp6, parseIp6 } from "../../../core/net/ipv6.ts";
 import { v6Address, v6Of } from "./ipv6.ts";
 import { linkedContainers } from "../containers/links.ts";

@@ -11,7 +11,7 @@
 import { tryLock, unlock } from "../../../core/sys/lock.ts";
 import { Firewall } from "../../../core/net/firewall_linux.ts";
 import { deleteLink, listLinks } from "../../../core/net/link_linux.ts";
-import { log } from "../services.ts";
+import { log } from "../log.ts";
 import { type ContainerNet, nsInode } from "./records.ts";
 
 export const REGISTRY = "/run/berth-net";

@@ -18,7 +18,7 @@ import {
   linkExists,
   listLinks,
 } from "../../../core/net/link_linux.ts";
-import { log } from "../services.ts";
+import { log } from "../log.ts";
 import { type ContainerNet, type NetworkRecord, newId, nsInode } from "./records.ts";
 import { type NetState, withHostLock } from "./state.ts";
 import { registerAndSweep, unregister } from "./orphans.ts";

@@ -16,7 +16,7 @@ import { parseResolvConf } from "../../../core/net/etc_files.ts";
 import { tryLock, unlock } from "../../../core/sys/lock.ts";
 import type { ContainerRecord } from "../../../core/store/containers.ts";
 import type { Services } from "../services.ts";
-import { log } from "../services.ts";
+import { log } from "../log.ts";
 import { type ContainerNet, type NetworkRecord, NetworkStore } from "./records.ts";
 
 /** The container store as the network area uses it. */

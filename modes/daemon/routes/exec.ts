@@ -7,7 +7,7 @@ import type { Ctx } from "../context.ts";
 import type { ExecService } from "../containers/exec.ts";
 import type { Duplex } from "node:stream";
 import { TooLarge } from "../../../core/errdefs/mod.ts";
-import { log } from "../services.ts";
+import { log } from "../log.ts";
 import { concatBytes } from "../../../core/bytes.ts";
 import { cmpVersion } from "../api_version.ts";
 import { decodeBytes, jsonRoute, MAX_JSON_BODY, readBody } from "../api/body.ts";
