@@ -7,7 +7,7 @@
 import type { Services } from "./services.ts";
 import { startContainers, stopContainers } from "./containers/area.ts";
 import { startNetworks, stopNetworks } from "./networks/area.ts";
-import { startBuilds } from "../build/area.ts";
+import { startBuilds } from "./build/area.ts";
 
 interface Area {
   name: string;

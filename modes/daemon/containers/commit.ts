@@ -19,7 +19,7 @@ import { familiarString, parseNormalizedNamed } from "../../../core/oci/referenc
 import { parseDockerfile } from "../../../core/dockerfile/parser.ts";
 import { InstructionParser } from "../../../core/dockerfile/instructions.ts";
 import { applyMeta } from "../../../core/dockerfile/dispatch.ts";
-import { commitState, imageState, teeLockstep } from "../../build/state.ts";
+import { commitState, imageState, teeLockstep } from "../build/state.ts";
 import type { ContainerService } from "./service.ts";
 import type { ContainerRecord } from "../../../core/store/containers.ts";
 

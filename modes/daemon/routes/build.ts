@@ -10,17 +10,19 @@
 import type { ApiRouter } from "../server.ts";
 import type { Ctx } from "../context.ts";
 import { InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
-import type { BuildService } from "../../build/service.ts";
-import type { BuildOutput } from "../../build/builder.ts";
+import type { BuildService } from "../build/service.ts";
+import type { BuildOutput } from "../build/types.ts";
 import { BuildArgs, BuildLabels, CacheFrom, jsonParam } from "../api/query.ts";
 
 /** The build service, loaded on first use (keeps daemon start-up lean). */
 async function service(
   ctx: Ctx,
-): Promise<typeof import("../../build/service.ts") & { svc: BuildService }> {
-  const mod = await import("../../build/service.ts");
+): Promise<typeof import("../build/service.ts") & { svc: BuildService }> {
+  const mod = await import("../build/service.ts");
   const s = ctx.services;
-  if (!(s.build instanceof mod.BuildService)) s.build = new mod.BuildService(s);
+  if (!(s.build instanceof mod.BuildService)) {
+    s.build = new mod.BuildService({ config: s.config, stores: s, network: s.network });
+  }
   return { ...mod, svc: s.build as BuildService };
 }
 

@@ -14,8 +14,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { decompressStream, readTar } from "../../core/archive/mod.ts";
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { decompressStream, readTar } from "../../../core/archive/mod.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 
 export type EntryType = "file" | "dir" | "symlink" | "other";
 

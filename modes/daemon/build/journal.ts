@@ -17,12 +17,12 @@
  * netns no longer exists; a lease without a live owner is released).
  * @module
  */
-import { writeFileAtomic } from "../../core/store/atomic.ts";
-import { PRIVATE_DIR } from "../../core/store/perms.ts";
-import { killCgroup } from "../../core/shim/reap.ts";
-import { Cgroup } from "../../core/runtime/cgroups.ts";
-import { isKind } from "../../core/errdefs/mod.ts";
-import { unmount } from "./overlay_linux.ts";
+import { writeFileAtomic } from "../../../core/store/atomic.ts";
+import { PRIVATE_DIR } from "../../../core/store/perms.ts";
+import { killCgroup } from "../../../core/shim/reap.ts";
+import { Cgroup } from "../../../core/runtime/cgroups.ts";
+import { isKind } from "../../../core/errdefs/mod.ts";
+import { unmount } from "./step_root.ts";
 
 /** What one RUN step holds. */
 export interface StepEntry {
@@ -111,7 +111,7 @@ async function killHolder(pidFile: string): Promise<void> {
 }
 
 async function runtimeDelete(runtime: string, stateRoot: string, id: string): Promise<void> {
-  const { ExternalRuntime } = await import("../../core/runtime/external.ts");
+  const { ExternalRuntime } = await import("../../../core/runtime/external.ts");
   const name = runtime.slice(runtime.lastIndexOf("/") + 1);
   try {
     await new ExternalRuntime({ name, path: runtime, root: stateRoot }).delete(id, true);

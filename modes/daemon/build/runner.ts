@@ -9,14 +9,14 @@
  * stdout/stderr as they come.
  * @module
  */
-import { generateSpec } from "../../core/oci/runtime_spec.ts";
-import { resolveUser } from "../../core/oci/user.ts";
-import { resolveInRoot } from "../../core/runtime/securejoin.ts";
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import { PRIVATE_DIR } from "../../core/store/perms.ts";
-import { cloexecFrom } from "../../core/sys/libc_proc.ts";
-import { parseExtraHost } from "../../core/net/etc_files.ts";
-import { mountStepRoot } from "./overlay_linux.ts";
+import { generateSpec } from "../../../core/oci/runtime_spec.ts";
+import { resolveUser } from "../../../core/oci/user.ts";
+import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { PRIVATE_DIR } from "../../../core/store/perms.ts";
+import { cloexecFrom } from "../../../core/sys/libc_proc.ts";
+import { parseExtraHost } from "../../../core/net/etc_files.ts";
+import { mountStepRoot } from "./step_root.ts";
 import { HOLDER_ARGV, type StepJournal } from "./journal.ts";
 
 export interface RunOptions {

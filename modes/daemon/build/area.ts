@@ -7,21 +7,22 @@
  * lazily by the /build route.
  * @module
  */
-import { log } from "../daemon/log.ts";
-import type { Services } from "../daemon/services.ts";
+import { log } from "../log.ts";
+import type { Services } from "../services.ts";
+import type { BuildConfig } from "./types.ts";
 import { reapBuilds, StepJournal, stepRuntime } from "./journal.ts";
 
 /** Where the build service keeps its scratch dirs, journal and step runtime state. */
-export function buildPaths(s: Services) {
+export function buildPaths(c: Pick<BuildConfig, "root" | "execRoot">) {
   return {
-    tmpRoot: `${s.config.root}/build-tmp`,
-    journal: `${s.config.root}/build-journal`,
-    stateRoot: `${s.config.execRoot}/build-runtime`,
+    tmpRoot: `${c.root}/build-tmp`,
+    journal: `${c.root}/build-journal`,
+    stateRoot: `${c.execRoot}/build-runtime`,
   };
 }
 
 export async function startBuilds(s: Services): Promise<void> {
-  const p = buildPaths(s);
+  const p = buildPaths(s.config);
   try {
     const done = await reapBuilds({
       journal: new StepJournal(p.journal),

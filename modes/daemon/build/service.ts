@@ -5,20 +5,24 @@
  * {@link BuildOutput}. Created lazily by the /build route.
  * @module
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import { familiarString, parseNormalizedNamed, referenceString } from "../../core/oci/reference.ts";
-import { shortId } from "../../core/oci/digest.ts";
-import { resolveInRoot } from "../../core/runtime/securejoin.ts";
-import { log } from "../daemon/log.ts";
-import type { Services } from "../daemon/services.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import {
+  familiarString,
+  parseNormalizedNamed,
+  referenceString,
+} from "../../../core/oci/reference.ts";
+import { shortId } from "../../../core/oci/digest.ts";
+import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
+import { log } from "../log.ts";
 import { BuildCache } from "./cache.ts";
 import { BuildContext } from "./context.ts";
-import { PatternMatcher, readIgnoreFile } from "../../core/dockerfile/dockerignore.ts";
-import { toStages } from "../../core/dockerfile/instructions.ts";
-import { parseDockerfile } from "../../core/dockerfile/parser.ts";
-import { OciStepRunner, type StepNetwork, type StepRunner } from "./runner.ts";
-import { Builder, type BuildOptions, type BuildOutput, type Puller } from "./builder.ts";
-export { StepFailed } from "./builder.ts";
+import { PatternMatcher, readIgnoreFile } from "../../../core/dockerfile/dockerignore.ts";
+import { toStages } from "../../../core/dockerfile/instructions.ts";
+import { parseDockerfile } from "../../../core/dockerfile/parser.ts";
+import { OciStepRunner, type StepRunner } from "./runner.ts";
+import { Builder } from "./builder.ts";
+import type { BuildDeps, BuildOptions, BuildOutput } from "./types.ts";
+export { StepFailed } from "./types.ts";
 import { StepJournal, stepRuntime } from "./journal.ts";
 import { buildPaths } from "./area.ts";
 import { selfPuller } from "./pull.ts";
@@ -32,27 +36,28 @@ export interface BuildRequest extends BuildOptions {
 }
 
 export class BuildService {
-  readonly s: Services;
+  readonly deps: BuildDeps;
   readonly cache: BuildCache;
-  runner: StepRunner;
+  readonly runner: StepRunner;
 
-  constructor(s: Services, runner?: StepRunner) {
-    this.s = s;
-    this.cache = new BuildCache(`${s.config.root}/build-cache`);
-    const p = buildPaths(s);
-    this.runner = runner ?? new OciStepRunner({
-      runtime: stepRuntime(s.config.runtimes),
+  constructor(deps: BuildDeps) {
+    this.deps = deps;
+    const c = deps.config;
+    this.cache = new BuildCache(`${c.root}/build-cache`);
+    const p = buildPaths(c);
+    this.runner = deps.runner ?? new OciStepRunner({
+      runtime: stepRuntime(c.runtimes),
       stateRoot: p.stateRoot,
       workRoot: p.tmpRoot,
-      initDir: `${s.config.root}/build-init`,
-      network: s.network as StepNetwork | undefined,
-      cgroupParent: s.config.cgroupParent,
+      initDir: `${c.root}/build-init`,
+      network: deps.network,
+      cgroupParent: c.cgroupParent,
       journal: new StepJournal(p.journal),
     });
   }
 
   get tmpRoot(): string {
-    return buildPaths(this.s).tmpRoot;
+    return buildPaths(this.deps.config).tmpRoot;
   }
 
   /** Validate `-t` names before reading the body. */
@@ -79,9 +84,8 @@ export class BuildService {
       const text = await readDockerfile(context, dfName);
       await dropIgnoredBuildFiles(context, dfName);
       const plan = toStages(parseDockerfile(text, { file: dfName }), dfName);
-      const pull = (this.s.pullImage as Puller | undefined) ??
-        selfPuller(this.s.config.socket, req.registryConfig);
-      const b = new Builder(this.s, {
+      const pull = this.deps.pull ?? selfPuller(this.deps.config.socket, req.registryConfig);
+      const b = new Builder(this.deps.stores, {
         plan,
         context,
         options: req,
@@ -97,7 +101,7 @@ export class BuildService {
       await out.aux({ ID: id });
       await out.stream(`Successfully built ${shortId(id)}\n`);
       for (const t of req.tags) {
-        await this.s.images.tag(id, t);
+        await this.deps.stores.images.tag(id, t);
         await out.stream(`Successfully tagged ${familiarString(parseNormalizedNamed(t))}\n`);
       }
       return id;

@@ -7,12 +7,12 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import { decompressStream } from "../../core/archive/mod.ts";
-import { decodeBlock } from "../../core/archive/tar_header.ts";
-import { parseGroup, parsePasswd } from "../../core/oci/user.ts";
-import { resolveInRoot } from "../../core/runtime/securejoin.ts";
-import { splitChown } from "../../core/dockerfile/copy_rules.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { decompressStream } from "../../../core/archive/mod.ts";
+import { decodeBlock } from "../../../core/archive/tar_header.ts";
+import { parseGroup, parsePasswd } from "../../../core/oci/user.ts";
+import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
+import { splitChown } from "../../../core/dockerfile/copy_rules.ts";
 
 async function readUpTo(s: ReadableStream<Uint8Array>, n: number): Promise<Uint8Array> {
   const r = s.getReader();

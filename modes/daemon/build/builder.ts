@@ -7,93 +7,41 @@
  *
  * @example
  * ```ts ignore
- * const b = new Builder(services, { plan, context, options, out, runner, cache, workRoot });
+ * const b = new Builder(stores, { plan, context, options, out, runner, cache, workRoot });
  * const { id } = await b.build();
  * ```
  * @module
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import { type Digest, shortId } from "../../core/oci/digest.ts";
-import { hostPlatform } from "../../core/oci/platform.ts";
-import { log } from "../daemon/log.ts";
-import type { Services } from "../daemon/services.ts";
-import { BuildArgs, type StageArgs } from "../../core/dockerfile/args.ts";
-import { type BuildCache, stepKey } from "./cache.ts";
-import type { BuildContext } from "./context.ts";
-import { applyMeta, DEFAULT_SHELL } from "../../core/dockerfile/dispatch.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { type Digest, shortId } from "../../../core/oci/digest.ts";
+import { hostPlatform } from "../../../core/oci/platform.ts";
+import { log } from "../log.ts";
+import { BuildArgs } from "../../../core/dockerfile/args.ts";
+import { stepKey } from "./cache.ts";
+import { applyMeta, DEFAULT_SHELL } from "../../../core/dockerfile/dispatch.ts";
 import {
   type Instruction,
   InstructionParser,
   type Plan,
   type Stage,
-} from "../../core/dockerfile/instructions.ts";
-import { neededStages, stageRef, targetStage } from "../../core/dockerfile/plan.ts";
-import { DockerfileError, parseDockerfile } from "../../core/dockerfile/parser.ts";
-import type { StepRunner } from "./runner.ts";
-import { envMap, processWord } from "../../core/dockerfile/shell_lex.ts";
+} from "../../../core/dockerfile/instructions.ts";
+import { neededStages, stageRef, targetStage } from "../../../core/dockerfile/plan.ts";
+import { DockerfileError, parseDockerfile } from "../../../core/dockerfile/parser.ts";
+import { envMap, processWord } from "../../../core/dockerfile/shell_lex.ts";
 import { baseOf, type BuildState, commitState, imageState, scratchState } from "./state.ts";
 import { copyStep, workdirStep } from "./steps.ts";
 import { runStep } from "./run_step.ts";
+import {
+  type BuilderDeps,
+  type BuildOutput,
+  type BuildStores,
+  type StageRun,
+  StepFailed,
+  type StepHost,
+} from "./types.ts";
 
-export interface BuildOptions {
-  dockerfile: string;
-  tags: string[];
-  buildArgs: Record<string, string | null>;
-  target?: string;
-  noCache: boolean;
-  pull: boolean;
-  labels: Record<string, string>;
-  /** RUN network: "default" | "none" | "host" | "bridge". */
-  network: string;
-  /** `--add-host` entries ("name:ip") for RUN steps' /etc/hosts. */
-  extraHosts?: string[];
-  /**
-   * `--cache-from`: when given, a cache hit counts only if it is one of
-   * these images or an ancestor of one (moby's image/cache ImageCache).
-   */
-  cacheFrom?: string[];
-}
-
-export interface BuildOutput {
-  /** A `{"stream": …}` message (already newline-terminated where it should be). */
-  stream(text: string): Promise<void>;
-  aux(value: unknown): Promise<void>;
-}
-
-/** A failed RUN: the error line carries the exit code. */
-export class StepFailed extends Error {
-  readonly code: number;
-  constructor(message: string, code: number) {
-    super(message);
-    this.code = code;
-  }
-}
-
-/** Pulls a missing base image, when the daemon can. */
-export type Puller = (ref: string, out: BuildOutput) => Promise<void>;
-
-export interface BuilderDeps {
-  plan: Plan;
-  context: BuildContext;
-  options: BuildOptions;
-  out: BuildOutput;
-  runner: StepRunner;
-  cache: BuildCache;
-  /** Scratch space for step dirs. */
-  workRoot: string;
-  pull?: Puller;
-  signal?: AbortSignal;
-}
-
-export interface StageRun {
-  stage: Stage;
-  state: BuildState;
-  args: StageArgs;
-  cmdSet: boolean;
-}
-
-export class Builder {
-  readonly s: Services;
+export class Builder implements StepHost {
+  readonly stores: BuildStores;
   readonly d: BuilderDeps;
   readonly args: BuildArgs;
   readonly results = new Map<number, BuildState>();
@@ -101,8 +49,8 @@ export class Builder {
   #total = 0;
   #ip: InstructionParser;
 
-  constructor(s: Services, d: BuilderDeps) {
-    this.s = s;
+  constructor(stores: BuildStores, d: BuilderDeps) {
+    this.stores = stores;
     this.d = d;
     this.args = new BuildArgs(d.options.buildArgs, hostPlatform(), d.plan.escape);
     this.#ip = new InstructionParser(d.options.dockerfile);
@@ -252,21 +200,21 @@ export class Builder {
 
   /** An image by reference, pulled when missing (or always with --pull). */
   async imageByName(name: string): Promise<BuildState> {
-    let rec = this.s.images.tryResolve(name);
+    let rec = this.stores.images.tryResolve(name);
     if ((!rec || this.d.options.pull) && this.d.pull) {
       try {
         await this.d.pull(name, this.out);
       } catch (e) {
         if (!rec) throw e;
       }
-      rec = this.s.images.tryResolve(name);
+      rec = this.stores.images.tryResolve(name);
     }
     if (!rec) {
       throw new InvalidArgument(
         `pull access denied for ${name}, repository does not exist or may require 'docker login': no such image here and no registry to pull it from`,
       );
     }
-    return imageState(this.s, rec.id);
+    return imageState(this.stores, rec.id);
   }
 
   /** Variables for expansion: build args in effect, overlaid by ENV. */
@@ -281,11 +229,11 @@ export class Builder {
     if (this.d.options.noCache) return false;
     const entry = await this.d.cache.get(key);
     const hit = [entry?.image, ...(entry?.older ?? [])].find((i) =>
-      i && this.s.images.getById(i) && this.#cacheSource(i)
+      i && this.stores.images.getById(i) && this.#cacheSource(i)
     );
     if (!hit) return false;
     try {
-      sr.state = await imageState(this.s, hit);
+      sr.state = await imageState(this.stores, hit);
     } catch {
       return false;
     }
@@ -310,14 +258,14 @@ export class Builder {
       for (const ref of from) {
         let cur;
         try {
-          cur = this.s.images.resolve(ref);
+          cur = this.stores.images.resolve(ref);
         } catch {
           log.debug(`build: could not look up ${ref} for cache resolution, skipping`);
           continue;
         }
         for (let n = 0; cur && n < 10000; n++) {
           this.#sources.add(cur.id);
-          cur = cur.parent ? this.s.images.getById(cur.parent) : undefined;
+          cur = cur.parent ? this.stores.images.getById(cur.parent) : undefined;
         }
       }
     }
@@ -372,7 +320,7 @@ export class Builder {
     const comment = `ARG ${shown.join(" ")}`;
     const key = stepKey(this.parentKey(sr), { ARG: shown });
     if (await this.cached(sr, key)) return;
-    const next = await commitState(this.s, sr.state, {
+    const next = await commitState(this.stores, sr.state, {
       runConfig: structuredClone(sr.state.config.config ?? {}),
       createdBy: `${this.shellOf(sr).join(" ")} #(nop)  ${comment}`,
     });
@@ -390,7 +338,7 @@ export class Builder {
     if (r.cmdSet) sr.cmdSet = true;
     const key = stepKey(this.parentKey(sr), r.key);
     if (await this.cached(sr, key)) return;
-    const next = await commitState(this.s, sr.state, {
+    const next = await commitState(this.stores, sr.state, {
       runConfig: rc,
       createdBy: `${shell.join(" ")} #(nop)  ${r.comment}`,
       author: r.author,

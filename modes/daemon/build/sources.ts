@@ -6,11 +6,11 @@
  * segment by segment with Go's filepath.Match rules, in lexical order.
  * @module
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import { resolveInRoot } from "../../core/runtime/securejoin.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
 import type { BuildContext } from "./context.ts";
 import type { SourceFS, SourceMeta } from "./copy.ts";
-import { cleanSource, globMatch, hasWildcards } from "../../core/dockerfile/copy_rules.ts";
+import { cleanSource, globMatch, hasWildcards } from "../../../core/dockerfile/copy_rules.ts";
 
 export class ContextFS implements SourceFS {
   readonly root: string;

@@ -6,9 +6,9 @@
  * sends: registry → auth config) and travel as `X-Registry-Auth`.
  * @module
  */
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import { parseNormalizedNamed } from "../../core/oci/reference.ts";
-import type { BuildOutput, Puller } from "./builder.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { parseNormalizedNamed } from "../../../core/oci/reference.ts";
+import type { BuildOutput, Puller } from "./types.ts";
 
 function authFor(registryConfig: string | undefined, domain: string): string | undefined {
   if (!registryConfig) return undefined;

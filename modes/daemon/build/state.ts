@@ -8,16 +8,29 @@
  * and the layer store (the unpacked layer, its diffID).
  * @module
  */
-import type { Descriptor, ImageConfig, ImageRunConfig } from "../../core/oci/types.ts";
-import { type Digest, sha256Digest } from "../../core/oci/digest.ts";
-import { llistxattr, lremovexattr } from "../../core/sys/libc_fs.ts";
-import { MT } from "../../core/oci/mediatypes.ts";
-import { hostPlatform } from "../../core/oci/platform.ts";
-import { diffFromUpper } from "../../core/archive/mod.ts";
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import type { Services } from "../daemon/services.ts";
+import type { Descriptor, ImageConfig, ImageRunConfig } from "../../../core/oci/types.ts";
+import { type Digest, sha256Digest } from "../../../core/oci/digest.ts";
+import { llistxattr, lremovexattr } from "../../../core/sys/libc_fs.ts";
+import { MT } from "../../../core/oci/mediatypes.ts";
+import { hostPlatform } from "../../../core/oci/platform.ts";
+import { diffFromUpper } from "../../../core/archive/mod.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import type { ContentStore } from "../../../core/store/content.ts";
+import type { LayerStore } from "../../../core/store/layers.ts";
+import type { ImageStore } from "../../../core/store/images.ts";
+import type { ImageService } from "../images/service.ts";
 
 export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** The image stores a build reads and commits to. */
+export interface BuildStores {
+  content: ContentStore;
+  layers: LayerStore;
+  images: ImageStore;
+  imageService: ImageService;
+  /** Blobs being written: the collector keeps them. */
+  pinnedBlobs: Set<string>;
+}
 
 export interface BuildState {
   /** Image ID of this state; undefined for a fresh scratch stage. */
@@ -61,7 +74,7 @@ export function scratchState(): BuildState {
 }
 
 /** The state of an existing image (base of a stage or a cache hit). */
-export async function imageState(s: Services, id: Digest): Promise<BuildState> {
+export async function imageState(s: BuildStores, id: Digest): Promise<BuildState> {
   const rec = s.images.getById(id);
   if (!rec) throw new InvalidArgument(`image ${id} is gone`);
   const cfg = clone(await s.imageService.config(id));
@@ -76,7 +89,7 @@ export function baseOf(st: BuildState): BuildState {
 }
 
 /** Layer dirs of a state, bottom first. */
-export function lowerDirs(s: Services, st: BuildState): string[] {
+export function lowerDirs(s: BuildStores, st: BuildState): string[] {
   return st.chainIds.map((c) => s.layers.diffDir(c));
 }
 
@@ -132,7 +145,7 @@ function stripOverlayXattrs(dir: string): void {
  * (`<x>/diff` adopted as `<x>`), so nothing is unpacked a second time.
  */
 export async function layerFromUpper(
-  s: Services,
+  s: BuildStores,
   parentChain: Digest | undefined,
   upper: string,
 ): Promise<NewLayer | undefined> {
@@ -178,7 +191,7 @@ export interface CommitOptions {
 
 /** Commit a step on top of `parent` as an intermediate image. */
 export async function commitState(
-  s: Services,
+  s: BuildStores,
   parent: BuildState,
   o: CommitOptions,
 ): Promise<BuildState> {

@@ -9,10 +9,10 @@
  * @module
  */
 import fs from "node:fs";
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import { resolveInRoot } from "../../core/runtime/securejoin.ts";
-import { applyLayer } from "../../core/archive/mod.ts";
-import { type Dest, destPathFor } from "../../core/dockerfile/copy_rules.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
+import { applyLayer } from "../../../core/archive/mod.ts";
+import { type Dest, destPathFor } from "../../../core/dockerfile/copy_rules.ts";
 
 export interface SourceMeta {
   type: "file" | "dir" | "symlink" | "other";

@@ -7,39 +7,43 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { InvalidArgument } from "../../core/errdefs/mod.ts";
-import { resolveInRoot } from "../../core/runtime/securejoin.ts";
-import type { ImageRunConfig } from "../../core/oci/types.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
+import type { ImageRunConfig } from "../../../core/oci/types.ts";
 import { download, isArchive, isUrl, resolveChown } from "./add.ts";
-import type { Builder, StageRun } from "./builder.ts";
+import type { StageRun, StepHost } from "./types.ts";
 import { stepKey } from "./cache.ts";
 import { copyInto, type CopyItem } from "./copy.ts";
-import { checkMultiSource, normalizeDest, parseChmod } from "../../core/dockerfile/copy_rules.ts";
-import { applyMeta } from "../../core/dockerfile/dispatch.ts";
-import type { Instruction } from "../../core/dockerfile/instructions.ts";
-import { mountStepRoot, type StepRoot } from "./overlay_linux.ts";
-import { chompHeredoc, parseHeredocWord } from "../../core/dockerfile/parser.ts";
-import { processWord } from "../../core/dockerfile/shell_lex.ts";
+import {
+  checkMultiSource,
+  normalizeDest,
+  parseChmod,
+} from "../../../core/dockerfile/copy_rules.ts";
+import { applyMeta } from "../../../core/dockerfile/dispatch.ts";
+import type { Instruction } from "../../../core/dockerfile/instructions.ts";
+import { mountStepRoot, type StepRoot } from "./step_root.ts";
+import { chompHeredoc, parseHeredocWord } from "../../../core/dockerfile/parser.ts";
+import { processWord } from "../../../core/dockerfile/shell_lex.ts";
 import { baseName, ContextFS, DirFS, resolveSource } from "./sources.ts";
 import { type BuildState, commitState, layerFromUpper, lowerDirs } from "./state.ts";
-import { log } from "../daemon/log.ts";
+import { log } from "../log.ts";
 
 const ms = (x: number) => `${x.toFixed(0)}ms`;
 
 let seq = 0;
-function stepDir(b: Builder): string {
+function stepDir(b: StepHost): string {
   return `${b.d.workRoot}/step-${seq++}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
 /** Mount a writable root on the state, run `work`, and commit what changed. */
 async function fsCommit(
-  b: Builder,
+  b: StepHost,
   sr: StageRun,
   key: string,
   o: { runConfig: ImageRunConfig; createdBy: string; work: (root: StepRoot) => Promise<void> },
 ): Promise<void> {
   const t0 = performance.now();
-  const root = await mountStepRoot(stepDir(b), lowerDirs(b.s, sr.state), true);
+  const root = await mountStepRoot(stepDir(b), lowerDirs(b.stores, sr.state), true);
   let next: BuildState;
   const t1 = performance.now();
   let t2 = t1, t3 = t1;
@@ -47,9 +51,9 @@ async function fsCommit(
     await o.work(root);
     root.detach();
     t2 = performance.now();
-    const layer = await layerFromUpper(b.s, sr.state.chainIds.at(-1), root.upper!);
+    const layer = await layerFromUpper(b.stores, sr.state.chainIds.at(-1), root.upper!);
     t3 = performance.now();
-    next = await commitState(b.s, sr.state, {
+    next = await commitState(b.stores, sr.state, {
       runConfig: o.runConfig,
       createdBy: o.createdBy,
       layer,
@@ -66,7 +70,7 @@ async function fsCommit(
 }
 
 export async function workdirStep(
-  b: Builder,
+  b: StepHost,
   sr: StageRun,
   ins: Instruction,
 ): Promise<void> {
@@ -95,7 +99,7 @@ interface Prepared {
 }
 
 export async function copyStep(
-  b: Builder,
+  b: StepHost,
   sr: StageRun,
   ins: Extract<Instruction, { kind: "COPY" | "ADD" }>,
 ): Promise<void> {
@@ -147,7 +151,7 @@ export async function copyStep(
 }
 
 async function prepareSources(
-  b: Builder,
+  b: StepHost,
   sr: StageRun,
   ins: Extract<Instruction, { kind: "COPY" | "ADD" }>,
   word: (w: string) => string,
@@ -166,7 +170,7 @@ async function prepareSources(
     fromId = st.id ?? "scratch";
     const root = await mountStepRoot(
       `${b.d.workRoot}/from-${crypto.randomUUID().slice(0, 8)}`,
-      lowerDirs(b.s, st),
+      lowerDirs(b.stores, st),
       false,
     );
     p.cleanup.push(() => root.release());

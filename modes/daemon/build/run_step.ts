@@ -5,13 +5,13 @@
  * streamed live; a non-zero exit fails the build with that code.
  * @module
  */
-import type { Builder, StageRun } from "./builder.ts";
-import { StepFailed } from "./builder.ts";
+import type { StageRun, StepHost } from "./types.ts";
+import { StepFailed } from "./types.ts";
 import { stepKey } from "./cache.ts";
-import { cleanPath } from "../../core/dockerfile/dockerignore.ts";
-import type { Instruction } from "../../core/dockerfile/instructions.ts";
-import { chompHeredoc, parseHeredocWord } from "../../core/dockerfile/parser.ts";
-import { processWord } from "../../core/dockerfile/shell_lex.ts";
+import { cleanPath } from "../../../core/dockerfile/dockerignore.ts";
+import type { Instruction } from "../../../core/dockerfile/instructions.ts";
+import { chompHeredoc, parseHeredocWord } from "../../../core/dockerfile/parser.ts";
+import { processWord } from "../../../core/dockerfile/shell_lex.ts";
 import { type BuildState, commitState, layerFromUpper, lowerDirs } from "./state.ts";
 
 function runArgs(shell: string[], ins: Extract<Instruction, { kind: "RUN" }>): {
@@ -44,7 +44,7 @@ function red(text: string): string {
 }
 
 export async function runStep(
-  b: Builder,
+  b: StepHost,
   sr: StageRun,
   ins: Extract<Instruction, { kind: "RUN" }>,
 ): Promise<void> {
@@ -78,7 +78,7 @@ export async function runStep(
     if (t) pending = pending.then(() => out.stream(t));
   };
   const outcome = await b.d.runner.run({
-    lowers: lowerDirs(b.s, sr.state),
+    lowers: lowerDirs(b.stores, sr.state),
     image: sr.state.id,
     args,
     env: [...(rc.Env ?? []), ...argEnv, ...proxies],
@@ -111,8 +111,8 @@ export async function runStep(
       const p = cleanPath("/" + v);
       if (p !== "/") await Deno.remove(outcome.upperDir + p, { recursive: true }).catch(() => {});
     }
-    const layer = await layerFromUpper(b.s, sr.state.chainIds.at(-1), outcome.upperDir);
-    next = await commitState(b.s, sr.state, {
+    const layer = await layerFromUpper(b.stores, sr.state.chainIds.at(-1), outcome.upperDir);
+    next = await commitState(b.stores, sr.state, {
       runConfig: structuredClone(rc),
       createdBy: saveCmd.join(" "),
       layer,

@@ -15,9 +15,9 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { readJson, writeJsonAtomic } from "../../core/store/atomic.ts";
-import { PRIVATE_DIR } from "../../core/store/perms.ts";
-import type { Digest } from "../../core/oci/digest.ts";
+import { readJson, writeJsonAtomic } from "../../../core/store/atomic.ts";
+import { PRIVATE_DIR } from "../../../core/store/perms.ts";
+import type { Digest } from "../../../core/oci/digest.ts";
 
 export interface CacheEntry {
   image: Digest;
