@@ -11,38 +11,11 @@ import { assert, assertEquals, assertStringIncludes } from "../core/testing/asse
 import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
 import { startTestRegistry } from "../modes/registry/testutil.ts";
-import { criPackage, type Msg } from "../modes/daemon/cri/server.ts";
-
-type Call = (req: Msg) => Promise<Msg>;
+import type { Msg } from "../modes/daemon/cri/server.ts";
+import { criClients, grpcError } from "./fixtures/cri.ts";
 
 function clients(sock: string) {
-  const v1 = criPackage().v1;
-  const mk = (C: grpc.ServiceClientConstructor) => {
-    const c = new C(`unix://${sock}`, grpc.credentials.createInsecure());
-    const calls = new Proxy({}, {
-      get: (_t, name: string) => (req: Msg) =>
-        new Promise((resolve, reject) =>
-          // deno-lint-ignore no-explicit-any
-          (c as any)[name](
-            req,
-            { deadline: Date.now() + 60_000 },
-            (e: Error, r: Msg) => e ? reject(e) : resolve(r),
-          )
-        ),
-    }) as Record<string, Call>;
-    return { c, calls };
-  };
-  const rt = mk(v1.RuntimeService), im = mk(v1.ImageService);
-  return { rt: rt.calls, im: im.calls, close: () => (rt.c.close(), im.c.close()) };
-}
-
-async function grpcError(p: Promise<unknown>): Promise<grpc.ServiceError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as grpc.ServiceError;
-  }
-  throw new Error("call succeeded; an error was expected");
+  return criClients(sock, 60_000);
 }
 
 async function engineRepos(d: TestDaemon): Promise<string[]> {
@@ -103,9 +76,9 @@ Deno.test("cri: Version, Status, and the ImageService against berth registry, ap
     assertEquals(c.NetworkReady.status, true);
 
     // Not built yet: a clear UNIMPLEMENTED.
-    const un = await grpcError(cli.rt.RunPodSandbox({}));
+    const un = await grpcError(cli.rt.UpdateRuntimeConfig({}));
     assertEquals(un.code, grpc.status.UNIMPLEMENTED);
-    assertStringIncludes(un.details, "RunPodSandbox");
+    assertStringIncludes(un.details, "UpdateRuntimeConfig");
 
     // Pull: the auth comes from the request, not from a docker config.
     const denied = await grpcError(cli.im.PullImage({ image: { image: ref } }));

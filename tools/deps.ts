@@ -54,6 +54,7 @@ export const TEST_EXTRA_PACKAGES = [
   "python3-docker", // the Docker SDK for Python: a real client for tests/compat_*_test.ts
   "docker-compose",
   "openssl", // throwaway CA and certificates for the Engine API's TLS tests
+  "containernetworking-plugins", // CNI bridge/host-local/portmap/loopback for the CRI's pod tests
 ];
 
 /** Packages the test suite needs: the daemon's and the extras. */

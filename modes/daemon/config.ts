@@ -39,4 +39,6 @@ export interface DaemonConfig {
   criSocket?: string;
   /** CNI network configs for pods (`--cni-conf-dir`, default /etc/cni/net.d). */
   cniConfDir?: string;
+  /** CNI plugins (`--cni-bin-dir`; default /opt/cni/bin, then /usr/lib/cni). */
+  cniBinDir?: string;
 }

@@ -38,6 +38,7 @@ Options:
       --cri=false                Do not serve the CRI (Kubernetes) on its socket
       --cri-socket PATH          CRI socket (default <exec-root>/cri.sock)
       --cni-conf-dir DIR         CNI network configs for pods (default /etc/cni/net.d)
+      --cni-bin-dir DIR          CNI plugins (default /opt/cni/bin, then /usr/lib/cni)
 `;
 
 const BOOL_FLAGS = ["--iptables", "--ipv6", "--tls", "--tlsverify", "--cri"];
@@ -88,6 +89,7 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
       cri: { type: "string" },
       "cri-socket": { type: "string" },
       "cni-conf-dir": { type: "string" },
+      "cni-bin-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -151,6 +153,7 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
     cri: parseBool("cri", values.cri ?? "true"),
     criSocket: criSocket(values["cri-socket"]),
     cniConfDir: values["cni-conf-dir"] ?? "/etc/cni/net.d",
+    cniBinDir: values["cni-bin-dir"],
   };
 }
 

@@ -10,6 +10,8 @@ Deno.test("daemon flags: --cri is a Go boolean (on by default), --cri-socket tak
   assertEquals(parseDaemonArgs(["--cri-socket", "unix:///x/k.sock"]).criSocket, "/x/k.sock");
   assertEquals(parseDaemonArgs(["--cri-socket", "/y/k.sock"]).criSocket, "/y/k.sock");
   assertEquals(parseDaemonArgs(["--cni-conf-dir", "/c"]).cniConfDir, "/c");
+  assertEquals(parseDaemonArgs([]).cniBinDir, undefined);
+  assertEquals(parseDaemonArgs(["--cni-bin-dir", "/b"]).cniBinDir, "/b");
   assertThrows(
     () => parseDaemonArgs(["--cri=maybe"]),
     Error,

@@ -40,7 +40,7 @@ export async function startCri(s: Services): Promise<CriHandle> {
   const load = async (): Promise<Injector> => {
     const t0 = performance.now();
     const m = await lazy<typeof import("./server.ts")>("modes/daemon/cri/server.ts");
-    const inj = m.createCriServer(s);
+    const inj = await m.createCriServer(s);
     log.info(`CRI gRPC server loaded in ${Math.round(performance.now() - t0)} ms`);
     return inj;
   };

@@ -13,6 +13,7 @@ import type { Services } from "../services.ts";
 import { runtimeHandlers } from "./runtime.ts";
 import type { Msg, Unary } from "./types.ts";
 import { CriImages } from "./images.ts";
+import { CriPods } from "./pods.ts";
 
 /** How the proto's messages look in JS: field names as in the .proto, int64 as number. */
 export const LOADER_OPTIONS = {
@@ -83,14 +84,16 @@ function handlersFor(
   return out;
 }
 
-export function createCriServer(s: Services): grpc.ConnectionInjector {
+export async function createCriServer(s: Services): Promise<grpc.ConnectionInjector> {
   const v1 = criPackage().v1;
+  const pods = new CriPods(s);
+  await pods.init();
   const server = new grpc.Server();
   const rt = v1.RuntimeService.service as unknown as Record<string, MethodDef>;
   const im = v1.ImageService.service as unknown as Record<string, MethodDef>;
   server.addService(
     v1.RuntimeService.service,
-    handlersFor("RuntimeService", rt, runtimeHandlers(s)),
+    handlersFor("RuntimeService", rt, { ...runtimeHandlers(s), ...pods.handlers() }),
   );
   server.addService(
     v1.ImageService.service,

@@ -1,0 +1,446 @@
+/**
+ * CRI pod sandboxes. A pod's shared namespaces (network, IPC, UTS, and pid
+ * when the pod shares one) are created by its holder: berth's own `pause`
+ * (./pause.ts) run through a shim and the daemon's OCI runtime like any
+ * container, with a rootfs of its own (no image). Its network namespace is
+ * pinned by a bind mount at `<exec-root>/cri/netns/<id>` (the path CNI
+ * plugins get, and what survives the holder for the CNI DEL), its /dev/shm
+ * is a tmpfs at `<exec-root>/cri/<id>/shm` that every container of the pod
+ * binds. The pod's hostname, hosts and resolv.conf files live beside its
+ * record in `<root>/cri/sandboxes/<id>/` (docs/cri.md).
+ * @module
+ */
+import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
+import { generateSpec } from "../../../core/oci/runtime_spec.ts";
+import { readExitFile, ShimClient, spawnShim } from "../../../core/shim/client.ts";
+import type { ShimConfig } from "../../../core/shim/protocol.ts";
+import { reapContainer } from "../../../core/shim/reap.ts";
+import { writeFileAtomic } from "../../../core/store/atomic.ts";
+import { buildHosts } from "../../../core/net/etc_files.ts";
+import { mount, unmount } from "../containers/mount_linux.ts";
+import { containerCgroupsPath } from "../containers/spec.ts";
+import { newId } from "../containers/names.ts";
+import { log } from "../log.ts";
+import type { Services } from "../services.ts";
+import {
+  Cni,
+  type CniNetwork,
+  type CniPod,
+  loadCniNetwork,
+  portMappingsOf,
+  resultIps,
+} from "./cni.ts";
+import { pauseRootfs } from "./pause.ts";
+import { KeyedSerial, RecordDir } from "./records.ts";
+import type { Msg, Unary } from "./server.ts";
+
+const MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_BIND = 4096;
+
+export interface SandboxRecord {
+  id: string;
+  /** the PodSandboxConfig as kubelet sent it */
+  config: Msg;
+  runtimeHandler: string;
+  /** OCI runtime that runs the pod's processes */
+  runtime: string;
+  /** ns since the epoch */
+  createdAt: number;
+  state: "SANDBOX_READY" | "SANDBOX_NOTREADY";
+  /** the holder's pid (host's pid namespace) */
+  pid: number;
+  /** the pinned network namespace (absent: the host's network) */
+  netns?: string;
+  /** /dev/shm of the pod's containers */
+  shm: string;
+  /** the CNI network joined and the ADD's result (for the DEL) */
+  network?: { file: string; name: string; result: Msg; ips: string[] };
+}
+
+/** The mode of a NamespaceOption field ("POD" when unset). */
+export function nsMode(sb: { config: Msg }, which: "network" | "pid" | "ipc"): string {
+  return sb.config?.linux?.security_context?.namespace_options?.[which] || "POD";
+}
+
+/** crictl's and containerd's name of a pod: k8s_POD_<name>_<namespace>_<uid>_<attempt>. */
+function podName(m: Msg): string {
+  return `k8s_POD_${m.name}_${m.namespace}_${m.uid}_${m.attempt ?? 0}`;
+}
+
+function labelsMatch(have: Record<string, string> | undefined, want: Record<string, string>) {
+  return Object.entries(want ?? {}).every(([k, v]) => have?.[k] === v);
+}
+
+export class CriPods {
+  readonly s: Services;
+  readonly store: RecordDir<SandboxRecord>;
+  readonly serial = new KeyedSerial();
+  readonly cni: Cni;
+  /** called with a sandbox id to stop (or remove) its containers first (./containers.ts) */
+  containersOf?: {
+    stopAll(sandboxId: string): Promise<void>;
+    removeAll(sandboxId: string): Promise<void>;
+  };
+
+  constructor(s: Services) {
+    this.s = s;
+    this.store = new RecordDir(`${s.config.root}/cri/sandboxes`, "pod sandbox");
+    const bins = s.config.cniBinDir ? [s.config.cniBinDir] : ["/opt/cni/bin", "/usr/lib/cni"];
+    this.cni = new Cni(bins);
+  }
+
+  async init(): Promise<void> {
+    await this.store.load();
+  }
+
+  get execDir(): string {
+    return `${this.s.config.execRoot}/cri`;
+  }
+
+  /** The shim's (and bundle's) directory of a pod's holder or a container. */
+  shimDir(id: string): string {
+    return `${this.execDir}/${id}`;
+  }
+
+  shimSocket(id: string): string {
+    return `${this.s.config.execRoot}/cs/${id.slice(0, 24)}`;
+  }
+
+  /** The OCI runtime's state root for CRI processes (apart from the Engine API's `rt/`). */
+  runtimeRoot(name: string): string {
+    return `${this.s.config.execRoot}/crt/${name}`;
+  }
+
+  runtimeFor(handler: string): string {
+    if (!handler) return this.s.config.defaultRuntime;
+    if (handler === "berth" || handler === "runc" || handler in this.s.config.runtimes) {
+      return handler;
+    }
+    throw new InvalidArgument(`no runtime for "${handler}" is configured`);
+  }
+
+  shimConfig(id: string, runtime: string, extra: Partial<ShimConfig> = {}): ShimConfig {
+    return {
+      id: id.slice(0, 32),
+      socket: this.shimSocket(id),
+      bundle: this.shimDir(id),
+      runtime: {
+        name: runtime,
+        path: runtime === "berth" ? undefined : (this.s.config.runtimes[runtime] ?? runtime),
+        root: this.runtimeRoot(runtime),
+      },
+      tty: false,
+      openStdin: false,
+      stdinOnce: false,
+      logPath: "",
+      ...extra,
+    };
+  }
+
+  /** Is the pod's holder still there? */
+  async holderAlive(sb: SandboxRecord): Promise<boolean> {
+    const dir = this.shimDir(sb.id);
+    if (await readExitFile(dir)) return false;
+    return await new ShimClient(dir, this.shimSocket(sb.id)).alive();
+  }
+
+  async #state(sb: SandboxRecord): Promise<SandboxRecord["state"]> {
+    if (sb.state !== "SANDBOX_READY") return sb.state;
+    return await this.holderAlive(sb) ? "SANDBOX_READY" : "SANDBOX_NOTREADY";
+  }
+
+  /** The pod's files: hostname, hosts, resolv.conf. */
+  async #writeEtc(sb: SandboxRecord, hostname: string): Promise<void> {
+    const dir = this.store.dirOf(sb.id);
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(`${dir}/hostname`, `${hostname}\n`);
+    const hostNet = nsMode(sb, "network") === "NODE";
+    await writeFileAtomic(
+      `${dir}/hosts`,
+      hostNet ? await Deno.readTextFile("/etc/hosts") : buildHosts({ hostname, ips: [] }),
+    );
+    const dns = sb.config.dns_config;
+    let resolv: string;
+    if (dns && (dns.servers?.length || dns.searches?.length || dns.options?.length)) {
+      // as containerd: the pod's DNS config replaces the host's
+      resolv = [
+        ...(dns.searches?.length ? [`search ${dns.searches.join(" ")}`] : []),
+        ...(dns.servers ?? []).map((x: string) => `nameserver ${x}`),
+        ...(dns.options?.length ? [`options ${dns.options.join(" ")}`] : []),
+      ].join("\n") + "\n";
+    } else {
+      resolv = await Deno.readTextFile("/etc/resolv.conf").catch(() => "");
+    }
+    await writeFileAtomic(`${dir}/resolv.conf`, resolv);
+  }
+
+  cniPod(sb: SandboxRecord): CniPod {
+    const m = sb.config.metadata ?? {};
+    return {
+      id: sb.id,
+      netns: sb.netns ?? "",
+      name: m.name ?? "",
+      namespace: m.namespace ?? "",
+      uid: m.uid ?? "",
+      portMappings: portMappingsOf(sb.config.port_mappings),
+    };
+  }
+
+  async run(req: Msg): Promise<Msg> {
+    const config = req.config;
+    const m = config?.metadata;
+    if (!m?.name || !m?.namespace || !m?.uid) {
+      throw new InvalidArgument("sandbox config must include metadata (name, uid, namespace)");
+    }
+    const name = podName(m);
+    const taken = this.store.list().find((x) => podName(x.config.metadata) === name);
+    if (taken) {
+      throw new Conflict(
+        `failed to reserve sandbox name "${name}": name "${name}" is reserved for "${taken.id}"`,
+      );
+    }
+    const runtime = this.runtimeFor(req.runtime_handler ?? "");
+    const sb: SandboxRecord = {
+      id: newId(),
+      config,
+      runtimeHandler: req.runtime_handler ?? "",
+      runtime,
+      createdAt: Date.now() * 1e6,
+      state: "SANDBOX_NOTREADY",
+      pid: 0,
+      shm: "",
+    };
+    sb.shm = `${this.shimDir(sb.id)}/shm`;
+    return await this.serial.run(sb.id, async () => {
+      try {
+        await this.#start(sb);
+      } catch (e) {
+        await this.#teardown(sb).catch((te) => log.warn(`CRI: undoing pod ${sb.id}: ${te}`));
+        await this.store.remove(sb.id);
+        throw e;
+      }
+      return { pod_sandbox_id: sb.id };
+    });
+  }
+
+  async #start(sb: SandboxRecord): Promise<void> {
+    const lx = sb.config.linux ?? {};
+    const hostNet = nsMode(sb, "network") === "NODE";
+    const hostIpc = nsMode(sb, "ipc") === "NODE";
+    const hostPid = nsMode(sb, "pid") === "NODE";
+    const hostname = hostNet ? Deno.hostname() : (sb.config.hostname || Deno.hostname());
+    const confDir = this.s.config.cniConfDir ?? "/etc/cni/net.d";
+    const net = hostNet ? undefined : await loadCniNetwork(confDir);
+    if (!hostNet && !net) {
+      throw new Conflict(
+        `failed to setup network for sandbox "${sb.id}": cni plugin not initialized ` +
+          `(no network config in ${confDir})`,
+      );
+    }
+    // the record first, so a crash below leaves something Remove can find
+    await this.store.save(sb);
+    await this.#writeEtc(sb, hostname);
+    const dir = this.shimDir(sb.id);
+    await Deno.mkdir(sb.shm, { recursive: true, mode: 0o755 });
+    if (hostIpc) mount("/dev/shm", sb.shm, "", MS_BIND, "");
+    else mount("shm", sb.shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+    const rootfs = await pauseRootfs(this.s.config.root);
+    const sysctls: Record<string, string> = { ...(lx.sysctls ?? {}) };
+    const spec = generateSpec({
+      id: sb.id,
+      rootfs,
+      cgroupsPath: containerCgroupsPath(this.s.config.cgroupParent, lx.cgroup_parent, sb.id),
+      config: { Cmd: ["/pause"], Hostname: hostname },
+      host: {
+        ReadonlyRootfs: true,
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges"],
+        NetworkMode: hostNet ? "host" : "",
+        UTSMode: hostNet ? "host" : "",
+        IpcMode: hostIpc ? "host" : "",
+        PidMode: hostPid ? "host" : "",
+        Sysctls: sysctls,
+      },
+    });
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    await Deno.mkdir(`${this.s.config.execRoot}/cs`, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(`${dir}/config.json`, JSON.stringify(spec));
+    const shim = await spawnShim(dir, this.shimConfig(sb.id, sb.runtime));
+    const created = await shim.call({ op: "create" });
+    sb.pid = Number(created.pid);
+    if (net) {
+      // pin the network namespace: CNI plugins get its path, and the DEL still finds it
+      // after the holder is gone
+      const pin = `${this.execDir}/netns/${sb.id}`;
+      await Deno.mkdir(`${this.execDir}/netns`, { recursive: true, mode: 0o700 });
+      await Deno.writeFile(pin, new Uint8Array(), { mode: 0o400 });
+      mount(`/proc/${sb.pid}/ns/net`, pin, "", MS_BIND, "");
+      sb.netns = pin;
+      await this.store.save(sb);
+      // recorded before the ADD: a failure half way still gets its DEL
+      sb.network = { file: net.file, name: net.name, result: null, ips: [] };
+      await this.store.save(sb);
+      const result = await this.cni.add(net, this.cniPod(sb));
+      sb.network = { file: net.file, name: net.name, result, ips: resultIps(result) };
+    }
+    await shim.call({ op: "start" });
+    sb.state = "SANDBOX_READY";
+    await this.store.save(sb);
+  }
+
+  /** Undo what a start set up (every step tolerates it not having happened). */
+  async #teardown(sb: SandboxRecord): Promise<void> {
+    const problems: string[] = [];
+    const dir = this.shimDir(sb.id);
+    if (sb.network && sb.netns) {
+      let net: CniNetwork | undefined;
+      try {
+        // the network as it was joined (the conf dir may have changed since)
+        const { parseCniConf } = await import("./cni.ts");
+        net = parseCniConf(sb.network.file, await Deno.readTextFile(sb.network.file));
+      } catch (e) {
+        problems.push(`CNI config ${sb.network.file}: ${(e as Error).message}`);
+      }
+      if (net) {
+        try {
+          await this.cni.del(net, this.cniPod(sb), sb.network.result ?? undefined);
+          sb.network = undefined;
+        } catch (e) {
+          problems.push((e as Error).message);
+        }
+      }
+    }
+    const shim = new ShimClient(dir, this.shimSocket(sb.id));
+    if (await shim.alive()) {
+      const exited = shim.wait().catch(() => null);
+      await shim.call({ op: "kill", signal: 9, all: true }).catch(() => {/* already gone */});
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      await shim.call({ op: "shutdown" }).catch(() => {/* it exited with its holder */});
+    } else {
+      const r = await reapContainer(dir);
+      problems.push(...r.problems);
+    }
+    if (sb.netns) {
+      try {
+        unmount(sb.netns);
+        await Deno.remove(sb.netns).catch(() => {/* never made */});
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+    try {
+      unmount(sb.shm);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {/* never made */});
+    await Deno.remove(this.shimSocket(sb.id)).catch(() => {/* the shim removed it */});
+    if (problems.length) throw new Error(problems.join("; "));
+  }
+
+  stop(id: string): Promise<void> {
+    const sb = this.store.resolve(id);
+    return this.serial.run(sb.id, async () => {
+      await this.containersOf?.stopAll(sb.id);
+      await this.#teardown(sb);
+      sb.state = "SANDBOX_NOTREADY";
+      await this.store.save(sb);
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    const sb = this.store.tryResolve(id);
+    if (!sb) return; // already gone: kubelet retries removals
+    await this.serial.run(sb.id, async () => {
+      if (!this.store.get(sb.id)) return;
+      await this.containersOf?.removeAll(sb.id);
+      if (sb.state === "SANDBOX_READY" || await this.holderAlive(sb)) {
+        await this.containersOf?.stopAll(sb.id);
+        await this.#teardown(sb);
+      }
+      await this.store.remove(sb.id);
+    });
+  }
+
+  async status(req: Msg): Promise<Msg> {
+    const sb = this.store.resolve(req.pod_sandbox_id ?? "");
+    const state = await this.#state(sb);
+    const ips = state === "SANDBOX_READY" ? sb.network?.ips ?? [] : [];
+    const info: Record<string, string> = {};
+    if (req.verbose) {
+      info.info = JSON.stringify({
+        pid: sb.pid,
+        netNamespacePath: sb.netns ?? "",
+        runtimeHandler: sb.runtimeHandler,
+        runtime: sb.runtime,
+        cniResult: sb.network?.result ?? null,
+        config: sb.config,
+      });
+    }
+    return {
+      status: {
+        id: sb.id,
+        metadata: sb.config.metadata,
+        state,
+        created_at: sb.createdAt,
+        network: { ip: ips[0] ?? "", additional_ips: ips.slice(1).map((ip) => ({ ip })) },
+        linux: {
+          namespaces: {
+            options: sb.config.linux?.security_context?.namespace_options ?? {
+              network: "POD",
+              pid: "POD",
+              ipc: "POD",
+            },
+          },
+        },
+        labels: sb.config.labels ?? {},
+        annotations: sb.config.annotations ?? {},
+        runtime_handler: sb.runtimeHandler,
+      },
+      info,
+      containers_statuses: [],
+      timestamp: Date.now() * 1e6,
+    };
+  }
+
+  async list(req: Msg): Promise<Msg> {
+    const f = req.filter ?? {};
+    const items = [];
+    for (const sb of this.store.list()) {
+      if (f.id && !sb.id.startsWith(f.id)) continue;
+      if (f.label_selector && !labelsMatch(sb.config.labels, f.label_selector)) continue;
+      const state = await this.#state(sb);
+      if (f.state && f.state.state !== state) continue;
+      items.push({
+        id: sb.id,
+        metadata: sb.config.metadata,
+        state,
+        created_at: sb.createdAt,
+        labels: sb.config.labels ?? {},
+        annotations: sb.config.annotations ?? {},
+        runtime_handler: sb.runtimeHandler,
+      });
+    }
+    items.sort((a, b) => b.created_at - a.created_at);
+    return { items };
+  }
+
+  /** A ready pod (for creating containers in it), or an error in containerd's words. */
+  ready(id: string): SandboxRecord {
+    const sb = this.store.tryResolve(id);
+    if (!sb) throw new NotFound(`failed to get sandbox "${id}": not found`);
+    if (sb.state !== "SANDBOX_READY") {
+      throw new Conflict(`sandbox ${sb.id} is not ready`);
+    }
+    return sb;
+  }
+
+  handlers(): Record<string, Unary> {
+    return {
+      RunPodSandbox: (req) => this.run(req),
+      StopPodSandbox: async (req) => (await this.stop(req.pod_sandbox_id ?? ""), {}),
+      RemovePodSandbox: async (req) => (await this.remove(req.pod_sandbox_id ?? ""), {}),
+      PodSandboxStatus: (req) => this.status(req),
+      ListPodSandbox: (req) => this.list(req),
+    };
+  }
+}
