@@ -4,58 +4,14 @@
  * thread, socket(), setns back — a socket stays in the namespace it was
  * created in), and serving such sockets through one epoll set whose wait
  * runs on a worker thread (`nonblocking` FFI), so one thread serves them all.
- * Only the daemon loads this; nothing happens at import time.
+ * Only the daemon loads this; nothing happens at import time. The calls go
+ * through ../sys/libc.ts, the one module that opens libc.
  * @module
  */
 
-const SYMBOLS = {
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  setns: { parameters: ["i32", "i32"], result: "i32" },
-  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  recvfrom: {
-    parameters: ["i32", "buffer", "usize", "i32", "buffer", "buffer"],
-    result: "isize",
-  },
-  sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
-  epoll_create1: { parameters: ["i32"], result: "i32" },
-  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
-  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
-  eventfd: { parameters: ["u32", "i32"], result: "i32" },
-  listen: { parameters: ["i32", "i32"], result: "i32" },
-  accept4: { parameters: ["i32", "pointer", "pointer", "i32"], result: "i32" },
-  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
-  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
-  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  // netlink requests may wait on the kernel's rtnl lock: off the JS thread
-  sendto_nb: {
-    name: "sendto",
-    parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"],
-    result: "isize",
-    nonblocking: true,
-  },
-  recv_nb: {
-    name: "recv",
-    parameters: ["i32", "buffer", "usize", "i32"],
-    result: "isize",
-    nonblocking: true,
-  },
-  __errno_location: { parameters: [], result: "pointer" },
-} as const;
+import { AT_FDCWD, close, errno, NR, sys, sysAsync } from "../sys/libc.ts";
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] | undefined;
-function L() {
-  lib ??= Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  return lib;
-}
-
-export function errno(): number {
-  const p = L().__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
-}
+export { errno };
 
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
 const CLONE_NEWNET = 0x40000000;
@@ -72,6 +28,7 @@ const EPOLLIN = 1;
 const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
 
 const cstr = (s: string) => new TextEncoder().encode(s + "\0");
+const open = (path: string, flags: number) => sys(NR.openat, AT_FDCWD, cstr(path), flags, 0);
 
 export function sockaddrIn(ip: number, port: number): Uint8Array {
   const sa = new Uint8Array(16);
@@ -83,7 +40,7 @@ export function sockaddrIn(ip: number, port: number): Uint8Array {
 }
 
 export function closeFd(fd: number): void {
-  if (fd >= 0) L().close(fd);
+  close(fd);
 }
 
 /**
@@ -96,32 +53,33 @@ export function socketInNetns(
   type: number,
   proto: number,
 ): number {
-  const l = L();
   if (!nsPath) {
-    const fd = l.socket(domain, type | SOCK_CLOEXEC, proto);
+    const fd = sys(NR.socket, domain, type | SOCK_CLOEXEC, proto);
     if (fd < 0) throw new Error(`socket: errno ${errno()}`);
     return fd;
   }
-  const self = l.open(cstr("/proc/thread-self/ns/net"), O_RDONLY | O_CLOEXEC);
+  const self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (self < 0) throw new Error(`open own netns: errno ${errno()}`);
-  const target = l.open(cstr(nsPath), O_RDONLY | O_CLOEXEC);
+  const target = open(nsPath, O_RDONLY | O_CLOEXEC);
   if (target < 0) {
     const e = errno();
-    l.close(self);
+    close(self);
     throw new Error(`open ${nsPath}: errno ${e}`);
   }
   let fd = -1, err = 0;
   try {
-    if (l.setns(target, CLONE_NEWNET) !== 0) throw new Error(`setns ${nsPath}: errno ${errno()}`);
-    fd = l.socket(domain, type | SOCK_CLOEXEC, proto);
+    if (sys(NR.setns, target, CLONE_NEWNET) !== 0) {
+      throw new Error(`setns ${nsPath}: errno ${errno()}`);
+    }
+    fd = sys(NR.socket, domain, type | SOCK_CLOEXEC, proto);
     if (fd < 0) err = errno();
     // Always go home, whatever happened: this thread runs every other JS task.
-    if (l.setns(self, CLONE_NEWNET) !== 0) {
+    if (sys(NR.setns, self, CLONE_NEWNET) !== 0) {
       throw new Error(`FATAL: cannot return to own network namespace: errno ${errno()}`);
     }
   } finally {
-    l.close(target);
-    l.close(self);
+    close(target);
+    close(self);
   }
   if (fd < 0) throw new Error(`socket: errno ${err}`);
   return fd;
@@ -132,14 +90,13 @@ export function socketInNetns(
  * `nsPath` (e.g. /proc/PID/ns/net). Throws with errno on failure.
  */
 export function udpSocketInNetns(nsPath: string, ip: number, port: number): number {
-  const l = L();
   const fd = socketInNetns(nsPath, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
   const one = new Uint8Array(new Int32Array([1]).buffer);
-  l.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4);
+  sys(NR.setsockopt, fd, SOL_SOCKET, SO_REUSEADDR, one, 4);
   const sa = sockaddrIn(ip, port);
-  if (l.bind(fd, sa, 16) !== 0) {
+  if (sys(NR.bind, fd, sa, 16) !== 0) {
     const e = errno();
-    l.close(fd);
+    close(fd);
     throw new Error(`bind in ${nsPath}: errno ${e}`);
   }
   return fd;
@@ -147,13 +104,12 @@ export function udpSocketInNetns(nsPath: string, ip: number, port: number): numb
 
 /** A non-blocking TCP listener on ip:port inside `nsPath`. */
 export function tcpListenInNetns(nsPath: string, ip: number, port: number): number {
-  const l = L();
   const fd = socketInNetns(nsPath, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   const one = new Uint8Array(new Int32Array([1]).buffer);
-  l.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4);
-  if (l.bind(fd, sockaddrIn(ip, port), 16) !== 0 || l.listen(fd, 64) !== 0) {
+  sys(NR.setsockopt, fd, SOL_SOCKET, SO_REUSEADDR, one, 4);
+  if (sys(NR.bind, fd, sockaddrIn(ip, port), 16) !== 0 || sys(NR.listen, fd, 64) !== 0) {
     const e = errno();
-    l.close(fd);
+    close(fd);
     throw new Error(`tcp listen in ${nsPath}: errno ${e}`);
   }
   return fd;
@@ -161,17 +117,17 @@ export function tcpListenInNetns(nsPath: string, ip: number, port: number): numb
 
 /** Accept one pending connection (non-blocking, close-on-exec); -1 when none. */
 export function acceptConn(fd: number): number {
-  return L().accept4(fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  return sys(NR.accept4, fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
 /** recv without blocking: bytes, 0 at EOF, -1 when nothing is there (or error). */
 export function recvNow(fd: number, buf: Uint8Array): number {
-  return Number(L().recv(fd, buf, BigInt(buf.length), MSG_DONTWAIT));
+  return sys(NR.recvfrom, fd, buf, buf.length, MSG_DONTWAIT, null, null);
 }
 
 /** send without blocking or SIGPIPE; true when all was sent. */
 export function sendNow(fd: number, data: Uint8Array): boolean {
-  return Number(L().send(fd, data, BigInt(data.length), MSG_DONTWAIT | MSG_NOSIGNAL)) ===
+  return sys(NR.sendto, fd, data, data.length, MSG_DONTWAIT | MSG_NOSIGNAL, null, 0) ===
     data.length;
 }
 
@@ -182,13 +138,13 @@ export function recvFrom(
 ): { n: number; from: Uint8Array } | undefined {
   const from = new Uint8Array(16);
   const flen = new Uint8Array(new Uint32Array([16]).buffer);
-  const n = Number(L().recvfrom(fd, buf, BigInt(buf.length), MSG_DONTWAIT, from, flen));
+  const n = sys(NR.recvfrom, fd, buf, buf.length, MSG_DONTWAIT, from, flen);
   if (n < 0) return undefined;
   return { n, from };
 }
 
 export function sendTo(fd: number, data: Uint8Array, to: Uint8Array): boolean {
-  return Number(L().sendto(fd, data, BigInt(data.length), MSG_DONTWAIT, to, 16)) >= 0;
+  return sys(NR.sendto, fd, data, data.length, MSG_DONTWAIT, to, 16) >= 0;
 }
 
 /** An epoll set plus an eventfd to wake its waiter. */
@@ -198,9 +154,9 @@ export class Epoll {
   #evs = new Uint8Array(12 * 64);
 
   constructor() {
-    this.fd = L().epoll_create1(O_CLOEXEC);
+    this.fd = sys(NR.epoll_create1, O_CLOEXEC);
     if (this.fd < 0) throw new Error(`epoll_create1: errno ${errno()}`);
-    this.#wake = L().eventfd(0, O_CLOEXEC | SOCK_NONBLOCK);
+    this.#wake = sys(NR.eventfd2, 0, O_CLOEXEC | SOCK_NONBLOCK);
     this.add(this.#wake);
   }
 
@@ -209,24 +165,24 @@ export class Epoll {
     const dv = new DataView(ev.buffer);
     dv.setUint32(0, EPOLLIN, true);
     dv.setUint32(4, fd, true);
-    if (L().epoll_ctl(this.fd, EPOLL_CTL_ADD, fd, ev) !== 0) {
+    if (sys(NR.epoll_ctl, this.fd, EPOLL_CTL_ADD, fd, ev) !== 0) {
       throw new Error(`epoll_ctl add: errno ${errno()}`);
     }
   }
 
   del(fd: number): void {
-    L().epoll_ctl(this.fd, EPOLL_CTL_DEL, fd, new Uint8Array(12));
+    sys(NR.epoll_ctl, this.fd, EPOLL_CTL_DEL, fd, new Uint8Array(12));
   }
 
   /** Wait (on a worker thread) for readable fds; [] after wake(). */
   async wait(timeoutMs = -1): Promise<number[]> {
-    const n = await L().epoll_wait(this.fd, this.#evs, 64, timeoutMs);
+    const n = await sysAsync(NR.epoll_pwait, this.fd, this.#evs, 64, timeoutMs, null, 8);
     const out: number[] = [];
     const dv = new DataView(this.#evs.buffer);
     for (let i = 0; i < n; i++) {
       const fd = dv.getUint32(i * 12 + 4, true);
       if (fd === this.#wake) {
-        L().read(this.#wake, new Uint8Array(8), 8n); // drain the eventfd counter
+        sys(NR.read, this.#wake, new Uint8Array(8), 8); // drain the eventfd counter
         continue;
       }
       out.push(fd);
@@ -235,21 +191,21 @@ export class Epoll {
   }
 
   wake(): void {
-    L().write(this.#wake, new Uint8Array(new BigUint64Array([1n]).buffer), 8n);
+    sys(NR.write, this.#wake, new Uint8Array(new BigUint64Array([1n]).buffer), 8);
   }
 
   close(): void {
-    L().close(this.#wake);
-    L().close(this.fd);
+    close(this.#wake);
+    close(this.fd);
   }
 }
 
 /** sendto on a worker thread; bytes sent or -1. */
 export async function sendToAsync(fd: number, data: Uint8Array, to: Uint8Array): Promise<number> {
-  return Number(await L().sendto_nb(fd, data, BigInt(data.length), 0, to, to.length));
+  return await sysAsync(NR.sendto, fd, data, data.length, 0, to, to.length);
 }
 
 /** recv on a worker thread; bytes received or -1. */
 export async function recvAsync(fd: number, buf: Uint8Array): Promise<number> {
-  return Number(await L().recv_nb(fd, buf, BigInt(buf.length), 0));
+  return await sysAsync(NR.recvfrom, fd, buf, buf.length, 0, null, null);
 }

@@ -1,7 +1,8 @@
 /**
  * libc file-system calls that neither Deno nor node:fs offer: mknod (device
  * nodes, fifos, overlay whiteouts) and the l*xattr family (no symlink
- * following). libc is opened lazily on first use, never at import.
+ * following), as raw system calls through ./libc.ts (opened on first use,
+ * never at import).
  *
  * FFI is stable in Deno 2.9 (no `--unstable-ffi`); it needs `--allow-ffi`
  * (or `-A`). Failures throw {@link ErrnoError} carrying the errno and its
@@ -17,6 +18,8 @@
  * @module
  */
 
+import { AT_FDCWD, close, cstr, errno, errnoName, NR, strerror, sys, sysAsync } from "./libc.ts";
+
 export const S_IFMT = 0o170000;
 export const S_IFSOCK = 0o140000;
 export const S_IFLNK = 0o120000;
@@ -26,28 +29,6 @@ export const S_IFDIR = 0o040000;
 export const S_IFCHR = 0o020000;
 export const S_IFIFO = 0o010000;
 
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  5: "EIO",
-  7: "E2BIG",
-  9: "EBADF",
-  12: "ENOMEM",
-  13: "EACCES",
-  17: "EEXIST",
-  20: "ENOTDIR",
-  21: "EISDIR",
-  22: "EINVAL",
-  28: "ENOSPC",
-  30: "EROFS",
-  34: "ERANGE",
-  36: "ENAMETOOLONG",
-  40: "ELOOP",
-  61: "ENODATA",
-  95: "EOPNOTSUPP",
-  122: "EDQUOT",
-};
-
 /** An errno failure from a libc call. `code` is the symbolic name ("EPERM"). */
 export class ErrnoError extends Error {
   readonly errno: number;
@@ -55,7 +36,7 @@ export class ErrnoError extends Error {
   readonly syscall: string;
   readonly path: string;
   constructor(errno: number, syscall: string, path: string) {
-    const code = ERRNO_NAMES[errno] ?? `E${errno}`;
+    const code = errnoName(errno);
     super(`${code}: ${strerror(errno)}, ${syscall} '${path}'`);
     this.name = "ErrnoError";
     this.errno = errno;
@@ -65,53 +46,9 @@ export class ErrnoError extends Error {
   }
 }
 
-const SYMBOLS = {
-  __errno_location: { parameters: [], result: "pointer" },
-  strerror: { parameters: ["i32"], result: "pointer" },
-  mknod: { parameters: ["buffer", "u32", "u64"], result: "i32", optional: true },
-  __xmknod: { parameters: ["i32", "buffer", "u32", "buffer"], result: "i32", optional: true },
-  lsetxattr: { parameters: ["buffer", "buffer", "buffer", "usize", "i32"], result: "i32" },
-  lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
-  llistxattr: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
-  lremovexattr: { parameters: ["buffer", "buffer"], result: "i32" },
-  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  syncfs: { parameters: ["i32"], result: "i32", nonblocking: true },
-} as const;
-
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let libc: Libc | undefined;
-
-function lib(): Libc {
-  if (!libc) libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  return libc;
-}
-
-function errno(): number {
-  const p = lib().__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
-}
-
-function strerror(n: number): string {
-  try {
-    const p = lib().strerror(n);
-    return p ? Deno.UnsafePointerView.getCString(p).toLowerCase() : `errno ${n}`;
-  } catch {
-    return `errno ${n}`;
-  }
-}
-
-const enc = new TextEncoder();
-function cstr(s: string): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(enc.encode(s).length + 1);
-  enc.encodeInto(s, b);
-  return b;
-}
-
-function check(rc: number | bigint, syscall: string, path: string): number {
-  const n = Number(rc);
-  if (n < 0) throw new ErrnoError(errno(), syscall, path);
-  return n;
+function check(rc: number, syscall: string, path: string): number {
+  if (rc < 0) throw new ErrnoError(errno(), syscall, path);
+  return rc;
 }
 
 /** glibc's makedev(). */
@@ -134,18 +71,7 @@ export function splitDev(rdev: number): { major: number; minor: number } {
  * or'ed with permission bits (the umask applies; chmod afterwards for exact bits).
  */
 export function mknod(path: string, mode: number, major = 0, minor = 0): void {
-  const l = lib();
-  const dev = makedev(major, minor);
-  let rc: number;
-  if (l.mknod) {
-    rc = l.mknod(cstr(path), mode >>> 0, dev);
-  } else if (l.__xmknod) {
-    const d = new BigUint64Array([dev]);
-    rc = l.__xmknod(1, cstr(path), mode >>> 0, new Uint8Array(d.buffer));
-  } else {
-    throw new Error("libc has neither mknod nor __xmknod");
-  }
-  check(rc, "mknod", path);
+  check(sys(NR.mknodat, AT_FDCWD, cstr(path), mode >>> 0, makedev(major, minor)), "mknod", path);
 }
 
 /** lsetxattr(2): set an extended attribute without following a final symlink. */
@@ -153,7 +79,7 @@ export function lsetxattr(path: string, name: string, value: Uint8Array, flags =
   const v = new Uint8Array(value.byteLength || 1);
   v.set(value);
   check(
-    lib().lsetxattr(cstr(path), cstr(name), v, BigInt(value.byteLength), flags),
+    sys(NR.lsetxattr, cstr(path), cstr(name), v, value.byteLength, flags),
     "lsetxattr",
     path,
   );
@@ -161,17 +87,16 @@ export function lsetxattr(path: string, name: string, value: Uint8Array, flags =
 
 /** lgetxattr(2): the value, or null when the attribute is absent (ENODATA). */
 export function lgetxattr(path: string, name: string): Uint8Array | null {
-  const l = lib();
   const p = cstr(path), n = cstr(name);
   for (let tries = 0; tries < 8; tries++) {
-    const want = Number(l.lgetxattr(p, n, null, 0n));
+    const want = sys(NR.lgetxattr, p, n, null, 0);
     if (want < 0) {
       const e = errno();
       if (e === 61) return null; // ENODATA
       throw new ErrnoError(e, "lgetxattr", path);
     }
     const buf = new Uint8Array(Math.max(want, 1));
-    const got = Number(l.lgetxattr(p, n, buf, BigInt(buf.byteLength)));
+    const got = sys(NR.lgetxattr, p, n, buf, buf.byteLength);
     if (got >= 0) return buf.slice(0, got);
     const e = errno();
     if (e === 61) return null;
@@ -182,10 +107,9 @@ export function lgetxattr(path: string, name: string): Uint8Array | null {
 
 /** llistxattr(2): attribute names (empty when the fs has no xattr support). */
 export function llistxattr(path: string): string[] {
-  const l = lib();
   const p = cstr(path);
   for (let tries = 0; tries < 8; tries++) {
-    const want = Number(l.llistxattr(p, null, 0n));
+    const want = sys(NR.llistxattr, p, null, 0);
     if (want < 0) {
       const e = errno();
       if (e === 95) return []; // EOPNOTSUPP
@@ -193,7 +117,7 @@ export function llistxattr(path: string): string[] {
     }
     if (want === 0) return [];
     const buf = new Uint8Array(want);
-    const got = Number(l.llistxattr(p, buf, BigInt(want)));
+    const got = sys(NR.llistxattr, p, buf, want);
     if (got >= 0) {
       const names = new TextDecoder().decode(buf.subarray(0, got)).split("\0");
       return names.filter((s) => s.length > 0);
@@ -206,7 +130,7 @@ export function llistxattr(path: string): string[] {
 
 /** lremovexattr(2); absent attributes are not an error. */
 export function lremovexattr(path: string, name: string): void {
-  const rc = lib().lremovexattr(cstr(path), cstr(name));
+  const rc = sys(NR.lremovexattr, cstr(path), cstr(name));
   if (rc < 0) {
     const e = errno();
     if (e !== 61) throw new ErrnoError(e, "lremovexattr", path);
@@ -228,11 +152,15 @@ export function lgetxattrs(path: string): Map<string, Uint8Array> {
  * makes a freshly unpacked layer durable before it is renamed into place.
  */
 export async function syncFs(path: string): Promise<void> {
-  const l = lib();
-  const fd = check(l.open(cstr(path), 0o2000000, /* O_RDONLY|O_CLOEXEC */ 0), "open", path);
+  const fd = check(
+    sys(NR.openat, AT_FDCWD, cstr(path), 0o2000000, /* O_RDONLY|O_CLOEXEC */ 0),
+    "open",
+    path,
+  );
   try {
-    check(await l.syncfs(fd), "syncfs", path);
+    // on a worker thread: errno stays there
+    if (await sysAsync(NR.syncfs, fd) < 0) throw new Error(`syncfs '${path}' failed`);
   } finally {
-    l.close(fd);
+    close(fd);
   }
 }

@@ -1,108 +1,74 @@
 /**
- * FFI bindings for processes, namespaces, mounts, credentials and terminals
- * on Linux (glibc; x86_64 and aarch64).
- *
- * Startup cost matters here (the `init` personality pays it per container):
- * binding a libc symbol in Deno costs 40–130 µs, so every system call goes
- * through ONE symbol, glibc's `syscall(2)`, with pointers passed as integers.
- * That binds in ~0.1 ms instead of ~4.5 ms for named wrappers. Blocking calls
- * for long-lived callers (`waitpidAsync`, …) are in a second, lazily opened
- * group. Nothing happens at import time. Wrappers throw {@link SysError}.
+ * Wrappers for processes, namespaces, mounts, credentials and terminals on
+ * Linux (glibc; x86_64 and aarch64), over the raw system calls of
+ * ./libc.ts (the one module that opens libc; see there why everything goes
+ * through `syscall(2)`). Re-exports that module's shared calls (mount,
+ * umount2, setns, unshare, …) for the many callers that import them from
+ * here. Nothing happens at import time. Wrappers throw {@link SysError}.
  * @module
  */
 
-let core:
-  | Deno.DynamicLibrary<{
-    syscall: { parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"]; result: "i64" };
-    __errno_location: { parameters: []; result: "pointer" };
-  }>["symbols"]
-  | undefined;
-
-function lib() {
-  if (!core) {
-    core = Deno.dlopen("libc.so.6", {
-      syscall: { parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], result: "i64" },
-      __errno_location: { parameters: [], result: "pointer" },
-    }).symbols;
-  }
-  return core;
-}
+import {
+  type Arg,
+  AT_FDCWD,
+  check,
+  close,
+  cstr,
+  errno,
+  NR as N,
+  ptr,
+  sys,
+  SysError,
+} from "./libc.ts";
 
 const X86 = Deno.build.arch === "x86_64";
-/** syscall numbers: [x86_64, aarch64] */
-const N = {
-  read: X86 ? 0 : 63,
-  write: X86 ? 1 : 64,
-  close: X86 ? 3 : 57,
-  ioctl: X86 ? 16 : 29,
-  rt_sigaction: X86 ? 13 : 134,
-  rt_sigprocmask: X86 ? 14 : 135,
-  getpid: X86 ? 39 : 172,
-  getpriority: X86 ? 140 : 141,
-  setpriority: X86 ? 141 : 140,
-  socket: X86 ? 41 : 198,
-  connect: X86 ? 42 : 203,
-  sendmsg: X86 ? 46 : 211,
-  bind: X86 ? 49 : 200,
-  listen: X86 ? 50 : 201,
-  execve: X86 ? 59 : 221,
-  kill: X86 ? 62 : 129,
-  chdir: X86 ? 80 : 49,
-  fchdir: X86 ? 81 : 50,
-  umask: X86 ? 95 : 166,
-  setsid: X86 ? 112 : 157,
-  setgroups: X86 ? 116 : 159,
-  setresuid: X86 ? 117 : 147,
-  setresgid: X86 ? 119 : 149,
-  capget: X86 ? 125 : 90,
-  capset: X86 ? 126 : 91,
-  pivot_root: X86 ? 155 : 41,
-  prctl: X86 ? 157 : 167,
-  chroot: X86 ? 161 : 51,
-  mount: X86 ? 165 : 40,
-  umount2: X86 ? 166 : 39,
-  sethostname: X86 ? 170 : 161,
-  setdomainname: X86 ? 171 : 162,
-  openat: X86 ? 257 : 56,
-  mknodat: X86 ? 259 : 33,
-  unshare: X86 ? 272 : 97,
-  dup3: X86 ? 292 : 24,
-  prlimit64: X86 ? 302 : 261,
-  setns: X86 ? 308 : 268,
-  close_range: 436,
-  pipe2: X86 ? 293 : 59,
-  wait4: X86 ? 61 : 260,
-  fcntl: X86 ? 72 : 25,
-} as const;
+const enc = new TextEncoder();
 
-type Arg = number | bigint | Uint8Array | null | undefined;
-const AT_FDCWD = -100;
-
-/** Pointer value of a buffer (the buffer must stay referenced during the call). */
-export function ptr(b: Uint8Array): bigint {
-  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
-}
-function a(x: Arg): bigint {
-  if (x === null || x === undefined) return 0n;
-  if (typeof x === "bigint") return x;
-  if (typeof x === "number") return BigInt(x);
-  return ptr(x);
-}
-
-/** Raw system call; returns the result (-1 on failure, see errno()). */
-export function sys(nr: number, ...args: Arg[]): number {
-  return Number(
-    lib().syscall(
-      BigInt(nr),
-      a(args[0]),
-      a(args[1]),
-      a(args[2]),
-      a(args[3]),
-      a(args[4]),
-      a(args[5]),
-    ),
-  );
-}
+export {
+  type Arg,
+  check,
+  CLONE_FILES,
+  CLONE_FS,
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  close,
+  cstr,
+  errno,
+  MNT_DETACH,
+  mount,
+  MS_BIND,
+  MS_DIRSYNC,
+  MS_MANDLOCK,
+  MS_MOVE,
+  MS_NOATIME,
+  MS_NODEV,
+  MS_NODIRATIME,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_NOSYMFOLLOW,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_RELATIME,
+  MS_REMOUNT,
+  MS_SHARED,
+  MS_SILENT,
+  MS_SLAVE,
+  MS_STRICTATIME,
+  MS_SYNCHRONOUS,
+  MS_UNBINDABLE,
+  ptr,
+  setns,
+  sys,
+  SysError,
+  umount2,
+  unshare,
+} from "./libc.ts";
 
 /** The calling thread's nice value (on Linux, nice is a per-thread attribute). */
 export function threadNice(): number {
@@ -141,71 +107,6 @@ export function canRenice(): boolean {
   return sysNice;
 }
 
-/** errno of the last failed call on this thread. */
-export function errno(): number {
-  const p = lib().__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
-}
-
-const ERRNO: Record<number, [string, string]> = {
-  1: ["EPERM", "operation not permitted"],
-  2: ["ENOENT", "no such file or directory"],
-  3: ["ESRCH", "no such process"],
-  4: ["EINTR", "interrupted system call"],
-  5: ["EIO", "input/output error"],
-  7: ["E2BIG", "argument list too long"],
-  8: ["ENOEXEC", "exec format error"],
-  9: ["EBADF", "bad file descriptor"],
-  10: ["ECHILD", "no child processes"],
-  11: ["EAGAIN", "resource temporarily unavailable"],
-  12: ["ENOMEM", "cannot allocate memory"],
-  13: ["EACCES", "permission denied"],
-  14: ["EFAULT", "bad address"],
-  16: ["EBUSY", "device or resource busy"],
-  17: ["EEXIST", "file exists"],
-  18: ["EXDEV", "invalid cross-device link"],
-  19: ["ENODEV", "no such device"],
-  20: ["ENOTDIR", "not a directory"],
-  21: ["EISDIR", "is a directory"],
-  22: ["EINVAL", "invalid argument"],
-  24: ["EMFILE", "too many open files"],
-  25: ["ENOTTY", "inappropriate ioctl for device"],
-  26: ["ETXTBSY", "text file busy"],
-  28: ["ENOSPC", "no space left on device"],
-  30: ["EROFS", "read-only file system"],
-  36: ["ENAMETOOLONG", "file name too long"],
-  38: ["ENOSYS", "function not implemented"],
-  40: ["ELOOP", "too many levels of symbolic links"],
-  95: ["EOPNOTSUPP", "operation not supported"],
-  111: ["ECONNREFUSED", "connection refused"],
-};
-
-/** A failed system call. `code` is the errno name ("ENOENT"), `errno` the number. */
-export class SysError extends Error {
-  readonly errno: number;
-  readonly code: string;
-  constructor(op: string, e: number, what?: string) {
-    super(`${op}${what ? " " + what : ""}: ${ERRNO[e]?.[1] ?? `errno ${e}`}`);
-    this.name = "SysError";
-    this.errno = e;
-    this.code = ERRNO[e]?.[0] ?? `E${e}`;
-  }
-}
-
-/** Throw SysError when `r` is negative. */
-export function check(r: number, op: string, what?: string): number {
-  if (r < 0) throw new SysError(op, errno(), what);
-  return r;
-}
-
-const enc = new TextEncoder();
-/** NUL-terminated copy of a string, for FFI. */
-export function cstr(s: string): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(enc.encode(s).length + 1);
-  enc.encodeInto(s, b);
-  return b;
-}
-
 // ---- process ---------------------------------------------------------------
 
 export const getpid = (): number => sys(N.getpid);
@@ -232,22 +133,6 @@ export function setSubreaper(): void {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
-export const CLONE_NEWNS = 0x00020000,
-  CLONE_NEWCGROUP = 0x02000000,
-  CLONE_NEWUTS = 0x04000000,
-  CLONE_NEWIPC = 0x08000000,
-  CLONE_NEWUSER = 0x10000000,
-  CLONE_NEWPID = 0x20000000,
-  CLONE_NEWNET = 0x40000000,
-  CLONE_FS = 0x00000200,
-  CLONE_FILES = 0x00000400;
-export function unshare(flags: number): void {
-  check(sys(N.unshare, flags), "unshare");
-}
-export function setns(fd: number, nstype: number): void {
-  check(sys(N.setns, fd, nstype), "setns");
-}
-
 // ---- files -----------------------------------------------------------------
 
 export const O_RDONLY = 0,
@@ -262,9 +147,6 @@ export const O_RDONLY = 0,
   O_PATH = 0o10000000;
 export function open(path: string, flags: number, mode = 0): number {
   return check(sys(N.openat, AT_FDCWD, cstr(path), flags, mode), "open", path);
-}
-export function close(fd: number): void {
-  sys(N.close, fd);
 }
 export function writeFd(fd: number, data: Uint8Array | string): void {
   const b = typeof data === "string" ? enc.encode(data) : data;
@@ -379,49 +261,6 @@ export function waitpidSync(pid: number): number {
 
 // ---- mounts ----------------------------------------------------------------
 
-export const MS_RDONLY = 1,
-  MS_NOSUID = 2,
-  MS_NODEV = 4,
-  MS_NOEXEC = 8,
-  MS_SYNCHRONOUS = 16,
-  MS_REMOUNT = 32,
-  MS_MANDLOCK = 64,
-  MS_DIRSYNC = 128,
-  MS_NOSYMFOLLOW = 256,
-  MS_NOATIME = 1024,
-  MS_NODIRATIME = 2048,
-  MS_BIND = 4096,
-  MS_MOVE = 8192,
-  MS_REC = 16384,
-  MS_SILENT = 32768,
-  MS_UNBINDABLE = 1 << 17,
-  MS_PRIVATE = 1 << 18,
-  MS_SLAVE = 1 << 19,
-  MS_SHARED = 1 << 20,
-  MS_RELATIME = 1 << 21,
-  MS_STRICTATIME = 1 << 24;
-export const MNT_DETACH = 2;
-
-export function mount(
-  source: string | null,
-  target: string,
-  fstype: string | null,
-  flags: number,
-  data: string | null = null,
-): void {
-  const r = sys(
-    N.mount,
-    source === null ? null : cstr(source),
-    cstr(target),
-    fstype === null ? null : cstr(fstype),
-    flags,
-    data === null || data === "" ? null : cstr(data),
-  );
-  check(r, "mount", `${source ?? ""} on ${target}`);
-}
-export function umount2(target: string, flags = 0): void {
-  check(sys(N.umount2, cstr(target), flags), "umount", target);
-}
 export function pivotRoot(newRoot: string, putOld: string): void {
   check(sys(N.pivot_root, cstr(newRoot), cstr(putOld)), "pivot_root", newRoot);
 }
@@ -567,7 +406,7 @@ export function execve(path: string, argv: string[], env: string[]): never {
 
 /** Leave at once with `code`, without running Deno's shutdown. */
 export function exitNow(code: number): never {
-  sys(X86 ? 231 : 94, /* exit_group */ code);
+  sys(N.exit_group, code);
   throw new Error("unreachable");
 }
 

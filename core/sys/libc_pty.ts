@@ -17,21 +17,10 @@
  * @module
  */
 
-import { close, listenUnix, openPtmx, ptr } from "./libc_proc.ts";
+import { close, hold, NR, ptr, sysAsync } from "./libc.ts";
+import { listenUnix, openPtmx } from "./libc_proc.ts";
 
 export { setWinsize } from "./libc_proc.ts";
-
-const SYMBOLS = {
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
-  accept4: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32", nonblocking: true },
-  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize", nonblocking: true },
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
-  write: { parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
-} as const;
-let blocking: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] | undefined;
-function lib() {
-  return blocking ??= Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-}
 
 /** Allocate a pty in the host's devpts. The caller owns `master` (a raw fd, close-on-exec). */
 export function openPty(): { master: number; slavePath: string } {
@@ -53,7 +42,7 @@ export function decodeWaitStatus(st: number): WaitStatus {
 export async function waitpidAsync(pid: number): Promise<WaitStatus> {
   const buf = new Int32Array(1);
   for (;;) {
-    const r = await lib().waitpid(pid, new Uint8Array(buf.buffer), 0);
+    const r = await sysAsync(NR.wait4, pid, new Uint8Array(buf.buffer), 0, 0);
     if (r === pid) return decodeWaitStatus(buf[0]);
     try {
       Deno.statSync(`/proc/${pid}`);
@@ -73,7 +62,7 @@ export class FdReceiver {
   }
   /** Wait for one connection and return the fd it sends (close-on-exec). */
   async receive(): Promise<number> {
-    const c = await lib().accept4(this.#fd, null, null, 0o2000000);
+    const c = await sysAsync(NR.accept4, this.#fd, null, null, 0o2000000);
     if (c < 0) throw new Error("console socket: accept failed");
     try {
       const data = new Uint8Array(4096);
@@ -81,7 +70,13 @@ export class FdReceiver {
       const iovb = new Uint8Array(iov.buffer);
       const ctl = new Uint8Array(64);
       const msg = new BigUint64Array([0n, 0n, ptr(iovb), 1n, ptr(ctl), 64n, 0n]);
-      const n = await lib().recvmsg(c, new Uint8Array(msg.buffer), 0o2000000 /* CMSG_CLOEXEC */);
+      const n = await sysAsync(
+        NR.recvmsg,
+        c,
+        new Uint8Array(msg.buffer),
+        0o2000000, /* CMSG_CLOEXEC */
+      );
+      hold(data, iovb); // reached through msg's pointers only
       if (n < 0) throw new Error("console socket: recvmsg failed");
       const cv = new DataView(ctl.buffer);
       if (msg[5] < 20n || cv.getInt32(8, true) !== 1 || cv.getInt32(12, true) !== 1) {
@@ -106,7 +101,7 @@ export function fdReadable(fd: number, closeFd = false): ReadableStream<Uint8Arr
   return new ReadableStream({
     async pull(ctrl) {
       const buf = new Uint8Array(16384);
-      const n = Number(await lib().read(fd, buf, 16384n));
+      const n = await sysAsync(NR.read, fd, buf, 16384);
       if (n > 0) return ctrl.enqueue(buf.subarray(0, n));
       if (closeFd) close(fd);
       ctrl.close();
@@ -121,7 +116,7 @@ export function fdWritable(fd: number, closeFd = false): WritableStream<Uint8Arr
       const b = new Uint8Array(chunk);
       let off = 0;
       while (off < b.length) {
-        const n = Number(await lib().write(fd, b.subarray(off), BigInt(b.length - off)));
+        const n = await sysAsync(NR.write, fd, b.subarray(off), b.length - off);
         if (n < 0) throw new Error(`write to fd ${fd} failed`);
         off += n;
       }

@@ -1,5 +1,5 @@
 /**
- * An exclusive, non-blocking lock on a file (flock via FFI), held for the
+ * An exclusive, non-blocking lock on a file (flock(2) through ./libc.ts), held for the
  * life of the process: the kernel drops it when the process dies, so a
  * crashed daemon never leaves a stale lock.
  *
@@ -11,33 +11,17 @@
  * @module
  */
 
+import { AT_FDCWD, close, cstr, NR, sys } from "./libc.ts";
+
 const O_RDWR = 2, O_CREAT = 0o100, O_CLOEXEC = 0o2000000;
 const LOCK_EX = 2, LOCK_NB = 4;
 
-let lib:
-  | Deno.DynamicLibrary<{
-    open: { parameters: ["buffer", "i32", "u32"]; result: "i32" };
-    flock: { parameters: ["i32", "i32"]; result: "i32" };
-    close: { parameters: ["i32"]; result: "i32" };
-  }>
-  | undefined;
-
-function libc() {
-  lib ??= Deno.dlopen("libc.so.6", {
-    open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
-    flock: { parameters: ["i32", "i32"], result: "i32" },
-    close: { parameters: ["i32"], result: "i32" },
-  });
-  return lib.symbols;
-}
-
 /** Returns the fd holding the lock, or -1 when another process holds it. */
 export function tryLock(path: string): number {
-  const c = libc();
-  const fd = c.open(new TextEncoder().encode(path + "\0"), O_RDWR | O_CREAT | O_CLOEXEC, 0o600);
+  const fd = sys(NR.openat, AT_FDCWD, cstr(path), O_RDWR | O_CREAT | O_CLOEXEC, 0o600);
   if (fd < 0) throw new Error(`cannot open lock file ${path}`);
-  if (c.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
-    c.close(fd);
+  if (sys(NR.flock, fd, LOCK_EX | LOCK_NB) !== 0) {
+    close(fd);
     return -1;
   }
   return fd;
@@ -45,5 +29,5 @@ export function tryLock(path: string): number {
 
 /** Release a lock taken with tryLock. */
 export function unlock(fd: number): void {
-  if (fd >= 0) libc().close(fd);
+  close(fd);
 }

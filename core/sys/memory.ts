@@ -11,7 +11,7 @@
  *   (module loader, transpile cache, …) that the kernel maps 64 KB at a
  *   time (fault-around) and that otherwise stays in the RSS for ever.
  *
- * libc is opened on first use, never at import.
+ * libc (./libc.ts) is opened on first use, never at import.
  *
  * @example
  * ```ts ignore
@@ -21,20 +21,10 @@
  * ```
  * @module
  */
-import { sys } from "./libc_proc.ts";
+import { mallocTrim, NR, sys } from "./libc.ts";
 import { dropCleanCodePages } from "./code_pages.ts";
 
-const NR_MADVISE = Deno.build.arch === "x86_64" ? 28 : 233;
-
-let trim: ((pad: bigint) => number) | undefined;
-
-/** glibc malloc_trim(0): release the free heap pages of all arenas. */
-export function mallocTrim(): void {
-  trim ??= Deno.dlopen("libc.so.6", {
-    malloc_trim: { parameters: ["usize"], result: "i32" },
-  }).symbols.malloc_trim;
-  trim(0n);
-}
+export { mallocTrim };
 
 type Gc = (o?: { type: string; execution: string; flavor?: string }) => void;
 let gcFn: Gc | undefined;
@@ -87,5 +77,5 @@ export function collectGarbage(): void {
  */
 export function dropExecutablePages(): number {
   if (Deno.build.os !== "linux") return 0;
-  return dropCleanCodePages((addr, len, advice) => sys(NR_MADVISE, addr, len, advice));
+  return dropCleanCodePages((addr, len, advice) => sys(NR.madvise, addr, len, advice));
 }
