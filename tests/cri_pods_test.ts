@@ -9,9 +9,11 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
-import { startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
+import { cgroupDirs, startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
 import { type CriClients, criClients, grpcError } from "./fixtures/cri.ts";
 import type { Msg } from "../modes/daemon/cri/server.ts";
+import { busyboxArchive } from "./fixtures/busybox.ts";
+import { startTestRegistry } from "../modes/registry/testutil.ts";
 
 const CNI_BIN = "/usr/lib/cni";
 
@@ -289,6 +291,242 @@ Deno.test("cri pods: no CNI config means no pod network (the error names the dir
     await removeAllPods(cli).catch(() => {});
     cli.close();
     await d.stop();
+    await Deno.remove(base, { recursive: true }).catch(() => {});
+  }
+});
+
+/** Poll until `f` gives a truthy value (or fail after `ms`). */
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+Deno.test("cri containers: two containers of a pod share localhost; CRI logs, ExecSync, user, mounts, caps; stop, restart, teardown", async () => {
+  const base = await Deno.makeTempDir({ prefix: "berth-cri-ctr-" });
+  const net = await cniNetwork(base);
+  const reg = await startTestRegistry();
+  let d: TestDaemon | undefined;
+  let cli: CriClients | undefined;
+  try {
+    d = await startDaemon({ args: ["--cni-conf-dir", net.confDir, "--cni-bin-dir", CNI_BIN] });
+    const sock = `${d.execRoot}/cri.sock`;
+    // The image, built offline, into the CRI's store through berth registry on loopback.
+    const img = await busyboxArchive();
+    const ref = `${reg.host}/cri/bb:1`;
+    assertEquals((await d.berth(["load", "-q", "-i", img.path])).code, 0);
+    assertEquals((await d.berth(["tag", "busybox", ref])).code, 0);
+    const pushed = await d.berth(["push", ref]);
+    assertEquals(pushed.code, 0, pushed.stderr);
+    cli = criClients(sock);
+    assertEquals((await cli.im.PullImage({ image: { image: ref } })).image_ref, img.configDigest);
+
+    const logDir = `${base}/logs/default_web_uid-web`;
+    const { pod_sandbox_id: pod } = await cli.rt.RunPodSandbox({
+      config: podConfig("web", { log_directory: logDir }),
+    });
+    const sbConfig = podConfig("web", { log_directory: logDir });
+    const podPid = JSON.parse(
+      (await cli.rt.PodSandboxStatus({ pod_sandbox_id: pod, verbose: true })).info.info,
+    ).pid;
+    const dataDir = `${base}/data`;
+    await Deno.mkdir(dataDir);
+    const create = async (name: string, config: Msg) =>
+      (await cli!.rt.CreateContainer({
+        pod_sandbox_id: pod,
+        sandbox_config: sbConfig,
+        config: {
+          metadata: { name, attempt: 0 },
+          image: { image: ref },
+          log_path: `${name}/0.log`,
+          labels: { role: name },
+          ...config,
+        },
+      })).container_id as string;
+
+    // The server listens on the pod's loopback only; the client reaches it there.
+    const server = await create("server", {
+      command: ["sh", "-c"],
+      args: [
+        "mkdir -p /www && echo hello-from-server > /www/index.html && echo ready && " +
+        "echo warn >&2 && exec httpd -f -p 127.0.0.1:8080 -h /www",
+      ],
+      envs: [{ key: "GREETING", value: "hi there" }],
+      working_dir: "/tmp",
+      linux: {
+        security_context: {
+          capabilities: { add_capabilities: ["NET_ADMIN"], drop_capabilities: ["CHOWN"] },
+        },
+      },
+    });
+    const client = await create("client", {
+      command: [
+        "sh",
+        "-c",
+        "until wget -q -O - http://127.0.0.1:8080/; do sleep 0.2; done; exec sleep 3600",
+      ],
+      mounts: [{ container_path: "/data", host_path: dataDir }],
+      linux: { security_context: { run_as_user: { value: 1000 }, readonly_rootfs: true } },
+    });
+    const state = async (id: string) =>
+      (await cli!.rt.ContainerStatus({ container_id: id })).status;
+    assertEquals((await state(server)).state, "CONTAINER_CREATED");
+    await cli.rt.StartContainer({ container_id: server });
+    await cli.rt.StartContainer({ container_id: client });
+    const again = await grpcError(cli.rt.StartContainer({ container_id: client }));
+    assertStringIncludes(again.details, "CONTAINER_RUNNING");
+
+    // The client's log shows the server's page, fetched over 127.0.0.1; logs in the CRI format.
+    const clientLog = `${logDir}/client/0.log`;
+    const line = await until("the client's fetch", async () => {
+      const t = await Deno.readTextFile(clientLog);
+      return t.split("\n").find((l) => l.endsWith(" stdout F hello-from-server"));
+    });
+    assert(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z stdout F /.test(line), line);
+    const serverLog = await Deno.readTextFile(`${logDir}/server/0.log`);
+    assert(/^\S+ stdout F ready$/m.test(serverLog), serverLog);
+    assert(/^\S+ stderr F warn$/m.test(serverLog), serverLog);
+    const st = await state(server);
+    assertEquals(st.state, "CONTAINER_RUNNING");
+    assertEquals(st.log_path, `${logDir}/server/0.log`);
+    assertEquals([st.image.image, st.image_ref], [ref, img.configDigest]);
+    assert(st.started_at >= st.created_at && st.created_at > 0, JSON.stringify(st));
+
+    // Both containers are in the pod's network, IPC and UTS namespaces, not in its pid one.
+    for (const id of [server, client]) {
+      const pid = JSON.parse(
+        (await cli.rt.ContainerStatus({ container_id: id, verbose: true })).info.info,
+      ).pid;
+      for (const ns of ["net", "ipc", "uts"]) {
+        assertEquals(
+          await Deno.readLink(`/proc/${pid}/ns/${ns}`),
+          await Deno.readLink(`/proc/${podPid}/ns/${ns}`),
+          `${ns} of ${id.slice(0, 12)}`,
+        );
+      }
+      assert(
+        await Deno.readLink(`/proc/${pid}/ns/pid`) !==
+          await Deno.readLink(`/proc/${podPid}/ns/pid`),
+      );
+    }
+
+    // ExecSync: output, exit codes, env, working dir, hostname, user, caps, mounts, read-only root.
+    const exec = async (id: string, cmd: string[], timeout = 0) => {
+      const r = await cli!.rt.ExecSync({ container_id: id, cmd, timeout });
+      const dec = new TextDecoder();
+      return { out: dec.decode(r.stdout), err: dec.decode(r.stderr), code: r.exit_code };
+    };
+    assertEquals(await exec(client, ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/"]), {
+      out: "hello-from-server\n",
+      err: "",
+      code: 0,
+    });
+    assertEquals(await exec(server, ["sh", "-c", "echo out; echo err >&2; exit 3"]), {
+      out: "out\n",
+      err: "err\n",
+      code: 3,
+    });
+    assertEquals(
+      (await exec(server, ["sh", "-c", 'echo "$GREETING"; pwd; hostname'])).out,
+      "hi there\n/tmp\nweb\n",
+    );
+    const capEff = BigInt(
+      "0x" +
+        /CapEff:\s*([0-9a-f]+)/.exec((await exec(server, ["cat", "/proc/self/status"])).out)![1],
+    );
+    assertEquals([(capEff >> 12n) & 1n, capEff & 1n], [1n, 0n], "NET_ADMIN added, CHOWN dropped");
+    assertEquals((await exec(client, ["id", "-u"])).out, "1000\n");
+    assert((await exec(client, ["touch", "/x"])).code !== 0, "the read-only root took a write");
+    await Deno.chmod(dataDir, 0o777);
+    assertEquals((await exec(client, ["sh", "-c", "echo via-mount > /data/f"])).code, 0);
+    assertEquals(await Deno.readTextFile(`${dataDir}/f`), "via-mount\n");
+    const slow = await grpcError(exec(server, ["sleep", "30"], 1));
+    assertEquals(slow.code, grpc.status.DEADLINE_EXCEEDED, slow.details);
+    const missing = await grpcError(exec(server, ["/no/such/binary"]));
+    assertStringIncludes(missing.details, "no/such/binary");
+
+    // A container that runs to completion.
+    const job = await create("job", { command: ["sh", "-c", "echo done; exit 0"] });
+    await cli.rt.StartContainer({ container_id: job });
+    const jst = await until("the job's exit", async () => {
+      const s = await state(job);
+      return s.state === "CONTAINER_EXITED" ? s : undefined;
+    });
+    assertEquals([jst.exit_code, jst.reason], [0, "Completed"]);
+    assert(jst.finished_at >= jst.started_at, JSON.stringify(jst));
+
+    // Filters; an image in use is not removed.
+    const ids = async (filter: Msg) =>
+      (await cli!.rt.ListContainers({ filter })).containers.map((c: Msg) => c.id).sort();
+    assertEquals(await ids({}), [server, client, job].sort());
+    assertEquals(await ids({ pod_sandbox_id: pod }), [server, client, job].sort());
+    assertEquals(await ids({ state: { state: "CONTAINER_EXITED" } }), [job]);
+    assertEquals(await ids({ label_selector: { role: "client" } }), [client]);
+    assertEquals(await ids({ id: server.slice(0, 8) }), [server]);
+    const inUse = await grpcError(cli.im.RemoveImage({ image: { image: ref } }));
+    assertEquals(inUse.code, grpc.status.FAILED_PRECONDITION, inUse.details);
+
+    // A restarted daemon finds its containers running and can exec into them.
+    cli.close();
+    await d.stopDaemon();
+    await d.restart();
+    cli = criClients(sock);
+    assertEquals(await ids({ state: { state: "CONTAINER_RUNNING" } }), [server, client].sort());
+    assertEquals(
+      (await exec(client, ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/"])).out,
+      "hello-from-server\n",
+    );
+
+    // Stop: the client's sleep is pid 1 and ignores SIGTERM: killed after the timeout.
+    const clientPid = JSON.parse(
+      (await cli.rt.ContainerStatus({ container_id: client, verbose: true })).info.info,
+    ).pid;
+    await cli.rt.StopContainer({ container_id: client, timeout: 1 });
+    const cst = await state(client);
+    assertEquals([cst.state, cst.exit_code, cst.reason], ["CONTAINER_EXITED", 137, "Error"]);
+    let alive = true;
+    await Deno.stat(`/proc/${clientPid}`).catch(() => alive = false);
+    assert(!alive, "the client outlived StopContainer");
+    await cli.rt.StopContainer({ container_id: client, timeout: 1 }); // again: no error
+    await cli.rt.RemoveContainer({ container_id: client });
+    await cli.rt.RemoveContainer({ container_id: client });
+    assertEquals(await ids({}), [server, job].sort());
+
+    // The pod goes with what is left in it; nothing remains on the host.
+    const serverPid = JSON.parse(
+      (await cli.rt.ContainerStatus({ container_id: server, verbose: true })).info.info,
+    ).pid;
+    await cli.rt.StopPodSandbox({ pod_sandbox_id: pod });
+    assertEquals((await state(server)).state, "CONTAINER_EXITED");
+    for (const pid of [serverPid, podPid]) {
+      alive = true;
+      await Deno.stat(`/proc/${pid}`).catch(() => alive = false);
+      assert(!alive, `pid ${pid} outlived StopPodSandbox`);
+    }
+    await cli.rt.RemovePodSandbox({ pod_sandbox_id: pod });
+    assertEquals(await ids({}), []);
+    assertEquals(await traces(net, pod), { ports: [], rules: [], leases: [] });
+    const mounts = (await Deno.readTextFile("/proc/self/mounts")).split("\n")
+      .filter((l) => l.includes(`${d!.execRoot}/cri`) || l.includes(`${d!.root}/cri`));
+    assertEquals(mounts, []);
+    for (const id of [pod, server, client, job]) {
+      assertEquals(await cgroupDirs(d.cgroupParent, id), [], `${id.slice(0, 12)}'s cgroup is left`);
+      let left = false;
+      await Deno.stat(`${d.root}/cri/containers/${id}`).then(() => left = true, () => {});
+      assert(!left, `${id.slice(0, 12)}'s directory is left`);
+    }
+    // the image is free again
+    await cli.im.RemoveImage({ image: { image: ref } });
+  } finally {
+    if (cli) await removeAllPods(cli).catch(() => {});
+    cli?.close();
+    await d?.stop();
+    await reg.close();
+    await net.cleanup();
     await Deno.remove(base, { recursive: true }).catch(() => {});
   }
 });

@@ -38,9 +38,27 @@ export function encodeEntry(stream: string, log: Uint8Array, time: string): Uint
   );
 }
 
+/**
+ * One log line in the CRI's format (kubelet reads it):
+ * `<RFC3339Nano> <stdout|stderr> <F|P> <line>\n`, F for a full line (its
+ * `\n` dropped), P for a partial one (cut at 16 KiB, or the last bytes).
+ */
+export function encodeCriEntry(stream: string, log: Uint8Array, time: string): Uint8Array {
+  const full = log.length > 0 && log[log.length - 1] === 10;
+  const head = enc.encode(`${time} ${stream} ${full ? "F" : "P"} `);
+  const body = full ? log.subarray(0, log.length - 1) : log;
+  const out = new Uint8Array(head.length + body.length + 1);
+  out.set(head);
+  out.set(body, head.length);
+  out[out.length - 1] = 10;
+  return out;
+}
+
 export interface JsonLogOptions {
   maxSize?: number;
   maxFile?: number;
+  /** "json-file" (Docker's, the default) or "cri" (kubelet's, {@link encodeCriEntry}) */
+  format?: "json-file" | "cri";
 }
 
 export class JsonLogWriter {
@@ -75,7 +93,9 @@ export class JsonLogWriter {
   /** Write one entry. Errors stop logging, never the container. */
   write(stream: string, line: Uint8Array): void {
     if (this.#failed || !this.#file) return;
-    const data = encodeEntry(stream, line, rfc3339Nano());
+    const data = this.#opts.format === "cri"
+      ? encodeCriEntry(stream, line, rfc3339Nano())
+      : encodeEntry(stream, line, rfc3339Nano());
     try {
       const max = this.#opts.maxSize ?? 0;
       if (max > 0 && this.#size > 0 && this.#size + data.length > max) this.#rotate();

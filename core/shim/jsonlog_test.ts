@@ -1,5 +1,12 @@
 import { assertEquals, assertMatch } from "../testing/assert.ts";
-import { encodeEntry, goJsonString, JsonLogWriter, LineSplitter, MAX_LINE } from "./jsonlog.ts";
+import {
+  encodeCriEntry,
+  encodeEntry,
+  goJsonString,
+  JsonLogWriter,
+  LineSplitter,
+  MAX_LINE,
+} from "./jsonlog.ts";
 
 const enc = new TextEncoder();
 
@@ -12,6 +19,27 @@ Deno.test("jsonlog: Docker's line format and Go's escapes", () => {
     '{"log":"a\\u003cb\\u003e\\u0026\\"\\n","stream":"stdout","time":"2024-05-01T12:00:00.123456789Z"}\n',
   );
   assertEquals(goJsonString("\u2028"), '"\\u2028"');
+});
+
+Deno.test("jsonlog: the CRI's line format (F: a full line without its \\n, P: a partial one)", async () => {
+  const t = "2024-05-01T12:00:00.123456789Z";
+  const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+  assertEquals(
+    dec(encodeCriEntry("stdout", enc.encode("hi there\n"), t)),
+    `${t} stdout F hi there\n`,
+  );
+  assertEquals(dec(encodeCriEntry("stderr", enc.encode("cut"), t)), `${t} stderr P cut\n`);
+  assertEquals(dec(encodeCriEntry("stdout", enc.encode("\n"), t)), `${t} stdout F \n`);
+  const dir = await Deno.makeTempDir();
+  const w = await JsonLogWriter.open(`${dir}/0.log`, { format: "cri" });
+  const out = w.stream("stdout");
+  out.push(enc.encode("a\nb"));
+  out.end();
+  await w.close();
+  const lines = (await Deno.readTextFile(`${dir}/0.log`)).split("\n");
+  assertMatch(lines[0], /^\d{4}-\d\d-\d\dT[\d:.]+Z stdout F a$/);
+  assertMatch(lines[1], /^\S+ stdout P b$/);
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("jsonlog: lines split at \\n, long lines become partial entries", () => {

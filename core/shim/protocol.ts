@@ -41,8 +41,10 @@ export interface ShimConfig {
   tty: boolean;
   openStdin: boolean;
   stdinOnce: boolean;
-  /** json-file log path; "" for no logs */
+  /** log file path; "" for no logs */
   logPath: string;
+  /** the log's format: Docker's json-file (default) or the CRI's (core/shim/jsonlog.ts) */
+  logFormat?: "json-file" | "cri";
   /** rotate when a file exceeds this many bytes (0 = never) */
   logMaxSize?: number;
   /** number of files kept, the live one included (default 1) */

@@ -83,6 +83,7 @@ export class Task {
       this.#log = await JsonLogWriter.open(c.logPath, {
         maxSize: c.logMaxSize,
         maxFile: c.logMaxFile,
+        format: c.logFormat,
       });
     }
     const logs = this.#log

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Credentials } from "../../../core/distribution/mod.ts";
-import { InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
+import { Conflict, InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
 import { parseNormalizedNamed, referenceString } from "../../../core/oci/reference.ts";
 import type { ImageRecord, ImageStore } from "../../../core/store/images.ts";
 import { ImageService } from "../images/service.ts";
@@ -45,15 +45,21 @@ export class CriImages {
   /** The services as the CRI's namespace sees them. */
   readonly #view: Services;
   readonly #svc: ImageService;
+  /** IDs of the CRI containers made from an image (set by ./containers.ts). */
+  users: (imageId: string) => string[] = () => [];
 
   constructor(s: Services) {
     this.store = s.criImages as ImageStore;
     const view = Object.create(s) as Services;
     view.images = this.store;
-    // No CRI container yet uses an image (pods and containers come next).
-    view.imageUsers = () => [];
+    view.imageUsers = (id) => this.users(id);
     this.#svc = view.imageService = new ImageService(view, new Events());
     this.#view = view;
+  }
+
+  /** An image's config (the OCI image config JSON). */
+  config(id: string): ReturnType<ImageService["config"]> {
+    return this.#svc.config(id);
   }
 
   #find(spec: Msg): ImageRecord | undefined {
@@ -121,6 +127,13 @@ export class CriImages {
         // Every name of the image goes, as containerd's CRI; a missing image is no error.
         const r = this.#find(req.image);
         if (!r) return {};
+        // its layers are the lower dirs of the containers' root filesystems
+        const users = this.users(r.id);
+        if (users.length) {
+          throw new Conflict(
+            `image ${r.id} is in use by container ${users[0].slice(0, 12)}: remove it first`,
+          );
+        }
         await this.store.untagAll(r.id);
         await this.store.delete(r.id);
         await this.#svc.collect();

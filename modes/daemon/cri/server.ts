@@ -14,6 +14,7 @@ import { runtimeHandlers } from "./runtime.ts";
 import type { Msg, Unary } from "./types.ts";
 import { CriImages } from "./images.ts";
 import { CriPods } from "./pods.ts";
+import { CriContainers } from "./containers.ts";
 
 /** How the proto's messages look in JS: field names as in the .proto, int64 as number. */
 export const LOADER_OPTIONS = {
@@ -48,6 +49,7 @@ const CODES: Record<string, grpc.status> = {
   Unauthorized: grpc.status.UNAUTHENTICATED,
   Forbidden: grpc.status.PERMISSION_DENIED,
   Unavailable: grpc.status.UNAVAILABLE,
+  DeadlineExceeded: grpc.status.DEADLINE_EXCEEDED,
 };
 
 function toStatus(e: unknown): Partial<grpc.StatusObject> {
@@ -88,16 +90,23 @@ export async function createCriServer(s: Services): Promise<grpc.ConnectionInjec
   const v1 = criPackage().v1;
   const pods = new CriPods(s);
   await pods.init();
+  const images = new CriImages(s);
+  const containers = new CriContainers(pods, images);
+  await containers.init();
   const server = new grpc.Server();
   const rt = v1.RuntimeService.service as unknown as Record<string, MethodDef>;
   const im = v1.ImageService.service as unknown as Record<string, MethodDef>;
   server.addService(
     v1.RuntimeService.service,
-    handlersFor("RuntimeService", rt, { ...runtimeHandlers(s), ...pods.handlers() }),
+    handlersFor("RuntimeService", rt, {
+      ...runtimeHandlers(s),
+      ...pods.handlers(),
+      ...containers.handlers(),
+    }),
   );
   server.addService(
     v1.ImageService.service,
-    handlersFor("ImageService", im, new CriImages(s).handlers()),
+    handlersFor("ImageService", im, images.handlers()),
   );
   return server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 }

@@ -1,0 +1,597 @@
+/**
+ * CRI containers in pods: created from a k8s.io image (./images.ts), run by
+ * a shim of their own (one shim per container for now; one per pod is a
+ * later step, docs/cri.md) with the daemon's OCI runtime, joining their
+ * pod's network, IPC and UTS namespaces (and its pid namespace when the
+ * pod shares one) held by the pod's pause (./pods.ts). Output goes to the
+ * log path kubelet gives, in the CRI's format (core/shim/jsonlog.ts).
+ * Records in `<root>/cri/containers/<id>/record.json` beside the rootfs's
+ * upper/work dirs; a container's state is read from its shim (alive) or
+ * the exit it left (exit.json) when asked, so nothing has to watch it and a
+ * restarted daemon finds it as it is.
+ * @module
+ */
+import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
+import { generateSpec, type MountInput } from "../../../core/oci/runtime_spec.ts";
+import type { OciProcess, OciSpec } from "../../../core/oci/runtime_types.ts";
+import { resolveUser } from "../../../core/oci/user.ts";
+import { hostDevices } from "../../../core/oci/host_devices.ts";
+import { hostCapabilities } from "../../../core/runtime/proc.ts";
+import { readExitFile, ShimClient, spawnShim } from "../../../core/shim/client.ts";
+import {
+  type ExitInfo,
+  FRAME_EXIT,
+  FRAME_STDERR,
+  FRAME_STDOUT,
+  FrameParser,
+} from "../../../core/shim/protocol.ts";
+import { reapContainer } from "../../../core/shim/reap.ts";
+import { writeFileAtomic } from "../../../core/store/atomic.ts";
+import { mountRootfs, unmountRootfs } from "../containers/rootfs.ts";
+import { containerCgroupsPath, groupIds } from "../containers/spec.ts";
+import { newId } from "../containers/names.ts";
+import { parseSignal } from "../containers/signals.ts";
+import { log } from "../log.ts";
+import type { CriImages } from "./images.ts";
+import { type CriPods, nsMode, type SandboxRecord } from "./pods.ts";
+import { KeyedSerial, RecordDir } from "./records.ts";
+import type { Msg, Unary } from "./server.ts";
+
+type State = "CONTAINER_CREATED" | "CONTAINER_RUNNING" | "CONTAINER_EXITED";
+
+export interface CriContainerRecord {
+  id: string;
+  sandboxId: string;
+  /** the ContainerConfig as kubelet sent it */
+  config: Msg;
+  imageId: string;
+  /** the image as the request named it */
+  imageRef: string;
+  /** the image's chain IDs, bottom first: the rootfs's lower layers */
+  layers: string[];
+  /** the image's stop signal (SIGTERM when it has none) */
+  stopSignal: string;
+  /** ns since the epoch; 0 = not yet */
+  createdAt: number;
+  startedAt: number;
+  finishedAt: number;
+  state: State;
+  exitCode: number;
+  reason: string;
+  message: string;
+  pid: number;
+  /** sandbox log_directory + log_path ("" = no log) */
+  logPath: string;
+}
+
+const PROPAGATION: Record<string, string> = {
+  PROPAGATION_PRIVATE: "rprivate",
+  PROPAGATION_HOST_TO_CONTAINER: "rslave",
+  PROPAGATION_BIDIRECTIONAL: "rshared",
+};
+
+/** crictl's and containerd's name: k8s_<container>_<pod>_<namespace>_<uid>_<attempt>. */
+function containerName(c: Msg, sb: SandboxRecord): string {
+  const p = sb.config.metadata ?? {};
+  return `k8s_${c.metadata?.name}_${p.name}_${p.namespace}_${p.uid}_${c.metadata?.attempt ?? 0}`;
+}
+
+function nsTime(iso: string | undefined): number {
+  const ms = Date.parse(iso ?? "");
+  if (!Number.isFinite(ms)) return Date.now() * 1e6;
+  const frac = /\.(\d+)/.exec(iso!)?.[1] ?? "";
+  return Math.floor(ms / 1000) * 1e9 + Number(frac.padEnd(9, "0").slice(0, 9));
+}
+
+export class CriContainers {
+  readonly pods: CriPods;
+  readonly images: CriImages;
+  readonly store: RecordDir<CriContainerRecord>;
+  readonly serial = new KeyedSerial();
+
+  constructor(pods: CriPods, images: CriImages) {
+    this.pods = pods;
+    this.images = images;
+    this.store = new RecordDir(`${pods.s.config.root}/cri/containers`, "container");
+    images.users = (id) => this.store.list().filter((c) => c.imageId === id).map((c) => c.id);
+    pods.containersOf = {
+      stopAll: async (sid) => {
+        for (const c of this.#ofPod(sid)) await this.stop(c.id, 0);
+      },
+      removeAll: async (sid) => {
+        for (const c of this.#ofPod(sid)) await this.remove(c.id);
+      },
+    };
+  }
+
+  async init(): Promise<void> {
+    await this.store.load();
+  }
+
+  #ofPod(sid: string): CriContainerRecord[] {
+    return this.store.list().filter((c) => c.sandboxId === sid);
+  }
+
+  #shim(c: CriContainerRecord): ShimClient {
+    return new ShimClient(this.pods.shimDir(c.id), this.pods.shimSocket(c.id));
+  }
+
+  // ---- create ----
+
+  async create(req: Msg): Promise<Msg> {
+    const cfg = req.config;
+    if (!cfg?.metadata?.name) throw new InvalidArgument("container config must include metadata");
+    const sb = this.pods.ready(req.pod_sandbox_id ?? "");
+    const ref = cfg.image?.image ?? "";
+    if (!ref) throw new InvalidArgument("container config must name an image");
+    const image = this.images.store.tryResolve(ref);
+    if (!image) throw new NotFound(`failed to get image "${ref}": not found`);
+    const name = containerName(cfg, sb);
+    const taken = this.store.list().find((c) =>
+      c.sandboxId === sb.id && containerName(c.config, sb) === name
+    );
+    if (taken) {
+      throw new Conflict(
+        `failed to reserve container name "${name}": name "${name}" is reserved for "${taken.id}"`,
+      );
+    }
+    const ic = (await this.images.config(image.id)).config ?? {};
+    const dir = sb.config.log_directory ?? "";
+    const c: CriContainerRecord = {
+      id: newId(),
+      sandboxId: sb.id,
+      config: cfg,
+      imageId: image.id,
+      imageRef: ref,
+      layers: [...image.chainIds],
+      stopSignal: ic.StopSignal || "SIGTERM",
+      createdAt: Date.now() * 1e6,
+      startedAt: 0,
+      finishedAt: 0,
+      state: "CONTAINER_CREATED",
+      exitCode: 0,
+      reason: "",
+      message: "",
+      pid: 0,
+      logPath: dir && cfg.log_path ? `${dir.replace(/\/+$/, "")}/${cfg.log_path}` : "",
+    };
+    await this.store.save(c);
+    return { container_id: c.id };
+  }
+
+  // ---- start ----
+
+  start(id: string): Promise<void> {
+    const c = this.store.resolve(id);
+    return this.serial.run(c.id, async () => {
+      if (c.state !== "CONTAINER_CREATED") {
+        throw new Conflict(`container ${c.id} is in ${c.state} state, not CONTAINER_CREATED`);
+      }
+      const sb = this.pods.ready(c.sandboxId);
+      try {
+        await this.#start(c, sb);
+      } catch (e) {
+        await this.#cleanupRuntime(c).catch((ce) => log.warn(`CRI: cleanup ${c.id}: ${ce}`));
+        Object.assign(c, {
+          state: "CONTAINER_EXITED",
+          exitCode: 128,
+          reason: "StartError",
+          message: (e as Error).message,
+          finishedAt: Date.now() * 1e6,
+        });
+        await this.store.save(c);
+        throw e;
+      }
+    });
+  }
+
+  async #spec(c: CriContainerRecord, sb: SandboxRecord, rootfs: string): Promise<OciSpec> {
+    const cfg = c.config;
+    const ic = (await this.images.config(c.imageId)).config ?? {};
+    const sc = cfg.linux?.security_context ?? {};
+    const res = cfg.linux?.resources ?? {};
+    // Kubernetes' command/args over the image's Entrypoint/Cmd
+    const command: string[] = cfg.command ?? [], args: string[] = cfg.args ?? [];
+    const entrypoint = command.length ? command : ic.Entrypoint ?? [];
+    const cmd = args.length ? args : command.length ? [] : ic.Cmd ?? [];
+    const env = [
+      ...(ic.Env ?? []),
+      ...(cfg.envs ?? []).map((e: Msg) => `${e.key}=${e.value}`),
+    ];
+    let user = ic.User ?? "";
+    if (sc.run_as_username) user = sc.run_as_username;
+    else if (sc.run_as_user) user = String(sc.run_as_user.value);
+    if (sc.run_as_group && user) user = `${user.split(":")[0]}:${sc.run_as_group.value}`;
+    const resolved = await resolveUser(rootfs, user);
+    const groups = await groupIds(rootfs, (sc.supplemental_groups ?? []).map(String));
+    const mounts: MountInput[] = [];
+    for (const m of cfg.mounts ?? []) {
+      if (!m.container_path?.startsWith("/")) {
+        throw new InvalidArgument(`mount path "${m.container_path}" is not absolute`);
+      }
+      // as containerd: a host path that is not there is made a directory
+      await Deno.stat(m.host_path).catch(async (e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        await Deno.mkdir(m.host_path, { recursive: true });
+      });
+      mounts.push({
+        type: "bind",
+        source: m.host_path,
+        destination: m.container_path,
+        readOnly: !!m.readonly,
+        options: [PROPAGATION[m.propagation] ?? "rprivate"],
+      });
+    }
+    const has = (p: string) => mounts.some((m) => m.destination === p);
+    if (!has("/dev/shm")) {
+      mounts.push({ type: "bind", source: sb.shm, destination: "/dev/shm", options: ["rprivate"] });
+    }
+    const podDir = this.pods.store.dirOf(sb.id);
+    const secOpt: string[] = [];
+    if (sc.no_new_privs) secOpt.push("no-new-privileges");
+    const seccomp = sc.seccomp;
+    if (!seccomp && !sc.seccomp_profile_path) secOpt.push("seccomp=unconfined");
+    else if (seccomp?.profile_type === "Unconfined") secOpt.push("seccomp=unconfined");
+    else if (seccomp?.profile_type === "Localhost") {
+      const path = seccomp.localhost_ref.replace(/^localhost\//, "");
+      secOpt.push(`seccomp=${await Deno.readTextFile(path)}`);
+    }
+    const hostNet = nsMode(sb, "network") === "NODE";
+    const pidMode = sc.namespace_options?.pid ?? "CONTAINER";
+    const join: Record<string, string> = {};
+    if (nsMode(sb, "ipc") !== "NODE") join.ipc = `/proc/${sb.pid}/ns/ipc`;
+    if (!hostNet) join.uts = `/proc/${sb.pid}/ns/uts`;
+    if (pidMode === "POD") join.pid = `/proc/${sb.pid}/ns/pid`;
+    if (pidMode === "TARGET") {
+      const t = this.store.resolve(sc.namespace_options.target_id ?? "");
+      if (t.state !== "CONTAINER_RUNNING" || !t.pid) {
+        throw new Conflict(`target container ${t.id} is not running`);
+      }
+      join.pid = `/proc/${t.pid}/ns/pid`;
+    }
+    const privileged = !!sc.privileged;
+    return generateSpec({
+      id: c.id,
+      rootfs,
+      cgroupsPath: containerCgroupsPath(
+        this.pods.s.config.cgroupParent,
+        sb.config.linux?.cgroup_parent,
+        c.id,
+      ),
+      config: {
+        Entrypoint: entrypoint,
+        Cmd: cmd,
+        Env: env,
+        WorkingDir: cfg.working_dir || ic.WorkingDir || "",
+        User: user,
+        Hostname: hostNet ? Deno.hostname() : (sb.config.hostname || Deno.hostname()),
+        Tty: !!cfg.tty,
+      },
+      user: resolved,
+      host: {
+        Privileged: privileged,
+        ReadonlyRootfs: !!sc.readonly_rootfs,
+        CapAdd: sc.capabilities?.add_capabilities ?? [],
+        CapDrop: sc.capabilities?.drop_capabilities ?? [],
+        SecurityOpt: secOpt,
+        NetworkMode: hostNet ? "host" : "",
+        IpcMode: nsMode(sb, "ipc") === "NODE" ? "host" : "",
+        UTSMode: hostNet ? "host" : "",
+        PidMode: pidMode === "NODE" ? "host" : "",
+        GroupAdd: groups,
+        Memory: res.memory_limit_in_bytes || undefined,
+        CpuPeriod: res.cpu_period || undefined,
+        CpuQuota: res.cpu_quota || undefined,
+        CpuShares: res.cpu_shares || undefined,
+        CpusetCpus: res.cpuset_cpus || undefined,
+        CpusetMems: res.cpuset_mems || undefined,
+        OomScoreAdj: res.oom_score_adj || undefined,
+        MaskedPaths: sc.masked_paths?.length ? sc.masked_paths : undefined,
+        ReadonlyPaths: sc.readonly_paths?.length ? sc.readonly_paths : undefined,
+      },
+      mounts,
+      etc: {
+        hosts: has("/etc/hosts") ? undefined : `${podDir}/hosts`,
+        hostname: has("/etc/hostname") ? undefined : `${podDir}/hostname`,
+        resolvConf: has("/etc/resolv.conf") ? undefined : `${podDir}/resolv.conf`,
+      },
+      netnsPath: sb.netns,
+      joinNamespaces: join,
+      ...(privileged ? { devices: hostDevices() } : {}),
+      hostCaps: privileged ? hostCapabilities() : undefined,
+    });
+  }
+
+  async #start(c: CriContainerRecord, sb: SandboxRecord): Promise<void> {
+    const dir = this.pods.shimDir(c.id);
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const rootfs = await mountRootfs({
+      lowers: c.layers.map((l) => this.pods.s.layers.diffDir(l)),
+      containerDir: this.store.dirOf(c.id),
+      target: `${dir}/rootfs`,
+    });
+    const spec = await this.#spec(c, sb, rootfs);
+    await writeFileAtomic(`${dir}/config.json`, JSON.stringify(spec));
+    if (c.logPath) {
+      await Deno.mkdir(c.logPath.slice(0, c.logPath.lastIndexOf("/")) || "/", {
+        recursive: true,
+      });
+    }
+    const shim = await spawnShim(
+      dir,
+      this.pods.shimConfig(c.id, sb.runtime, {
+        tty: !!c.config.tty,
+        openStdin: !!c.config.stdin,
+        stdinOnce: !!c.config.stdin_once,
+        logPath: c.logPath,
+        logFormat: "cri",
+      }),
+    );
+    const created = await shim.call({ op: "create" });
+    c.pid = Number(created.pid);
+    const startedAt = Date.now() * 1e6; // before: a short process may have exited by the reply
+    await shim.call({ op: "start" });
+    c.state = "CONTAINER_RUNNING";
+    c.startedAt = startedAt;
+    await this.store.save(c);
+  }
+
+  // ---- state ----
+
+  /** A running container's exit, if it has one (exit.json, or its shim is gone). */
+  async #exit(c: CriContainerRecord): Promise<ExitInfo | null> {
+    const dir = this.pods.shimDir(c.id);
+    const info = await readExitFile(dir);
+    if (info) return info;
+    if (await this.#shim(c).alive()) return null;
+    // the shim died without recording an exit: kill what it left, as the Engine API does
+    const r = await reapContainer(dir);
+    for (const p of r.problems) log.warn(`CRI: reaping ${c.id.slice(0, 12)}: ${p}`);
+    return {
+      exitCode: 137,
+      exitedAt: new Date().toISOString(),
+      error: "the container's shim died",
+    };
+  }
+
+  /** Bring a RUNNING record up to date (recording its exit and releasing its runtime). */
+  async #refresh(c: CriContainerRecord): Promise<void> {
+    if (c.state !== "CONTAINER_RUNNING") return;
+    const info = await this.#exit(c);
+    if (!info) return;
+    await this.serial.run(c.id, async () => {
+      if (c.state !== "CONTAINER_RUNNING") return;
+      this.#exited(c, info);
+      await this.#cleanupRuntime(c);
+      await this.store.save(c);
+    });
+  }
+
+  #exited(c: CriContainerRecord, info: ExitInfo): void {
+    c.state = "CONTAINER_EXITED";
+    c.exitCode = info.exitCode;
+    c.finishedAt = nsTime(info.exitedAt);
+    c.reason = info.oomKilled ? "OOMKilled" : info.exitCode === 0 ? "Completed" : "Error";
+    c.message = info.error ?? "";
+    c.pid = 0;
+  }
+
+  /** The shim, the rootfs mount and the bundle go; the record and upper dir stay. */
+  async #cleanupRuntime(c: CriContainerRecord): Promise<void> {
+    const dir = this.pods.shimDir(c.id);
+    const shim = this.#shim(c);
+    if (await shim.alive()) {
+      await shim.call({ op: "shutdown" }).catch(() => {/* it exited meanwhile */});
+    }
+    await unmountRootfs(`${dir}/rootfs`);
+    await Deno.remove(dir, { recursive: true }).catch(() => {/* never made */});
+    await Deno.remove(this.pods.shimSocket(c.id)).catch(() => {/* the shim removed it */});
+  }
+
+  // ---- stop / remove ----
+
+  async stop(id: string, timeout: number): Promise<void> {
+    const c = this.store.resolve(id);
+    await this.#refresh(c);
+    await this.serial.run(c.id, async () => {
+      if (c.state !== "CONTAINER_RUNNING") return;
+      const shim = this.#shim(c);
+      const exited = shim.wait().catch(() => null);
+      const sig = timeout > 0 ? parseSignal(c.stopSignal, 15) : 9;
+      await shim.call({ op: "kill", signal: sig, all: sig === 9 }).catch(() => {/* exited */});
+      const done = (ms: number) =>
+        Promise.race([exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), ms))]);
+      if (sig !== 9 && (await done(timeout * 1000)) === "timeout") {
+        await shim.call({ op: "kill", signal: 9, all: true }).catch(() => {/* exited */});
+      }
+      await done(30_000);
+      const info = await this.#exit(c) ?? {
+        exitCode: 137,
+        exitedAt: new Date().toISOString(),
+        error: "the container did not exit after SIGKILL",
+      };
+      this.#exited(c, info);
+      await this.#cleanupRuntime(c);
+      await this.store.save(c);
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    const c = this.store.tryResolve(id);
+    if (!c) return; // already gone: kubelet retries removals
+    if (c.state === "CONTAINER_RUNNING") await this.stop(c.id, 0);
+    await this.serial.run(c.id, async () => {
+      if (!this.store.get(c.id)) return;
+      await this.#cleanupRuntime(c);
+      // a copied rootfs (no overlayfs) is mounted below the container's dir
+      await unmountRootfs(this.store.dirOf(c.id)).catch(() => {/* nothing mounted */});
+      await this.store.remove(c.id);
+    });
+  }
+
+  // ---- status / list ----
+
+  #mounts(c: CriContainerRecord): Msg[] {
+    return (c.config.mounts ?? []).map((m: Msg) => ({
+      container_path: m.container_path,
+      host_path: m.host_path,
+      readonly: !!m.readonly,
+      selinux_relabel: !!m.selinux_relabel,
+      propagation: m.propagation ?? "PROPAGATION_PRIVATE",
+    }));
+  }
+
+  async status(req: Msg): Promise<Msg> {
+    const c = this.store.resolve(req.container_id ?? "");
+    await this.#refresh(c);
+    const info: Record<string, string> = {};
+    if (req.verbose) {
+      info.info = JSON.stringify({
+        sandboxID: c.sandboxId,
+        pid: c.pid,
+        runtimeSpec: await Deno.readTextFile(`${this.pods.shimDir(c.id)}/config.json`)
+          .then(JSON.parse, () => null),
+        config: c.config,
+      });
+    }
+    return {
+      status: {
+        id: c.id,
+        metadata: c.config.metadata,
+        state: c.state,
+        created_at: c.createdAt,
+        started_at: c.startedAt,
+        finished_at: c.finishedAt,
+        exit_code: c.exitCode,
+        image: { image: c.imageRef, annotations: {} },
+        image_ref: c.imageId,
+        reason: c.reason,
+        message: c.message,
+        labels: c.config.labels ?? {},
+        annotations: c.config.annotations ?? {},
+        mounts: this.#mounts(c),
+        log_path: c.logPath,
+        resources: null,
+      },
+      info,
+    };
+  }
+
+  async list(req: Msg): Promise<Msg> {
+    const f = req.filter ?? {};
+    const out = [];
+    for (const c of this.store.list()) {
+      if (f.id && !c.id.startsWith(f.id)) continue;
+      if (f.pod_sandbox_id && !c.sandboxId.startsWith(f.pod_sandbox_id)) continue;
+      if (
+        f.label_selector &&
+        !Object.entries(f.label_selector).every(([k, v]) => c.config.labels?.[k] === v)
+      ) continue;
+      await this.#refresh(c);
+      if (f.state && f.state.state !== c.state) continue;
+      out.push({
+        id: c.id,
+        pod_sandbox_id: c.sandboxId,
+        metadata: c.config.metadata,
+        image: { image: c.imageRef, annotations: {} },
+        image_ref: c.imageId,
+        state: c.state,
+        created_at: c.createdAt,
+        labels: c.config.labels ?? {},
+        annotations: c.config.annotations ?? {},
+      });
+    }
+    out.sort((a, b) => b.created_at - a.created_at);
+    return { containers: out };
+  }
+
+  // ---- exec ----
+
+  /** Run a command in a running container; its output and exit code (kubelet's probes). */
+  async execSync(req: Msg): Promise<Msg> {
+    const c = this.store.resolve(req.container_id ?? "");
+    await this.#refresh(c);
+    if (c.state !== "CONTAINER_RUNNING") {
+      throw new Conflict(`container ${c.id} is not running`);
+    }
+    const cmd: string[] = req.cmd ?? [];
+    if (!cmd.length) throw new InvalidArgument("exec: no command");
+    const spec: OciSpec = JSON.parse(
+      await Deno.readTextFile(`${this.pods.shimDir(c.id)}/config.json`),
+    );
+    const p: OciProcess = { ...spec.process, args: cmd, terminal: false };
+    delete p.consoleSize;
+    const s = await this.#shim(c).stream({
+      op: "exec",
+      exec: newId(),
+      process: p as unknown as Record<string, unknown>,
+      tty: false,
+      stdin: false,
+    });
+    const pid = Number(s.reply.pid ?? 0);
+    const out: Uint8Array[] = [], err: Uint8Array[] = [];
+    let exit: ExitInfo | undefined;
+    const parser = new FrameParser();
+    const feed = (b: Uint8Array) => {
+      for (const f of parser.push(b)) {
+        if (f.type === FRAME_STDOUT) out.push(f.payload);
+        else if (f.type === FRAME_STDERR) err.push(f.payload);
+        else if (f.type === FRAME_EXIT) exit = JSON.parse(new TextDecoder().decode(f.payload));
+      }
+    };
+    const timeout = Number(req.timeout ?? 0);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timedOut = false;
+    if (timeout > 0) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        try {
+          if (pid > 0) Deno.kill(pid, "SIGKILL");
+        } catch { /* it ended meanwhile */ }
+      }, timeout * 1000);
+    }
+    try {
+      feed(s.rest);
+      const buf = new Uint8Array(65536);
+      for (;;) {
+        const n = await s.conn.read(buf).catch(() => null);
+        if (n === null) break;
+        feed(buf.subarray(0, n));
+      }
+    } finally {
+      clearTimeout(timer);
+      try {
+        s.conn.close();
+      } catch { /* closed */ }
+    }
+    if (timedOut) {
+      throw Object.assign(
+        new Error(`command ${JSON.stringify(cmd)} timed out after ${timeout}s`),
+        { kind: "DeadlineExceeded" },
+      );
+    }
+    if (!exit) throw new Error(`exec in ${c.id}: the shim ended the stream without an exit`);
+    if (exit.error) throw new Error(`failed to exec in container: ${exit.error}`);
+    const cat = (l: Uint8Array[]) => {
+      const b = new Uint8Array(l.reduce((n, x) => n + x.length, 0));
+      let o = 0;
+      for (const x of l) (b.set(x, o), o += x.length);
+      return b;
+    };
+    return { stdout: cat(out), stderr: cat(err), exit_code: exit.exitCode };
+  }
+
+  handlers(): Record<string, Unary> {
+    return {
+      CreateContainer: (req) => this.create(req),
+      StartContainer: async (req) => (await this.start(req.container_id ?? ""), {}),
+      StopContainer: async (
+        req,
+      ) => (await this.stop(req.container_id ?? "", Number(req.timeout ?? 0)), {}),
+      RemoveContainer: async (req) => (await this.remove(req.container_id ?? ""), {}),
+      ContainerStatus: (req) => this.status(req),
+      ListContainers: (req) => this.list(req),
+      ExecSync: (req) => this.execSync(req),
+    };
+  }
+}
