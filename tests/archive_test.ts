@@ -108,6 +108,12 @@ Deno.test("archive: docker cp both ways, symlinks confined, -a, stopped containe
         e.stderr.trim(),
         "Error response from daemon: Could not find the file /nope in container cpc",
       );
+      // A file named as a directory is ENOTDIR: 500, not 404 (moby
+      // integration/container TestCopyFromContainerPathIsNotDir).
+      e = expectCode(await k(["cp", "cpc:/d/sub/f/", host]), 1);
+      assertEquals(e.stderr.trim(), "Error response from daemon: lstat /d/sub/f/: not a directory");
+      assertEquals((await statHeader(d.socket, "cpc", "/d/sub/f/")).status, 500);
+      assertEquals((await statHeader(d.socket, "cpc", "/d/sub/f/x")).status, 500);
       e = expectCode(await k(["cp", `${host}/f1`, "nosuch:/tmp"]), 1);
       assertStringIncludes(e.stderr, "No such container: nosuch");
     });

@@ -89,14 +89,18 @@ function resolve(fs: ContainerFs, path: string, ref: string): Resolved {
   const dir = abs.slice(0, cut + 1), base = abs.slice(cut + 1);
   const hostDir = resolveInRoot(fs.root, dir);
   const host = base === "" || base === "." ? hostDir : `${hostDir}/${base}`;
+  // A file named with a trailing "/" or "/." (or a path below a file) is
+  // ENOTDIR, which dockerd answers 500 "lstat <path>: not a directory"
+  // (daemon/archive.go: only IsNotExist becomes 404). dockerd names the host
+  // path; berth names the container's.
+  const notDir = () => new BerthError("Internal", `lstat ${abs}: not a directory`);
   try {
     const st = Deno.lstatSync(host);
-    if ((base === "" || base === ".") && !st.isDirectory) throw new Deno.errors.NotFound();
+    if ((base === "" || base === ".") && !st.isDirectory) throw notDir();
     return { abs, host, st };
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
-      throw notFound(path, ref);
-    }
+    if (e instanceof Deno.errors.NotADirectory) throw notDir();
+    if (e instanceof Deno.errors.NotFound) throw notFound(path, ref);
     throw e;
   }
 }
