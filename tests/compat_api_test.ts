@@ -8,6 +8,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
 import { containerDaemon, expectCode } from "./containers_helpers.ts";
 import { hasPyDocker, py } from "./fixtures/pydocker.ts";
+import { http1 } from "../modes/client/http1.ts";
 
 const NOT_MANAGER =
   'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
@@ -140,6 +141,78 @@ for ver in ["1.12", "1.39", "1.40"]:
       );
       expectCode(await k(["rm", "-f", id]), 0);
       assert(!(await k(["ps", "-aq"])).stdout.includes(id.slice(0, 12)));
+    });
+
+    // The steps below come from moby's integration suite (docs/moby-integration.md).
+    const call = async (method: string, path: string, body?: string) => {
+      const r = await http1(
+        d.socket,
+        method,
+        path,
+        body === undefined ? {} : { "Content-Type": "application/json" },
+        body === undefined ? undefined : new TextEncoder().encode(body),
+      );
+      return { status: r.status, text: new TextDecoder().decode(r.body) };
+    };
+
+    await t.step("info below API 1.25: ExecutionDriver, security options by name", async () => {
+      const old = JSON.parse((await call("GET", "/v1.20/info")).text);
+      assertEquals([old.ExecutionDriver, old.SecurityOptions], ["<not supported>", ["seccomp"]]);
+      const now = JSON.parse((await call("GET", "/v1.41/info")).text);
+      assertEquals([now.ExecutionDriver, now.SecurityOptions], [undefined, [
+        "name=seccomp,profile=builtin",
+      ]]);
+    });
+
+    await t.step(
+      "containers below API 1.20: kill of a stopped one is no error; Config.Cpuset",
+      async () => {
+        const id = expectCode(
+          await k(["create", "--cpuset-cpus", "0", "-m", "64m", "-v", "/data", "busybox"]),
+          0,
+        ).stdout.trim();
+        assertEquals((await call("POST", `/v1.19/containers/${id}/kill`)).status, 204);
+        const r = await call("POST", `/v1.20/containers/${id}/kill`);
+        assertEquals(r.status, 409);
+        const old = JSON.parse((await call("GET", `/v1.19/containers/${id}/json`)).text);
+        assertEquals(
+          [old.Config.Cpuset, old.Config.Memory, old.Config.VolumeDriver, old.Mounts],
+          ["0", 64 * 1024 * 1024, "", undefined],
+        );
+        assertEquals(Object.keys(old.Volumes), ["/data"]);
+        assertEquals(old.VolumesRW, { "/data": true });
+        const now = JSON.parse((await call("GET", `/v1.41/containers/${id}/json`)).text);
+        assertEquals([now.Config.Cpuset, now.Volumes, now.Mounts.length], [
+          undefined,
+          undefined,
+          1,
+        ]);
+        expectCode(await k(["rm", "-v", id]), 0);
+      },
+    );
+
+    await t.step("exec start: the body is required before the exec is looked up", async () => {
+      let r = await call("POST", "/exec/foobar/start", "");
+      assertEquals([r.status, JSON.parse(r.text).message], [
+        400,
+        "got EOF while reading request body",
+      ]);
+      r = await call("POST", "/exec/foobar/start", "{invalid json");
+      assertEquals(r.status, 400);
+      assertStringIncludes(
+        r.text,
+        "invalid character 'i' looking for beginning of object key string",
+      );
+      r = await call("POST", "/exec/foobar/start", "{}");
+      assertEquals([r.status, JSON.parse(r.text).message], [404, "No such exec instance: foobar"]);
+    });
+
+    await t.step("tag: a repository named sha256 is refused", async () => {
+      const r = expectCode(await k(["tag", "busybox", "sha256:sometag"]), 1);
+      assertStringIncludes(
+        r.stderr,
+        "Error response from daemon: refusing to create an ambiguous tag using digest algorithm as name",
+      );
     });
   } finally {
     await d.stop();

@@ -12,6 +12,7 @@ import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.t
 import { chainIds } from "../../../core/store/layers.ts";
 import type { ImageRecord } from "../../../core/store/images.ts";
 import {
+  familiarName,
   familiarString,
   parseNormalizedNamed,
   referenceString,
@@ -176,6 +177,13 @@ export class ImageService {
     if (!repo) throw new InvalidArgument("repository name must have at least one component");
     const ref = parseNormalizedNamed(tag ? `${repo}:${tag}` : repo);
     if (ref.digest) throw new InvalidArgument("refusing to create a tag with a digest reference");
+    // moby reference/store.go addReference: a repository named after the
+    // digest algorithm would read as an image ID.
+    if (familiarName(ref) === "sha256") {
+      throw new InvalidArgument(
+        "refusing to create an ambiguous tag using digest algorithm as name",
+      );
+    }
     await this.#s.images.tag(r.id, referenceString(ref));
     await this.event("tag", r.id, familiarString(ref));
   }

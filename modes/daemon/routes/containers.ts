@@ -6,7 +6,7 @@
  */
 import type { ApiRouter } from "../server.ts";
 import type { Ctx } from "../context.ts";
-import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { InvalidArgument, isKind } from "../../../core/errdefs/mod.ts";
 import type { ContainerService } from "../containers/service.ts";
 import type { ExecService } from "../containers/exec.ts";
 import { inspectView } from "../containers/views.ts";
@@ -16,7 +16,7 @@ import { attach } from "../containers/attach.ts";
 import { fixedTime, parseUnixNs, readLogs } from "../containers/logs.ts";
 import { frame } from "../../../core/shim/protocol.ts";
 import { du } from "../containers/volumes.ts";
-import { adaptCreateBody, cmpVersion } from "../api_version.ts";
+import { adaptCreateBody, adaptInspectView, cmpVersion } from "../api_version.ts";
 import { jsonRoute } from "../api/body.ts";
 import { ContainerCreate } from "../api/containers.ts";
 import { checkCreate, checkRefs } from "../api/checks.ts";
@@ -68,7 +68,9 @@ export function register(r: ApiRouter): void {
       extra.sizeRootFs = extra.sizeRw + (ctx.services.images.getById(rec.Image)?.size ?? 0);
     }
     const links = linksView(rec, s.store);
-    ctx.send(200, inspectView({ ...rec, HostConfig: { ...rec.HostConfig, Links: links } }, extra));
+    const view = inspectView({ ...rec, HostConfig: { ...rec.HostConfig, Links: links } }, extra);
+    adaptInspectView(view as unknown as Record<string, unknown>, ctx.apiVersion);
+    ctx.send(200, view);
   });
 
   r.add("POST", "/containers/{id}/start", async (ctx) => {
@@ -89,7 +91,12 @@ export function register(r: ApiRouter): void {
   });
 
   r.add("POST", "/containers/{id}/kill", async (ctx) => {
-    await svc(ctx).kill(ctx.params.id, ctx.query.get("signal") || undefined);
+    try {
+      await svc(ctx).kill(ctx.params.id, ctx.query.get("signal") || undefined);
+    } catch (e) {
+      // postContainersKill: below API 1.20 killing a stopped container is no error.
+      if (!(isKind(e, "Conflict") && cmpVersion(ctx.apiVersion, "1.20") < 0)) throw e;
+    }
     ctx.noContent(204);
   });
 

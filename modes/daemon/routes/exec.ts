@@ -85,7 +85,9 @@ export function register(r: ApiRouter): void {
   r.add("POST", "/exec/{id}/start", async (ctx) => {
     const { body, head } = ctx.upgradeSocket
       ? await upgradeBody(ctx)
-      : { body: await readBody(ctx, ExecStartCheck, { empty: "optional" }), head: undefined };
+      // postContainerExecStart: the body is required (EOF is a 400) and read
+      // before the exec is looked up.
+      : { body: await readBody(ctx, ExecStartCheck), head: undefined };
     const ex = execs(ctx);
     const e = ex.get(ctx.params.id);
     if (body.Detach) {

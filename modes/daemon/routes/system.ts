@@ -6,6 +6,7 @@ import type { ApiRouter } from "../server.ts";
 import { API_VERSION, MIN_API_VERSION } from "../context.ts";
 import { BERTH_VERSION } from "../../../core/version.ts";
 import { memorySupport } from "../sysinfo.ts";
+import { cmpVersion } from "../api_version.ts";
 
 async function kernelVersion(): Promise<string> {
   try {
@@ -88,7 +89,7 @@ export function register(r: ApiRouter): void {
       })
       | undefined)?.() ?? { total: 0, running: 0, paused: 0, stopped: 0 };
     const mem = memorySupport();
-    ctx.send(200, {
+    const info: Record<string, unknown> = {
       ID: "berth",
       Containers: containers.total,
       ContainersRunning: containers.running,
@@ -164,7 +165,14 @@ export function register(r: ApiRouter): void {
       InitBinary: "",
       SecurityOptions: ["name=seccomp,profile=builtin"],
       Warnings: [],
-    });
+    };
+    if (cmpVersion(ctx.apiVersion, "1.25") < 0) {
+      // api/server/router/system/system_routes.go getInfo: callers below 1.25
+      // get ExecutionDriver and the security options' names only.
+      info.ExecutionDriver = "<not supported>";
+      info.SecurityOptions = ["seccomp"];
+    }
+    ctx.send(200, info);
   });
 }
 
