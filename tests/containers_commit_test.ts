@@ -154,6 +154,17 @@ Deno.test({
       assert(stopped.stdout.trim().length > 0);
       expectCode(await d.berth(["commit", "idle", "idle:1"]), 0, "commit of a created container");
       assertEquals((await topLayer((a) => d.docker(a), "idle:1")).names, []);
+
+      // No Config in the request: the changes' $PATH is the container's (moby
+      // integration/image TestCommitInheritsEnv)
+      expectCode(await d.docker(["commit", "-c", "ENV PATH=/bin", "idle", "env:1"]), 0);
+      expectCode(await d.docker(["create", "--name", "envc", "env:1", "true"]), 0);
+      expectCode(await d.docker(["commit", "-c", "ENV PATH=/usr/bin:$PATH", "envc", "env:2"]), 0);
+      const env = expectCode(
+        await d.docker(["image", "inspect", "-f", "{{json .Config.Env}}", "env:2"]),
+        0,
+      );
+      assertEquals(JSON.parse(env.stdout), ["PATH=/usr/bin:/bin"]);
     } finally {
       await teardown(d);
     }

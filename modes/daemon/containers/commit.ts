@@ -196,7 +196,9 @@ export async function commitContainer(svc: ContainerService, q: CommitRequest): 
   }
   const r = svc.resolve(q.container);
   // the config first: a bad change fails before anything is paused or written
-  const user = runConfigOf(q.config);
+  // moby CreateImageFromContainer: no Config in the request (an empty body)
+  // means the container's, so the changes' $VARs see the container's Env
+  const user = runConfigOf(q.config ?? r.Config);
   applyCommitChanges(user, q.changes);
   const runConfig = mergeCommitConfig(user, runConfigOf(r.Config));
   const pause = q.pause && r.State.Running && !r.State.Paused && !r.State.Restarting;

@@ -27,7 +27,10 @@ export function register(r: ApiRouter): void {
       author: q.get("author") ?? "",
       pause,
       changes: q.getAll("changes"),
-      config: body,
+      // Go decodes into a wrapper embedding *Config: no Config field set, no Config
+      config: Object.keys(body).some((k) => !/^(hostconfig|networkingconfig)$/i.test(k))
+        ? body
+        : null,
     });
     ctx.send(201, { Id: id });
   });
