@@ -107,9 +107,24 @@ export function checkCreate(body: ContainerCreate): void {
 
 const MOUNT_TYPES = ["bind", "volume", "tmpfs"];
 
+/** volume/mounts/parser.go ErrVolumeTargetIsRoot */
+const TARGET_IS_ROOT = "invalid specification: destination can't be '/'";
+
+/** linuxValidateNotRoot: the path cleaned ("//", "/./", "/a/..") is "/". */
+function isRoot(p: string): boolean {
+  const parts: string[] = [];
+  for (const c of p.split("/")) {
+    if (c === "" || c === ".") continue;
+    if (c === "..") parts.pop();
+    else parts.push(c);
+  }
+  return p.startsWith("/") && parts.length === 0;
+}
+
 /** moby's volume/mounts validator: what can be said without looking at the host. */
 function checkMounts(hc: HostConfig): void {
   for (const dest of Object.keys(hc.Tmpfs ?? {})) {
+    if (isRoot(dest)) throw bad(TARGET_IS_ROOT);
     if (!dest.startsWith("/")) {
       throw bad(`invalid mount path: '${dest}' mount path must be absolute`);
     }
@@ -120,6 +135,7 @@ function checkMounts(hc: HostConfig): void {
       bad(`invalid mount config for type ${JSON.stringify(type)}: ${why}`);
     if (!MOUNT_TYPES.includes(type)) throw fail("mount type unknown");
     if (!m.Target) throw fail("field Target must not be empty");
+    if (isRoot(m.Target)) throw fail(TARGET_IS_ROOT);
     if (!m.Target.startsWith("/")) {
       throw fail(`invalid mount path: '${m.Target}' mount path must be absolute`);
     }

@@ -32,6 +32,11 @@ const REFUSED: [HostConfig, string][] = [
     "Minimum memoryswap limit should be larger than memory limit, see usage",
   ],
   [{ Tmpfs: { rel: "" } }, "invalid mount path: 'rel' mount path must be absolute"],
+  [{ Tmpfs: { "//": "" } }, "invalid specification: destination can't be '/'"],
+  [
+    { Mounts: [{ Type: "tmpfs", Target: "/a/.." }] },
+    `invalid mount config for type "tmpfs": invalid specification: destination can't be '/'`,
+  ],
   [
     { Mounts: [{ Type: "tmpfs", Target: "rel" }] },
     `invalid mount config for type "tmpfs": invalid mount path: 'rel' mount path must be absolute`,
