@@ -9,6 +9,7 @@ import { assert, assertEquals } from "../core/testing/assert.ts";
 import { containerDaemon, eventually, expectCode, teardown } from "./containers_helpers.ts";
 import { cgroupControllersMissing, skipUnless } from "../core/testing/host.ts";
 import type { TestDaemon } from "./fixtures/daemon.ts";
+import { http1 } from "../modes/client/http1.ts";
 
 const NAME = "update: live cgroup limits, persisted HostConfig, Docker's errors, restart policy";
 const missing = cgroupControllersMissing(["memory", "pids", "cpu"]);
@@ -182,6 +183,90 @@ Deno.test({
           .trim(),
         `{"Name":"on-failure","MaximumRetryCount":2}`,
       );
+
+      // From moby's integration suite (TestUpdatePidsLimit): 0 and any
+      // negative value unset the limit and read back as 0; below API 1.40
+      // PidsLimit is not updated.
+      const update = (version: string, body: string) =>
+        http1(
+          d.socket,
+          "POST",
+          `/v${version}/containers/up/update`,
+          { "Content-Type": "application/json" },
+          new TextEncoder().encode(body),
+        );
+      for (const v of [0, -1, -2]) {
+        expectCode(await d.docker(["update", "--pids-limit", "60", "up"]), 0);
+        assertEquals((await update("1.41", `{"PidsLimit":${v}}`)).status, 200);
+        const pl = await d.docker(["inspect", "-f", "{{json .HostConfig.PidsLimit}}", "up"]);
+        assertEquals([pl.stdout.trim(), cgfile(d, "pids", id, "pids.max")], ["0", "max"]);
+      }
+      expectCode(await d.docker(["update", "--pids-limit", "32", "up"]), 0);
+      assertEquals((await update("1.39", '{"PidsLimit":16}')).status, 200);
+      assertEquals(cgfile(d, "pids", id, "pids.max"), "32");
+      assertEquals(
+        (await d.docker(["inspect", "-f", "{{.HostConfig.PidsLimit}}", "up"])).stdout.trim(),
+        "32",
+      );
+
+      // TestUpdateRestartPolicy: between a failure and its restart the
+      // container is "restarting", never "exited", so a poller sees "exited"
+      // only after the last retry.
+      expectCode(
+        await d.docker([
+          "run",
+          "-d",
+          "--name",
+          "retry",
+          "--restart",
+          "on-failure:3",
+          "busybox",
+          "sh",
+          "-c",
+          "sleep 1; false",
+        ]),
+        0,
+      );
+      let seen = "";
+      await eventually(
+        async () => {
+          seen = (await d.docker(["inspect", "-f", "{{.State.Status}} {{.RestartCount}}", "retry"]))
+            .stdout.trim();
+          return seen.startsWith("exited");
+        },
+        60000,
+        "retries done",
+      );
+      assertEquals(seen, "exited 3");
+
+      // TestKillWithStopSignalAndRestartPolicies: a kill with the container's
+      // StopSignal turns the restart policy off; another signal does not.
+      for (const [stop, want] of [["TERM", "exited 0"], ["CONT", "running 1"]]) {
+        const c = `ks-${stop}`;
+        expectCode(
+          await d.docker([
+            "run",
+            "-d",
+            "--name",
+            c,
+            "--restart",
+            "always",
+            "--stop-signal",
+            stop,
+            "busybox",
+            "top",
+          ]),
+          0,
+        );
+        expectCode(await d.docker(["kill", "-s", "TERM", c]), 0);
+        await eventually(
+          async () =>
+            (await d.docker(["inspect", "-f", "{{.State.Status}} {{.RestartCount}}", c])).stdout
+              .trim() === want,
+          15000,
+          `${c}: ${want}`,
+        );
+      }
     } finally {
       await teardown(d);
     }

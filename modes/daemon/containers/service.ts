@@ -361,6 +361,10 @@ export class ContainerService {
     if (gen !== live.gen || !this.store.get(r.Id)) return;
     live.shim = undefined;
     this.health.stop(r.Id);
+    // Decided before the state changes, so that no inspect in between sees
+    // "exited" for a container about to restart (moby handleContainerExit
+    // goes from running to restarting under one lock).
+    const restart = !live.removing && this.#shouldRestart(r, info.exitCode);
     r.State = {
       ...r.State,
       Status: "exited",
@@ -373,21 +377,22 @@ export class ContainerService {
       Error: info.error ?? "",
       FinishedAt: info.exitedAt || rfc3339Nano(),
     };
+    if (restart) {
+      r.State.Restarting = true;
+      r.State.Running = true;
+      r.State.Status = "restarting";
+      r.RestartCount++;
+    }
     if (info.oomKilled) this.events.container("oom", r);
     this.events.container("die", r, { exitCode: String(info.exitCode) });
     await this.#cleanupRuntime(r).catch((e) => log.warn(`cleanup ${r.Id}: ${e}`));
     this.#volumeEvents("unmount", r);
-    const restart = !live.removing && this.#shouldRestart(r, info.exitCode);
     if (restart) {
       const ranMs = Date.now() - live.startedAtMs;
       live.restartDelay = ranMs >= 10_000 ? 100 : Math.min(
         Math.max(100, live.restartDelay * 2),
         MAX_RESTART_DELAY,
       );
-      r.State.Restarting = true;
-      r.State.Running = true;
-      r.State.Status = "restarting";
-      r.RestartCount++;
       live.restartTimer = setTimeout(() => {
         live.restartTimer = undefined;
         if (!r.State.Restarting || !this.store.get(r.Id)) return;
@@ -514,8 +519,11 @@ export class ContainerService {
     if (!r.State.Running || r.State.Restarting || !this.live(r.Id).shim) {
       throw new Conflict(`cannot kill container: ${r.Id}: container ${r.Id} is not running`);
     }
-    const stopSig = parseSignal(r.Config.StopSignal || "SIGTERM");
-    const stopping = sig === 9 || sig === stopSig || sig === 15 || sig === 2;
+    // moby daemon/kill.go killWithSignal: the restart policy is off for the
+    // next exit on SIGKILL, on the container's StopSignal, and on any signal
+    // when it has none; another signal leaves the policy in force.
+    const stopping = sig === 9 || !r.Config.StopSignal ||
+      sig === parseSignal(r.Config.StopSignal);
     if (stopping) r.HasBeenManuallyStopped = true;
     const exited = sig === 9 ? this.live(r.Id).nextExit() : undefined;
     await this.#signal(r, sig, false);

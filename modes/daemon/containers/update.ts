@@ -145,7 +145,8 @@ function merge(rec: ContainerRecord, r: Json, policy: RestartPolicy | undefined)
   }
   if (r.MemorySwap !== 0) hc.MemorySwap = r.MemorySwap;
   if (r.MemoryReservation !== 0) hc.MemoryReservation = r.MemoryReservation;
-  if (r.PidsLimit !== undefined) hc.PidsLimit = r.PidsLimit > 0 ? r.PidsLimit : null;
+  // postContainerUpdate: 0 and any negative value mean unlimited, stored as 0
+  if (r.PidsLimit !== undefined) hc.PidsLimit = r.PidsLimit > 0 ? r.PidsLimit : 0;
   if (policy?.Name) {
     if (rec.HostConfig.AutoRemove && policy.Name !== "no") {
       throw conflict(

@@ -8,6 +8,7 @@ import type { ContainerService } from "../containers/service.ts";
 import { updateContainer } from "../containers/update.ts";
 import { jsonRoute } from "../api/body.ts";
 import { ContainerUpdate } from "../api/containers.ts";
+import { cmpVersion } from "../api_version.ts";
 
 export function register(r: ApiRouter): void {
   r.add(
@@ -15,6 +16,8 @@ export function register(r: ApiRouter): void {
     "/containers/{id}/update",
     jsonRoute(ContainerUpdate, async (ctx, body) => {
       const svc = ctx.services.containers as ContainerService;
+      // postContainerUpdate: callers below 1.40 cannot change PidsLimit
+      if (cmpVersion(ctx.apiVersion, "1.40") < 0) delete body.PidsLimit;
       const warnings = await updateContainer(svc, ctx.params.id, body);
       ctx.send(200, { Warnings: warnings });
     }),
