@@ -214,6 +214,51 @@ for ver in ["1.12", "1.39", "1.40"]:
         "Error response from daemon: refusing to create an ambiguous tag using digest algorithm as name",
       );
     });
+
+    await t.step("create: masked and read-only paths recorded in HostConfig", async () => {
+      const hc = async (args: string[]) => {
+        const id = expectCode(await k(["create", ...args, "busybox", "true"]), 0).stdout.trim();
+        const r = expectCode(await k(["inspect", "-f", "{{json .HostConfig}}", id]), 0);
+        expectCode(await k(["rm", id]), 0);
+        const h = JSON.parse(r.stdout);
+        return [h.MaskedPaths, h.ReadonlyPaths];
+      };
+      const [masked, ro] = await hc([]);
+      assert(masked.includes("/proc/kcore") && masked.includes("/sys/firmware"), masked);
+      assertEquals(ro, ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]);
+      assertEquals(await hc(["--privileged"]), [null, null]);
+      assertEquals(await hc(["--security-opt", "systempaths=unconfined"]), [[], []]);
+    });
+
+    await t.step("platform: pull refuses a bad one up front; create 404s another", async () => {
+      let r = await call(
+        "POST",
+        "/v1.41/images/create?fromImage=hello-world&tag=latest&platform=foobar",
+      );
+      assertEquals([r.status, JSON.parse(r.text).message], [
+        400,
+        '"foobar": unknown operating system or architecture: invalid argument',
+      ]);
+      const arch = Deno.build.arch === "aarch64" ? "arm64" : "amd64";
+      r = await call(
+        "POST",
+        `/v1.41/containers/create?platform=linuxDifferentOS/${arch}`,
+        '{"Image":"busybox:latest"}',
+      );
+      assertEquals([r.status, JSON.parse(r.text).message], [
+        404,
+        `image with reference busybox:latest was found but does not match the specified platform: wanted linuxdifferentos/${arch}, actual: linux/${arch}`,
+      ]);
+      r = await call(
+        "POST",
+        `/v1.41/containers/create?platform=linux/${arch}`,
+        '{"Image":"busybox"}',
+      );
+      assertEquals(r.status, 201);
+      // below 1.41 the parameter is not read
+      r = await call("POST", "/v1.40/containers/create?platform=bogus/x", '{"Image":"busybox"}');
+      assertEquals(r.status, 201);
+    });
   } finally {
     await d.stop();
   }

@@ -88,3 +88,27 @@ export function parsePlatformQuery(spec: string, host = HOST): PlatformQuery {
   }
   throw invalid(`${JSON.stringify(spec)}: cannot parse platform specifier`);
 }
+
+/**
+ * containerd's platforms.Only matcher as moby 20.10 uses it at create
+ * (daemon/images/image.go GetImage): OS and architecture equal once
+ * normalized, the variant too when both say one (an arm image of a lower
+ * variant runs on a higher one).
+ */
+export function platformMatches(
+  want: PlatformQuery,
+  image: { os?: string; architecture?: string; variant?: string },
+): boolean {
+  const os = normalizeOS(image.os ?? "");
+  const [arch, variant] = normalizeArch(image.architecture ?? "", image.variant ?? "");
+  if (os !== want.os || arch !== want.architecture) return false;
+  if (!want.variant || !variant || want.variant === variant) return true;
+  return arch === "arm" && variant < want.variant;
+}
+
+/** platforms.Format: os/arch[/variant]. */
+export function formatPlatform(
+  p: { os?: string; architecture?: string; variant?: string },
+): string {
+  return [p.os ?? "", p.architecture ?? "", p.variant ?? ""].filter(Boolean).join("/");
+}

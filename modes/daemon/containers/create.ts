@@ -12,6 +12,7 @@ import { parseSignal } from "./signals.ts";
 import { checkHealthcheck, mergeHealthcheck } from "./health.ts";
 import { rfc3339Nano } from "../../../core/shim/protocol.ts";
 import { defaultSecurityOpt, parseSecurityOpt } from "../../../core/oci/seccomp_opts.ts";
+import { MASKED_PATHS, READONLY_PATHS } from "../../../core/oci/runtime_spec.ts";
 
 export interface CreateInput {
   body: Json;
@@ -193,6 +194,13 @@ export function buildRecord(inp: CreateInput): ContainerRecord {
   hc.NanoCpus ??= 0;
   hc.CpuShares ??= 0;
   hc.PidsLimit ??= null;
+  // moby daemon/create_unix.go: the defaults are recorded at create (null
+  // stays null for a privileged container; [] masks nothing). berth's masked
+  // list is Docker 28.2's: /proc/interrupts and powercap besides 20.10's.
+  if (!hc.Privileged) {
+    hc.MaskedPaths ??= [...MASKED_PATHS];
+    hc.ReadonlyPaths ??= [...READONLY_PATHS];
+  }
   hc.Ulimits ??= null;
   hc.Mounts ??= undefined;
 

@@ -31,6 +31,7 @@ import { importImage } from "./archive_load.ts";
 import { readBody } from "../api/body.ts";
 import { AuthConfig } from "../api/auth.ts";
 import { decodeBody } from "../api/schema.ts";
+import { parsePlatformQuery } from "../api/platform.ts";
 
 /** Decode the X-Registry-Auth header (base64url JSON); `{}`/absent → undefined. */
 export function decodeRegistryAuth(header: string | undefined): Credentials | undefined {
@@ -173,6 +174,8 @@ export async function pullHandler(ctx: Ctx): Promise<void> {
   }
   const auth = await credsFor(ctx, ref.domain);
   const platform = ctx.query.get("platform") || undefined;
+  // postImagesCreate parses the platform before it answers (a 400, no stream)
+  if (platform) parsePlatformQuery(platform);
   const out = ctx.startStream();
   try {
     if (ref.tag || ref.digest) {

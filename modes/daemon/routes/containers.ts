@@ -6,7 +6,7 @@
  */
 import type { ApiRouter } from "../server.ts";
 import type { Ctx } from "../context.ts";
-import { InvalidArgument, isKind } from "../../../core/errdefs/mod.ts";
+import { InvalidArgument, isKind, NotFound } from "../../../core/errdefs/mod.ts";
 import type { ContainerService } from "../containers/service.ts";
 import type { ExecService } from "../containers/exec.ts";
 import { inspectView } from "../containers/views.ts";
@@ -20,7 +20,7 @@ import { adaptCreateBody, adaptInspectView, cmpVersion } from "../api_version.ts
 import { jsonRoute } from "../api/body.ts";
 import { ContainerCreate } from "../api/containers.ts";
 import { checkCreate, checkRefs } from "../api/checks.ts";
-import { parsePlatformQuery } from "../api/platform.ts";
+import { formatPlatform, parsePlatformQuery, platformMatches } from "../api/platform.ts";
 
 function svc(ctx: Ctx): ContainerService {
   return ctx.services.containers as ContainerService;
@@ -31,9 +31,23 @@ export function register(r: ApiRouter): void {
     "POST",
     "/containers/create",
     jsonRoute(ContainerCreate, async (ctx, body) => {
-      // a platform the image does not match is not checked yet: only the parameter's syntax
-      const platform = ctx.query.get("platform");
-      if (platform) parsePlatformQuery(platform);
+      // postContainersCreate reads `platform` from API 1.41 on; an image of
+      // another platform is then not found (daemon/images/image.go GetImage)
+      const platform = cmpVersion(ctx.apiVersion, "1.41") >= 0 ? ctx.query.get("platform") : null;
+      if (platform) {
+        const want = parsePlatformQuery(platform);
+        const img = body.Image ? ctx.services.images.tryResolve(body.Image) : undefined;
+        if (img) {
+          const cfg = await ctx.services.imageService.config(img.id);
+          if (!platformMatches(want, cfg)) {
+            throw new NotFound(
+              `image with reference ${body.Image} was found but does not match the specified platform: wanted ${
+                formatPlatform(want)
+              }, actual: ${formatPlatform(cfg)}`,
+            );
+          }
+        }
+      }
       checkRefs(body, (ref) => svc(ctx).store.tryResolve(ref) !== undefined);
       adaptCreateBody(body, ctx.apiVersion);
       const rec = await svc(ctx).create(body, ctx.query.get("name") || undefined);
