@@ -18,6 +18,11 @@
   "modes/client/commands/images.ts": () => import("../modes/client/commands/images.ts"),
   "modes/client/commands/system.ts": () => import("../modes/client/commands/system.ts"),
   "modes/client/commands/containers.ts": () => import("../modes/client/commands/containers.ts"),
+  "modes/client/commands/containers_run.ts": () =>
+    import("../modes/client/commands/containers_run.ts"),
+  "modes/client/commands/containers_ps.ts": () =>
+    import("../modes/client/commands/containers_ps.ts"),
+  "modes/client/commands/exec.ts": () => import("../modes/client/commands/exec.ts"),
   "modes/client/commands/volumes.ts": () => import("../modes/client/commands/volumes.ts"),
   "modes/client/commands/networks.ts": () => import("../modes/client/commands/networks.ts"),
   "modes/client/commands/distribution.ts": () => import("../modes/client/commands/distribution.ts"),

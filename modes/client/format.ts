@@ -65,8 +65,12 @@ function goString(v: Value): string {
   return String(v);
 }
 
-function evalExpr(expr: string, data: Value): Value {
-  const parts = expr.trim().match(/"[^"]*"|\S+/g) ?? [];
+/** An expression's words (a quoted string is one word). */
+function words(expr: string): string[] {
+  return expr.trim().match(/"[^"]*"|\S+/g) ?? [];
+}
+
+function evalExpr(expr: string, parts: string[], data: Value): Value {
   const arg = (t: string): Value => t.startsWith('"') ? t.slice(1, -1) : lookup(data, t);
   const [fn, ...rest] = parts;
   switch (fn) {
@@ -99,15 +103,36 @@ function evalExpr(expr: string, data: Value): Value {
   }
 }
 
+/**
+ * Parse a Go-template-like format once: a function rendering it for one
+ * value (a list command renders one format for every row).
+ */
+export function compileTemplate(fmt: string): (data: Value) => string {
+  const text = fmt.replace(/\\t/g, "\t").replace(/\\n/g, "\n");
+  const lits: string[] = [];
+  const exprs: string[] = [];
+  const parsed: string[][] = [];
+  let last = 0;
+  for (const m of text.matchAll(/\{\{-?\s*(.*?)\s*-?\}\}/g)) {
+    lits.push(text.slice(last, m.index));
+    exprs.push(m[1]);
+    parsed.push(words(m[1]));
+    last = m.index + m[0].length;
+  }
+  lits.push(text.slice(last));
+  return (data) => {
+    let s = lits[0];
+    for (let i = 0; i < exprs.length; i++) {
+      const v = evalExpr(exprs[i], parsed[i], data);
+      s += (typeof v === "string" ? v : goString(v)) + lits[i + 1];
+    }
+    return s;
+  };
+}
+
 /** Render a Go-template-like format for one value. */
 export function renderTemplate(fmt: string, data: Value): string {
-  return fmt.replace(/\\t/g, "\t").replace(/\\n/g, "\n").replace(
-    /\{\{-?\s*(.*?)\s*-?\}\}/g,
-    (_m, e) => {
-      const v = evalExpr(e, data);
-      return typeof v === "string" ? v : goString(v);
-    },
-  );
+  return compileTemplate(fmt)(data);
 }
 
 /** Does a --format ask for a table (`table …`)? Returns the body. */
@@ -139,10 +164,10 @@ export function printFormatted<T>(
       /\{\{\s*\.(\w+)\s*\}\}/g,
       (_m, k) => opts.headers[k] ?? k.toUpperCase(),
     );
-    const rows = [header, ...items.map((x) => renderTemplate(body, x))].map((l) =>
-      l.replace(/\\t/g, "\t").split("\t")
-    );
+    const render = compileTemplate(body);
+    const rows = [header, ...items.map(render)].map((l) => l.replace(/\\t/g, "\t").split("\t"));
     return table(rows);
   }
-  return items.map((x) => renderTemplate(fmt, x) + "\n").join("");
+  const render = compileTemplate(fmt);
+  return items.map((x) => render(x) + "\n").join("");
 }

@@ -16,7 +16,10 @@ interface Entry {
 }
 
 // Non-literal loads (core/sys/lazy.ts): a command reads only its own modules.
-const cmd = (name: string) => () => lazy<{ run: Runner }>(`modes/client/commands/${name}.ts`);
+// `fn` names the module's runner when it is not `run`.
+const cmd = (name: string, fn = "run") => async () => ({
+  run: (await lazy<Record<string, Runner>>(`modes/client/commands/${name}.ts`))[fn],
+});
 const images = cmd("images");
 const system = cmd("system");
 const containers = cmd("containers");
@@ -44,23 +47,24 @@ export const COMMANDS: Record<string, Entry> = {
   version: { summary: "Show the berth version information", load: system },
   info: { summary: "Display system-wide information", load: system },
   inspect: { summary: "Return low-level information on berth objects", load: system },
-  run: { summary: "Create and run a new container from an image", load: containers },
-  create: { summary: "Create a new container", load: containers },
-  start: { summary: "Start one or more stopped containers", load: containers },
+  // run/create/start/attach, ps and exec load their own modules, not containers.ts's graph
+  run: { summary: "Create and run a new container from an image", load: cmd("containers_run") },
+  create: { summary: "Create a new container", load: cmd("containers_run") },
+  start: { summary: "Start one or more stopped containers", load: cmd("containers_run", "start") },
   stop: { summary: "Stop one or more running containers", load: containers },
   restart: { summary: "Restart one or more containers", load: containers },
   kill: { summary: "Kill one or more running containers", load: containers },
   rm: { summary: "Remove one or more containers", load: containers },
-  ps: { summary: "List containers", load: containers },
+  ps: { summary: "List containers", load: cmd("containers_ps", "ps") },
   logs: { summary: "Fetch the logs of a container", load: containers },
   wait: {
     summary: "Block until one or more containers stop, then print their exit codes",
     load: containers,
   },
-  exec: { summary: "Execute a command in a running container", load: containers },
+  exec: { summary: "Execute a command in a running container", load: cmd("exec") },
   attach: {
     summary: "Attach local standard input, output, and error streams to a running container",
-    load: containers,
+    load: cmd("containers_run", "attach"),
   },
   rename: { summary: "Rename a container", load: containers },
   top: { summary: "Display the running processes of a container", load: containers },

@@ -1,8 +1,10 @@
 /**
- * Container commands. `run(name, …)` dispatches: run/create/start/attach
- * (containers_run.ts), ps (containers_ps.ts), exec (exec.ts), and the small
- * ones here: stop, restart, kill, rm, logs, wait, container inspect, rename,
- * top, port, pause, unpause, container prune.
+ * Container commands. `run(name, …)` dispatches the small ones here: stop,
+ * restart, kill, rm, logs, wait, container inspect, rename, top, port, pause,
+ * unpause, container prune. run/create/start/attach (containers_run.ts), ps
+ * (containers_ps.ts) and exec (exec.ts) are loaded by ../main.ts directly, so
+ * each reads only its own modules (Deno reads every literal import's module,
+ * dynamic ones too, before running).
  * @module
  */
 import { command, type Globals, out, parse, requireArgs } from "../cli.ts";
@@ -284,19 +286,8 @@ async function prune(name: string, args: string[], g: Globals): Promise<number> 
   return 0;
 }
 
-export async function run(name: string, args: string[], g: Globals): Promise<number> {
+export function run(name: string, args: string[], g: Globals): Promise<number> {
   switch (name) {
-    case "run":
-    case "create":
-      return (await import("./containers_run.ts")).run(name, args, g);
-    case "start":
-      return (await import("./containers_run.ts")).start(name, args, g);
-    case "attach":
-      return (await import("./containers_run.ts")).attach(name, args, g);
-    case "ps":
-      return (await import("./containers_ps.ts")).ps(name, args, g);
-    case "exec":
-      return (await import("./exec.ts")).run(name, args, g);
     case "stop":
     case "restart":
       return stopLike(name, args, g);
@@ -330,5 +321,5 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
       return prune(name, args, g);
   }
   printErr(`berth: '${name}' is not a berth command.\n`);
-  return 1;
+  return Promise.resolve(1);
 }
