@@ -11,7 +11,7 @@ import { assert, assertEquals, assertStringIncludes } from "../core/testing/asse
 import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
 import { startTestRegistry } from "../modes/registry/testutil.ts";
-import type { Msg } from "../modes/daemon/cri/server.ts";
+import type { Msg } from "../modes/daemon/cri/types.ts";
 import { criClients, grpcError } from "./fixtures/cri.ts";
 
 function clients(sock: string) {
@@ -71,14 +71,30 @@ Deno.test("cri: Version, Status, and the ImageService against berth registry, ap
     let c = await cond();
     assertEquals([c.RuntimeReady.status, c.NetworkReady.status], [true, false]);
     assertEquals(c.NetworkReady.reason, "NetworkPluginNotReady");
+    // a config that does not parse, or names a plugin that is not there, is not ready
     await Deno.writeTextFile(`${cniDir}/10-pods.conflist`, "{}");
     c = await cond();
-    assertEquals(c.NetworkReady.status, true);
+    assertEquals(c.NetworkReady.status, false);
+    assertStringIncludes(c.NetworkReady.message, "10-pods.conflist");
+    const conflist = (type: string) =>
+      JSON.stringify({ cniVersion: "1.0.0", name: "pods", plugins: [{ type }] });
+    await Deno.writeTextFile(`${cniDir}/10-pods.conflist`, conflist("nosuch-plugin"));
+    c = await cond();
+    assertEquals(c.NetworkReady.status, false);
+    assertStringIncludes(c.NetworkReady.message, "nosuch-plugin");
+    await Deno.writeTextFile(`${cniDir}/10-pods.conflist`, conflist("loopback"));
+    c = await cond();
+    assertEquals(c.NetworkReady.status, true, c.NetworkReady.message);
+
+    // UpdateRuntimeConfig is accepted (no CNI template to fill: a no-op, as containerd without one)
+    await cli.rt.UpdateRuntimeConfig({
+      runtime_config: { network_config: { pod_cidr: "10.1.0.0/16" } },
+    });
 
     // Not built yet: a clear UNIMPLEMENTED.
-    const un = await grpcError(cli.rt.UpdateRuntimeConfig({}));
+    const un = await grpcError(cli.rt.PortForward({ pod_sandbox_id: "x" }));
     assertEquals(un.code, grpc.status.UNIMPLEMENTED);
-    assertStringIncludes(un.details, "UpdateRuntimeConfig");
+    assertStringIncludes(un.details, "PortForward");
 
     // Pull: the auth comes from the request, not from a docker config.
     const denied = await grpcError(cli.im.PullImage({ image: { image: ref } }));

@@ -11,7 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
 import { cgroupDirs, startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
 import { type CriClients, criClients, grpcError } from "./fixtures/cri.ts";
-import type { Msg } from "../modes/daemon/cri/server.ts";
+import type { Msg } from "../modes/daemon/cri/types.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startTestRegistry } from "../modes/registry/testutil.ts";
 
@@ -444,8 +444,10 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     await Deno.chmod(dataDir, 0o777);
     assertEquals((await exec(client, ["sh", "-c", "echo via-mount > /data/f"])).code, 0);
     assertEquals(await Deno.readTextFile(`${dataDir}/f`), "via-mount\n");
+    const t0 = Date.now();
     const slow = await grpcError(exec(server, ["sleep", "30"], 1));
     assertEquals(slow.code, grpc.status.DEADLINE_EXCEEDED, slow.details);
+    assert(Date.now() - t0 < 15_000, "ExecSync's timeout did not end the command");
     const missing = await grpcError(exec(server, ["/no/such/binary"]));
     assertStringIncludes(missing.details, "no/such/binary");
 

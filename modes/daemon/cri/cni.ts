@@ -93,6 +93,11 @@ function versionAtLeast(v: string, want: string): boolean {
   return true;
 }
 
+/** Where plugins are looked up: `--cni-bin-dir`, else /opt/cni/bin then /usr/lib/cni (Debian's). */
+export function cniBinDirs(flag: string | undefined): string[] {
+  return flag ? [flag] : ["/opt/cni/bin", "/usr/lib/cni"];
+}
+
 export class Cni {
   readonly binDirs: string[];
   constructor(binDirs: string[]) {
@@ -112,6 +117,12 @@ export class Cni {
     throw new CniError(
       `failed to find plugin "${type}" in path [${this.binDirs.join(" ")}]`,
     );
+  }
+
+  /** Throws when a plugin of the network (or loopback) is not in the bin dirs. */
+  async checkPlugins(net: CniNetwork): Promise<void> {
+    await this.#find("loopback");
+    for (const p of net.plugins) await this.#find(p.type);
   }
 
   /** Exec one plugin; its result (ADD) or undefined. */

@@ -35,7 +35,7 @@ import { log } from "../log.ts";
 import type { CriImages } from "./images.ts";
 import { type CriPods, nsMode, type SandboxRecord } from "./pods.ts";
 import { KeyedSerial, RecordDir } from "./records.ts";
-import type { Msg, Unary } from "./server.ts";
+import type { Msg, Unary } from "./types.ts";
 
 type State = "CONTAINER_CREATED" | "CONTAINER_RUNNING" | "CONTAINER_EXITED";
 

@@ -24,6 +24,7 @@ import { log } from "../log.ts";
 import type { Services } from "../services.ts";
 import {
   Cni,
+  cniBinDirs,
   type CniNetwork,
   type CniPod,
   loadCniNetwork,
@@ -32,7 +33,7 @@ import {
 } from "./cni.ts";
 import { pauseRootfs } from "./pause.ts";
 import { KeyedSerial, RecordDir } from "./records.ts";
-import type { Msg, Unary } from "./server.ts";
+import type { Msg, Unary } from "./types.ts";
 
 const MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_BIND = 4096;
 
@@ -84,8 +85,7 @@ export class CriPods {
   constructor(s: Services) {
     this.s = s;
     this.store = new RecordDir(`${s.config.root}/cri/sandboxes`, "pod sandbox");
-    const bins = s.config.cniBinDir ? [s.config.cniBinDir] : ["/opt/cni/bin", "/usr/lib/cni"];
-    this.cni = new Cni(bins);
+    this.cni = new Cni(cniBinDirs(s.config.cniBinDir));
   }
 
   async init(): Promise<void> {

@@ -1,30 +1,14 @@
 /**
- * The CRI RuntimeService methods built so far: Version and Status. Pods,
- * containers, streaming and stats come next (docs/cri.md); ./server.ts
- * answers UNIMPLEMENTED for them.
+ * The CRI RuntimeService's runtime-wide methods: Version, Status (is the
+ * pod network usable: the CNI config parses and its plugins are there) and
+ * UpdateRuntimeConfig. Pods are ./pods.ts, containers ./containers.ts.
  * @module
  */
 import { BERTH_VERSION } from "../../../core/version.ts";
 import type { Services } from "../services.ts";
 import type { Msg, Unary } from "./types.ts";
-
-/**
- * A network config the CNI would use: the first `.conf`, `.conflist` or
- * `.json` file of the conf dir in name order, as containerd (libcni's
- * ConfFiles) picks it. Undefined when there is none.
- */
-export async function cniConfig(dir: string): Promise<string | undefined> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      if ((e.isFile || e.isSymlink) && /\.(conf|conflist|json)$/.test(e.name)) names.push(e.name);
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  names.sort();
-  return names[0] && `${dir}/${names[0]}`;
-}
+import { Cni, cniBinDirs, cniConfFiles, parseCniConf } from "./cni.ts";
+import { messageOf } from "../../../core/errdefs/mod.ts";
 
 export function runtimeHandlers(s: Services): Record<string, Unary> {
   return {
@@ -35,15 +19,27 @@ export function runtimeHandlers(s: Services): Record<string, Unary> {
         runtime_version: BERTH_VERSION,
         runtime_api_version: "v1",
       }),
+    // kubelet sends the node's pod CIDR; containerd fills a CNI config template with it when
+    // one is configured. berth has no template: the conf dir is the administrator's.
+    UpdateRuntimeConfig: () => Promise.resolve({}),
     async Status(req: Msg) {
       const dir = s.config.cniConfDir ?? "/etc/cni/net.d";
-      const conf = await cniConfig(dir);
-      const network = conf ? { type: "NetworkReady", status: true, reason: "", message: "" } : {
+      const conf = (await cniConfFiles(dir))[0];
+      let problem = conf ? "" : `cni plugin not initialized (no network config in ${dir})`;
+      if (conf) {
+        // what RunPodSandbox would do: parse the first file, find its plugins
+        try {
+          const net = parseCniConf(conf, await Deno.readTextFile(conf));
+          await new Cni(cniBinDirs(s.config.cniBinDir)).checkPlugins(net);
+        } catch (e) {
+          problem = `cni config load failed: ${messageOf(e)}`;
+        }
+      }
+      const network = !problem ? { type: "NetworkReady", status: true, reason: "", message: "" } : {
         type: "NetworkReady",
         status: false,
         reason: "NetworkPluginNotReady",
-        message:
-          `Network plugin returns error: cni plugin not initialized (no network config in ${dir})`,
+        message: `Network plugin returns error: ${problem}`,
       };
       return {
         status: {
@@ -54,6 +50,7 @@ export function runtimeHandlers(s: Services): Record<string, Unary> {
             config: JSON.stringify({
               cniConfDir: dir,
               cniConfig: conf ?? null,
+              cniBinDirs: cniBinDirs(s.config.cniBinDir),
               root: s.config.root,
             }),
           }
