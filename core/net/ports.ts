@@ -143,7 +143,7 @@ function keyPorts(key: string): { proto: Proto; ports: number[] } {
  * `-P`) every exposed port not bound yet, on a random host port.
  */
 export function publishRequests(
-  bindings: Record<string, PortBinding[] | null> | undefined,
+  bindings: Record<string, Partial<PortBinding>[] | null> | undefined,
   exposed: Record<string, unknown> | undefined,
   publishAll: boolean,
 ): PublishRequest[] {

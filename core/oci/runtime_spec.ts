@@ -66,7 +66,8 @@ export interface HostConfigInput {
   CpusetCpus?: string;
   CpusetMems?: string;
   PidsLimit?: number | null;
-  Ulimits?: { Name: string; Soft: number; Hard: number }[] | null;
+  /** as decoded: a field left out is Go's zero value */
+  Ulimits?: { Name?: string; Soft?: number; Hard?: number }[] | null;
   OomScoreAdj?: number;
   ShmSize?: number;
   Sysctls?: Record<string, string> | null;
@@ -378,9 +379,9 @@ export function generateSpec(input: SpecInput): OciSpec {
     return Number(g);
   });
   const rlimits: OciRlimit[] = (h.Ulimits ?? []).map((u) => ({
-    type: RLIMIT(u.Name),
-    soft: u.Soft,
-    hard: u.Hard,
+    type: RLIMIT(u.Name ?? ""),
+    soft: u.Soft ?? 0,
+    hard: u.Hard ?? 0,
   }));
 
   const ns: OciNamespace[] = [{ type: "mount" }];

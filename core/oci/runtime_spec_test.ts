@@ -66,6 +66,16 @@ Deno.test("process: args, env defaults, cwd, user, rlimits, nnp, terminal", () =
   assertEquals(s.hostname, "0123456789ab");
 });
 
+Deno.test("a Ulimit decoded without Name/Soft/Hard takes Go's zero values, no TypeError", () => {
+  // `{"Ulimits":[{"Soft":1}]}` decodes (absent = zero value); the runtime then
+  // refuses "RLIMIT_" at start ("unknown rlimit"), as runc's "failed to map rlimit".
+  const s = generateSpec({ ...base, host: { Ulimits: [{ Soft: 1 }, { Name: "nproc" }] } });
+  assertEquals(s.process.rlimits, [
+    { type: "RLIMIT_", soft: 1, hard: 0 },
+    { type: "RLIMIT_NPROC", soft: 0, hard: 0 },
+  ]);
+});
+
 Deno.test("no command is an error", () => {
   assertThrows(() => generateSpec({ ...base, config: {} }), Error, "No command specified");
 });

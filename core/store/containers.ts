@@ -17,42 +17,26 @@
  */
 import { Conflict, InvalidArgument, NotFound } from "../errdefs/mod.ts";
 import { readJson, removeStaleTemps, writeJsonAtomic } from "./atomic.ts";
+import type {
+  ContainerConfig,
+  ContainerState,
+  HostConfig,
+  MountPoint as ApiMountPoint,
+  NetworkSettings,
+} from "../api/types.ts";
 
 /** Go's zero time, as Docker prints it. */
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
 /** How often a record that could not be written is tried again. */
 const RETRY_MS = 2000;
 
-export interface ContainerState {
-  Status: "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
-  Running: boolean;
-  Paused: boolean;
-  Restarting: boolean;
-  OOMKilled: boolean;
-  Dead: boolean;
-  Pid: number;
-  ExitCode: number;
-  Error: string;
-  StartedAt: string;
-  FinishedAt: string;
-  /** only with a healthcheck (modes/daemon/containers/health.ts) */
-  Health?: {
-    Status: "starting" | "healthy" | "unhealthy";
-    FailingStreak: number;
-    Log: { Start: string; End: string; ExitCode: number; Output: string }[];
-  };
-}
+export type { ContainerState };
 
-/** Docker's MountPoint as shown in inspect `Mounts`. */
-export interface MountPoint {
-  Type: "bind" | "volume" | "tmpfs";
-  Name?: string;
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
+/**
+ * Docker's MountPoint (inspect `Mounts`) plus what berth keeps for itself;
+ * the view (modes/daemon/containers/views.ts) shows only Docker's fields.
+ */
+export interface MountPoint extends ApiMountPoint {
   /** berth: volume created for this container (anonymous), removed with `rm -v` */
   Anonymous?: boolean;
   /** berth: tmpfs options / bind propagation etc. for the runtime spec */
@@ -61,8 +45,12 @@ export interface MountPoint {
   NoCopy?: boolean;
 }
 
-// deno-lint-ignore no-explicit-any
-export type Json = any;
+/**
+ * What a record keeps of NetworkSettings: set as the container is wired
+ * (modes/daemon/networks/endpoints.ts), `{}` until then; inspect fills the
+ * rest (modes/daemon/containers/views.ts networkSettings).
+ */
+export type StoredNetworkSettings = Partial<NetworkSettings>;
 
 export interface ContainerRecord {
   Id: string;
@@ -82,9 +70,9 @@ export interface ContainerRecord {
   Driver: string;
   Platform: string;
   /** Docker's container Config (Image = what the user typed) */
-  Config: Json;
-  HostConfig: Json;
-  NetworkSettings: Json;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  NetworkSettings: StoredNetworkSettings;
   MountPoints: MountPoint[];
   /** berth bookkeeping */
   HasBeenStartedBefore: boolean;

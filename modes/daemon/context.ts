@@ -11,7 +11,7 @@ import { BerthError, InvalidArgument, messageOf } from "../../core/errdefs/mod.t
 import type { Services } from "./services.ts";
 import { decodeBytes, MAX_JSON_BODY, readLimited } from "./api/decode.ts";
 import { parseFilters } from "./api/query.ts";
-import { any } from "./api/schema.ts";
+import { any } from "../../core/api/schema.ts";
 
 export const API_VERSION = "1.47";
 /** Docker 20.10 accepts down to 1.12 (moby api/common_unix.go MinVersion). */

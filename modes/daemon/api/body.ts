@@ -13,14 +13,14 @@
  * @example
  * ```ts
  * import { jsonRoute } from "./body.ts";
- * import { VolumeCreate } from "./volumes.ts";
+ * import { VolumeCreate } from "../../../core/api/volumes.ts";
  * r.add("POST", "/volumes/create", jsonRoute(VolumeCreate, async (ctx, body) => {
  *   ctx.send(201, await vols(ctx).create(body));
  * }));
  * ```
  * @module
  */
-import type { Infer, Schema } from "./schema.ts";
+import type { Infer, Schema } from "../../../core/api/schema.ts";
 import type { Ctx } from "../context.ts";
 import { decodeBytes, type EmptyBody, readLimited } from "./decode.ts";
 export { decodeBytes, type EmptyBody, MAX_JSON_BODY, readLimited } from "./decode.ts";

@@ -13,8 +13,8 @@
  */
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { CAPABILITIES, normalizeCap } from "../../../core/oci/caps.ts";
-import type { ContainerCreate, ContainerUpdate, HostConfig } from "./containers.ts";
-import { JsonSyntaxError, parseGoJson } from "./json.ts";
+import type { ContainerCreate, ContainerUpdate, HostConfig } from "../../../core/api/containers.ts";
+import { JsonSyntaxError, parseGoJson } from "../../../core/api/json.ts";
 
 /** moby's linuxMinMemory (6 MiB since 20.10). */
 const MIN_MEMORY = 6 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../../../core/testing/assert.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { checkCreate, checkRefs, checkResources, ramInBytes } from "./checks.ts";
-import type { ContainerCreate, HostConfig } from "./containers.ts";
+import type { ContainerCreate, HostConfig } from "../../../core/api/containers.ts";
 import { parsePlatformQuery } from "./platform.ts";
 
 const ncpu = navigator.hardwareConcurrency;

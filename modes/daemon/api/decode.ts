@@ -7,7 +7,7 @@
 import type { IncomingMessage } from "node:http";
 import { InvalidArgument, TooLarge } from "../../../core/errdefs/mod.ts";
 import { concatBytes } from "../../../core/bytes.ts";
-import { decodeBody, type Infer, type Schema } from "./schema.ts";
+import { decodeBody, type Infer, type Schema } from "../../../core/api/schema.ts";
 
 /** The largest JSON request body accepted (bytes). */
 export const MAX_JSON_BODY = 4 << 20;

@@ -8,9 +8,9 @@
 import { assert, assertEquals } from "../../../core/testing/assert.ts";
 import { fuzz } from "../../../core/testing/fuzz.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
-import { JsonSyntaxError, parseGoJson, toPlain } from "./json.ts";
-import { decodeBody } from "./schema.ts";
-import { ContainerCreate } from "./containers.ts";
+import { JsonSyntaxError, parseGoJson, toPlain } from "../../../core/api/json.ts";
+import { decodeBody } from "../../../core/api/schema.ts";
+import { ContainerCreate } from "../../../core/api/containers.ts";
 import { checkCreate } from "./checks.ts";
 
 /** Inputs a fuzz run once broke the reader or the decode with. */

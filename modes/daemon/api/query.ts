@@ -6,8 +6,17 @@
  * @module
  */
 import { InvalidArgument, isKind } from "../../../core/errdefs/mod.ts";
-import { bool, decodeBody, type Infer, map, ptr, type Schema, slice, str } from "./schema.ts";
-import { Ulimit } from "./containers.ts";
+import {
+  bool,
+  decodeBody,
+  type Infer,
+  map,
+  ptr,
+  type Schema,
+  slice,
+  str,
+} from "../../../core/api/schema.ts";
+import { Ulimit } from "../../../core/api/containers.ts";
 
 /**
  * The parameter `name` of `query` decoded against `schema`; undefined when

@@ -1,11 +1,11 @@
 import { assertEquals, assertThrows } from "../../../core/testing/assert.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
-import { decodeBody, int64, map, ptr, slice, str, struct } from "./schema.ts";
-import { ContainerCreate, ContainerUpdate } from "./containers.ts";
-import { ExecConfig, ExecStartCheck } from "./exec.ts";
-import { NetworkConnect, NetworkCreate, NetworkDisconnect } from "./networks.ts";
-import { VolumeCreate } from "./volumes.ts";
-import { AuthConfig } from "./auth.ts";
+import { decodeBody, int64, map, ptr, slice, str, struct } from "../../../core/api/schema.ts";
+import { ContainerCreate, ContainerUpdate } from "../../../core/api/containers.ts";
+import { ExecConfig, ExecStartCheck } from "../../../core/api/exec.ts";
+import { NetworkConnect, NetworkCreate, NetworkDisconnect } from "../../../core/api/networks.ts";
+import { VolumeCreate } from "../../../core/api/volumes.ts";
+import { AuthConfig } from "../../../core/api/auth.ts";
 import { BuildArgs, BuildLabels, jsonParam, parseFilters } from "./query.ts";
 import { decodeBytes } from "./body.ts";
 

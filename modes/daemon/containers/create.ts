@@ -5,7 +5,14 @@
  */
 import { InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
 import type { ImageConfig } from "../../../core/oci/types.ts";
-import { type ContainerRecord, type Json, ZERO_TIME } from "../../../core/store/containers.ts";
+import { type ContainerRecord, ZERO_TIME } from "../../../core/store/containers.ts";
+import { configFields, type ContainerCreate } from "../../../core/api/containers.ts";
+import type {
+  ConfigBody,
+  ContainerConfig,
+  HostConfig,
+  HostConfigBody,
+} from "../../../core/api/types.ts";
 import type { ImageRecord } from "../../../core/store/images.ts";
 import { checkName, newId, randomName } from "./names.ts";
 import { parseSignal } from "./signals.ts";
@@ -15,7 +22,7 @@ import { defaultSecurityOpt, parseSecurityOpt } from "../../../core/oci/seccomp_
 import { MASKED_PATHS, READONLY_PATHS } from "../../../core/oci/runtime_spec.ts";
 
 export interface CreateInput {
-  body: Json;
+  body: ContainerCreate;
   name?: string;
   image: ImageRecord;
   imageConfig: ImageConfig;
@@ -41,9 +48,12 @@ export function mergeEnv(base: string[], over: string[]): string[] {
   return out;
 }
 
+/** A stored shape while its defaults are filled in: each field absent, from the body, or final. */
+type Draft<S, B> = { [K in keyof S]?: S[K] | (K extends keyof B ? B[K] : never) };
+
 const RESTART = ["", "no", "always", "unless-stopped", "on-failure"];
 
-function checkHostConfig(hc: Json, runtimes: string[]): void {
+function checkHostConfig(hc: HostConfigBody, runtimes: string[]): void {
   const rp = hc.RestartPolicy ?? {};
   if (!RESTART.includes(rp.Name ?? "")) {
     throw new InvalidArgument(`invalid restart policy '${rp.Name}'`);
@@ -76,42 +86,17 @@ function checkHostConfig(hc: Json, runtimes: string[]): void {
 
 export function buildRecord(inp: CreateInput): ContainerRecord {
   const b = inp.body ?? {};
-  const hc: Json = { ...(b.HostConfig ?? {}) };
-  checkHostConfig(hc, inp.runtimes);
+  const hc: Draft<HostConfig, HostConfigBody> = { ...(b.HostConfig ?? {}) };
+  checkHostConfig(b.HostConfig ?? {}, inp.runtimes);
   const id = newId();
   const name = inp.name ? checkName(inp.name) : `/${randomName(inp.nameTaken)}`;
   const img = inp.imageConfig.config ?? {};
 
   // Config = user config merged with the image's (moby daemon/create.go merge()).
-  const cfg: Json = {};
-  const keys = [
-    "Hostname",
-    "Domainname",
-    "User",
-    "AttachStdin",
-    "AttachStdout",
-    "AttachStderr",
-    "ExposedPorts",
-    "Tty",
-    "OpenStdin",
-    "StdinOnce",
-    "Env",
-    "Cmd",
-    "Healthcheck",
-    "ArgsEscaped",
-    "Image",
-    "Volumes",
-    "WorkingDir",
-    "Entrypoint",
-    "NetworkDisabled",
-    "MacAddress",
-    "OnBuild",
-    "Labels",
-    "StopSignal",
-    "StopTimeout",
-    "Shell",
-  ];
-  for (const k of keys) if (b[k] !== undefined) cfg[k] = b[k];
+  const cfg: Draft<ContainerConfig, ConfigBody> = {};
+  for (const k of Object.keys(configFields) as (keyof ConfigBody)[]) {
+    if (b[k] !== undefined) copyField(cfg, b, k);
+  }
   cfg.Hostname ||= "";
   cfg.Domainname ??= "";
   cfg.User ||= img.User ?? "";
@@ -122,8 +107,8 @@ export function buildRecord(inp: CreateInput): ContainerRecord {
   cfg.OpenStdin = !!cfg.OpenStdin;
   cfg.StdinOnce = !!cfg.StdinOnce;
   cfg.Env = mergeEnv(img.Env ?? [], cfg.Env ?? []);
-  const userEntry: string[] | null | undefined = cfg.Entrypoint;
-  let userCmd: string[] | null | undefined = cfg.Cmd;
+  const userEntry = cfg.Entrypoint;
+  let userCmd = cfg.Cmd;
   if (!userEntry || userEntry.length === 0) {
     if (!userCmd || userCmd.length === 0) userCmd = img.Cmd ?? null;
     cfg.Entrypoint = userEntry === undefined || userEntry === null
@@ -152,19 +137,20 @@ export function buildRecord(inp: CreateInput): ContainerRecord {
   cfg.Volumes = Object.keys(vols).length ? vols : null;
   cfg.OnBuild ??= null;
   cfg.Image = b.Image;
-
   const argv = [...(cfg.Entrypoint ?? []), ...(cfg.Cmd ?? [])];
   if (argv.length === 0) throw new InvalidArgument("no command specified");
 
   hc.NetworkMode = !hc.NetworkMode || hc.NetworkMode === "default" ? "bridge" : hc.NetworkMode;
   if (!cfg.Hostname) cfg.Hostname = hc.NetworkMode === "host" ? Deno.hostname() : id.slice(0, 12);
-  hc.RestartPolicy = {
+  const restartPolicy = {
     Name: hc.RestartPolicy?.Name || "no",
     MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0,
   };
-  hc.LogConfig = { Type: hc.LogConfig?.Type || "json-file", Config: hc.LogConfig?.Config ?? {} };
-  if (!["json-file", "none"].includes(hc.LogConfig.Type)) {
-    throw new InvalidArgument(`logger: no log driver named '${hc.LogConfig.Type}' is registered`);
+  hc.RestartPolicy = restartPolicy;
+  const logConfig = { Type: hc.LogConfig?.Type || "json-file", Config: hc.LogConfig?.Config ?? {} };
+  hc.LogConfig = logConfig;
+  if (!["json-file", "none"].includes(logConfig.Type)) {
+    throw new InvalidArgument(`logger: no log driver named '${logConfig.Type}' is registered`);
   }
   hc.Runtime ||= inp.defaultRuntime;
   hc.ShmSize ||= 64 * 1024 * 1024;
@@ -204,6 +190,61 @@ export function buildRecord(inp: CreateInput): ContainerRecord {
   hc.Ulimits ??= null;
   hc.Mounts ??= undefined;
 
+  // every key is set by now: the draft's key order is the stored (and inspected) order
+  const config: ContainerConfig = {
+    ...cfg,
+    Hostname: cfg.Hostname,
+    Domainname: cfg.Domainname,
+    User: cfg.User,
+    AttachStdin: cfg.AttachStdin,
+    AttachStdout: cfg.AttachStdout,
+    AttachStderr: cfg.AttachStderr,
+    Tty: cfg.Tty,
+    OpenStdin: cfg.OpenStdin,
+    StdinOnce: cfg.StdinOnce,
+    Env: cfg.Env,
+    Cmd: cfg.Cmd,
+    Image: cfg.Image ?? "",
+    Volumes: cfg.Volumes,
+    WorkingDir: cfg.WorkingDir,
+    Entrypoint: cfg.Entrypoint ?? null, // set above: never undefined here
+    OnBuild: cfg.OnBuild,
+    Labels: cfg.Labels,
+  };
+
+  const hostConfig: HostConfig = {
+    ...hc,
+    Binds: hc.Binds,
+    LogConfig: logConfig,
+    NetworkMode: hc.NetworkMode,
+    PortBindings: hc.PortBindings,
+    RestartPolicy: restartPolicy,
+    AutoRemove: hc.AutoRemove,
+    CapAdd: hc.CapAdd,
+    CapDrop: hc.CapDrop,
+    CgroupnsMode: hc.CgroupnsMode,
+    Dns: hc.Dns,
+    DnsOptions: hc.DnsOptions,
+    DnsSearch: hc.DnsSearch,
+    ExtraHosts: hc.ExtraHosts,
+    GroupAdd: hc.GroupAdd,
+    IpcMode: hc.IpcMode,
+    PidMode: hc.PidMode,
+    Privileged: hc.Privileged,
+    ReadonlyRootfs: hc.ReadonlyRootfs,
+    SecurityOpt: hc.SecurityOpt,
+    UTSMode: hc.UTSMode,
+    ShmSize: hc.ShmSize,
+    Runtime: hc.Runtime,
+    ConsoleSize: hc.ConsoleSize,
+    Isolation: hc.Isolation,
+    Memory: hc.Memory,
+    NanoCpus: hc.NanoCpus,
+    CpuShares: hc.CpuShares,
+    PidsLimit: hc.PidsLimit,
+    Ulimits: hc.Ulimits,
+  };
+
   const dir = `${inp.root}/containers/${id}`;
   const now = rfc3339Nano();
   return {
@@ -228,13 +269,13 @@ export function buildRecord(inp: CreateInput): ContainerRecord {
     ResolvConfPath: `${dir}/resolv.conf`,
     HostnamePath: `${dir}/hostname`,
     HostsPath: `${dir}/hosts`,
-    LogPath: hc.LogConfig.Type === "json-file" ? `${dir}/${id}-json.log` : "",
+    LogPath: hostConfig.LogConfig.Type === "json-file" ? `${dir}/${id}-json.log` : "",
     Name: name,
     RestartCount: 0,
     Driver: "overlay2",
     Platform: "linux",
-    Config: cfg,
-    HostConfig: hc,
+    Config: config,
+    HostConfig: hostConfig,
     NetworkSettings: {},
     MountPoints: [],
     HasBeenStartedBefore: false,
@@ -245,4 +286,13 @@ export function buildRecord(inp: CreateInput): ContainerRecord {
 
 export function imageNotFound(ref: string): NotFound {
   return new NotFound(`No such image: ${ref}`);
+}
+
+/** Copy one field of a body into a draft of the same shape. */
+function copyField<K extends keyof ConfigBody>(
+  to: Draft<ContainerConfig, ConfigBody>,
+  from: ConfigBody,
+  k: K,
+): void {
+  to[k] = from[k];
 }

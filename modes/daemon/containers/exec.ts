@@ -16,7 +16,7 @@ import { mergeEnv } from "./create.ts";
 import { bridge, EarlyInput, parseDetachKeys } from "./bridge.ts";
 import { frame } from "../../../core/shim/protocol.ts";
 import { log } from "../log.ts";
-import type { ExecConfig } from "../api/exec.ts";
+import type { ExecConfig } from "../../../core/api/exec.ts";
 import { execLine } from "./health.ts";
 
 export interface ExecRecord {
@@ -73,7 +73,7 @@ export class ExecService {
     for (const [k, e] of this.#execs) if (e.ContainerID === containerId) this.#execs.delete(k);
   }
 
-  /** Create from a validated body (../api/exec.ts). */
+  /** Create from a validated body (core/api/exec.ts). */
   create(ref: string, body: ExecConfig): string {
     const r = this.#c.resolve(ref);
     const cmd = body.Cmd;

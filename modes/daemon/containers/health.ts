@@ -41,13 +41,7 @@ export interface HealthState {
   Log: HealthResult[];
 }
 
-export interface HealthConfig {
-  Test?: string[] | null;
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  Retries?: number;
-}
+import type { HealthConfig } from "../../../core/api/types.ts";
 
 const SECOND = 1e9;
 const DEFAULT_INTERVAL = 30 * SECOND;

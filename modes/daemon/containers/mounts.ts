@@ -7,7 +7,8 @@
  * @module
  */
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
-import type { Json, MountPoint } from "../../../core/store/containers.ts";
+import type { MountPoint } from "../../../core/store/containers.ts";
+import type { ContainerConfig, HostConfig } from "../../../core/api/types.ts";
 import type { VolumeService } from "./volumes.ts";
 
 const PROPAGATIONS = ["shared", "rshared", "slave", "rslave", "private", "rprivate"];
@@ -51,8 +52,8 @@ export function parseBind(spec: string): { src: string; dst: string; mode: strin
  * are removed again, as moby's cleanup after a failed create does.
  */
 export async function buildMounts(
-  config: Json,
-  hostConfig: Json,
+  config: Pick<ContainerConfig, "Volumes">,
+  hostConfig: Partial<Pick<HostConfig, "Binds" | "Mounts" | "Tmpfs">>,
   imageVolumes: Record<string, unknown>,
   volumes: VolumeService,
 ): Promise<MountPoint[]> {
@@ -66,8 +67,8 @@ export async function buildMounts(
 }
 
 async function collectMounts(
-  config: Json,
-  hostConfig: Json,
+  config: Pick<ContainerConfig, "Volumes">,
+  hostConfig: Partial<Pick<HostConfig, "Binds" | "Mounts" | "Tmpfs">>,
   imageVolumes: Record<string, unknown>,
   volumes: VolumeService,
   anonymous: string[],
@@ -79,7 +80,7 @@ async function collectMounts(
     }
     out.set(m.Destination, m);
   };
-  for (const b of (hostConfig.Binds ?? []) as string[]) {
+  for (const b of hostConfig.Binds ?? []) {
     const { src, dst, mode } = parseBind(b);
     const opts = mode ? mode.split(",") : [];
     const rw = !opts.includes("ro");
@@ -110,8 +111,8 @@ async function collectMounts(
       });
     }
   }
-  for (const m of (hostConfig.Mounts ?? []) as Json[]) {
-    const dst = m.Target ?? m.Destination;
+  for (const m of hostConfig.Mounts ?? []) {
+    const dst = m.Target;
     if (!dst || !String(dst).startsWith("/")) {
       throw new InvalidArgument(`invalid mount config: mount path must be absolute: ${dst}`);
     }
@@ -184,7 +185,7 @@ async function collectMounts(
         throw new InvalidArgument(`invalid mount config: mount type unknown: ${m.Type}`);
     }
   }
-  for (const [dst, opt] of Object.entries((hostConfig.Tmpfs ?? {}) as Record<string, string>)) {
+  for (const [dst, opt] of Object.entries(hostConfig.Tmpfs ?? {})) {
     add({
       Type: "tmpfs",
       Source: "",

@@ -4,7 +4,13 @@
  * @module
  */
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
-import type { ContainerRecord, Json } from "../../../core/store/containers.ts";
+import type { ContainerRecord } from "../../../core/store/containers.ts";
+import type {
+  ContainerSummary,
+  ContainerTopResponse,
+  FilesystemChange,
+  PruneReport,
+} from "../../../core/api/types.ts";
 import { S_IFCHR, S_IFMT } from "../../../core/sys/libc_fs.ts";
 import type { ContainerService } from "./service.ts";
 import { summaryView } from "./views.ts";
@@ -27,7 +33,7 @@ const STATUSES = ["created", "restarting", "running", "removing", "paused", "exi
 export async function listContainers(
   svc: ContainerService,
   o: { all: boolean; limit: number; size: boolean; filters: Record<string, string[]> },
-): Promise<Json[]> {
+): Promise<ContainerSummary[]> {
   const f = o.filters;
   for (const s of f.status ?? []) {
     if (!STATUSES.includes(s)) throw new InvalidArgument(`invalid filter 'status=${s}'`);
@@ -85,9 +91,10 @@ export async function listContainers(
   });
   if (o.size) {
     for (let i = 0; i < recs.length; i++) {
-      out[i].SizeRw = await du(`${svc.store.dirOf(recs[i].Id)}/upper`);
+      const rw = await du(`${svc.store.dirOf(recs[i].Id)}/upper`);
+      out[i].SizeRw = rw;
       const img = svc.s.images.getById(recs[i].Image);
-      out[i].SizeRootFs = out[i].SizeRw + (img?.size ?? 0);
+      out[i].SizeRootFs = rw + (img?.size ?? 0);
     }
   }
   return out;
@@ -100,7 +107,11 @@ function ancestorMatch(svc: ContainerService, r: ContainerRecord, a: string): bo
 }
 
 /** `docker top`: host `ps` filtered to the container's pids (as moby does). */
-export async function top(svc: ContainerService, ref: string, psArgs: string): Promise<Json> {
+export async function top(
+  svc: ContainerService,
+  ref: string,
+  psArgs: string,
+): Promise<ContainerTopResponse> {
   const r = svc.resolve(ref);
   const shim = svc.shimOf(r);
   const pids = new Set(((await shim.call({ op: "pids" })).pids as number[]) ?? []);
@@ -129,7 +140,7 @@ export async function top(svc: ContainerService, ref: string, psArgs: string): P
 export async function prune(
   svc: ContainerService,
   filters: Record<string, string[]>,
-): Promise<Json> {
+): Promise<PruneReport> {
   const deleted: string[] = [];
   let reclaimed = 0;
   const pf = pruneFilter(filters, ["label", "label!", "until"]);
@@ -147,7 +158,10 @@ export async function prune(
 }
 
 /** `GET /containers/{id}/changes` from the overlay upper dir. */
-export async function changes(svc: ContainerService, ref: string): Promise<Json[] | null> {
+export async function changes(
+  svc: ContainerService,
+  ref: string,
+): Promise<FilesystemChange[] | null> {
   const r = svc.resolve(ref);
   const upper = `${svc.store.dirOf(r.Id)}/upper`;
   const lowers = r.Layers.map((c) => svc.s.layers.diffDir(c)).reverse();
@@ -160,7 +174,7 @@ export async function changes(svc: ContainerService, ref: string): Promise<Json[
     }
     return false;
   };
-  const out: Json[] = [];
+  const out: FilesystemChange[] = [];
   const walk = async (rel: string) => {
     let entries: Deno.DirEntry[] = [];
     try {

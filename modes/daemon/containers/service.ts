@@ -25,7 +25,7 @@ import { writeEtcFiles } from "./etc_files.ts";
 import { buildSpec } from "./spec.ts";
 import { parseSignal } from "./signals.ts";
 import type { VolumeService } from "./volumes.ts";
-import type { ContainerCreate } from "../api/containers.ts";
+import type { ContainerCreate } from "../../../core/api/containers.ts";
 import type { Events } from "../events/log.ts";
 import { HealthMonitor } from "./health.ts";
 
@@ -141,7 +141,7 @@ export class ContainerService {
 
   // ---- create ----
 
-  /** Create from a validated body (../api/containers.ts, ../api/checks.ts). */
+  /** Create from a validated body (core/api/containers.ts, ../api/checks.ts). */
   async create(body: ContainerCreate, name?: string): Promise<ContainerRecord> {
     const imgRef = body.Image;
     if (!imgRef) throw new InvalidArgument("config cannot be empty in order to create a container");

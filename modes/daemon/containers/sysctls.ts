@@ -8,14 +8,16 @@
  */
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { type OwnNamespaces, sysctlsError } from "../../../core/oci/sysctl.ts";
-import type { Json } from "../../../core/store/containers.ts";
+import type { HostConfig } from "../../../core/api/types.ts";
+
+type Modes = Pick<HostConfig, "NetworkMode" | "IpcMode" | "UTSMode">;
 
 /** The namespaces a container with this HostConfig owns; `other` resolves `container:X`. */
 export function ownNamespaces(
-  hc: Json,
-  other: (ref: string) => { HostConfig: Json } | undefined,
+  hc: Partial<Modes>,
+  other: (ref: string) => { HostConfig: Partial<Modes> } | undefined,
 ): OwnNamespaces {
-  const own = (field: string, mode: unknown, depth = 0): boolean => {
+  const own = (field: keyof Modes, mode: unknown, depth = 0): boolean => {
     if (mode === "host") return false;
     if (typeof mode === "string" && mode.startsWith("container:") && depth < 8) {
       const o = other(mode.slice("container:".length));
@@ -30,8 +32,8 @@ export function ownNamespaces(
 }
 
 export function checkSysctls(
-  hc: Json,
-  other: (ref: string) => { HostConfig: Json } | undefined,
+  hc: Partial<Modes> & Pick<HostConfig, "Sysctls">,
+  other: (ref: string) => { HostConfig: Partial<Modes> } | undefined,
 ): void {
   if (!hc.Sysctls) return;
   const e = sysctlsError(hc.Sysctls, ownNamespaces(hc, other));

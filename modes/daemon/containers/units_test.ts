@@ -2,7 +2,10 @@ import { assertEquals, assertThrows } from "../../../core/testing/assert.ts";
 import { parseSignal } from "./signals.ts";
 import { DetachScanner, parseDetachKeys } from "./bridge.ts";
 import { mergeEnv } from "./create.ts";
-import { parseBind } from "./mounts.ts";
+import { buildMounts, parseBind } from "./mounts.ts";
+import type { VolumeService } from "./volumes.ts";
+import { decodeBody } from "../../../core/api/schema.ts";
+import { ContainerCreate } from "../../../core/api/containers.ts";
 import { fixedTime, parseUnixNs, timeNs } from "./logs.ts";
 import { commandString, humanDuration } from "./views.ts";
 import { parseSize } from "./service.ts";
@@ -52,4 +55,26 @@ Deno.test("views: durations and ps COMMAND as moby formats them", () => {
   assertEquals(humanDuration(3 * 3600_000), "3 hours");
   const r = { Path: "sh", Args: ["-c", "echo hi"] } as unknown as ContainerRecord;
   assertEquals(commandString(r), "sh -c 'echo hi'");
+});
+
+Deno.test("--mount bind-create-mountpoint: the decoded CreateMountpoint makes the source", async () => {
+  // The field was read here but never decoded (not in moby v20.10's BindOptions):
+  // it is API 1.42's, and core/api/containers.ts decodes it now.
+  const body = decodeBody(
+    ContainerCreate,
+    '{"HostConfig":{"Mounts":[{"Type":"bind","Source":"x","Target":"/y",' +
+      '"BindOptions":{"CreateMountpoint":true}}]}}',
+  )!;
+  const dir = await Deno.makeTempDir();
+  try {
+    const src = `${dir}/a/b`;
+    const hc = body.HostConfig!;
+    hc.Mounts![0].Source = src;
+    // binds only: no volume is made
+    const mps = await buildMounts({ Volumes: null }, hc, {}, {} as VolumeService);
+    assertEquals(mps.map((m) => [m.Type, m.Source, m.Destination]), [["bind", src, "/y"]]);
+    assertEquals((await Deno.stat(src)).isDirectory, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -12,8 +12,9 @@
  */
 import { BerthError, Conflict, InvalidArgument } from "../../../core/errdefs/mod.ts";
 import type { ContainerRecord } from "../../../core/store/containers.ts";
+import type { HostConfig } from "../../../core/api/types.ts";
 import type { OciResources } from "../../../core/oci/runtime_types.ts";
-import type { ContainerUpdate, RestartPolicy } from "../api/containers.ts";
+import type { ContainerUpdate, RestartPolicy } from "../../../core/api/containers.ts";
 import { checkResources } from "../api/checks.ts";
 import { cpuResources } from "../../../core/oci/runtime_spec.ts";
 import { blkioWeightSupported, updateCgroup } from "../../../core/runtime/cgroups_update.ts";
@@ -21,8 +22,20 @@ import { onlineCpus } from "../../../core/runtime/cgroups_stats.ts";
 import type { ContainerService } from "./service.ts";
 import { cgroupOf } from "./stats.ts";
 
-// deno-lint-ignore no-explicit-any
-type Json = Record<string, any>;
+/** An update's resources with Go's zeros filled in (PidsLimit: absent = unchanged). */
+interface Requested {
+  Memory: number;
+  MemorySwap: number;
+  MemoryReservation: number;
+  CpuShares: number;
+  NanoCpus: number;
+  CpuPeriod: number;
+  CpuQuota: number;
+  CpusetCpus: string;
+  CpusetMems: string;
+  BlkioWeight: number;
+  PidsLimit: number | undefined;
+}
 
 const RESTART = ["", "no", "always", "unless-stopped", "on-failure"];
 
@@ -74,8 +87,8 @@ function checkSet(value: string, what: "cpus" | "mems"): void {
  * The body's resources, checked (moby verifyPlatformContainerResources with
  * update=true: api/checks.ts, plus what needs the host) with zeros filled in.
  */
-function validate(b: ContainerUpdate, warnings: string[]): Json {
-  const r: Json = {
+function validate(b: ContainerUpdate, warnings: string[]): Requested {
+  const r: Requested = {
     Memory: b.Memory ?? 0,
     MemorySwap: b.MemorySwap ?? 0,
     MemoryReservation: b.MemoryReservation ?? 0,
@@ -107,15 +120,19 @@ function validate(b: ContainerUpdate, warnings: string[]): Json {
 }
 
 /** moby UpdateContainer: merge into a copy of HostConfig, or a conflict message. */
-function merge(rec: ContainerRecord, r: Json, policy: RestartPolicy | undefined): Json {
-  const hc: Json = structuredClone(rec.HostConfig);
+function merge(
+  rec: ContainerRecord,
+  r: Requested,
+  policy: RestartPolicy | undefined,
+): HostConfig {
+  const hc: HostConfig = structuredClone(rec.HostConfig);
   const conflict = (m: string) => new Conflict(`Cannot update container ${rec.Id}: ${m}`);
-  if (r.NanoCpus > 0 && hc.CpuPeriod > 0) {
+  if (r.NanoCpus > 0 && (hc.CpuPeriod ?? 0) > 0) {
     throw conflict(
       "Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set",
     );
   }
-  if (r.NanoCpus > 0 && hc.CpuQuota > 0) {
+  if (r.NanoCpus > 0 && (hc.CpuQuota ?? 0) > 0) {
     throw conflict(
       "Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set",
     );
@@ -130,7 +147,7 @@ function merge(rec: ContainerRecord, r: Json, policy: RestartPolicy | undefined)
       "Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set",
     );
   }
-  for (const k of ["BlkioWeight", "CpuShares", "NanoCpus", "CpuPeriod", "CpuQuota"]) {
+  for (const k of ["BlkioWeight", "CpuShares", "NanoCpus", "CpuPeriod", "CpuQuota"] as const) {
     if (r[k] !== 0) hc[k] = r[k];
   }
   if (r.CpusetCpus) hc.CpusetCpus = r.CpusetCpus;
@@ -175,7 +192,7 @@ function checkPolicy(p: RestartPolicy | undefined): void {
 }
 
 /** The OCI resources to write for the request's (non-zero) fields. */
-function toOci(r: Json): OciResources {
+function toOci(r: Requested): OciResources {
   const out: OciResources = {};
   if (r.Memory || r.MemorySwap || r.MemoryReservation) {
     out.memory = {};

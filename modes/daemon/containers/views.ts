@@ -3,7 +3,16 @@
  * and the `ps` summary (`GET /containers/json`), with moby's status strings.
  * @module
  */
-import { type ContainerRecord, type Json, ZERO_TIME } from "../../../core/store/containers.ts";
+import { type ContainerRecord, ZERO_TIME } from "../../../core/store/containers.ts";
+import type {
+  ContainerJSON,
+  ContainerSummary,
+  EndpointSettings,
+  MountPoint,
+  NetworkSettings,
+  Port,
+  PortBinding,
+} from "../../../core/api/types.ts";
 import { humanDuration } from "../../../core/units.ts";
 
 export { humanDuration };
@@ -35,37 +44,38 @@ export function commandString(r: ContainerRecord): string {
   return `${r.Path} ${r.Args.map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" ")}`;
 }
 
-function mountsView(r: ContainerRecord): Json[] {
+function mountsView(r: ContainerRecord): MountPoint[] {
   // --tmpfs (HostConfig.Tmpfs) mounts are not mount points in Docker (moby
   // daemon/volumes.go registerMountPoints); --mount type=tmpfs ones are.
   const tmpfs = new Set(
     Object.keys(r.HostConfig.Tmpfs ?? {}).map((d) => d.replace(/\/+$/, "") || "/"),
   );
   return r.MountPoints.filter((m) => !(m.Type === "tmpfs" && tmpfs.has(m.Destination))).map((m) => {
-    const v: Json = { Type: m.Type };
-    if (m.Name) v.Name = m.Name;
-    v.Source = m.Source;
-    v.Destination = m.Destination;
-    if (m.Type === "volume") v.Driver = m.Driver ?? "local";
-    v.Mode = m.Mode;
-    v.RW = m.RW;
-    v.Propagation = m.Propagation;
-    return v;
+    return {
+      Type: m.Type,
+      ...(m.Name ? { Name: m.Name } : {}),
+      Source: m.Source,
+      Destination: m.Destination,
+      ...(m.Type === "volume" ? { Driver: m.Driver ?? "local" } : {}),
+      Mode: m.Mode,
+      RW: m.RW,
+      Propagation: m.Propagation,
+    };
   });
 }
 
-export function portsOf(r: ContainerRecord): Json {
-  const ports: Json = {};
+export function portsOf(r: ContainerRecord): NetworkSettings["Ports"] {
+  const ports: NetworkSettings["Ports"] = {};
   for (const p of Object.keys(r.Config.ExposedPorts ?? {})) ports[p] = null;
   const bound = r.NetworkSettings?.Ports ?? {};
   if (r.State.Running) { for (const [k, v] of Object.entries(bound)) ports[k] = v; }
   return ports;
 }
 
-export function networkSettings(r: ContainerRecord): Json {
+export function networkSettings(r: ContainerRecord): NetworkSettings {
   const ns = r.NetworkSettings ?? {};
   const mode = r.HostConfig.NetworkMode;
-  const nets: Json = ns.Networks ?? {};
+  const nets: Record<string, EndpointSettings> = ns.Networks ?? {};
   if (!ns.Networks && !mode.startsWith("container:")) {
     nets[mode] = {
       IPAMConfig: null,
@@ -111,8 +121,8 @@ export function networkSettings(r: ContainerRecord): Json {
 export function inspectView(
   r: ContainerRecord,
   extra: { execIds?: string[]; sizeRw?: number; sizeRootFs?: number; upper?: string } = {},
-): Json {
-  const v: Json = {
+): ContainerJSON {
+  const v: ContainerJSON = {
     Id: r.Id,
     Created: r.Created,
     Path: r.Path,
@@ -148,12 +158,12 @@ export function inspectView(
 }
 
 /** One `GET /containers/json` item. */
-export function summaryView(r: ContainerRecord, now = Date.now()): Json {
-  const ports: Json[] = [];
+export function summaryView(r: ContainerRecord, now = Date.now()): ContainerSummary {
+  const ports: Port[] = [];
   const bound = r.State.Running ? (r.NetworkSettings?.Ports ?? {}) : {};
   for (const p of Object.keys({ ...(r.Config.ExposedPorts ?? {}), ...bound })) {
     const [num, proto = "tcp"] = p.split("/");
-    const b = bound[p] as Json[] | null | undefined;
+    const b: PortBinding[] | null | undefined = bound[p];
     if (b?.length) {
       for (const h of b) {
         ports.push({

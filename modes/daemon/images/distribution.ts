@@ -29,8 +29,8 @@ import type { Ctx, JsonStream } from "../context.ts";
 import type { Services } from "../services.ts";
 import { importImage } from "./archive_load.ts";
 import { readBody } from "../api/body.ts";
-import { AuthConfig } from "../api/auth.ts";
-import { decodeBody } from "../api/schema.ts";
+import { AuthConfig } from "../../../core/api/auth.ts";
+import { decodeBody } from "../../../core/api/schema.ts";
 import { parsePlatformQuery } from "../api/platform.ts";
 
 /** Decode the X-Registry-Auth header (base64url JSON); `{}`/absent → undefined. */

@@ -11,7 +11,8 @@ import { attachVeth, deleteLink, ipBatch, useNetlink } from "../../../core/net/l
 import { loopbackUpNetlink } from "../../../core/net/netlink_linux.ts";
 import { portMap, publishRequests } from "../../../core/net/ports.ts";
 import { buildHosts, buildResolvConf } from "../../../core/net/etc_files.ts";
-import type { ContainerRecord, Json } from "../../../core/store/containers.ts";
+import type { ContainerRecord, StoredNetworkSettings } from "../../../core/store/containers.ts";
+import type { EndpointConfig, EndpointSettings } from "../../../core/api/types.ts";
 import { log } from "../log.ts";
 import { formatIp6, parseIp6 } from "../../../core/net/ipv6.ts";
 import { v6Address, v6Of } from "./ipv6.ts";
@@ -26,7 +27,7 @@ import {
 import type { NetState } from "./state.ts";
 
 /** Docker's EndpointSettings as stored in NetworkSettings.Networks. */
-export function endpointSettings(net: NetworkRecord, cfg: Json = {}): Json {
+export function endpointSettings(net: NetworkRecord, cfg: EndpointConfig = {}): EndpointSettings {
   return {
     IPAMConfig: cfg.IPAMConfig && Object.keys(cfg.IPAMConfig).length ? cfg.IPAMConfig : null,
     Links: cfg.Links ?? null,
@@ -47,7 +48,7 @@ export function endpointSettings(net: NetworkRecord, cfg: Json = {}): Json {
 }
 
 /** Check an endpoint request against its network (Docker's messages). */
-export function checkEndpointConfig(net: NetworkRecord, cfg: Json): void {
+export function checkEndpointConfig(net: NetworkRecord, cfg: EndpointConfig): void {
   if (net.Driver !== "bridge") {
     if (cfg?.Aliases?.length) {
       throw new InvalidArgument(
@@ -88,10 +89,10 @@ export function checkEndpointConfig(net: NetworkRecord, cfg: Json): void {
 export function requestedNetworks(
   st: NetState,
   r: ContainerRecord,
-): { net: NetworkRecord; cfg: Json }[] {
+): { net: NetworkRecord; cfg: EndpointConfig }[] {
   const mode = r.HostConfig.NetworkMode || "bridge";
-  const saved: Record<string, Json> = r.NetworkSettings?.Networks ?? {};
-  const out: { net: NetworkRecord; cfg: Json }[] = [];
+  const saved: Record<string, EndpointSettings> = r.NetworkSettings?.Networks ?? {};
+  const out: { net: NetworkRecord; cfg: EndpointConfig }[] = [];
   const primary = st.resolveNet(mode);
   out.push({ net: primary, cfg: saved[primary.Name] ?? saved[mode] ?? {} });
   for (const [key, cfg] of Object.entries(saved)) {
@@ -113,7 +114,7 @@ async function wire(
   st: NetState,
   c: ContainerNet,
   net: NetworkRecord,
-  cfg: Json,
+  cfg: EndpointConfig,
   nsPath: string,
   defaultRoute: boolean,
   mac?: string,
@@ -211,16 +212,16 @@ async function unwire(
 
 /** Write the settings of the live endpoints into the record (Docker's shape). */
 export function fillSettings(st: NetState, r: ContainerRecord, c: ContainerNet | undefined): void {
-  const ns: Json = r.NetworkSettings ?? {};
-  const nets: Json = ns.Networks ?? {};
+  const ns: StoredNetworkSettings = r.NetworkSettings ?? {};
+  const nets: Record<string, EndpointSettings> = ns.Networks ?? {};
   for (const ep of Object.values(c?.endpoints ?? {})) {
     const net = st.nets.get(ep.netId);
     const has = Object.entries(nets).some(([k, v]) =>
-      k === ep.netName || (v as Json)?.NetworkID === ep.netId
+      k === ep.netName || v?.NetworkID === ep.netId
     );
     if (net && !has) nets[net.Name] = endpointSettings(net, { Aliases: ep.aliases });
   }
-  for (const [name, es] of Object.entries(nets) as [string, Json][]) {
+  for (const [name, es] of Object.entries(nets)) {
     const net = st.tryResolveNet(es?.NetworkID || name);
     const ep = net && c?.endpoints[net.Id];
     es.EndpointID = ep?.endpointId ?? "";
@@ -403,7 +404,7 @@ export async function connectLive(
   st: NetState,
   r: ContainerRecord,
   net: NetworkRecord,
-  cfg: Json,
+  cfg: EndpointConfig,
 ): Promise<void> {
   const c = st.live.get(r.Id);
   if (!c) return;

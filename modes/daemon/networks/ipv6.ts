@@ -46,7 +46,7 @@ export function v6Of(n: NetworkRecord): V6 | undefined {
  * networks; the entry to store. Messages as libnetwork's where it has one.
  */
 export function v6Entry(
-  req: IpamConfigEntry | undefined,
+  req: Partial<IpamConfigEntry> | undefined,
   v4: Cidr,
   others: Iterable<NetworkRecord>,
 ): IpamConfigEntry {

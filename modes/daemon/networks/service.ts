@@ -25,7 +25,14 @@ import {
 import { allocateSubnet, DEFAULT_POOLS, parsePool } from "../../../core/net/ipam.ts";
 import { deleteLink, ensureBridge } from "../../../core/net/link_linux.ts";
 import { isV6Entry, v6Entry } from "./ipv6.ts";
-import type { ContainerRecord, Json } from "../../../core/store/containers.ts";
+import type { ContainerRecord } from "../../../core/store/containers.ts";
+import type {
+  ContainerCreate,
+  EndpointConfig,
+  EndpointSettings,
+  Network,
+  NetworkCreate,
+} from "../../../core/api/types.ts";
 import {
   attach,
   checkEndpointConfig,
@@ -64,7 +71,7 @@ export class NetworkService {
   /** connect/disconnect events for each network of a container that starts or stops. */
   #containerEvents(action: string, r: ContainerRecord): void {
     for (const [name, ep] of Object.entries(r.NetworkSettings?.Networks ?? {})) {
-      const n = this.st.tryResolveNet((ep as Json)?.NetworkID || name);
+      const n = this.st.tryResolveNet(ep?.NetworkID || name);
       if (n) this.#event(action, n, r.Id);
     }
   }
@@ -72,10 +79,10 @@ export class NetworkService {
   // ---- container hooks ----
 
   /** At container create: validate the requested networks, record them (Docker's shape). */
-  prepare(r: ContainerRecord, body: Json): void {
+  prepare(r: ContainerRecord, body: ContainerCreate): void {
     const mode: string = r.HostConfig.NetworkMode || "bridge";
-    const eps: Record<string, Json> = body?.NetworkingConfig?.EndpointsConfig ?? {};
-    const nets: Record<string, Json> = {};
+    const eps: Record<string, EndpointConfig> = body?.NetworkingConfig?.EndpointsConfig ?? {};
+    const nets: Record<string, EndpointSettings> = {};
     if (this.st.noDefaultBridge(mode)) {
       r.NetworkSettings = { ...(r.NetworkSettings ?? {}), Networks: {} };
       return;
@@ -161,8 +168,8 @@ export class NetworkService {
 
   // ---- networks ----
 
-  list(filters: Record<string, string[]> = {}): Json[] {
-    const out: Json[] = [];
+  list(filters: Record<string, string[]> = {}): Network[] {
+    const out: Network[] = [];
     for (const n of this.st.nets.values()) {
       if (!matchFilters(n, filters, this.#inUse(n))) continue;
       out.push(networkView(n));
@@ -170,7 +177,7 @@ export class NetworkService {
     return out.sort((a, b) => a.Name.localeCompare(b.Name));
   }
 
-  inspect(ref: string): Json {
+  inspect(ref: string): Network {
     const n = this.st.resolveNet(ref);
     const attached = this.st.attachedTo(n.Id).map((c) => ({
       id: c.id,
@@ -186,14 +193,14 @@ export class NetworkService {
     for (const r of this.st.containers()?.list() ?? []) {
       const mode = r.HostConfig.NetworkMode;
       if (mode === n.Name || mode === n.Id) return true;
-      for (const [k, v] of Object.entries((r.NetworkSettings?.Networks ?? {}) as Json)) {
-        if (k === n.Name || (v as Json)?.NetworkID === n.Id) return true;
+      for (const [k, v] of Object.entries(r.NetworkSettings?.Networks ?? {})) {
+        if (k === n.Name || v?.NetworkID === n.Id) return true;
       }
     }
     return false;
   }
 
-  async create(body: Json): Promise<{ Id: string; Warning: string }> {
+  async create(body: NetworkCreate): Promise<{ Id: string; Warning: string }> {
     const name: string = body?.Name ?? "";
     if (!name) throw new InvalidArgument("network name is required");
     // Any name that is not blank, as libnetwork's config.IsValidName (moby v20.10.24).
@@ -207,7 +214,7 @@ export class NetworkService {
     if (body.Ingress) throw new Forbidden("ingress networks are not supported");
     const ipamDriver = body.IPAM?.Driver || "default";
     if (ipamDriver !== "default") throw new NotFound(`plugin "${ipamDriver}" not found`);
-    const all: Json[] = (body.IPAM?.Config ?? []).filter((c: Json) => c && Object.keys(c).length);
+    const all = (body.IPAM?.Config ?? []).filter((c) => c && Object.keys(c).length);
     const cfgs = all.filter((c) => !isV6Entry(c));
     const v6Req = all.filter(isV6Entry);
     if (cfgs.length > 1) throw new InvalidArgument("only one IPv4 subnet per network is supported");
@@ -311,7 +318,7 @@ export class NetworkService {
     return { NetworksDeleted: deleted };
   }
 
-  async connect(ref: string, containerRef: string, cfg: Json = {}): Promise<void> {
+  async connect(ref: string, containerRef: string, cfg: EndpointConfig = {}): Promise<void> {
     const n = this.st.resolveNet(ref);
     const store = this.#store();
     const r = store.resolve(containerRef);
@@ -326,7 +333,7 @@ export class NetworkService {
         "container cannot be disconnected from host network or connected to host network",
       );
     }
-    const nets: Record<string, Json> = r.NetworkSettings?.Networks ?? {};
+    const nets: Record<string, EndpointSettings> = r.NetworkSettings?.Networks ?? {};
     if (nets[n.Name] || this.st.live.get(r.Id)?.endpoints[n.Id]) {
       throw new Forbidden(
         `endpoint with name ${r.Name.slice(1)} already exists in network ${n.Name}`,
@@ -366,7 +373,7 @@ export class NetworkService {
       }
       return;
     }
-    const nets: Record<string, Json> = r.NetworkSettings?.Networks ?? {};
+    const nets: Record<string, EndpointSettings> = r.NetworkSettings?.Networks ?? {};
     const key = Object.keys(nets).find((k) => k === n.Name || nets[k]?.NetworkID === n.Id);
     if (!key && !this.st.live.get(r.Id)?.endpoints[n.Id]) {
       throw new Forbidden(`container ${r.Id} is not connected to network ${n.Name}`);

@@ -5,6 +5,7 @@
  */
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import type { EndpointState, NetworkRecord } from "./records.ts";
+import type { Network } from "../../../core/api/types.ts";
 
 /** A container on a network, as in the `Containers` map. */
 export interface AttachedView {
@@ -13,11 +14,8 @@ export interface AttachedView {
   ep: EndpointState;
 }
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-export function networkView(n: NetworkRecord, attached?: AttachedView[]): Json {
-  const containers: Json = {};
+export function networkView(n: NetworkRecord, attached?: AttachedView[]): Network {
+  const containers: Network["Containers"] = {};
   for (const a of attached ?? []) {
     containers[a.id] = {
       Name: a.name,

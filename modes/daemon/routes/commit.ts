@@ -9,7 +9,7 @@ import type { ContainerService } from "../containers/service.ts";
 import { commitContainer } from "../containers/commit.ts";
 import { cmpVersion } from "../api_version.ts";
 import { readBody } from "../api/body.ts";
-import { CommitConfig } from "../api/containers.ts";
+import { CommitConfig } from "../../../core/api/containers.ts";
 
 export function register(r: ApiRouter): void {
   r.add("POST", "/commit", async (ctx) => {

@@ -18,7 +18,7 @@ import { frame } from "../../../core/shim/protocol.ts";
 import { du } from "../containers/volumes.ts";
 import { adaptCreateBody, adaptInspectView, cmpVersion } from "../api_version.ts";
 import { jsonRoute } from "../api/body.ts";
-import { ContainerCreate } from "../api/containers.ts";
+import { ContainerCreate } from "../../../core/api/containers.ts";
 import { checkCreate, checkRefs } from "../api/checks.ts";
 import { formatPlatform, parsePlatformQuery, platformMatches } from "../api/platform.ts";
 

@@ -11,7 +11,11 @@ import { log } from "../log.ts";
 import { concatBytes } from "../../../core/bytes.ts";
 import { cmpVersion } from "../api_version.ts";
 import { decodeBytes, jsonRoute, MAX_JSON_BODY, readBody } from "../api/body.ts";
-import { ExecConfig, ExecStartCheck, type ExecStartCheck as Start } from "../api/exec.ts";
+import {
+  ExecConfig,
+  ExecStartCheck,
+  type ExecStartCheck as Start,
+} from "../../../core/api/exec.ts";
 
 function execs(ctx: Ctx): ExecService {
   return ctx.services.execs as ExecService;

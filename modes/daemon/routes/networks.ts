@@ -8,7 +8,7 @@ import type { Ctx } from "../context.ts";
 import { InvalidArgument, Unavailable } from "../../../core/errdefs/mod.ts";
 import type { NetworkService } from "../networks/service.ts";
 import { jsonRoute } from "../api/body.ts";
-import { NetworkConnect, NetworkCreate, NetworkDisconnect } from "../api/networks.ts";
+import { NetworkConnect, NetworkCreate, NetworkDisconnect } from "../../../core/api/networks.ts";
 
 function net(ctx: Ctx): NetworkService {
   const n = ctx.services.network as NetworkService | undefined;

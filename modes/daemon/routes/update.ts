@@ -1,13 +1,13 @@
 /**
  * Engine API: `POST /containers/{id}/update` (containers/update.ts); the
- * body goes through the validation layer (api/containers.ts ContainerUpdate).
+ * body goes through the validation layer (core/api/containers.ts ContainerUpdate).
  * @module
  */
 import type { ApiRouter } from "../server.ts";
 import type { ContainerService } from "../containers/service.ts";
 import { updateContainer } from "../containers/update.ts";
 import { jsonRoute } from "../api/body.ts";
-import { ContainerUpdate } from "../api/containers.ts";
+import { ContainerUpdate } from "../../../core/api/containers.ts";
 import { cmpVersion } from "../api_version.ts";
 
 export function register(r: ApiRouter): void {

@@ -8,7 +8,7 @@ import { cmpVersion } from "../api_version.ts";
 import { pruneFilter } from "../prune_filters.ts";
 import { matchVolume, type Volume, type VolumeService } from "../containers/volumes.ts";
 import { jsonRoute } from "../api/body.ts";
-import { VolumeCreate } from "../api/volumes.ts";
+import { VolumeCreate } from "../../../core/api/volumes.ts";
 
 function vols(ctx: Ctx): VolumeService {
   return ctx.services.volumes as VolumeService;

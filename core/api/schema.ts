@@ -25,7 +25,7 @@
  * ```
  * @module
  */
-import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
 import {
   JsonNumber,
   JsonObject,

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../../core/testing/assert.ts";
+import { assertEquals, assertThrows } from "../testing/assert.ts";
 import { JsonNumber, JsonObject, JsonSyntaxError, parseGoJson, toPlain } from "./json.ts";
 
 // Each message below is what dockerd 20.10 (Go 1.19's Decoder) answered for the same text.

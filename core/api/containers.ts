@@ -154,6 +154,7 @@ export const Mount = struct("Mount", {
   BindOptions: struct("BindOptions", {
     Propagation: str("mount.Propagation"),
     NonRecursive: bool(),
+    CreateMountpoint: bool(), // API 1.42
   }, "mount"),
   VolumeOptions: struct("VolumeOptions", {
     NoCopy: bool(),
