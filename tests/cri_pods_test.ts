@@ -306,7 +306,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_0
   }
 }
 
-Deno.test("cri containers: two containers of a pod share localhost; CRI logs, ExecSync, user, mounts, caps; stop, restart, teardown", async () => {
+Deno.test("cri containers: two containers of a pod share localhost; CRI logs, ExecSync, user, mounts, caps, stats; stop, restart, teardown", async () => {
   const base = await Deno.makeTempDir({ prefix: "berth-cri-ctr-" });
   const net = await cniNetwork(base);
   const reg = await startTestRegistry();
@@ -367,7 +367,8 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
       command: [
         "sh",
         "-c",
-        "until wget -q -O - http://127.0.0.1:8080/; do sleep 0.2; done; exec sleep 3600",
+        "until wget -q -O - http://127.0.0.1:8080/; do sleep 0.2; done; " +
+        "while true; do echo tick; sleep 0.3; done",
       ],
       mounts: [{ container_path: "/data", host_path: dataDir }],
       linux: { security_context: { run_as_user: { value: 1000 }, readonly_rootfs: true } },
@@ -451,6 +452,33 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     const missing = await grpcError(exec(server, ["/no/such/binary"]));
     assertStringIncludes(missing.details, "no/such/binary");
 
+    // kubelet's log rotation: it renames the file, ReopenContainerLog starts a new one.
+    await Deno.rename(clientLog, `${clientLog}.1`);
+    await cli.rt.ReopenContainerLog({ container_id: client });
+    await until(
+      "a tick in the reopened log",
+      async () => (await Deno.readTextFile(clientLog)).includes(" stdout F tick\n"),
+    );
+    assertStringIncludes(await Deno.readTextFile(`${clientLog}.1`), "hello-from-server");
+
+    // Stats from the cgroups, the writable layer and the pod's interfaces.
+    const cs = (await cli.rt.ContainerStats({ container_id: server })).stats;
+    assertEquals(cs.attributes.id, server);
+    assert(cs.cpu.usage_core_nano_seconds.value > 0, JSON.stringify(cs.cpu));
+    assert(cs.memory.working_set_bytes.value > 0, JSON.stringify(cs.memory));
+    assert(cs.writable_layer.used_bytes.value > 0, "the server wrote /www into its upper dir");
+    const again2 = (await cli.rt.ContainerStats({ container_id: server })).stats;
+    assert(again2.cpu.usage_nano_cores !== null, "no rate on the second sample");
+    const lcs = (await cli.rt.ListContainerStats({ filter: { pod_sandbox_id: pod } })).stats;
+    assertEquals(lcs.map((x: Msg) => x.attributes.id).sort(), [server, client].sort());
+    const ps = (await cli.rt.PodSandboxStats({ pod_sandbox_id: pod })).stats;
+    assertEquals(ps.attributes.id, pod);
+    assertEquals(ps.linux.network.default_interface.name, "eth0");
+    assert(ps.linux.memory.working_set_bytes.value > 0, JSON.stringify(ps.linux.memory));
+    assert(ps.linux.process.process_count.value >= 3, JSON.stringify(ps.linux.process));
+    assertEquals(ps.linux.containers.length, 2);
+    assertEquals((await cli.rt.ListPodSandboxStats({})).stats.length, 1);
+
     // A container that runs to completion.
     const job = await create("job", { command: ["sh", "-c", "echo done; exit 0"] });
     await cli.rt.StartContainer({ container_id: job });
@@ -459,6 +487,8 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
       return s.state === "CONTAINER_EXITED" ? s : undefined;
     });
     assertEquals([jst.exit_code, jst.reason], [0, "Completed"]);
+    const notRunning = await grpcError(cli.rt.ReopenContainerLog({ container_id: job }));
+    assertEquals(notRunning.code, grpc.status.FAILED_PRECONDITION);
     assert(jst.finished_at >= jst.started_at, JSON.stringify(jst));
 
     // Filters; an image in use is not removed.
@@ -483,7 +513,7 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
       "hello-from-server\n",
     );
 
-    // Stop: the client's sleep is pid 1 and ignores SIGTERM: killed after the timeout.
+    // Stop: the client's shell is pid 1 and ignores SIGTERM: killed after the timeout.
     const clientPid = JSON.parse(
       (await cli.rt.ContainerStatus({ container_id: client, verbose: true })).info.info,
     ).pid;

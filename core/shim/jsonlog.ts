@@ -127,6 +127,15 @@ export class JsonLogWriter {
     this.#size = 0;
   }
 
+  /** Open the file at `path` again (created if gone), e.g. after someone rotated it. */
+  reopen(): void {
+    const f = Deno.openSync(this.path, { append: true, create: true, mode: 0o640 });
+    this.#file?.close();
+    this.#file = f;
+    this.#size = f.statSync().size;
+    this.#failed = false;
+  }
+
   /** Writes are synchronous: nothing to wait for. */
   flush(): Promise<void> {
     return Promise.resolve();

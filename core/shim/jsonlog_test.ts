@@ -39,6 +39,15 @@ Deno.test("jsonlog: the CRI's line format (F: a full line without its \\n, P: a 
   const lines = (await Deno.readTextFile(`${dir}/0.log`)).split("\n");
   assertMatch(lines[0], /^\d{4}-\d\d-\d\dT[\d:.]+Z stdout F a$/);
   assertMatch(lines[1], /^\S+ stdout P b$/);
+  // reopen: a rotated file keeps what it had, the path gets what comes after
+  const w2 = await JsonLogWriter.open(`${dir}/1.log`, { format: "cri" });
+  w2.write("stdout", enc.encode("before\n"));
+  await Deno.rename(`${dir}/1.log`, `${dir}/1.log.old`);
+  w2.reopen();
+  w2.write("stdout", enc.encode("after\n"));
+  await w2.close();
+  assertMatch(await Deno.readTextFile(`${dir}/1.log.old`), / F before\n$/);
+  assertMatch(await Deno.readTextFile(`${dir}/1.log`), /^\S+ stdout F after\n$/);
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -325,6 +325,10 @@ export async function main(args: string[]): Promise<number> {
             task.status = "running";
             await reply();
             break;
+          case "reopen-log":
+            task.reopenLog();
+            await reply();
+            break;
           case "stats":
             (globalThis as { gc?: () => void }).gc?.();
             await reply({ memory: Deno.memoryUsage() });

@@ -95,6 +95,8 @@ export type ShimRequest =
   | { op: "resume" }
   | { op: "pids" }
   | { op: "stats" }
+  /** open the log file again by its path (the CRI's ReopenContainerLog, after kubelet rotated it) */
+  | { op: "reopen-log" }
   | { op: "shutdown" };
 
 export interface ShimReply {

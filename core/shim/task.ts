@@ -162,6 +162,12 @@ export class Task {
     }
   }
 
+  /** The log file again by its path (kubelet renamed the old one). */
+  reopenLog(): void {
+    if (!this.#log) throw new Error("the container has no log");
+    this.#log.reopen();
+  }
+
   resize(h: number, w: number): void {
     if (this.#master >= 0) setWinsize(this.#master, h, w);
   }

@@ -62,6 +62,8 @@ export interface CriContainerRecord {
   pid: number;
   /** sandbox log_directory + log_path ("" = no log) */
   logPath: string;
+  /** the cgroup (cgroupfs path) it runs in, once started */
+  cgroup?: string;
 }
 
 const PROPAGATION: Record<string, string> = {
@@ -311,6 +313,7 @@ export class CriContainers {
       target: `${dir}/rootfs`,
     });
     const spec = await this.#spec(c, sb, rootfs);
+    c.cgroup = spec.linux?.cgroupsPath;
     await writeFileAtomic(`${dir}/config.json`, JSON.stringify(spec));
     if (c.logPath) {
       await Deno.mkdir(c.logPath.slice(0, c.logPath.lastIndexOf("/")) || "/", {
@@ -505,6 +508,16 @@ export class CriContainers {
     return { containers: out };
   }
 
+  /** kubelet renamed the log (its rotation): the shim writes to a new file at the path. */
+  async reopenLog(id: string): Promise<void> {
+    const c = this.store.resolve(id);
+    await this.#refresh(c);
+    if (c.state !== "CONTAINER_RUNNING") {
+      throw new Conflict(`container ${c.id} is not running`);
+    }
+    await this.#shim(c).call({ op: "reopen-log" });
+  }
+
   // ---- exec ----
 
   /** Run a command in a running container; its output and exit code (kubelet's probes). */
@@ -592,6 +605,7 @@ export class CriContainers {
       ContainerStatus: (req) => this.status(req),
       ListContainers: (req) => this.list(req),
       ExecSync: (req) => this.execSync(req),
+      ReopenContainerLog: (req) => this.reopenLog(req.container_id ?? "").then(() => ({})),
     };
   }
 }

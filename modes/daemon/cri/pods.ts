@@ -55,6 +55,8 @@ export interface SandboxRecord {
   shm: string;
   /** the CNI network joined and the ADD's result (for the DEL) */
   network?: { file: string; name: string; result: Msg; ips: string[] };
+  /** the holder's cgroup (cgroupfs path) */
+  cgroup?: string;
 }
 
 /** The mode of a NamespaceOption field ("POD" when unset). */
@@ -261,6 +263,7 @@ export class CriPods {
         Sysctls: sysctls,
       },
     });
+    sb.cgroup = spec.linux?.cgroupsPath;
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     await Deno.mkdir(`${this.s.config.execRoot}/cs`, { recursive: true, mode: 0o700 });
     await writeFileAtomic(`${dir}/config.json`, JSON.stringify(spec));

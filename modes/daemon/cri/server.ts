@@ -15,6 +15,7 @@ import type { Msg, Unary } from "./types.ts";
 import { CriImages } from "./images.ts";
 import { CriPods } from "./pods.ts";
 import { CriContainers } from "./containers.ts";
+import { CriStats } from "./stats.ts";
 
 /** How the proto's messages look in JS: field names as in the .proto, int64 as number. */
 export const LOADER_OPTIONS = {
@@ -102,6 +103,7 @@ export async function createCriServer(s: Services): Promise<grpc.ConnectionInjec
       ...runtimeHandlers(s),
       ...pods.handlers(),
       ...containers.handlers(),
+      ...new CriStats(pods, containers).handlers(),
     }),
   );
   server.addService(
