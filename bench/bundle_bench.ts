@@ -7,15 +7,17 @@
  *  3. `ps` with 100 running (daemon from the single file): its own client,
  *     the `deno run` client, the docker CLI against berth, and Docker 20.10
  *     with 100 running — so client and daemon costs can be told apart.
+ *  Floors, in 1 and 3: `deno run` of an empty file, and the single file's
+ *  loader with nothing to run (what every berth client pays before its code).
  *
  *   deno run -A bench/bundle_bench.ts [runs] [--no-docker]
  * @module
  */
 import { compare, median, sh } from "./harness.ts";
 import { bundle } from "../tools/bundle.ts";
-import { bundleArgvFor } from "../tools/self_cmd.ts";
+import { bundleArgvFor, sourceArgvFor } from "../tools/self_cmd.ts";
 import { busyboxArchive } from "../tests/fixtures/busybox.ts";
-import { berthCmd, startDaemon, type TestDaemon } from "../tests/fixtures/daemon.ts";
+import { startDaemon, type TestDaemon } from "../tests/fixtures/daemon.ts";
 import { dockerdAvailable, startDockerd } from "../tests/fixtures/dockerd.ts";
 import { shimPids } from "../tests/containers_helpers.ts";
 
@@ -28,6 +30,18 @@ Deno.env.set("XDG_CACHE_HOME", `${tmp}/cache`);
 const file = `${tmp}/berth.js`;
 await bundle(file);
 const bcmd = (a: string[]) => bundleArgvFor(file, a);
+// Floors: what any Deno client costs (an empty file), and what the single file
+// costs before it runs anything of berth's (its loader, payload and all, with
+// the final import of the extracted entry cut off).
+await Deno.writeTextFile(`${tmp}/empty.js`, "\n");
+const src = await Deno.readTextFile(file);
+const cut = src.lastIndexOf("\nawait import(");
+if (cut < 0) throw new Error("the single file's loader changed shape: no final import");
+await Deno.writeTextFile(`${tmp}/loader-only.js`, src.slice(0, cut + 1));
+const floors = (ok1: (cmd: string[]) => () => Promise<void>) => [
+  { name: "deno, empty file", run: ok1(bundleArgvFor(`${tmp}/empty.js`, [])) },
+  { name: "single file, loader only", run: ok1(bundleArgvFor(`${tmp}/loader-only.js`, [])) },
+];
 
 const lines: string[] = [];
 const record = (s: string) => {
@@ -45,7 +59,8 @@ async function removeAll(t: TestDaemon) {
 }
 
 const img = await busyboxArchive();
-const dSrc = await startDaemon();
+const berthCmd = sourceArgvFor; // this bench compares the forms itself (not BERTH_SELF)
+const dSrc = await startDaemon({ berthCmd });
 const dBun = await startDaemon({ berthCmd: bcmd });
 const dk = !noDocker && (await dockerdAvailable()) ? await startDockerd() : undefined;
 const docker = (a: string[], host = dk!.host) => sh(["docker", ...a], { DOCKER_HOST: host });
@@ -59,6 +74,7 @@ try {
   await ok1(bcmd(["-H", missing, "version"]))(); // extract once
   const c = await compare("client start-up: version, missing socket", [
     ...(dk ? [{ name: "docker CLI", run: ok1(["docker", "-H", missing, "version"]) }] : []),
+    ...floors(ok1),
     { name: "single file", run: ok1(bcmd(["-H", missing, "version"])) },
     { name: "deno run main.ts", run: ok1(berthCmd(["-H", missing, "version"])) },
   ], runs);
@@ -124,6 +140,7 @@ try {
         { name: "docker CLI → berth", run: async () => void await docker(["ps"], dBun.host) },
       ]
       : []),
+    ...floors(ok1),
     { name: "deno run client", run: async () => void await sh(berthCmd(["-H", dBun.host, "ps"])) },
     { name: "single file ps", run: async () => void await sh(bcmd(["-H", dBun.host, "ps"])) },
   ], runs);
@@ -136,6 +153,17 @@ try {
         ? `, docker CLI → berth ${m("docker CLI → berth").toFixed(3)} s; Docker 20.10 ${
           m("docker 20.10 ps").toFixed(3)
         } s, ratio ${(m("single file ps") / m("docker 20.10 ps")).toFixed(2)}× (goal ≤ 1.0×)`
+        : ""),
+  );
+  const dkPs = m("docker 20.10 ps");
+  record(
+    `floors in the same minute: deno running an empty file ${
+      m("deno, empty file").toFixed(3)
+    } s, the single file's loader alone ${m("single file, loader only").toFixed(3)} s` +
+      (dk
+        ? ` (${(m("deno, empty file") / dkPs).toFixed(2)}× and ${
+          (m("single file, loader only") / dkPs).toFixed(2)
+        }× Docker's whole ps)`
         : ""),
   );
 } finally {

@@ -95,6 +95,37 @@ Deno.test("bundle: the single file runs the container lifecycle; its personaliti
         expectCode(await b(["rm", "web"]), 0);
         assertEquals(expectCode(await b(["ps", "-aq"]), 0).stdout, "");
       });
+      await t.step(
+        "create, start, attach, restart, kill, wait, inspect, top, pause, rename, exec -i (berth client)",
+        async () => {
+          // each of these commands loads its own module: a missing registry entry fails here
+          let r = expectCode(await b(["create", "--name", "c1", "busybox", "echo", "created"]), 0);
+          assertEquals(r.stdout.trim().length, 64);
+          r = expectCode(await b(["start", "-a", "c1"]), 0);
+          assertEquals(r.stdout, "created\n");
+          r = expectCode(
+            await b(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "c1"]),
+            0,
+          );
+          assertEquals(r.stdout, "exited 0\n");
+          expectCode(await b(["run", "-d", "--name", "k1", "busybox", "sleep", "1000"]), 0);
+          r = expectCode(await b(["exec", "-i", "k1", "cat"], "piped in\n"), 0);
+          assertEquals(r.stdout, "piped in\n");
+          r = expectCode(await b(["top", "k1"]), 0);
+          assertStringIncludes(r.stdout, "sleep 1000");
+          expectCode(await b(["pause", "k1"]), 0);
+          assertEquals((await b(["inspect", "-f", "{{.State.Status}}", "k1"])).stdout, "paused\n");
+          expectCode(await b(["unpause", "k1"]), 0);
+          expectCode(await b(["restart", "-t", "1", "k1"]), 0);
+          assertEquals((await b(["inspect", "-f", "{{.State.Running}}", "k1"])).stdout, "true\n");
+          expectCode(await b(["rename", "k1", "k2"]), 0);
+          const waiter = b(["wait", "k2"]);
+          expectCode(await b(["kill", "k2"]), 0);
+          assertEquals(expectCode(await waiter, 0).stdout, "137\n");
+          expectCode(await b(["rm", "c1", "k2"]), 0);
+          assertEquals(expectCode(await b(["ps", "-aq"]), 0).stdout, "");
+        },
+      );
       await t.step("run, ps, logs, exec, stop, rm (docker CLI)", async () => {
         const dk = (args: string[]) => d.docker(args, { timeoutMs: 30000 });
         let r = expectCode(await dk(["run", "-d", "--name", "dk", "busybox", "sleep", "1000"]), 0);

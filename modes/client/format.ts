@@ -120,10 +120,22 @@ export function compileTemplate(fmt: string): (data: Value) => string {
     last = m.index + m[0].length;
   }
   lits.push(text.slice(last));
+  // `{{.A.B}}`, the common case: its keys, looked up without evalExpr
+  const fields = parsed.map((w) =>
+    w.length === 1 && w[0].startsWith(".") ? w[0].split(".").filter(Boolean) : undefined
+  );
   return (data) => {
     let s = lits[0];
     for (let i = 0; i < exprs.length; i++) {
-      const v = evalExpr(exprs[i], parsed[i], data);
+      let v: Value;
+      const keys = fields[i];
+      if (keys) {
+        v = data;
+        for (const k of keys) {
+          if (v === null || v === undefined) break;
+          v = (v as Record<string, unknown>)[k];
+        }
+      } else v = evalExpr(exprs[i], parsed[i], data);
       s += (typeof v === "string" ? v : goString(v)) + lits[i + 1];
     }
     return s;

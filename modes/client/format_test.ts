@@ -1,5 +1,5 @@
 import { assertEquals } from "../../core/testing/assert.ts";
-import { humanDuration, humanSize, renderTemplate, table } from "./format.ts";
+import { compileTemplate, humanDuration, humanSize, renderTemplate, table } from "./format.ts";
 
 Deno.test("format: human sizes like go-units", () => {
   assertEquals(humanSize(4261376), "4.26MB");
@@ -31,4 +31,15 @@ Deno.test("format: templates", () => {
   assertEquals(renderTemplate("{{json .}}", { A: 1 }), '{"A":1}');
   assertEquals(renderTemplate('{{index .L "k"}}', { L: { k: "v" } }), "v");
   assertEquals(renderTemplate("{{.A}}\\t{{.B}}", { A: 1, B: 2 }), "1\t2");
+  // missing or null along a path, the value itself, a map; one compiled format for many values
+  assertEquals(
+    renderTemplate("{{.A.B}}|{{.Z}}|{{ .A }}", { A: null }),
+    "<no value>|<no value>|<no value>",
+  );
+  assertEquals(
+    renderTemplate("{{.}} {{.M}}", { M: { b: 2, a: [1, "x"] } }),
+    "map[M:map[a:[1 x] b:2]] map[a:[1 x] b:2]",
+  );
+  const render = compileTemplate("{{.N}}:{{upper .S}}");
+  assertEquals([{ N: 1, S: "a" }, { N: 2, S: "b" }].map(render), ["1:A", "2:B"]);
 });
