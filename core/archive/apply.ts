@@ -24,6 +24,7 @@ import { decompressStream } from "./compress.ts";
 import type { TarHeader } from "./tar_header.ts";
 import { TarReader } from "./tar_reader.ts";
 import { isOverlayXattr, OPAQUE, WH_META_PREFIX, WH_PREFIX } from "./whiteout.ts";
+import { peerGone } from "../errdefs/ignore.ts";
 
 export interface ApplyOptions {
   /** "overlay": OCI whiteouts become overlay whiteouts (0/0 char dev, trusted.overlay.opaque=y)
@@ -341,7 +342,7 @@ export async function applyLayer(
     root = Deno.realPathSync(dest);
     if (!Deno.statSync(root).isDirectory) throw new Error("not a directory");
   } catch (e) {
-    await tar.cancel().catch(() => {});
+    await tar.cancel().catch(peerGone);
     throw new InvalidArgument(`layer destination ${dest}: ${(e as Error).message}`);
   }
   const max = opts.maxBytes ?? Infinity;

@@ -15,6 +15,7 @@
 import zlib from "node:zlib";
 import type { Duplex } from "node:stream";
 import { InvalidArgument } from "../errdefs/mod.ts";
+import { peerGone } from "../errdefs/ignore.ts";
 
 export type Compression = "gzip" | "zstd" | "none";
 
@@ -81,7 +82,7 @@ export function decompressStream(s: ReadableStream<Uint8Array>): ReadableStream<
     },
     async cancel(r) {
       if (inner) await inner.cancel(r);
-      else await reader.cancel(r).catch(() => {});
+      else await reader.cancel(r).catch(peerGone);
     },
   }, { highWaterMark: 1 });
 }
@@ -181,7 +182,7 @@ function throughNode(
         if (failure !== undefined) {
           stopped = true;
           z.destroy();
-          await reader.cancel(failure).catch(() => {});
+          await reader.cancel(failure).catch(peerGone);
           throw srcFailed ? failure : relabel(kind, failure);
         }
         if (ended) {
@@ -194,7 +195,7 @@ function throughNode(
     async cancel(reason) {
       stopped = true;
       z.destroy();
-      await reader.cancel(reason).catch(() => {});
+      await reader.cancel(reason).catch(peerGone);
     },
   }, { highWaterMark: 0 });
 }

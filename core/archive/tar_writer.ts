@@ -17,6 +17,7 @@
  */
 import { InvalidArgument } from "../errdefs/mod.ts";
 import { encodeHeader, padding, type TarHeaderInit } from "./tar_header.ts";
+import { peerGone } from "../errdefs/ignore.ts";
 
 export interface EntryOptions {
   mode?: number;
@@ -73,7 +74,7 @@ export function tarWriter(): TarWriter {
 
   async function put(c: Uint8Array): Promise<void> {
     await w.ready;
-    w.write(c).catch(() => {});
+    w.write(c).catch(peerGone);
   }
   function serial(op: () => Promise<void>): Promise<void> {
     const p = chain.then(() => {
@@ -84,7 +85,7 @@ export function tarWriter(): TarWriter {
     chain = p.catch((e) => {
       if (failed === undefined) {
         failed = e;
-        w.abort(e).catch(() => {});
+        w.abort(e).catch(peerGone);
       }
     });
     return p;
@@ -127,7 +128,7 @@ export function tarWriter(): TarWriter {
       }),
     abort(reason) {
       if (failed === undefined) failed = reason ?? new Error("tar writer aborted");
-      w.abort(failed).catch(() => {});
+      w.abort(failed).catch(peerGone);
     },
   };
 }

@@ -19,6 +19,7 @@ import { MT } from "../oci/mediatypes.ts";
 import type { Index } from "../oci/types.ts";
 import { responseError } from "./errors.ts";
 import { Transport, type TransportOptions } from "./transport.ts";
+import { peerGone } from "../errdefs/ignore.ts";
 
 export const MANIFEST_ACCEPT = [
   MT.ociIndex,
@@ -209,7 +210,7 @@ export class RegistryClient {
           } catch (e) {
             if (opts.signal?.aborted || retries >= 3 || size < 0) throw e;
             retries++;
-            reader.cancel().catch(() => {});
+            reader.cancel().catch(peerGone);
             const res = await open(received);
             let skip = res.status === 206 ? 0 : received;
             const r = res.body!.getReader();

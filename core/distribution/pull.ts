@@ -30,6 +30,7 @@ import {
 } from "./platform.ts";
 import { countingStream, type ProgressFn, progressId } from "./progress.ts";
 import type { BlobSink } from "./store.ts";
+import { handledElsewhere } from "../errdefs/ignore.ts";
 
 export interface PullOptions {
   sink: BlobSink;
@@ -266,7 +267,7 @@ async function pullLayers(
       if (fresh) progress({ status: "Pull complete", id: progressId(layers[i].digest) });
     }
   })();
-  done.forEach((d) => d.promise.catch(() => {}));
+  done.forEach((d) => d.promise.catch(handledElsewhere)); // settled below
   const results = await Promise.allSettled([...workers, ordered]);
   const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
   if (failed) throw failed.reason;

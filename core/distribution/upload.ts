@@ -17,6 +17,7 @@
 import { Unavailable } from "../errdefs/mod.ts";
 import { pushScope, type RegistryClient } from "./client.ts";
 import { responseError } from "./errors.ts";
+import { peerGone } from "../errdefs/ignore.ts";
 
 export interface UploadOptions {
   /** Repositories on the same registry that may already hold the blob. */
@@ -72,7 +73,7 @@ class Chunker {
     });
   }
   cancel(): void {
-    this.#reader.cancel().catch(() => {});
+    this.#reader.cancel().catch(peerGone);
   }
 }
 

@@ -25,6 +25,7 @@ import {
   renderFilter,
   renderNat,
 } from "./firewall.ts";
+import { handledElsewhere, peerGone } from "../errdefs/ignore.ts";
 
 export interface CmdResult {
   code: number;
@@ -73,8 +74,8 @@ export async function runCmd(cmd: string, args: string[], input?: string): Promi
   }
   if (input !== undefined) {
     const w = p.stdin.getWriter();
-    await w.write(new TextEncoder().encode(input)).catch(() => {});
-    await w.close().catch(() => {});
+    await w.write(new TextEncoder().encode(input)).catch(peerGone);
+    await w.close().catch(peerGone);
   }
   const o = await p.output();
   const d = new TextDecoder();
@@ -121,7 +122,7 @@ export class Firewall {
   /** Which backend `iptables` uses, e.g. "nf_tables" or "legacy". */
   async backend(): Promise<string> {
     if (!this.enabled) return "disabled";
-    const r = await runCmd(this.#bin, ["-V"]).catch(() => undefined);
+    const r = await runCmd(this.#bin, ["-V"]).catch(() => undefined); // no answer: legacy, the default
     return /\((\w+)\)/.exec(r?.stdout ?? "")?.[1] ?? "legacy";
   }
 
@@ -168,7 +169,7 @@ export class Firewall {
 
   #kick(): Promise<void> {
     // One restore at a time; callers arriving meanwhile share the next round.
-    const round = (this.#running ?? Promise.resolve()).catch(() => {}).then(async () => {
+    const round = (this.#running ?? Promise.resolve()).catch(handledElsewhere).then(async () => {
       const w = this.#want;
       if (!w) return;
       this.#want = undefined;
@@ -189,7 +190,7 @@ export class Firewall {
   /** Remove the jumps and our chains. */
   async teardown(): Promise<void> {
     if (!this.enabled) return;
-    await this.#running?.catch(() => {});
+    await this.#running?.catch(handledElsewhere);
     for (const j of jumps(this.prefix)) {
       for (let i = 0; i < 8; i++) {
         const r = await this.#ipt(["-t", j.table, "-D", j.chain, ...j.rule]);

@@ -27,6 +27,7 @@ import {
   parseIp,
   subnets,
 } from "./ipv4.ts";
+import { errorText, handledElsewhere, removeIfExists } from "../errdefs/ignore.ts";
 
 export interface LeaseTableInit {
   subnet: Cidr;
@@ -176,15 +177,22 @@ export class IpamStore {
     this.dir = dir;
   }
 
-  async init(): Promise<void> {
+  /** Load the tables; one that cannot be read stays on disk and is reported through `warn`. */
+  async init(warn: (msg: string) => void = console.error): Promise<void> {
     await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
     for await (const e of Deno.readDir(this.dir)) {
       if (e.name.startsWith(".tmp-")) {
-        await Deno.remove(`${this.dir}/${e.name}`).catch(() => {});
+        await removeIfExists(`${this.dir}/${e.name}`);
         continue;
       }
       if (!e.isFile || !e.name.endsWith(".json")) continue;
-      const f = await readJson<LeaseFile | null>(`${this.dir}/${e.name}`, null).catch(() => null);
+      let f: LeaseFile | null;
+      try {
+        f = await readJson<LeaseFile | null>(`${this.dir}/${e.name}`, null);
+      } catch (err) {
+        warn(`address leases ${e.name} not loaded, the file is unreadable: ${errorText(err)}`);
+        continue;
+      }
       if (f) this.#tables.set(e.name.slice(0, -5), LeaseTable.fromJSON(f));
     }
   }
@@ -207,7 +215,7 @@ export class IpamStore {
   /** Persist a network's table (writes are serialized per network). */
   save(netId: string): Promise<void> {
     const prev = this.#writes.get(netId) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(async () => {
+    const next = prev.catch(handledElsewhere).then(async () => {
       const t = this.#tables.get(netId);
       if (t) await writeJsonAtomic(`${this.dir}/${netId}.json`, t.toJSON());
     });
@@ -217,9 +225,9 @@ export class IpamStore {
 
   async remove(netId: string): Promise<void> {
     this.#tables.delete(netId);
-    await (this.#writes.get(netId) ?? Promise.resolve()).catch(() => {});
+    await (this.#writes.get(netId) ?? Promise.resolve()).catch(handledElsewhere);
     this.#writes.delete(netId);
-    await Deno.remove(`${this.dir}/${netId}.json`).catch(() => {});
+    await removeIfExists(`${this.dir}/${netId}.json`);
   }
 
   /** Total leases held in all tables. */

@@ -17,6 +17,7 @@
  */
 import { runCmd } from "./firewall_linux.ts";
 import { attachVethNetlink, deleteLinkNetlink, type VethSpec } from "./netlink_linux.ts";
+import { keepFirstError } from "../errdefs/ignore.ts";
 
 /** netlink (default) or iproute2 (BERTH_NET_IPROUTE=1) for per-container wiring. */
 export function useNetlink(): boolean {
@@ -116,7 +117,7 @@ export async function attachVeth(v: VethSpec): Promise<void> {
     try {
       await ipBatch(lines, v.nsPath);
     } catch (e) {
-      await deleteLink(v.hostName).catch(() => {});
+      await deleteLink(v.hostName).catch(keepFirstError);
       throw e;
     }
   }
@@ -140,8 +141,8 @@ export async function attachVethIproute(v: VethSpec): Promise<void> {
       `link set ${v.hostName} type bridge_slave hairpin on`,
     ]);
   } catch (e) {
-    await deleteLink(v.hostName).catch(() => {});
-    await ipBatch([`link del ${v.ifName}`], v.nsPath).catch(() => {});
+    await deleteLink(v.hostName).catch(keepFirstError);
+    await ipBatch([`link del ${v.ifName}`], v.nsPath).catch(keepFirstError);
     throw e;
   }
 }

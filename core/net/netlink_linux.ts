@@ -17,6 +17,7 @@
  */
 import { closeFd, recvAsync, sendToAsync, socketInNetns } from "./_libc_linux.ts";
 import { parseIp } from "./ipv4.ts";
+import { keepFirstError } from "../errdefs/ignore.ts";
 
 const AF_NETLINK = 16, SOCK_RAW = 3, NETLINK_ROUTE = 0;
 const AF_UNSPEC = 0, AF_INET = 2;
@@ -360,7 +361,7 @@ export async function attachVethNetlink(v: VethSpec): Promise<void> {
       Deno.writeTextFileSync(`/sys/class/net/${v.hostName}/brport/hairpin_mode`, "1");
     } catch { /* no hairpin: only the container→own published port case suffers */ }
   } catch (e) {
-    if (created) await deleteLinkNetlink(v.hostName).catch(() => {});
+    if (created) await deleteLinkNetlink(v.hostName).catch(keepFirstError);
     throw e;
   } finally {
     inside.close();

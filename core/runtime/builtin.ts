@@ -30,6 +30,7 @@ import { FdReceiver, waitpidAsync } from "../sys/libc_pty.ts";
 import { discardWarmInit, type WarmInit, warmJoins } from "./warm_init.ts";
 import { prepareSeccomp, savedSeccomp } from "./seccomp_prepare.ts";
 import { nsId } from "../oci/sysctl.ts";
+import { handledElsewhere, keepFirstError, peerGone, tempLeftover } from "../errdefs/ignore.ts";
 
 interface SavedState {
   id: string;
@@ -253,8 +254,8 @@ export class BuiltinRuntime implements OciRuntime {
         } catch { /* gone */ }
         await child.status;
       }
-      await cg?.remove().catch(() => {});
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await cg?.remove().catch(keepFirstError);
+      await Deno.remove(dir, { recursive: true }).catch(keepFirstError);
       throw e;
     }
   }
@@ -303,10 +304,10 @@ export class BuiltinRuntime implements OciRuntime {
         cfg.nullStdio = [!wantStdin, !pipes, !pipes];
         cfg.unshareMount = true;
         cfg.nice = this.#warmNice;
-        if (!wantStdin) child.stdin.close().catch(() => {});
+        if (!wantStdin) child.stdin.close().catch(peerGone);
         if (!pipes) {
-          child.stdout.cancel().catch(() => {});
-          child.stderr.cancel().catch(() => {});
+          child.stdout.cancel().catch(peerGone);
+          child.stderr.cancel().catch(peerGone);
         }
       }
       if (stdio.kind === "tty") {
@@ -321,7 +322,7 @@ export class BuiltinRuntime implements OciRuntime {
       if (!conn) throw new RuntimeError(`init exited (${(await status).code}) before it started`);
       await writeAll(conn, new TextEncoder().encode(JSON.stringify(cfg) + "\n"));
       const ptyMaster = receiver ? receiver.receive() : undefined;
-      ptyMaster?.catch(() => {});
+      ptyMaster?.catch(handledElsewhere);
       let pid = 0, ok = false;
       const warnings: string[] = [];
       // plain reads, not a stream pipeline: this runs in every shim, and each
@@ -371,16 +372,16 @@ export class BuiltinRuntime implements OciRuntime {
         } catch { /* gone */ }
         await child.status;
         if (pipes) {
-          await child.stdout.cancel().catch(() => {});
-          await child.stderr.cancel().catch(() => {});
+          await child.stdout.cancel().catch(peerGone);
+          await child.stderr.cancel().catch(peerGone);
         }
       }
       throw e;
     } finally {
       listener.close();
       receiver?.close();
-      await Deno.remove(syncSocket).catch(() => {});
-      for (const t of tmpDirs) await Deno.remove(t, { recursive: true }).catch(() => {});
+      await Deno.remove(syncSocket).catch(tempLeftover);
+      for (const t of tmpDirs) await Deno.remove(t, { recursive: true }).catch(tempLeftover);
     }
   }
 
@@ -425,7 +426,7 @@ export class BuiltinRuntime implements OciRuntime {
       done = true;
       clearInterval(timer);
     }
-    await Deno.remove(fifo).catch(() => {});
+    await Deno.remove(fifo).catch(tempLeftover);
     const nl = text.indexOf("\n");
     if (nl >= 0) {
       const m = JSON.parse(text.slice(nl + 1));
@@ -452,7 +453,7 @@ export class BuiltinRuntime implements OciRuntime {
         conn.close();
       } catch { /* closed */ }
     }
-    await Deno.remove(`${this.#dir(id)}/exec.fifo`).catch(() => {});
+    await Deno.remove(`${this.#dir(id)}/exec.fifo`).catch(tempLeftover);
     const line = buf.slice(0, buf.indexOf("\n"));
     const m: InitMessage | undefined = line ? JSON.parse(line) : undefined;
     if (m && "error" in m) throw new RuntimeError(m.error, m.exitCode);
@@ -568,6 +569,7 @@ export class BuiltinRuntime implements OciRuntime {
           c.kill(pid, 9);
         } catch { /* gone */ }
       }
+      // still frozen, the processes do not die: waitGone below reports that
       if (cg.frozen()) await cg.freeze(false).catch(() => {});
       await waitGone(st.pid, st.startTime, 5000);
     }

@@ -26,6 +26,7 @@ import { RuntimeError } from "./runtime.ts";
 import { Conflict, NotFound } from "../errdefs/mod.ts";
 import { Cgroup } from "./cgroups.ts";
 import { FdReceiver, waitpidAsync } from "../sys/libc_pty.ts";
+import { handledElsewhere, peerGone, tempLeftover } from "../errdefs/ignore.ts";
 
 export interface ExternalRuntimeOptions {
   /** "runc", "crun", or the name given with --add-runtime */
@@ -121,12 +122,12 @@ export class ExternalRuntime implements OciRuntime {
         stderr: "piped",
       }).spawn();
       const master = receiver?.receive();
-      master?.catch(() => {});
+      master?.catch(handledElsewhere);
       const st = await child.status;
       if (!st.success) {
         // the process does not exist: every writer of stderr is gone
         const err = await new Response(child.stderr).text();
-        if (pipes) await child.stdout.cancel().catch(() => {});
+        if (pipes) await child.stdout.cancel().catch(peerGone);
         throw this.#error(err);
       }
       const pid = Number((await Deno.readTextFile(pidFile)).trim());
@@ -152,7 +153,7 @@ export class ExternalRuntime implements OciRuntime {
       const args = ["create", "--bundle", bundle, ...(opts.noPivot ? ["--no-pivot"] : []), id];
       return await this.#launch(args, opts.stdio, pidFile, tmp);
     } finally {
-      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      await Deno.remove(tmp, { recursive: true }).catch(tempLeftover);
     }
   }
 
@@ -197,7 +198,7 @@ export class ExternalRuntime implements OciRuntime {
       const args = ["exec", "--detach", "--process", `${tmp}/process.json`, id];
       return await this.#launch(args, opts.stdio, pidFile, tmp);
     } finally {
-      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      await Deno.remove(tmp, { recursive: true }).catch(tempLeftover);
     }
   }
 

@@ -21,6 +21,7 @@
 import type { OciSpec } from "../oci/runtime_types.ts";
 import { exitStatus, spawnInPidNs } from "./proc.ts";
 import type { ExitStatus } from "./runtime.ts";
+import { peerGone, tempLeftover } from "../errdefs/ignore.ts";
 
 export interface WarmInit {
   child: Deno.ChildProcess;
@@ -67,10 +68,10 @@ export async function discardWarmInit(w: WarmInit): Promise<void> {
     w.child.kill("SIGKILL");
   } catch { /* gone */ }
   await w.status;
-  await w.child.stdout.cancel().catch(() => {});
-  await w.child.stderr.cancel().catch(() => {});
-  await w.child.stdin.close().catch(() => {});
-  await Deno.remove(w.syncSocket).catch(() => {});
+  await w.child.stdout.cancel().catch(peerGone);
+  await w.child.stderr.cancel().catch(peerGone);
+  await w.child.stdin.close().catch(peerGone);
+  await Deno.remove(w.syncSocket).catch(tempLeftover);
 }
 
 const HOST_NS: Record<string, string> = { uts: "uts", ipc: "ipc", network: "net" };

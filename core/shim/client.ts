@@ -23,6 +23,7 @@ import {
   type ShimRequest,
   writeAll,
 } from "./protocol.ts";
+import { peerGone, removeIfExists } from "../errdefs/ignore.ts";
 
 /** A shim reply with ok=false, as an Error (with errdefs-like kind and a Docker exit class). */
 export class ShimError extends Error {
@@ -192,7 +193,8 @@ function spawnDetached(
     if (niced) setThreadNice(base);
   }
   child.unref();
-  // Reap it if it dies while we are alive (it is our child until we exit).
+  // Reap it if it dies while we are alive (it is our child until we exit);
+  // how it ended reaches the daemon over its socket and exit.json, not here.
   child.status.catch(() => {});
   return child;
 }
@@ -218,7 +220,7 @@ async function waitSocket(path: string, child: Deno.ChildProcess, timeoutMs: num
     }
   } finally {
     clearTimeout(timer);
-    reader.cancel().catch(() => {});
+    reader.cancel().catch(peerGone);
   }
   return await Deno.connect({ transport: "unix", path });
 }
@@ -233,7 +235,7 @@ export async function spawnShim(
   opts: { timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<ShimClient> {
   await Deno.writeTextFile(`${dir}/shim.json`, JSON.stringify(cfg));
-  await Deno.remove(`${dir}/exit.json`).catch(() => {});
+  await removeIfExists(`${dir}/exit.json`); // a stale one would report an old exit
   const child = spawnDetached([dir], opts.env);
   (await waitSocket(cfg.socket, child, opts.timeoutMs ?? 10_000)).close();
   return new ShimClient(dir, cfg.socket);
@@ -296,7 +298,8 @@ export class ShimPool {
       const hold = await waitSocket(sock, child, 10_000);
       await writeAll(hold, encodeLine({ op: "hold" }));
       return { sock, hold };
-    })().catch(() => null).finally(() => slot.ready = true);
+    })().catch(() => null) // no warm shim: take() starts a cold one
+      .finally(() => slot.ready = true);
     return slot;
   }
 
@@ -310,7 +313,7 @@ export class ShimPool {
     const w = slot ? await slot.warm : null;
     if (w) {
       await Deno.writeTextFile(`${dir}/shim.json`, JSON.stringify(cfg));
-      await Deno.remove(`${dir}/exit.json`).catch(() => {});
+      await removeIfExists(`${dir}/exit.json`); // a stale one would report an old exit
       try {
         const c = await Deno.connect({ transport: "unix", path: w.sock });
         try {

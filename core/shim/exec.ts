@@ -19,6 +19,7 @@ import {
 } from "./protocol.ts";
 import { Attached, feedStdin, Output, pumpFd, pumpStream, Stdin } from "./io.ts";
 import { fdClose, setWinsize } from "./sys_linux.ts";
+import { peerGone } from "../errdefs/ignore.ts";
 
 export interface ExecRequest {
   exec: string;
@@ -52,14 +53,14 @@ export async function runExec(
     if (master >= 0) fdClose(master);
     const code = e instanceof RuntimeError ? e.exitCode : 126;
     const msg = e instanceof Error ? e.message : String(e);
-    await writeAll(conn, encodeLine({ ok: true, pid: 0 })).catch(() => {});
+    await writeAll(conn, encodeLine({ ok: true, pid: 0 })).catch(peerGone);
     const out = req.tty ? frame(1, new TextEncoder().encode(msg + "\r\n")) : frame(
       FRAME_STDERR,
       new TextEncoder().encode(msg + "\n"),
     );
     const exit: ExitInfo = { exitCode: code, exitedAt: rfc3339Nano(), error: msg };
-    await writeAll(conn, out).catch(() => {});
-    await writeAll(conn, frame(FRAME_EXIT, encodeLine(exit))).catch(() => {});
+    await writeAll(conn, out).catch(peerGone);
+    await writeAll(conn, frame(FRAME_EXIT, encodeLine(exit))).catch(peerGone);
     conn.close();
     return;
   }
@@ -69,7 +70,7 @@ export async function runExec(
     if (cs) setWinsize(master, cs.height, cs.width);
   }
   if (master >= 0) execMasters.set(req.exec, master);
-  await writeAll(conn, encodeLine({ ok: true, pid: proc.pid })).catch(() => {});
+  await writeAll(conn, encodeLine({ ok: true, pid: proc.pid })).catch(peerGone);
 
   const output = new Output(req.tty);
   const att = new Attached(conn, true, true);

@@ -8,6 +8,7 @@
 import { fdClose, fdRead, fdWrite } from "./sys_linux.ts";
 import { frame, FRAME_STDOUT, writeAll } from "./protocol.ts";
 import type { LineSplitter } from "./jsonlog.ts";
+import { peerGone } from "../errdefs/ignore.ts";
 
 /** Bytes queued for one attached client before it is dropped. */
 const MAX_PENDING = 16 << 20;
@@ -171,7 +172,7 @@ export class Stdin {
     if (this.#closed) return;
     this.#closed = true;
     const w = this.#writer;
-    this.#chain = this.#chain.then(() => w?.close().catch(() => {}));
+    this.#chain = this.#chain.then(() => w?.close().catch(peerGone));
   }
 }
 

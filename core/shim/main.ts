@@ -34,6 +34,7 @@ import {
 } from "../sys/libc_proc.ts";
 import type { OciRuntime } from "../runtime/runtime.ts";
 import type { WarmInit } from "../runtime/warm_init.ts";
+import { handledElsewhere, peerGone, removeIfExists, tempLeftover } from "../errdefs/ignore.ts";
 
 /** A shim whose container was never created gives up after this long. */
 const CREATE_TIMEOUT_MS = 60_000;
@@ -112,7 +113,7 @@ async function waitAdoption(
   }, 10_000);
   for (;;) {
     const conn = await listener.accept();
-    const line = await readLine(conn).catch(() => null);
+    const line = await readLine(conn).catch(() => null); // hung up before asking: no request
     const req = line?.value as { op?: string; dir?: string } | undefined;
     if (req?.op === "adopt" && req.dir) {
       adopted = true;
@@ -123,6 +124,7 @@ async function waitAdoption(
       held = true;
       (async () => {
         const b = new Uint8Array(64);
+        // until the holder lets go (EOF) or its connection breaks (same meaning)
         while ((await conn.read(b).catch(() => null)) !== null) { /* nothing */ }
         if (!adopted) {
           removeWarmSockets(sock);
@@ -137,7 +139,7 @@ async function waitAdoption(
     }
     if (req?.op === "stats") {
       (globalThis as { gc?: () => void }).gc?.();
-      await writeAll(conn, encodeLine({ ok: true, memory: Deno.memoryUsage() })).catch(() => {});
+      await writeAll(conn, encodeLine({ ok: true, memory: Deno.memoryUsage() })).catch(peerGone);
     }
     conn.close();
   }
@@ -178,7 +180,7 @@ export async function main(args: string[]): Promise<number> {
   let baseNice: number | undefined;
   if (args[0] === "--warm") {
     const warmSock = args[1];
-    await Deno.remove(warmSock).catch(() => {});
+    await removeIfExists(warmSock);
     listener = Deno.listen({ transport: "unix", path: warmSock });
     signalReady();
     // Load the runtimes now, while nobody waits; the built-in one also boots an init.
@@ -189,7 +191,7 @@ export async function main(args: string[]): Promise<number> {
           warmInit = w.prewarmInit(b.defaultInitArgv(), `${warmSock}.i`);
         },
       );
-    preload.catch(() => {});
+    preload.catch(handledElsewhere);
     const a = await waitAdoption(listener, warmSock);
     // booted at a lower priority (client.ts WARM_NICE): from now on people wait on us
     const nice = Number(Deno.env.get("BERTH_SHIM_NICE"));
@@ -200,8 +202,9 @@ export async function main(args: string[]): Promise<number> {
     dir = a.dir;
     cfg = JSON.parse(Deno.readTextFileSync(`${dir}/shim.json`)) as ShimConfig;
     Deno.renameSync(warmSock, cfg.socket);
+    // a failed preload is the runtime's import failing: create repeats it and reports it
     await preload.catch(() => {});
-    await writeAll(a.conn, encodeLine({ ok: true, pid: Deno.pid })).catch(() => {});
+    await writeAll(a.conn, encodeLine({ ok: true, pid: Deno.pid })).catch(peerGone);
     a.conn.close();
   } else {
     dir = args[0];
@@ -281,7 +284,7 @@ export async function main(args: string[]): Promise<number> {
             keep = true;
             replying++;
             task.exited.then(async (info) => {
-              await writeAll(conn, encodeLine(info)).catch(() => {});
+              await writeAll(conn, encodeLine(info)).catch(peerGone);
               conn.close();
               replying--;
               check();
@@ -336,18 +339,22 @@ export async function main(args: string[]): Promise<number> {
           case "pids":
             await reply({ pids: await rt.pids(cfg.id) });
             break;
-          case "shutdown":
-            if (task.status !== "stopped" && task.status !== "new") {
-              await rt.delete(cfg.id, true).catch(() => {});
-            }
-            await reply();
+          case "shutdown": {
+            // A container the runtime could not delete is left to the daemon
+            // (it reaps what is left): the reply says so, and the shim ends.
+            const failed = task.status !== "stopped" && task.status !== "new"
+              ? await rt.delete(cfg.id, true).then(() => undefined, (e) => e ?? new Error("delete"))
+              : undefined;
             idle.resolve();
+            if (failed) throw failed;
+            await reply();
             break;
+          }
           default:
             throw new Error(`unknown op ${(req as { op: string }).op}`);
         }
       } catch (e) {
-        await writeAll(conn, encodeLine(errReply(e))).catch(() => {});
+        await writeAll(conn, encodeLine(errReply(e))).catch(peerGone);
         if (req.op === "create") idle.resolve();
       }
     } catch {
@@ -365,14 +372,14 @@ export async function main(args: string[]): Promise<number> {
 
   (async () => {
     for (;;) handle(await listener.accept());
-  })().catch(() => {});
+  })().catch(() => {}); // accept fails once the listener is closed at the end: the loop ends
 
   task.exited.then(() => setTimeout(check, 0));
   await idle.promise;
   listener.close();
-  await Deno.remove(sock).catch(() => {});
-  await Deno.remove(`${dir}/shim.pid`).catch(() => {});
+  await removeIfExists(sock);
+  await removeIfExists(`${dir}/shim.pid`); // a stale one would name a dead shim
   // a warm init no create() took: its sync socket is still there
-  if (warmInit) await Deno.remove(warmInit.syncSocket).catch(() => {});
+  if (warmInit) await Deno.remove(warmInit.syncSocket).catch(tempLeftover);
   return 0;
 }

@@ -106,7 +106,7 @@ export class Task {
       } catch (e) {
         // Left over by a start that a daemon crash interrupted: clear and retry once.
         if (!/already exists/.test((e as Error)?.message ?? "")) throw e;
-        await this.rt.delete(c.id, true).catch(() => {});
+        await this.rt.delete(c.id, true).catch(() => {}); // still there: the create below says so
         proc = await this.rt.create(c.id, c.bundle, opts);
       }
     } catch (e) {

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { keepFirstError, removeIfExists } from "../errdefs/ignore.ts";
+
 let counter = 0;
 
 /** A unique temp name beside `path` (same filesystem, so rename is atomic). */
@@ -48,14 +50,14 @@ export async function writeFileAtomic(
     await f.sync();
   } catch (e) {
     f.close();
-    await Deno.remove(tmp).catch(() => {});
+    await Deno.remove(tmp).catch(keepFirstError);
     throw e;
   }
   f.close();
   try {
     await Deno.rename(tmp, path);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
+    await Deno.remove(tmp).catch(keepFirstError);
     throw e;
   }
   await syncDir(path.slice(0, path.lastIndexOf("/")) || "/");
@@ -82,7 +84,7 @@ export async function removeStaleTemps(dir: string): Promise<number> {
   try {
     for await (const e of Deno.readDir(dir)) {
       if (e.name.startsWith(".tmp-")) {
-        await Deno.remove(`${dir}/${e.name}`, { recursive: true }).catch(() => {});
+        await removeIfExists(`${dir}/${e.name}`, { recursive: true });
         n++;
       }
     }

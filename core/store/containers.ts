@@ -24,6 +24,7 @@ import type {
   MountPoint as ApiMountPoint,
   NetworkSettings,
 } from "../api/types.ts";
+import { errorText, removeIfExists } from "../errdefs/ignore.ts";
 
 /** Go's zero time, as Docker prints it. */
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -101,18 +102,25 @@ export class ContainerStore {
     return `${this.dir}/${id}`;
   }
 
-  async init(): Promise<void> {
+  /**
+   * Load the records. One that cannot be read (bad JSON, an I/O error) is
+   * left on disk as it is and reported through `warn`, not dropped.
+   */
+  async init(warn: (msg: string) => void = console.error): Promise<void> {
     await Deno.mkdir(this.dir, { recursive: true, mode: 0o710 });
     for await (const e of Deno.readDir(this.dir)) {
       if (!e.isDirectory || !/^[a-f0-9]{64}$/.test(e.name)) continue;
       await removeStaleTemps(this.dirOf(e.name));
-      const r = await readJson<ContainerRecord | null>(
-        `${this.dirOf(e.name)}/config.v2.json`,
-        null,
-      ).catch(() => null);
+      let r: ContainerRecord | null;
+      try {
+        r = await readJson<ContainerRecord | null>(`${this.dirOf(e.name)}/config.v2.json`, null);
+      } catch (err) {
+        warn(`container ${e.name} not loaded, its record is unreadable: ${errorText(err)}`);
+        continue;
+      }
       if (!r) {
         // Half-created (crash between mkdir and first save): nothing to keep.
-        await Deno.remove(this.dirOf(e.name), { recursive: true }).catch(() => {});
+        await removeIfExists(this.dirOf(e.name), { recursive: true });
         continue;
       }
       this.#byId.set(r.Id, r);
@@ -239,6 +247,6 @@ export class ContainerStore {
     this.#byId.delete(r.Id);
     this.#deferred.delete(r.Id);
     if (this.#byName.get(r.Name) === r.Id) this.#byName.delete(r.Name);
-    await Deno.remove(this.dirOf(r.Id), { recursive: true }).catch(() => {});
+    await removeIfExists(this.dirOf(r.Id), { recursive: true });
   }
 }

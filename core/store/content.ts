@@ -17,6 +17,7 @@ import { type Digest, Hasher, parseDigest } from "../oci/digest.ts";
 import { InvalidArgument, NotFound } from "../errdefs/mod.ts";
 import { removeStaleTemps, syncDir } from "./atomic.ts";
 import { PRIVATE_DIR } from "./perms.ts";
+import { handledElsewhere, peerGone, removeIfExists, sweptAtStart } from "../errdefs/ignore.ts";
 
 const WRITE_BUF = 1 << 20;
 
@@ -37,7 +38,7 @@ export class ContentStore {
     await Deno.mkdir(`${this.root}/blobs/sha256`, { recursive: true, mode: PRIVATE_DIR });
     await Deno.mkdir(`${this.root}/ingest`, { recursive: true, mode: PRIVATE_DIR });
     for await (const e of Deno.readDir(`${this.root}/ingest`)) {
-      await Deno.remove(`${this.root}/ingest/${e.name}`, { recursive: true }).catch(() => {});
+      await removeIfExists(`${this.root}/ingest/${e.name}`, { recursive: true });
     }
     await removeStaleTemps(`${this.root}/blobs/sha256`);
   }
@@ -100,7 +101,7 @@ export class ContentStore {
   ): Promise<BlobInfo> {
     if (expected.digest) parseDigest(expected.digest);
     if (expected.digest && await this.has(expected.digest)) {
-      await body.cancel().catch(() => {});
+      await body.cancel().catch(peerGone);
       return this.info(expected.digest);
     }
     const tmp = `${this.root}/ingest/${Deno.pid}-${Date.now()}-${this.#seq++}`;
@@ -118,7 +119,7 @@ export class ContentStore {
           let off = 0;
           while (off < b.length) off += await f.write(b.subarray(off));
         });
-        pending.catch(() => {}); // handled where awaited
+        pending.catch(handledElsewhere); // awaited below
       };
       for await (const chunk of body) {
         h.update(chunk);
@@ -162,7 +163,7 @@ export class ContentStore {
         try {
           f.close();
         } catch { /* already closed */ }
-        await Deno.remove(tmp).catch(() => {});
+        await Deno.remove(tmp).catch(sweptAtStart);
       }
     }
   }
@@ -172,7 +173,7 @@ export class ContentStore {
   }
 
   async delete(digest: Digest): Promise<void> {
-    await Deno.remove(this.path(digest)).catch(() => {});
+    await removeIfExists(this.path(digest));
   }
 
   async *list(): AsyncIterable<Digest> {

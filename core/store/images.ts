@@ -26,6 +26,7 @@ import {
 } from "../oci/reference.ts";
 import { readJson, removeStaleTemps, writeJsonAtomic } from "./atomic.ts";
 import { PRIVATE_DIR } from "./perms.ts";
+import { removeIfExists } from "../errdefs/ignore.ts";
 
 export interface ImageRecord {
   /** Config digest = image ID. */
@@ -204,7 +205,7 @@ export class ImageStore {
   /** Delete the record of an image that has no references left. */
   async delete(id: Digest): Promise<void> {
     if (this.refsOf(id).length > 0) throw new Conflict(`image ${id} is still referenced`);
-    await Deno.remove(`${this.dir}/db/${id.slice(7)}.json`).catch(() => {});
+    await removeIfExists(`${this.dir}/db/${id.slice(7)}.json`);
     this.#images.delete(id);
   }
 

@@ -17,6 +17,7 @@ import { applyLayer } from "../archive/mod.ts";
 import { readJson, syncDir, writeJsonAtomic } from "./atomic.ts";
 import { PRIVATE_DIR } from "./perms.ts";
 import { syncFs } from "../sys/libc_fs.ts";
+import { ignoreNotFound, removeIfExists, sweptAtStart } from "../errdefs/ignore.ts";
 
 /** Chain IDs per the OCI image spec. */
 export function chainIds(diffIds: Digest[]): Digest[] {
@@ -59,7 +60,7 @@ export class LayerStore {
     await Deno.mkdir(`${this.root}/layers`, { recursive: true, mode: PRIVATE_DIR });
     for await (const e of Deno.readDir(`${this.root}/layers`)) {
       if (e.name.startsWith(".tmp-")) {
-        await Deno.remove(`${this.root}/layers/${e.name}`, { recursive: true }).catch(() => {});
+        await removeIfExists(`${this.root}/layers/${e.name}`, { recursive: true });
       }
     }
   }
@@ -135,7 +136,7 @@ export class LayerStore {
   }
 
   async discard(p: PreparedLayer): Promise<void> {
-    await Deno.remove(p.dir, { recursive: true }).catch(() => {});
+    await Deno.remove(p.dir, { recursive: true }).catch(sweptAtStart);
   }
 
   /**
@@ -204,10 +205,11 @@ export class LayerStore {
     const trash = `${this.root}/layers/.tmp-rm-${hex(chainId).slice(0, 16)}-${this.#seq++}`;
     try {
       await Deno.rename(dir, trash);
-    } catch {
+    } catch (e) {
+      ignoreNotFound(e); // already gone: removed
       return;
     }
-    await Deno.remove(trash, { recursive: true }).catch(() => {});
+    await Deno.remove(trash, { recursive: true }).catch(sweptAtStart);
   }
 
   async *list(): AsyncIterable<Digest> {

@@ -117,7 +117,7 @@ export class EmbeddedDns {
     this.#responder.close();
     if (this.#epoll) {
       this.#epoll.wake();
-      await this.#loop?.catch(() => {});
+      await this.#loop?.catch(() => {}); // closing: how the loop ended no longer matters
       this.#epoll.close();
       this.#epoll = undefined;
     }
