@@ -141,6 +141,8 @@ Deno.test({
         // a --rm container whose start fails goes (moby's containerStart cleanup)
         const st = await d.berth(["start", "rmme"]);
         assert(st.code !== 0, `start rmme: ${st.stdout}${st.stderr}`);
+        // its record could not be written either: the caller hears of it, not only the log
+        assertMatch(st.stderr, /could not be saved: .*no space left on device/i);
         const names = (await d.berth(["ps", "-a", "--format", "{{.Names}}"])).stdout.split("\n")
           .filter(Boolean).sort();
         assertEquals(names, ["killB", "killR", "stopB", "stopR"]);

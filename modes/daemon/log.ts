@@ -25,3 +25,12 @@ export const log = { ...makeLogger("info") };
 export function setLogLevel(level: LogLevel): void {
   Object.assign(log, makeLogger(level));
 }
+
+/**
+ * For `.catch(logFailure("removing x"))`: a failure that must not stop the
+ * caller (cleanup that goes on, a background task) but must not go unseen:
+ * it is logged as `what: message`.
+ */
+export function logFailure(what: string, level: "warn" | "error" = "warn"): (e: unknown) => void {
+  return (e) => log[level](`${what}: ${e instanceof Error ? e.message : String(e)}`);
+}

@@ -3,6 +3,7 @@
  * @module
  */
 import { tempPath, writeFileAtomic } from "../../core/store/atomic.ts";
+import { keepFirstError } from "../../core/errdefs/ignore.ts";
 
 export { writeFileAtomic };
 
@@ -54,7 +55,7 @@ export async function writeSmall(path: string, data: string, durable = true): Pr
     await Deno.writeTextFile(tmp, data);
     await Deno.rename(tmp, path);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
+    await Deno.remove(tmp).catch(keepFirstError);
     throw e;
   }
 }

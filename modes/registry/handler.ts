@@ -23,6 +23,7 @@ import { catalog, listTags, referrers } from "./list_routes.ts";
 import { deleteManifest, getManifest, putManifest } from "./manifest_routes.ts";
 import { parseRoute, rawPath, type Route } from "./routes.ts";
 import { deleteUpload, getUpload, patchUpload, postUpload, putUpload } from "./upload_routes.ts";
+import { peerGone } from "../../core/errdefs/ignore.ts";
 
 const API_VERSION = "registry/2.0";
 
@@ -111,7 +112,7 @@ export function createHandler(ctx: Ctx, onError?: (e: unknown, req: Request) => 
       }
     } catch (e) {
       if (!(e instanceof RegistryError) && onError) onError(e, req);
-      if (req.body && !req.bodyUsed) await req.body.cancel().catch(() => {});
+      if (req.body && !req.bodyUsed) await req.body.cancel().catch(peerGone);
       res = errorResponse(e, req.method);
     }
     res.headers.set("Docker-Distribution-API-Version", API_VERSION);

@@ -32,7 +32,7 @@ export function paginate(
 export async function listTags(ctx: Ctx, req: Request, name: string): Promise<Response> {
   let tags = await ctx.storage.listTags(name);
   if (ctx.upstream) {
-    const up = await ctx.upstream.tags(name).catch(() => null);
+    const up = await ctx.upstream.tags(name).catch(() => null); // upstream down: local tags
     if (up) tags = [...new Set([...(tags ?? []), ...up])].sort();
   }
   if (tags === null) {

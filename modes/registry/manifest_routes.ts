@@ -10,7 +10,7 @@ import { isDigestRef, TAG_RE } from "./routes.ts";
 
 async function resolve(ctx: Ctx, name: string, ref: string): Promise<string> {
   if (ctx.upstream && !isDigestRef(ref)) {
-    const up = await ctx.upstream.manifest(name, ref).catch(() => null);
+    const up = await ctx.upstream.manifest(name, ref).catch(() => null); // upstream down: local copy
     if (up) return up.digest;
   }
   const digest = isDigestRef(ref) ? ref : await ctx.storage.resolveTag(name, ref);
@@ -39,6 +39,7 @@ export async function getManifest(
   const digest = await resolve(ctx, name, ref);
   let rev = await ctx.storage.getRevision(name, digest);
   if (!rev && ctx.upstream && isDigestRef(ref)) {
+    // upstream down: only the local copy
     if (await ctx.upstream.manifest(name, ref).catch(() => null)) {
       rev = await ctx.storage.getRevision(name, digest);
     }

@@ -18,6 +18,7 @@ import { InvalidArgument } from "../../core/errdefs/mod.ts";
 import type { Upstream } from "./context.ts";
 import type { Storage } from "./storage.ts";
 import { Uploads } from "./uploads.ts";
+import { peerGone } from "../../core/errdefs/ignore.ts";
 
 export class ProxyUpstream implements Upstream {
   readonly client: RegistryClient;
@@ -76,6 +77,7 @@ export class ProxyUpstream implements Upstream {
       throw e;
     }
     const [toClient, toCache] = got.body.tee();
+    // a copy that does not make it into the cache is fetched again next time
     this.#cache(name, digest, toCache).catch(() => {});
     return { size: got.size, body: toClient };
   }
@@ -87,7 +89,7 @@ export class ProxyUpstream implements Upstream {
       await this.#uploads.commit(id, name, digest);
       await this.storage.linkBlob(name, digest);
     } catch (e) {
-      await this.#uploads.cancel(id, name).catch(() => {});
+      await this.#uploads.cancel(id, name).catch(peerGone);
       throw e;
     }
   }

@@ -8,6 +8,7 @@ import { checkWritable, type Ctx } from "./context.ts";
 import { RegistryError } from "./errors.ts";
 import { checkDigest, validName } from "./routes.ts";
 import { uploadHeaders } from "./uploads.ts";
+import { peerGone } from "../../core/errdefs/ignore.ts";
 
 function created(name: string, digest: string): Response {
   return new Response(null, {
@@ -61,7 +62,7 @@ export async function postUpload(ctx: Ctx, req: Request, name: string): Promise<
     try {
       await ctx.uploads.append(id, name, req.body);
     } catch (e) {
-      await ctx.uploads.cancel(id, name).catch(() => {});
+      await ctx.uploads.cancel(id, name).catch(peerGone);
       throw e;
     }
     await ctx.uploads.commit(id, name, digest);

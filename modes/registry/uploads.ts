@@ -22,6 +22,7 @@ import { createHash, type Hash } from "node:crypto";
 import type { Storage } from "./storage.ts";
 import { RegistryError } from "./errors.ts";
 import { readTextOrNull, removeIfExists, sizeOrNull } from "./_fs.ts";
+import { handledElsewhere, keepFirstError } from "../../core/errdefs/ignore.ts";
 
 interface Session {
   algorithm: string;
@@ -91,7 +92,7 @@ export class Uploads {
       await this.#info(uuid, repo);
       return fn(s);
     });
-    s.lock = run.catch(() => {});
+    s.lock = run.catch(handledElsewhere); // run's caller gets its failure
     return run;
   }
 
@@ -136,7 +137,7 @@ export class Uploads {
         });
       } catch (e) {
         s.hash = null;
-        await f.truncate(size).catch(() => {});
+        await f.truncate(size).catch(keepFirstError); // s.hash = null: resumed uploads re-hash
         f.close();
         throw new RegistryError(
           "BLOB_UPLOAD_INVALID",
@@ -253,12 +254,13 @@ async function copyToFile(
     }
     await flush();
   } catch (e) {
-    await pending.catch(() => {});
-    await syncing?.catch(() => {});
+    await pending.catch(keepFirstError);
+    await syncing?.catch(keepFirstError);
     syncFd?.close();
     throw e;
   }
   await pending;
+  // only an early writeback: the fsync at commit is the one that counts
   await syncing?.catch(() => {});
   syncFd?.close();
   return total;

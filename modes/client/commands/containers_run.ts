@@ -16,6 +16,7 @@ import {
   termSize,
   watchResize,
 } from "./containers_stream.ts";
+import { peerGone } from "../../../core/errdefs/ignore.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyRec = Record<string, any>;
@@ -112,7 +113,7 @@ async function attachAndStart(
       await api.call("POST", `/containers/${id}/start`);
     } catch (e) {
       conn.close();
-      await wait.body?.cancel().catch(() => {});
+      await wait.body?.cancel().catch(peerGone);
       const msg = e instanceof ApiError ? e.message : (e as Error).message;
       return daemonError(o.cmdName, e, startFailureCode(msg));
     }
@@ -135,7 +136,7 @@ async function attachAndStart(
     unSig();
   }
   if (detached) {
-    await wait.body?.cancel().catch(() => {});
+    await wait.body?.cancel().catch(peerGone);
     return 0;
   }
   const text = await wait.text();

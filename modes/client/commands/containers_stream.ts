@@ -7,6 +7,7 @@
  */
 import { writeAll } from "../api.ts";
 import type { Conn } from "../dial.ts";
+import { peerGone } from "../../../core/errdefs/ignore.ts";
 
 const enc = new TextEncoder();
 
@@ -98,7 +99,7 @@ export async function runStream(
       } catch { /* closed */ }
     })();
   } else {
-    conn.closeWrite().catch(() => {});
+    conn.closeWrite().catch(peerGone);
   }
   try {
     await copyOutput(conn, head, o.tty);
@@ -175,7 +176,7 @@ export function termSize(): { rows: number; columns: number } | undefined {
 export function watchResize(resize: (h: number, w: number) => Promise<unknown>): () => void {
   const send = () => {
     const s = termSize();
-    if (s) resize(s.rows, s.columns).catch(() => {});
+    if (s) resize(s.rows, s.columns).catch(() => {}); // as docker: a lost resize is not worth a failure
   };
   send();
   try {
@@ -205,7 +206,7 @@ export function proxySignals(kill: (sig: string) => Promise<unknown>): () => voi
   const handlers: [Deno.Signal, () => void][] = [];
   for (const s of PROXIED) {
     const h = () => {
-      kill(s).catch(() => {});
+      kill(s).catch(() => {}); // the container may be gone: the attach ends and says so
     };
     try {
       Deno.addSignalListener(s, h);

@@ -18,6 +18,7 @@ import {
   tarResource,
 } from "./cp_paths.ts";
 import { putStream } from "./cp_upload.ts";
+import { keepFirstError, peerGone } from "../../../core/errdefs/ignore.ts";
 
 const USAGE =
   "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH";
@@ -90,7 +91,7 @@ async function copyFrom(
   if (dstPath !== "-") validateOutputPath(dstPath);
   let rebaseName = "";
   if (o.followLink) {
-    const st = await statPath(g, ctr, srcPath).catch(() => undefined);
+    const st = await statPath(g, ctr, srcPath).catch(() => undefined); // the copy below reports it
     if (st && isSymlink(st.mode)) {
       let t = st.linkTarget;
       if (!isAbs(t)) t = `${splitPathDirEntry(srcPath)[0]}/${t}`;
@@ -112,7 +113,7 @@ async function copyFrom(
   try {
     [dstDir, rename] = prepareArchiveCopy(src, copyInfoDestinationPath(dstPath));
   } catch (e) {
-    await content.cancel().catch(() => {}); // nothing will read it
+    await content.cancel().catch(peerGone); // nothing will read it
     throw new CpError((e as Error).message);
   }
   if (rebaseName) {
@@ -269,7 +270,7 @@ async function exportCmd(name: string, args: string[], g: Globals): Promise<numb
     await res.body!.pipeTo(f.writable);
     await Deno.rename(tmp, opts.output);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
+    await Deno.remove(tmp).catch(keepFirstError);
     return fail(`failed to export container: ${(e as Error).message}`);
   }
   return 0;

@@ -11,6 +11,7 @@
 import { type ApiClient, ApiError, ConnectError } from "../api.ts";
 import type { Conn } from "../dial.ts";
 import { type RawResponse, readResponse } from "../http1.ts";
+import { peerGone } from "../../../core/errdefs/ignore.ts";
 
 const enc = new TextEncoder();
 
@@ -29,7 +30,7 @@ export async function putStream(
   try {
     conn = await api.dial();
   } catch (e) {
-    await body.cancel().catch(() => {}); // nothing will read it
+    await body.cancel().catch(peerGone); // nothing will read it
     throw new ConnectError(
       `Cannot connect to the berth daemon at ${api.host}. Is the berth daemon running?`,
       { cause: e },
@@ -73,7 +74,7 @@ export async function putStream(
       throw new ApiError(r.status, msg || `HTTP ${r.status}`);
     }
   } finally {
-    await rd.cancel().catch(() => {}); // done or given up: release the source
+    await rd.cancel().catch(peerGone); // done or given up: release the source
     try {
       conn.close();
     } catch { /* already closed */ }

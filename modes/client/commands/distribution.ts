@@ -13,6 +13,7 @@ import {
 } from "../../../core/distribution/credentials.ts";
 import { parseReference, type Reference, referenceString } from "../../../core/oci/reference.ts";
 import { ApiError } from "../api.ts";
+import { errorText } from "../../../core/errdefs/ignore.ts";
 
 function registryAuthHeader(
   c: { username?: string; password?: string; identityToken?: string } | undefined,
@@ -40,7 +41,11 @@ function parseRef(s: string): Reference {
 }
 
 async function authFor(g: Globals, domain: string): Promise<string> {
-  const c = await getCredentials(domain, { configDir: g.configDir }).catch(() => undefined);
+  // as docker: an unreadable config means no credentials, said once
+  const c = await getCredentials(domain, { configDir: g.configDir }).catch((e) => {
+    console.error(`WARNING: Error loading config file: ${errorText(e)}`);
+    return undefined;
+  });
   return registryAuthHeader(c ?? undefined, domain);
 }
 
@@ -191,7 +196,10 @@ async function logoutCmd(name: string, args: string[], g: Globals): Promise<numb
       address === "https://index.docker.io/v1/" ? address : host
     }\n`,
   );
-  await removeCredentials(host, { configDir: g.configDir }).catch(() => {});
+  // as docker: the logout goes on, the credentials left behind are named
+  await removeCredentials(host, { configDir: g.configDir }).catch((e) =>
+    console.error(`WARNING: could not erase credentials: ${host}: ${errorText(e)}`)
+  );
   return 0;
 }
 

@@ -8,6 +8,7 @@ import { goTime, humanSize, printFormatted, renderTemplate, since } from "../for
 import { familiarString, parseReference } from "../../../core/oci/reference.ts";
 import { shortId } from "../../../core/oci/digest.ts";
 import type { ApiClient } from "../api.ts";
+import { keepFirstError } from "../../../core/errdefs/ignore.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyRec = Record<string, any>;
@@ -308,7 +309,7 @@ async function save(name: string, args: string[], g: Globals): Promise<number> {
       await res.body!.pipeTo(f.writable);
       await Deno.rename(tmp, opts.output);
     } catch (e) {
-      await Deno.remove(tmp).catch(() => {});
+      await Deno.remove(tmp).catch(keepFirstError);
       throw e;
     }
   } else {

@@ -75,7 +75,7 @@ export function runNetworking(
 async function confirm(question: string): Promise<boolean> {
   await Deno.stdout.write(new TextEncoder().encode(question));
   const buf = new Uint8Array(256);
-  const n = await Deno.stdin.read(buf).catch(() => null);
+  const n = await Deno.stdin.read(buf).catch(() => null); // no stdin: no "yes"
   const ans = n ? new TextDecoder().decode(buf.subarray(0, n)).trim().toLowerCase() : "";
   return ans === "y" || ans === "yes";
 }

@@ -13,6 +13,7 @@ import { resolveUser } from "../../../core/oci/user.ts";
 import type { ContainerRecord } from "../../../core/store/containers.ts";
 import { type ContainerFs, openContainerFs } from "./archive_fs.ts";
 import type { ContainerService } from "./service.ts";
+import { peerGone, statIfExists } from "../../../core/errdefs/ignore.ts";
 
 /** Docker's ContainerPathStat (mode is Go's os.FileMode). */
 export interface PathStat {
@@ -186,7 +187,7 @@ function closing(
       }
     },
     async cancel(reason) {
-      await rd.cancel(reason).catch(() => {}); // the walk is abandoned; nothing to keep
+      await rd.cancel(reason).catch(peerGone); // the walk is abandoned; nothing to keep
       await done();
     },
   }, { highWaterMark: 0 });
@@ -206,7 +207,7 @@ export async function extractToDir(
   try {
     // the destination is followed to the end: extracting "to a symlink" means to its target
     const host = resolveInRoot(fs.root, absPathOf(p));
-    const st = await Deno.stat(host).catch(() => null);
+    const st = await statIfExists(host);
     if (!st) throw notFound(p, ref);
     if (!st.isDirectory) {
       throw new BerthError("Internal", "extraction point is not a directory");
@@ -225,7 +226,7 @@ export async function extractToDir(
       },
     });
   } finally {
-    await tar.cancel().catch(() => {}); // an unread rest of the body is dropped
+    await tar.cancel().catch(peerGone); // an unread rest of the body is dropped
     await fs.close();
   }
 }

@@ -13,6 +13,7 @@ import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
 import type { ContainerRecord } from "../../../core/store/containers.ts";
 import type { ContainerService } from "./service.ts";
 import { log } from "../log.ts";
+import { lstatIfExists } from "../../../core/errdefs/ignore.ts";
 
 const MS_RDONLY = 1, MS_REMOUNT = 32, MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
 
@@ -125,7 +126,7 @@ async function bindMounts(r: ContainerRecord, root: string): Promise<void> {
       continue; // source gone (a removed bind source): Docker would fail the start, not cp
     }
     const target = resolveInRoot(root, m.dst);
-    const cur = await Deno.lstat(target).catch(() => null);
+    const cur = await lstatIfExists(target);
     if (!cur) {
       if (!m.create) continue;
       if (st.isDirectory) await Deno.mkdir(target, { recursive: true, mode: 0o755 });

@@ -15,7 +15,7 @@ import { ExecService } from "./exec.ts";
 export async function startContainers(s: Services): Promise<void> {
   const store = new ContainerStore(s.config.root);
   const volumes = new VolumeService(s.config.root, s.events);
-  await Promise.all([store.init(), volumes.init()]);
+  await Promise.all([store.init((m) => log.warn(m)), volumes.init()]);
   await Deno.mkdir(`${s.config.execRoot}/shims`, { recursive: true, mode: PRIVATE_DIR });
   await Deno.mkdir(`${s.config.execRoot}/s`, { recursive: true, mode: PRIVATE_DIR });
   const svc = new ContainerService(s, store, volumes, s.events);

@@ -8,6 +8,7 @@
  */
 import type { Duplex } from "node:stream";
 import { type ExitInfo, frame, FRAME_EXIT, FrameParser } from "../../../core/shim/protocol.ts";
+import { handledElsewhere, peerGone } from "../../../core/errdefs/ignore.ts";
 
 export const DEFAULT_DETACH_KEYS = [0x10, 0x11]; // ctrl-p, ctrl-q
 
@@ -138,7 +139,7 @@ export function bridge(sock: Duplex, conn: Deno.Conn, o: BridgeOptions): Promise
     const { out, detach } = scanner.push(chunk);
     if (out.length) {
       sock.pause();
-      chain = chain.then(() => writeConn(conn, out)).catch(() => {}).then(() => {
+      chain = chain.then(() => writeConn(conn, out)).catch(handledElsewhere).then(() => {
         sock.resume();
       });
     }
@@ -150,7 +151,7 @@ export function bridge(sock: Duplex, conn: Deno.Conn, o: BridgeOptions): Promise
     }
   };
   const onEnd = () => {
-    if (o.stdin) chain.then(() => conn.closeWrite().catch(() => {}));
+    if (o.stdin) chain.then(() => conn.closeWrite().catch(peerGone));
   };
   const early = o.early?.release();
   if (early?.data.length) forward(early.data);

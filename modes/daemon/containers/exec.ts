@@ -181,7 +181,7 @@ export class ExecService {
       };
       feed(s.rest);
       for (;;) {
-        const n = await s.conn.read(buf).catch(() => null);
+        const n = await s.conn.read(buf).catch(() => null); // broken: the end, as EOF
         if (n === null) break;
         feed(buf.subarray(0, n));
       }

@@ -270,7 +270,7 @@ export class HealthMonitor {
       feed(s.rest);
       const buf = new Uint8Array(4096);
       for (;;) {
-        const n = await s.conn.read(buf).catch(() => null);
+        const n = await s.conn.read(buf).catch(() => null); // broken: the end, as EOF
         if (n === null) break;
         feed(buf.subarray(0, n));
       }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ShimClient } from "../../../core/shim/client.ts";
+import { handledElsewhere } from "../../../core/errdefs/ignore.ts";
 
 export interface PendingAttach {
   /** called once the shim exists (container created, not yet started) */
@@ -33,7 +34,7 @@ export class Live {
   /** Run `fn` after every earlier serialised operation on this container. */
   serial<T>(fn: () => Promise<T>): Promise<T> {
     const p = this.#chain.then(fn, fn);
-    this.#chain = p.catch(() => {});
+    this.#chain = p.catch(handledElsewhere); // p's caller gets its failure
     return p;
   }
 

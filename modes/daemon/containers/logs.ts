@@ -212,7 +212,7 @@ export async function readLogs(
   stopped.then(() => done = true, () => done = true);
   for (;;) {
     const wasDone = done;
-    const st = await Deno.stat(path).catch(() => null);
+    const st = await Deno.stat(path).catch(() => null); // mid-rotation: read below as it is
     if (st && ino !== null && st.ino !== ino) offset = 0; // rotated: new file
     const r = await readFrom(path, offset, onLine);
     if (r.stop) return;

@@ -7,6 +7,8 @@
 
 import { mount as sysMount, strerror, SysError, unmountDetached } from "../../../core/sys/libc.ts";
 
+export { MNT_DETACH, MS_RDONLY } from "../../../core/sys/libc.ts";
+
 /** mount(2); throws with the errno text and `errno`. */
 export function mount(source: string, target: string, fstype: string, flags: number, data: string) {
   try {

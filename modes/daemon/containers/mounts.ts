@@ -87,6 +87,7 @@ async function collectMounts(
     const prop = opts.find((o) => PROPAGATIONS.includes(o));
     if (src.startsWith("/")) {
       // -v creates a missing host directory (unlike --mount).
+      // (one that cannot be made fails the mount at start, with its reason)
       await Deno.mkdir(src, { recursive: true }).catch(() => {});
       add({
         Type: "bind",

@@ -7,6 +7,7 @@
  */
 import { mount, mountsUnder, unmount } from "./mount_linux.ts";
 import { lgetxattr, S_IFCHR, S_IFMT } from "../../../core/sys/libc_fs.ts";
+import { removeIfExists } from "../../../core/errdefs/ignore.ts";
 
 /** mount(2)'s data argument must fit in a page. */
 const MAX_DATA = 4000;
@@ -86,14 +87,14 @@ async function copyRootfs(p: RootfsPlan): Promise<string> {
     await Deno.stat(`${dst}/.berth-complete`);
     return dst;
   } catch { /* build it */ }
-  await Deno.remove(dst, { recursive: true }).catch(() => {});
+  await removeIfExists(dst, { recursive: true }); // an unfinished copy
   await Deno.mkdir(dst, { recursive: true, mode: 0o755 });
   for (const layer of p.lowers) {
     const whiteouts: string[] = [];
     await applyWhiteouts(layer, dst, "", whiteouts);
     const out = await new Deno.Command("cp", { args: ["-a", `${layer}/.`, `${dst}/`] }).output();
     if (!out.success) throw new Error(`copying layer ${layer}: cp failed`);
-    for (const w of whiteouts) await Deno.remove(`${dst}/${w}`).catch(() => {});
+    for (const w of whiteouts) await removeIfExists(`${dst}/${w}`);
   }
   await Deno.writeTextFile(`${dst}/.berth-complete`, "");
   return dst;
@@ -104,12 +105,12 @@ async function applyWhiteouts(layer: string, dst: string, rel: string, wh: strin
     const r = rel ? `${rel}/${e.name}` : e.name;
     const st = await Deno.lstat(`${layer}/${r}`);
     if (((st.mode ?? 0) & S_IFMT) === S_IFCHR && st.rdev === 0) {
-      await Deno.remove(`${dst}/${r}`, { recursive: true }).catch(() => {});
+      await removeIfExists(`${dst}/${r}`, { recursive: true });
       wh.push(r);
     } else if (e.isDirectory) {
       const opaque = lgetxattr(`${layer}/${r}`, "trusted.overlay.opaque");
       if (opaque && opaque[0] === 0x79) {
-        await Deno.remove(`${dst}/${r}`, { recursive: true }).catch(() => {});
+        await removeIfExists(`${dst}/${r}`, { recursive: true });
       }
       await applyWhiteouts(layer, dst, r, wh);
     }

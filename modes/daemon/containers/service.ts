@@ -15,7 +15,7 @@ import { rfc3339Nano } from "../../../core/shim/protocol.ts";
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
 import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import type { Services } from "../services.ts";
-import { log } from "../log.ts";
+import { log, logFailure } from "../log.ts";
 import { buildRecord } from "./create.ts";
 import { checkSysctls } from "./sysctls.ts";
 import { buildMounts } from "./mounts.ts";
@@ -28,6 +28,7 @@ import type { VolumeService } from "./volumes.ts";
 import type { ContainerCreate } from "../../../core/api/containers.ts";
 import type { Events } from "../events/log.ts";
 import { HealthMonitor } from "./health.ts";
+import { errorText, removeIfExists } from "../../../core/errdefs/ignore.ts";
 
 /** What the container service needs of the network area (modes/daemon/networks/). */
 export interface NetworkHook {
@@ -170,7 +171,9 @@ export class ContainerService {
       await this.store.add(r);
     } catch (e) {
       for (const m of r.MountPoints) {
-        if (m.Anonymous && m.Name) await this.volumes.remove(m.Name, true).catch(() => {});
+        if (m.Anonymous && m.Name) {
+          await this.volumes.remove(m.Name, true).catch(logFailure(`removing volume ${m.Name}`));
+        }
       }
       throw e;
     }
@@ -278,7 +281,7 @@ export class ContainerService {
       await this.network?.attach(r, pid);
       for (const a of [...live.pendingAttach]) {
         live.pendingAttach.delete(a);
-        await a.connect(shim).catch(() => {});
+        await a.connect(shim).catch((e) => a.fail(errorText(e))); // the client sees its end
       }
       this.#monitor(r, shim, gen);
       await shim.call({ op: "start" });
@@ -312,7 +315,7 @@ export class ContainerService {
         // a shim that died during the start leaves its container to us
         await shim.call({ op: "shutdown" }).catch(() => reapContainer(dir));
       }
-      await this.#cleanupRuntime(r).catch(() => {});
+      await this.#cleanupRuntime(r).catch(logFailure(`cleanup after the failed start of ${r.Id}`));
       const { msg, code } = e instanceof ShimError || (e as { exitCode?: number })?.exitCode
         ? startErrorText(e)
         : { msg: (e as Error)?.message ?? String(e), code: 128 };
@@ -327,12 +330,22 @@ export class ContainerService {
       };
       for (const a of [...live.pendingAttach]) a.fail(msg);
       live.pendingAttach.clear();
-      await this.store.save(r).catch(() => {});
-      if (r.HostConfig.AutoRemove) {
-        await this.#removeNow(r, true).catch(() => {});
+      // A record that cannot be written stays the truth in memory (retried);
+      // the caller hears of it with the start's own error.
+      const unsaved = await this.store.saveOrDefer(r);
+      if (unsaved) {
+        log.error(
+          `container ${r.Id.slice(0, 12)}: recording the failed start failed: ${unsaved.message}`,
+        );
       }
-      if (code === 127 || code === 126) throw new InvalidArgument(msg);
-      throw new Error(msg, { cause: e });
+      if (r.HostConfig.AutoRemove) {
+        await this.#removeNow(r, true).catch(logFailure(`auto-remove ${r.Id}`));
+      }
+      const text = unsaved
+        ? `${msg} (and the container's state could not be saved: ${unsaved.message})`
+        : msg;
+      if (code === 127 || code === 126) throw new InvalidArgument(text);
+      throw new Error(text, { cause: e });
     }
   }
 
@@ -340,7 +353,7 @@ export class ContainerService {
   #monitor(r: ContainerRecord, shim: ShimClient, gen: number): void {
     const dir = this.shimDir(r.Id);
     (async () => {
-      let info = await shim.wait().catch(() => null);
+      let info = await shim.wait().catch(() => null); // a broken connection: looked into below
       if (this.#closing) return;
       if (!info) {
         // Connection broke: either the shim finished (exit.json) or it died.
@@ -403,7 +416,7 @@ export class ContainerService {
             r.State.Restarting = false;
             r.State.Running = false;
             r.State.Status = "exited";
-            this.store.save(r).catch(() => {});
+            return this.#record(r, "failed restart");
           });
         });
       }, live.restartDelay);
@@ -454,8 +467,8 @@ export class ContainerService {
     await this.network?.detach(r).catch((e) => log.warn(`network detach ${r.Id}: ${e}`));
     const dir = this.shimDir(r.Id);
     await unmountRootfs(`${dir}/rootfs`);
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-    await Deno.remove(this.shimSocket(r.Id)).catch(() => {});
+    await removeIfExists(dir, { recursive: true });
+    await removeIfExists(this.shimSocket(r.Id));
   }
 
   // ---- stop / kill ----
@@ -482,11 +495,11 @@ export class ContainerService {
     const t = timeout ?? r.Config.StopTimeout ?? 10;
     const exited = live.nextExit();
     this.health.stop(r.Id); // no probe execs into a container on its way out
-    await this.#signal(r, sig, false).catch(() => {});
+    await this.#signal(r, sig, false).catch(() => {}); // exited meanwhile: the wait below sees it
     await this.#record(r, "stop"); // after the signal: a full disk must not keep it running
     const timedOut = await raceTimeout(exited, t < 0 ? -1 : t * 1000);
     if (timedOut) {
-      await this.#signal(r, 9, true).catch(() => {});
+      await this.#signal(r, 9, true).catch(logFailure(`killing ${r.Id}`));
       await raceTimeout(exited, 30_000);
     }
     this.events.container("stop", r);
@@ -509,7 +522,7 @@ export class ContainerService {
     await sh.call({ op: "kill", signal: sig, all });
     this.events.container("kill", r, { signal: String(sig) });
     if (r.State.Paused && (sig === 9 || sig === 15)) {
-      await sh.call({ op: "resume" }).catch(() => {});
+      await sh.call({ op: "resume" }).catch(logFailure(`resuming ${r.Id} to let the signal in`));
     }
   }
 
@@ -590,7 +603,7 @@ export class ContainerService {
           live.restartTimer = undefined;
         } else if (live.shim) {
           const exited = live.nextExit();
-          await this.#signal(r, 9, true).catch(() => {});
+          await this.#signal(r, 9, true).catch(() => {}); // exited meanwhile: the wait tells
           if (await raceTimeout(exited, 15_000)) {
             throw new Error(`could not kill container ${r.Id}`);
           }
@@ -605,14 +618,15 @@ export class ContainerService {
     live.removing = true;
     if (live.restartTimer) clearTimeout(live.restartTimer);
     r.State.Status = "removing";
-    await this.#cleanupRuntime(r).catch(() => {});
-    // Whatever is mounted below the container's dir (e.g. a copy rootfs) goes too.
-    await unmountRootfs(this.store.dirOf(r.Id)).catch(() => {});
+    await this.#cleanupRuntime(r).catch(logFailure(`cleanup of ${r.Id}`));
+    // Whatever is mounted below the container's dir (e.g. a copy rootfs) goes too;
+    // one that stays makes the removal below fail, and say so.
+    await unmountRootfs(this.store.dirOf(r.Id)).catch(logFailure(`unmounting ${r.Id}`));
     await this.store.remove(r);
     if (volumes) {
       for (const m of r.MountPoints) {
         if (m.Type === "volume" && m.Anonymous && m.Name) {
-          await this.volumes.remove(m.Name).catch(() => {});
+          await this.volumes.remove(m.Name).catch(logFailure(`removing volume ${m.Name}`));
         }
       }
     }
@@ -727,9 +741,9 @@ export class ContainerService {
         const paused = st.status === "paused";
         if (paused !== r.State.Paused) {
           r.State = { ...r.State, Paused: paused, Status: paused ? "paused" : "running" };
-          await this.store.save(r);
+          await this.#record(r, "pause state");
         }
-      } catch { /* the monitor will tell */ }
+      } catch { /* the shim did not answer: the monitor started below tells what became of it */ }
       this.#monitor(r, shim, gen);
       if (!r.State.Paused) this.health.resume(r);
       return;
@@ -769,16 +783,20 @@ export class ContainerService {
         const r = this.store.get(e.name);
         if (r && r.State.Running && !r.State.Restarting) continue;
         const sh = new ShimClient(`${base}/${e.name}`, this.shimSocket(e.name));
-        if (await sh.alive()) await sh.call({ op: "shutdown" }).catch(() => {});
-        else {
+        if (await sh.alive()) {
+          await sh.call({ op: "shutdown" }).catch(logFailure(`stopping the shim of ${e.name}`));
+        } else {
           // a start the daemon's crash interrupted, its shim gone too
           const { problems } = await reapContainer(`${base}/${e.name}`);
           for (const p of problems) log.warn(`reaping ${e.name.slice(0, 12)}: ${p}`);
         }
-        await unmountRootfs(`${base}/${e.name}/rootfs`).catch(() => {});
-        await Deno.remove(`${base}/${e.name}`, { recursive: true }).catch(() => {});
+        await unmountRootfs(`${base}/${e.name}/rootfs`).catch(logFailure(`unmounting ${e.name}`));
+        await removeIfExists(`${base}/${e.name}`, { recursive: true })
+          .catch(logFailure(`removing the shim dir of ${e.name}`));
       }
-    } catch { /* no shims dir yet */ }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) log.warn(`sweeping shim dirs: ${errorText(e)}`);
+    }
     const keep = new Set(
       this.store.list().filter((r) => r.State.Running).map((r) => r.Id.slice(0, 24)),
     );
@@ -788,11 +806,15 @@ export class ContainerService {
         const path = `${this.s.config.execRoot}/s/${e.name}`;
         // A warm shim of a previous daemon that never got its hold connection.
         if (e.name.startsWith("w-")) {
-          await new ShimClient("", path).call({ op: "shutdown" }).catch(() => {});
+          await new ShimClient("", path).call({ op: "shutdown" }).catch(
+            logFailure(`stopping ${path}`),
+          );
         }
-        await Deno.remove(path).catch(() => {});
+        await removeIfExists(path).catch(logFailure(`removing ${path}`));
       }
-    } catch { /* none */ }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) log.warn(`sweeping shim sockets: ${errorText(e)}`);
+    }
   }
 
   /** Daemon shutdown: containers keep running; just stop timers. */

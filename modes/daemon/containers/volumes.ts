@@ -10,6 +10,13 @@ import { readJson, writeJsonAtomic } from "../../../core/store/atomic.ts";
 import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import { newId } from "./names.ts";
 import type { Events } from "../events/log.ts";
+import {
+  errorText,
+  ignoreNotFound,
+  keepFirstError,
+  removeIfExists,
+} from "../../../core/errdefs/ignore.ts";
+import { log, logFailure } from "../log.ts";
 
 export interface Volume {
   Name: string;
@@ -51,10 +58,23 @@ export class VolumeService {
   async init(): Promise<void> {
     await Deno.mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR });
     for await (const e of Deno.readDir(this.dir)) {
+      if (e.isDirectory && e.name.startsWith(".rm-")) {
+        // the rest of a removal the daemon did not finish
+        await removeIfExists(`${this.dir}/${e.name}`, { recursive: true })
+          .catch(logFailure(`removing ${e.name}`));
+        continue;
+      }
       if (!e.isDirectory || e.name.startsWith(".")) continue;
-      let v = await readJson<Volume | null>(`${this.dir}/${e.name}/meta.json`, null).catch(() =>
-        null
-      );
+      let v: Volume | null = null;
+      try {
+        v = await readJson<Volume | null>(`${this.dir}/${e.name}/meta.json`, null);
+      } catch (err) {
+        log.warn(
+          `volume ${e.name}: meta.json unreadable, its labels and options are lost: ${
+            errorText(err)
+          }`,
+        );
+      }
       if (!v) v = this.#fresh(e.name, {}, {}, false);
       this.#vols.set(v.Name, v);
     }
@@ -117,7 +137,7 @@ export class VolumeService {
       await writeJsonAtomic(`${this.dir}/${name}/meta.json`, v);
     } catch (e) {
       // a full disk: no half-made volume (init would take the dir for one)
-      await Deno.remove(`${this.dir}/${name}`, { recursive: true }).catch(() => {});
+      await Deno.remove(`${this.dir}/${name}`, { recursive: true }).catch(keepFirstError);
       throw e;
     }
     this.#vols.set(name, v);
@@ -135,10 +155,11 @@ export class VolumeService {
     if (users.length) {
       throw new Conflict(`remove ${name}: volume is in use - [${users.join(", ")}]`);
     }
-    this.#vols.delete(name);
     const trash = `${this.dir}/.rm-${name}-${Date.now()}`;
-    await Deno.rename(`${this.dir}/${name}`, trash).catch(() => {});
-    await Deno.remove(trash, { recursive: true }).catch(() => {});
+    await Deno.rename(`${this.dir}/${name}`, trash).catch(ignoreNotFound);
+    this.#vols.delete(name);
+    // a rest left behind is removed by init() at the next start
+    await Deno.remove(trash, { recursive: true }).catch(logFailure(`removing volume ${name}`));
     this.events?.volume("destroy", name, { driver: v.Driver });
   }
 
@@ -173,8 +194,8 @@ export class VolumeService {
         }
         // The volume root takes the image directory's mode and owner.
         const st = await Deno.stat(src);
-        await Deno.chmod(v.Mountpoint, (st.mode ?? 0o755) & 0o7777).catch(() => {});
-        await Deno.chown(v.Mountpoint, st.uid, st.gid).catch(() => {});
+        await Deno.chmod(v.Mountpoint, (st.mode ?? 0o755) & 0o7777);
+        await Deno.chown(v.Mountpoint, st.uid, st.gid);
       }
     }
     await writeJsonAtomic(`${this.dir}/${name}/meta.json`, v);

@@ -399,7 +399,7 @@ export class CriContainers {
     await this.serial.run(c.id, async () => {
       if (c.state !== "CONTAINER_RUNNING") return;
       const shim = this.#shim(c);
-      const exited = shim.wait().catch(() => null);
+      const exited = shim.wait().catch(() => null); // a broken connection: gone as well
       const sig = timeout > 0 ? parseSignal(c.stopSignal, 15) : 9;
       await shim.call({ op: "kill", signal: sig, all: sig === 9 }).catch(() => {/* exited */});
       const done = (ms: number) =>
@@ -567,7 +567,7 @@ export class CriContainers {
       feed(s.rest);
       const buf = new Uint8Array(65536);
       for (;;) {
-        const n = await s.conn.read(buf).catch(() => null);
+        const n = await s.conn.read(buf).catch(() => null); // broken: the end, as EOF
         if (n === null) break;
         feed(buf.subarray(0, n));
       }

@@ -65,7 +65,7 @@ export async function startCri(s: Services): Promise<CriHandle> {
     socket: path,
     async close() {
       server.close();
-      const i = await injector?.catch(() => undefined);
+      const i = await injector?.catch(() => undefined); // never made: nothing to destroy
       i?.destroy();
       await Deno.remove(path).catch(() => {/* already gone */});
     },

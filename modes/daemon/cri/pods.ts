@@ -314,7 +314,7 @@ export class CriPods {
     }
     const shim = new ShimClient(dir, this.shimSocket(sb.id));
     if (await shim.alive()) {
-      const exited = shim.wait().catch(() => null);
+      const exited = shim.wait().catch(() => null); // a broken connection: gone as well
       await shim.call({ op: "kill", signal: 9, all: true }).catch(() => {/* already gone */});
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
       await shim.call({ op: "shutdown" }).catch(() => {/* it exited with its holder */});

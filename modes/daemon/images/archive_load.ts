@@ -23,6 +23,8 @@ import {
 } from "../../../core/oci/reference.ts";
 import type { Services } from "../services.ts";
 import type { ImageRecord } from "../../../core/store/images.ts";
+import { peerGone } from "../../../core/errdefs/ignore.ts";
+import { logFailure } from "../log.ts";
 
 /** Files at least this big are unpacked speculatively while being stored. */
 const SPECULATE_MIN = 64 << 10;
@@ -67,11 +69,11 @@ export async function loadArchive(
             ? resolveRel(name, header.linkname ?? "")
             : clean(header.linkname ?? ""),
         );
-        await body.cancel().catch(() => {});
+        await body.cancel().catch(peerGone);
         continue;
       }
       if (header.type !== "file") {
-        await body.cancel().catch(() => {});
+        await body.cancel().catch(peerGone);
         continue;
       }
       const base = name.slice(name.lastIndexOf("/") + 1);
@@ -176,7 +178,7 @@ export async function loadArchive(
   } finally {
     for (const p of prepared.values()) await s.layers.discard(p);
     for (const d of ingested) pinned.delete(d);
-    await s.imageService.collect().catch(() => {});
+    await s.imageService.collect().catch(logFailure("collecting unused content"));
   }
 }
 

@@ -32,6 +32,8 @@ import { readBody } from "../api/body.ts";
 import { AuthConfig } from "../../../core/api/auth.ts";
 import { decodeBody } from "../../../core/api/schema.ts";
 import { parsePlatformQuery } from "../api/platform.ts";
+import { errorText } from "../../../core/errdefs/ignore.ts";
+import { log, logFailure } from "../log.ts";
 
 /** Decode the X-Registry-Auth header (base64url JSON); `{}`/absent → undefined. */
 export function decodeRegistryAuth(header: string | undefined): Credentials | undefined {
@@ -58,7 +60,10 @@ async function credsFor(ctx: Ctx, domain: string): Promise<Credentials | undefin
   const h = ctx.req.headers["x-registry-auth"];
   const fromHeader = decodeRegistryAuth(Array.isArray(h) ? h[0] : h);
   if (fromHeader) return fromHeader;
-  return await getCredentials(domain).catch(() => undefined) ?? undefined;
+  return await getCredentials(domain).catch((e) => {
+    log.warn(`credentials for ${domain} not read, pulling without: ${errorText(e)}`);
+    return undefined;
+  }) ?? undefined;
 }
 
 /**
@@ -198,7 +203,7 @@ export async function pullHandler(ctx: Ctx): Promise<void> {
     await out.error(pullError(ref, e));
   } finally {
     out.end();
-    await s.imageService.collect().catch(() => {});
+    await s.imageService.collect().catch(logFailure("collecting unused content"));
   }
 }
 

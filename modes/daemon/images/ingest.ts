@@ -8,6 +8,7 @@ import type { BlobInfo } from "../../../core/store/content.ts";
 import type { PreparedLayer } from "../../../core/store/layers.ts";
 import { balancedTee } from "../../../core/store/tee.ts";
 import type { Services } from "../services.ts";
+import { peerGone } from "../../../core/errdefs/ignore.ts";
 
 export async function ingestUnpacking(
   s: Services,
@@ -16,7 +17,7 @@ export async function ingestUnpacking(
 ): Promise<{ info: BlobInfo; prepared?: PreparedLayer }> {
   const [toStore, toUnpack] = balancedTee(body);
   const unpacking = s.layers.unpackTemp(toUnpack).catch(async () => {
-    await toUnpack.cancel().catch(() => {});
+    await toUnpack.cancel().catch(peerGone);
     return undefined;
   });
   let info: BlobInfo;

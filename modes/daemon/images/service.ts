@@ -194,6 +194,7 @@ export class ImageService {
     opts: { force?: boolean; noprune?: boolean } = {},
   ): Promise<Array<{ Untagged: string } | { Deleted: string }>> {
     const id = this.#s.images.resolve(name).id;
+    // an image without a readable config has no labels for the event
     const labels = (await this.config(id).catch(() => undefined))?.config?.Labels ?? {};
     const out = await this.#remove(name, opts);
     for (const o of out) {

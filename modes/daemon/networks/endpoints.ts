@@ -13,7 +13,7 @@ import { portMap, publishRequests } from "../../../core/net/ports.ts";
 import { buildHosts, buildResolvConf } from "../../../core/net/etc_files.ts";
 import type { ContainerRecord, StoredNetworkSettings } from "../../../core/store/containers.ts";
 import type { EndpointConfig, EndpointSettings } from "../../../core/api/types.ts";
-import { log } from "../log.ts";
+import { log, logFailure } from "../log.ts";
 import { formatIp6, parseIp6 } from "../../../core/net/ipv6.ts";
 import { v6Address, v6Of } from "./ipv6.ts";
 import { linkedContainers } from "../containers/links.ts";
@@ -170,7 +170,7 @@ async function wire(
   } catch (e) {
     delete c.endpoints[net.Id];
     table.release(ip);
-    await st.ipam.save(net.Id).catch(() => {});
+    await st.ipam.save(net.Id).catch(logFailure(`recording the address leases of ${net.Id}`));
     throw e;
   }
   if (!net.Predefined) {
@@ -313,7 +313,7 @@ export async function attach(st: NetState, r: ContainerRecord, pid: number): Pro
           r.ResolvConfPath,
         ]]
       ) {
-        const text = await Deno.readTextFile(from).catch(() => undefined);
+        const text = await Deno.readTextFile(from).catch(() => undefined); // none: nothing to share
         if (text !== undefined && to) await Deno.writeTextFile(to, text, { create: true });
       }
     }
@@ -376,7 +376,7 @@ export async function attach(st: NetState, r: ContainerRecord, pid: number): Pro
     fillSettings(st, r, c);
     log.debug(`network attach ${c.id.slice(0, 12)}: ${(performance.now() - t0).toFixed(1)} ms`);
   } catch (e) {
-    await detach(st, r).catch(() => {});
+    await detach(st, r).catch(logFailure(`undoing the network attach of ${r.Id}`));
     throw e;
   }
 }

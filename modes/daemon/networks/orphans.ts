@@ -11,8 +11,9 @@
 import { tryLock, unlock } from "../../../core/sys/lock.ts";
 import { Firewall } from "../../../core/net/firewall_linux.ts";
 import { deleteLink, listLinks } from "../../../core/net/link_linux.ts";
-import { log } from "../log.ts";
+import { log, logFailure } from "../log.ts";
 import { type ContainerNet, nsInode } from "./records.ts";
+import { removeIfExists } from "../../../core/errdefs/ignore.ts";
 
 export const REGISTRY = "/run/berth-net";
 
@@ -60,10 +61,14 @@ export function isOrphan(root: string): boolean {
 /** Remove links and chains of an instance tag. */
 export async function removeInstance(tag: string): Promise<void> {
   const prefix = `berth:${tag || "0"}:`;
-  for (const l of await listLinks().catch(() => [])) {
-    if (l.alias?.startsWith(prefix)) await deleteLink(l.name).catch(() => {});
+  for (const l of await listLinks().catch(() => [])) { // no `ip`: no links of ours either
+    if (l.alias?.startsWith(prefix)) {
+      await deleteLink(l.name).catch(logFailure(`removing link ${l.name}`));
+    }
   }
-  await new Firewall(`BERTH${tag}`).teardown().catch(() => {});
+  await new Firewall(`BERTH${tag}`).teardown().catch(
+    logFailure(`removing the rules of BERTH${tag}`),
+  );
 }
 
 /** Register this instance, then clean up orphaned others. */
@@ -89,11 +94,11 @@ export async function registerAndSweep(tag: string, root: string): Promise<void>
     if (!otherRoot || !isOrphan(otherRoot)) continue;
     log.info(`removing networking of stopped berth instance ${e.name} (${otherRoot})`);
     await removeInstance(other);
-    await Deno.remove(`${REGISTRY}/${e.name}`).catch(() => {});
+    await removeIfExists(`${REGISTRY}/${e.name}`).catch(logFailure("network registry"));
   }
 }
 
 /** This instance stopped with nothing attached: unregister. */
 export async function unregister(tag: string): Promise<void> {
-  await Deno.remove(`${REGISTRY}/${tag || "0"}`).catch(() => {});
+  await removeIfExists(`${REGISTRY}/${tag || "0"}`).catch(logFailure("network registry"));
 }

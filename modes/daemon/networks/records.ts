@@ -10,6 +10,8 @@
  */
 import { readJson, writeJsonAtomic } from "../../../core/store/atomic.ts";
 import type { Published } from "../../../core/net/ports.ts";
+import { errorText, removeIfExists } from "../../../core/errdefs/ignore.ts";
+import { log } from "../log.ts";
 
 export interface IpamConfigEntry {
   Subnet: string;
@@ -112,7 +114,7 @@ export class NetworkStore {
   }
 
   async removeNetwork(id: string): Promise<void> {
-    await Deno.remove(`${this.dir}/${id}.json`).catch(() => {});
+    await removeIfExists(`${this.dir}/${id}.json`);
   }
 
   async loadEndpoints(): Promise<ContainerNet[]> {
@@ -124,18 +126,25 @@ export class NetworkStore {
   }
 
   async removeEndpoints(id: string): Promise<void> {
-    await Deno.remove(`${this.endpointDir}/${id}.json`).catch(() => {});
+    await removeIfExists(`${this.endpointDir}/${id}.json`);
   }
 
   async #loadAll<T>(dir: string): Promise<T[]> {
     const out: T[] = [];
     for await (const e of Deno.readDir(dir)) {
       if (e.name.startsWith(".tmp-")) {
-        await Deno.remove(`${dir}/${e.name}`).catch(() => {});
+        await removeIfExists(`${dir}/${e.name}`);
         continue;
       }
       if (!e.isFile || !e.name.endsWith(".json")) continue;
-      const v = await readJson<T | null>(`${dir}/${e.name}`, null).catch(() => null);
+      let v: T | null;
+      try {
+        v = await readJson<T | null>(`${dir}/${e.name}`, null);
+      } catch (err) {
+        // kept on disk as it is, for a person to look at
+        log.warn(`${dir}/${e.name} not loaded, it is unreadable: ${errorText(err)}`);
+        continue;
+      }
       if (v) out.push(v);
     }
     return out;

@@ -18,7 +18,7 @@ import {
   linkExists,
   listLinks,
 } from "../../../core/net/link_linux.ts";
-import { log } from "../log.ts";
+import { log, logFailure } from "../log.ts";
 import { type ContainerNet, type NetworkRecord, newId, nsInode } from "./records.ts";
 import { type NetState, withHostLock } from "./state.ts";
 import { registerAndSweep, unregister } from "./orphans.ts";
@@ -128,7 +128,7 @@ export async function startNetworking(st: NetState): Promise<void> {
   const missing = st.fw.missing(); // before any bridge exists: fail with nothing to undo
   if (missing) throw new Error(missing);
   await st.store.init();
-  await st.ipam.init();
+  await st.ipam.init((m) => log.warn(m));
   for (const n of await st.store.loadNetworks()) st.nets.set(n.Id, n);
   for (const [name, driver] of [["host", "host"], ["none", "null"]] as const) {
     if (!st.byName(name)) {
@@ -191,7 +191,7 @@ export async function startNetworking(st: NetState): Promise<void> {
       : st.nets.get(id)?.Bridge === l.name;
     if (!own) {
       log.info(`removing stale link ${l.name} (${l.alias})`);
-      await deleteLink(l.name).catch(() => {});
+      await deleteLink(l.name).catch(logFailure(`removing stale link ${l.name}`));
     }
   }
   await st.fw.init(st.fwState());
@@ -236,7 +236,9 @@ async function adopt(st: NetState, c: ContainerNet, nsPath: string): Promise<voi
 
 async function forget(st: NetState, c: ContainerNet): Promise<void> {
   for (const ep of Object.values(c.endpoints)) {
-    if (linkExists(ep.hostVeth)) await deleteLink(ep.hostVeth).catch(() => {});
+    if (linkExists(ep.hostVeth)) {
+      await deleteLink(ep.hostVeth).catch(logFailure(`removing link ${ep.hostVeth}`));
+    }
   }
   await st.store.removeEndpoints(c.id);
 }
@@ -248,7 +250,7 @@ export async function stopNetworking(st: NetState): Promise<void> {
   if (st.live.size > 0) return;
   await st.fw.teardown().catch((e) => log.warn(`firewall teardown: ${e.message}`));
   for (const n of st.nets.values()) {
-    if (n.Bridge) await deleteLink(n.Bridge).catch(() => {});
+    if (n.Bridge) await deleteLink(n.Bridge).catch(logFailure(`removing bridge ${n.Bridge}`));
   }
   await unregister(st.tag);
 }

@@ -49,6 +49,7 @@ import { withHostLock } from "./state.ts";
 import type { Events } from "../events/log.ts";
 import { matchFilters, networkView } from "./views.ts";
 import { pruneFilter } from "../prune_filters.ts";
+import { logFailure } from "../log.ts";
 
 export class NetworkService {
   readonly st: NetState;
@@ -277,7 +278,7 @@ export class NetworkService {
       } catch (e) {
         this.st.nets.delete(n.Id);
         await this.st.ipam.remove(n.Id);
-        await deleteLink(n.Bridge!).catch(() => {});
+        await deleteLink(n.Bridge!).catch(logFailure(`removing bridge ${n.Bridge}`));
         throw e;
       }
     });
@@ -368,7 +369,8 @@ export class NetworkService {
       // force: drop a stale endpoint of a container that no longer exists
       for (const c of this.st.attachedTo(n.Id)) {
         if (c.id.startsWith(containerRef) || c.name === containerRef) {
-          await disconnectLive(this.st, { Id: c.id } as ContainerRecord, n).catch(() => {});
+          await disconnectLive(this.st, { Id: c.id } as ContainerRecord, n)
+            .catch(logFailure(`dropping the endpoint of ${c.id} on ${n.Name}`));
         }
       }
       return;

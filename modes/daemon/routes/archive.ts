@@ -14,6 +14,7 @@ import {
   type PathStat,
   statPath,
 } from "../containers/archive.ts";
+import { peerGone } from "../../../core/errdefs/ignore.ts";
 
 function svc(ctx: Ctx): ContainerService {
   return ctx.services.containers as ContainerService;
@@ -47,7 +48,7 @@ async function pipeTar(res: ServerResponse, tar: ReadableStream<Uint8Array>): Pr
         });
       }
     }
-    if (gone) await rd.cancel().catch(() => {}); // client left: nothing more to send
+    if (gone) await rd.cancel().catch(peerGone); // client left: nothing more to send
   } catch (e) {
     // headers are out: all we can do is cut the stream so the client sees a short tar
     res.destroy(e as Error);

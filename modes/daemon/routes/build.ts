@@ -13,6 +13,7 @@ import { InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
 import type { BuildService } from "../build/service.ts";
 import type { BuildOutput } from "../build/types.ts";
 import { BuildArgs, BuildLabels, CacheFrom, jsonParam } from "../api/query.ts";
+import { peerGone } from "../../../core/errdefs/ignore.ts";
 
 /** The build service, loaded on first use (keeps daemon start-up lean). */
 async function service(
@@ -51,7 +52,7 @@ async function postBuild(ctx: Ctx): Promise<void> {
     if (!/^https?:\/\//.test(remote)) {
       throw new InvalidArgument(`unsupported remote context ${remote}: only http(s) URLs of a tar`);
     }
-    await body.cancel().catch(() => {});
+    await body.cancel().catch(peerGone);
     const r = await fetch(remote).catch((e) => {
       throw new InvalidArgument(`failed to fetch remote context ${remote}: ${messageOf(e)}`);
     });
