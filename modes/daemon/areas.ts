@@ -1,32 +1,36 @@
 /**
- * Start and stop hooks of the daemon's areas (containers, networks, …), in
- * order. Each area adds one entry; an area's start may add its service to
- * `services` and recover state (reconnect shims, clean stale leases).
+ * Start and stop hooks of the daemon's areas (builds, networks, containers),
+ * in order, over the built daemon (./daemon.ts): an area's start recovers its
+ * state (reconnect shims, clean stale leases), its stop lets go.
  * @module
  */
-import type { Services } from "./services.ts";
+import type { Daemon } from "./daemon.ts";
 import { startContainers, stopContainers } from "./containers/area.ts";
 import { startNetworks, stopNetworks } from "./networks/area.ts";
 import { startBuilds } from "./build/area.ts";
 
 interface Area {
   name: string;
-  start(s: Services): Promise<void>;
-  stop?(s: Services): Promise<void>;
+  start(d: Daemon): Promise<void>;
+  stop?(d: Daemon): Promise<void>;
 }
 
 const AREAS: Area[] = [
   // before networks: a killed daemon's build steps must be gone when the
   // network area decides which endpoints still have an owner
-  { name: "builds", start: startBuilds },
-  { name: "networks", start: startNetworks, stop: stopNetworks },
-  { name: "containers", start: startContainers, stop: stopContainers },
+  { name: "builds", start: (d) => startBuilds(d) },
+  {
+    name: "networks",
+    start: (d) => startNetworks(d.network),
+    stop: (d) => stopNetworks(d.network),
+  },
+  { name: "containers", start: startContainers, stop: (d) => stopContainers(d.containers) },
 ];
 
-export async function startAreas(s: Services): Promise<void> {
-  for (const a of AREAS) await a.start(s);
+export async function startAreas(d: Daemon): Promise<void> {
+  for (const a of AREAS) await a.start(d);
 }
 
-export async function stopAreas(s: Services): Promise<void> {
-  for (const a of [...AREAS].reverse()) await a.stop?.(s);
+export async function stopAreas(d: Daemon): Promise<void> {
+  for (const a of [...AREAS].reverse()) await a.stop?.(d);
 }

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { BerthError, InvalidArgument, messageOf } from "../../core/errdefs/mod.ts";
-import type { Services } from "./services.ts";
+import type { Daemon } from "./daemon.ts";
 import { decodeBytes, MAX_JSON_BODY, readLimited } from "./api/decode.ts";
 import { parseFilters } from "./api/query.ts";
 import { any } from "../../core/api/schema.ts";
@@ -53,7 +53,8 @@ export class Ctx {
   readonly query: URLSearchParams;
   readonly apiVersion: string;
   params: Record<string, string> = {};
-  readonly services: Services;
+  /** The daemon's stores and services (./daemon.ts). */
+  readonly daemon: Daemon;
   #sent = false;
 
   constructor(opts: {
@@ -64,7 +65,7 @@ export class Ctx {
     path: string;
     query: URLSearchParams;
     apiVersion: string;
-    services: Services;
+    daemon: Daemon;
   }) {
     this.req = opts.req;
     this.res = opts.res;
@@ -73,7 +74,7 @@ export class Ctx {
     this.path = opts.path;
     this.query = opts.query;
     this.apiVersion = opts.apiVersion;
-    this.services = opts.services;
+    this.daemon = opts.daemon;
   }
 
   get sent(): boolean {

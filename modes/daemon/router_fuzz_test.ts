@@ -15,7 +15,7 @@ import type { Ctx } from "./context.ts";
 import { Router } from "./router.ts";
 import { registerAll } from "./routes.ts";
 import { type ApiRouter, createApiServer, type Handler } from "./server.ts";
-import type { Services } from "./services.ts";
+import type { Daemon } from "./daemon.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -93,7 +93,7 @@ Deno.test("fuzz: Engine API request routing and parsing", async () => {
   const dir = await Deno.makeTempDir({ prefix: "berth-api-fuzz-" });
   const sock = `${dir}/api.sock`;
   const { router, patterns } = probeRouter();
-  const server = createApiServer(router, {} as Services);
+  const server = createApiServer(router, {} as Daemon);
   await new Promise<void>((r) => server.listen(sock, r));
   const rejections: unknown[] = [];
   const onRejection = (e: PromiseRejectionEvent) => {
@@ -170,7 +170,7 @@ Deno.test("Engine API: an error no one can print ends its request, not the serve
     };
   });
   router.add("GET", "/_ping", (ctx) => ctx.text(200, "OK"));
-  const server = createApiServer(router, {} as Services);
+  const server = createApiServer(router, {} as Daemon);
   await new Promise<void>((r) => server.listen(sock, r));
   try {
     await exchange(sock, toRequest(enc.encode("GET /bad"))); // before: an unhandled rejection

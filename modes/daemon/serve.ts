@@ -1,13 +1,10 @@
 /**
- * The daemon proper: take the root lock, open the stores, start the areas
+ * The daemon proper: take the root lock, build the daemon (./daemon.ts), start the areas
  * (networks, containers: recovery), serve the Engine API on every -H host,
  * and shut down cleanly on SIGTERM/SIGINT. Memory is given back after
  * start-up and after bursts of requests (./memory.ts).
  * @module
  */
-import { ContentStore } from "../../core/store/content.ts";
-import { LayerStore } from "../../core/store/layers.ts";
-import { ImageStore } from "../../core/store/images.ts";
 import { lockDown } from "../../core/store/perms.ts";
 import { tryLock, unlock } from "../../core/sys/lock.ts";
 import { exposeGc } from "../../core/sys/memory.ts";
@@ -17,13 +14,11 @@ import { Router } from "./router.ts";
 import { apiHandlers, type Handler } from "./server.ts";
 import { listenAll, loadTls } from "./listen.ts";
 import { registerAll } from "./routes.ts";
-import { ImageService } from "./images/service.ts";
 import type { DaemonConfig } from "./config.ts";
 import { log } from "./log.ts";
-import type { Services } from "./services.ts";
+import { openDaemon } from "./daemon.ts";
 import { startAreas, stopAreas } from "./areas.ts";
 import { MemoryKeeper } from "./memory.ts";
-import { Events } from "./events/log.ts";
 import { reloadEvent } from "./events/daemon.ts";
 import { startCri } from "./cri/listen.ts";
 
@@ -47,38 +42,24 @@ export async function serve(config: DaemonConfig): Promise<number> {
     }
   }
   const tls = config.tls ? await loadTls(config.tls) : undefined;
-  const content = new ContentStore(config.root);
-  const layers = new LayerStore(config.root);
-  const images = new ImageStore(config.root);
-  await Promise.all([content.init(), layers.init(), images.init()]);
-  const events = new Events();
-  const services = {
-    config,
-    events,
-    content,
-    layers,
-    images,
-    imageUsers: () => [],
-    pinnedBlobs: new Set<string>(),
-  } as unknown as Services;
-  services.imageService = new ImageService(services, events);
-  await startAreas(services);
+  const daemon = await openDaemon(config);
+  await startAreas(daemon);
   // The CRI's socket; its gRPC stack loads on first use (docs/cri.md).
-  const cri = await startCri(services).catch(async (e) => {
-    await stopAreas(services).catch((e2) => log.warn(`stopping: ${messageOf(e2)}`));
+  const cri = await startCri(daemon).catch(async (e) => {
+    await stopAreas(daemon).catch((e2) => log.warn(`stopping: ${messageOf(e2)}`));
     throw e;
   });
 
   const router = new Router<Handler>();
   registerAll(router);
-  const handlers = apiHandlers(router, services);
+  const handlers = apiHandlers(router, daemon);
   const keeper = new MemoryKeeper();
   // A compiled binary ignores DENO_V8_FLAGS (./v8_flags.ts): take gc another way.
   await exposeGc(isCompiled());
   keeper.collect();
   const listeners = await listenAll(config, handlers, tls).catch(async (e) => {
     await cri.close();
-    await stopAreas(services).catch((e2) => log.warn(`stopping: ${messageOf(e2)}`));
+    await stopAreas(daemon).catch((e2) => log.warn(`stopping: ${messageOf(e2)}`));
     throw e;
   });
   for (const s of listeners.servers) keeper.watch(s);
@@ -86,7 +67,7 @@ export async function serve(config: DaemonConfig): Promise<number> {
   const onSig = (name: string) => () => stop(name);
   Deno.addSignalListener("SIGTERM", onSig("SIGTERM"));
   Deno.addSignalListener("SIGINT", onSig("SIGINT"));
-  const onHup = () => reloadEvent(services, events);
+  const onHup = () => reloadEvent(daemon.config, daemon.events);
   Deno.addSignalListener("SIGHUP", onHup);
   const sig = await stopped;
   log.info(`received ${sig}, shutting down`);
@@ -94,7 +75,7 @@ export async function serve(config: DaemonConfig): Promise<number> {
   keeper.close();
   await listeners.close();
   await cri.close();
-  await stopAreas(services).catch((e) => log.warn(`stopping: ${messageOf(e)}`));
+  await stopAreas(daemon).catch((e) => log.warn(`stopping: ${messageOf(e)}`));
   unlock(lockFd);
   return 0;
 }

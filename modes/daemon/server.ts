@@ -10,7 +10,7 @@ import type { Duplex } from "node:stream";
 import { InvalidArgument, messageOf, NotFound } from "../../core/errdefs/mod.ts";
 import { API_VERSION, Ctx, MIN_API_VERSION } from "./context.ts";
 import { Router } from "./router.ts";
-import type { Services } from "./services.ts";
+import type { Daemon } from "./daemon.ts";
 import { log } from "./log.ts";
 
 export type Handler = (ctx: Ctx) => Promise<void> | void;
@@ -37,8 +37,8 @@ export interface ApiHandlers {
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Uint8Array): void;
 }
 
-export function createApiServer(router: ApiRouter, services: Services): http.Server {
-  const h = apiHandlers(router, services);
+export function createApiServer(router: ApiRouter, daemon: Daemon): http.Server {
+  const h = apiHandlers(router, daemon);
   return wireApiServer(http.createServer(h.request), h);
 }
 
@@ -49,7 +49,7 @@ export function wireApiServer<S extends http.Server | https.Server>(server: S, h
   return server;
 }
 
-export function apiHandlers(router: ApiRouter, services: Services): ApiHandlers {
+export function apiHandlers(router: ApiRouter, daemon: Daemon): ApiHandlers {
   const dispatch = async (
     req: http.IncomingMessage,
     res: http.ServerResponse | undefined,
@@ -84,7 +84,7 @@ export function apiHandlers(router: ApiRouter, services: Services): ApiHandlers 
       path,
       query: url?.searchParams ?? new URLSearchParams(),
       apiVersion,
-      services,
+      daemon,
     });
     if (res) { for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v); }
     try {

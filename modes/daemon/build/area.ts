@@ -3,12 +3,11 @@
  * killed daemon still hold (journal.ts: step processes, netns holders, runc
  * state, cgroups, mounts and dirs under build-tmp). It starts before the
  * networks area, which then finds the steps' netns gone and drops their
- * veths, endpoint records and leases. The build service itself is created
- * lazily by the /build route.
+ * veths, endpoint records and leases. The build service itself is built
+ * on the first /build (../daemon.ts `build()`).
  * @module
  */
 import { log } from "../log.ts";
-import type { Services } from "../services.ts";
 import type { BuildConfig } from "./types.ts";
 import { reapBuilds, StepJournal, stepRuntime } from "./journal.ts";
 
@@ -21,7 +20,7 @@ export function buildPaths(c: Pick<BuildConfig, "root" | "execRoot">) {
   };
 }
 
-export async function startBuilds(s: Services): Promise<void> {
+export async function startBuilds(s: { config: BuildConfig }): Promise<void> {
   const p = buildPaths(s.config);
   try {
     const done = await reapBuilds({

@@ -47,7 +47,7 @@ export async function openContainerFs(
   r: ContainerRecord,
   opts: { mounts: boolean },
 ): Promise<ContainerFs> {
-  const base = `${s.s.config.execRoot}/archive`;
+  const base = `${s.config.execRoot}/archive`;
   await Deno.mkdir(base, { recursive: true, mode: 0o700 });
   await (swept ??= sweep(base).catch((e) => log.warn(`archive: sweeping ${base}: ${e}`)));
   const root = await Deno.makeTempDir({ dir: base });
@@ -82,7 +82,7 @@ export async function openContainerFs(
     }
     if (up) bindPrivate(running, root, false);
     else {
-      const lowers = r.Layers.map((c) => s.s.layers.diffDir(c));
+      const lowers = r.Layers.map((c) => s.layers.diffDir(c));
       const got = await mountRootfs({ lowers, containerDir: s.store.dirOf(r.Id), target: root });
       if (got !== root) bindPrivate(got, root, false); // the copy fallback: a plain dir
       else mount("", root, "", MS_REC | MS_PRIVATE, "");

@@ -21,6 +21,7 @@ import { InstructionParser } from "../../../core/dockerfile/instructions.ts";
 import { applyMeta } from "../../../core/dockerfile/dispatch.ts";
 import { commitState, imageState, teeLockstep } from "../build/state.ts";
 import type { ContainerService } from "./service.ts";
+import type { ImageDeps } from "../images/service.ts";
 import type { ContainerRecord } from "../../../core/store/containers.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -182,9 +183,12 @@ function diffFilter(upper: string, lowers: string[], r: ContainerRecord): (rel: 
   return (rel) => !isHidden(rel) && !drop.has(rel);
 }
 
-/** Commit; returns the new image ID. */
-export async function commitContainer(svc: ContainerService, q: CommitRequest): Promise<string> {
-  const s = svc.s;
+/** Commit a container of `s.containers` into `s`'s image stores; returns the new image ID. */
+export async function commitContainer(
+  s: ImageDeps & { containers: ContainerService },
+  q: CommitRequest,
+): Promise<string> {
+  const svc = s.containers;
   let ref: string | undefined;
   if (q.repo) {
     ref = q.tag ? `${q.repo}:${q.tag}` : q.repo;

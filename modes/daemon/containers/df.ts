@@ -5,12 +5,10 @@
  * Volumes, BuildCache).
  * @module
  */
-import type { Services } from "../services.ts";
 import type { ContainerService } from "./service.ts";
-import type { VolumeService } from "./volumes.ts";
-import { du } from "./volumes.ts";
+import { du, type VolumeService } from "./volumes.ts";
 import { listContainers } from "./ops.ts";
-import type { ImageService } from "../images/service.ts";
+import type { ImageDeps } from "../images/service.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -18,12 +16,18 @@ type Json = any;
 /** Which parts to compute (API 1.42's `type`); all when empty. */
 export type DfType = "container" | "image" | "volume" | "build-cache";
 
-export async function diskUsage(s: Services, types: DfType[] = []): Promise<Json> {
+/** What the disk usage is read from (the daemon, ../daemon.ts). */
+export interface DfDeps extends ImageDeps {
+  containers: ContainerService;
+  volumes: VolumeService;
+}
+
+export async function diskUsage(s: DfDeps, types: DfType[] = []): Promise<Json> {
   const want = (t: DfType) => types.length === 0 || types.includes(t);
   const out: Json = {};
   if (want("image")) Object.assign(out, await images(s));
   if (want("container")) {
-    const list = await listContainers(s.containers as ContainerService, {
+    const list = await listContainers(s.containers, {
       all: true,
       limit: -1,
       size: true,
@@ -33,7 +37,7 @@ export async function diskUsage(s: Services, types: DfType[] = []): Promise<Json
     out.Containers = list;
   }
   if (want("volume")) {
-    const vs = s.volumes as VolumeService;
+    const vs = s.volumes;
     const vols: Json[] = [];
     for (const v of vs.list()) {
       const { Anonymous: _a, Populated: _p, ...view } = v as Json;
@@ -48,7 +52,7 @@ export async function diskUsage(s: Services, types: DfType[] = []): Promise<Json
   return out;
 }
 
-async function images(s: Services): Promise<Json> {
+async function images(s: ImageDeps): Promise<Json> {
   const recs = s.images.list();
   const refs = new Map<string, number>();
   for (const r of recs) for (const c of new Set(r.chainIds)) refs.set(c, (refs.get(c) ?? 0) + 1);
@@ -56,7 +60,7 @@ async function images(s: Services): Promise<Json> {
   for (const c of refs.keys()) {
     sizes.set(c, await s.layers.meta(c).then((m) => m.size, () => 0));
   }
-  const list = await (s.imageService as ImageService).list({ all: true });
+  const list = await s.imageService.list({ all: true });
   for (const i of list) {
     const r = s.images.getById(i.Id);
     let shared = 0;

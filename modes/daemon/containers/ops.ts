@@ -93,7 +93,7 @@ export async function listContainers(
     for (let i = 0; i < recs.length; i++) {
       const rw = await du(`${svc.store.dirOf(recs[i].Id)}/upper`);
       out[i].SizeRw = rw;
-      const img = svc.s.images.getById(recs[i].Image);
+      const img = svc.images.getById(recs[i].Image);
       out[i].SizeRootFs = rw + (img?.size ?? 0);
     }
   }
@@ -102,7 +102,7 @@ export async function listContainers(
 
 function ancestorMatch(svc: ContainerService, r: ContainerRecord, a: string): boolean {
   if (r.Config.Image === a) return true;
-  const img = svc.s.images.tryResolve(a);
+  const img = svc.images.tryResolve(a);
   return !!img && img.id === r.Image;
 }
 
@@ -164,7 +164,7 @@ export async function changes(
 ): Promise<FilesystemChange[] | null> {
   const r = svc.resolve(ref);
   const upper = `${svc.store.dirOf(r.Id)}/upper`;
-  const lowers = r.Layers.map((c) => svc.s.layers.diffDir(c)).reverse();
+  const lowers = r.Layers.map((c) => svc.layers.diffDir(c)).reverse();
   const inLower = async (rel: string) => {
     for (const l of lowers) {
       try {

@@ -14,7 +14,10 @@ import type { ExitInfo, ShimConfig } from "../../../core/shim/protocol.ts";
 import { rfc3339Nano } from "../../../core/shim/protocol.ts";
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
 import { PRIVATE_DIR } from "../../../core/store/perms.ts";
-import type { Services } from "../services.ts";
+import type { DaemonConfig } from "../config.ts";
+import type { ImageStore } from "../../../core/store/images.ts";
+import type { LayerStore } from "../../../core/store/layers.ts";
+import type { ImageService } from "../images/service.ts";
 import { log, logFailure } from "../log.ts";
 import { buildRecord } from "./create.ts";
 import { checkSysctls } from "./sysctls.ts";
@@ -60,27 +63,50 @@ function startErrorText(e: unknown): { msg: string; code: number } {
   };
 }
 
+/** What {@link ContainerService} is built from (../daemon.ts). */
+export interface ContainerDeps {
+  config: DaemonConfig;
+  store: ContainerStore;
+  /** The Engine API's image records (a container's image) and their configs. */
+  images: ImageStore;
+  imageService: ImageService;
+  /** Image layers: a container's rootfs lowers. */
+  layers: LayerStore;
+  volumes: VolumeService;
+  events: Events;
+  /** The network area's hook; none: containers get no network set up. */
+  network?: NetworkHook;
+  /** Forget a removed container's execs (the exec service, built after this one). */
+  dropExecs?(containerId: string): void;
+}
+
 export class ContainerService {
-  readonly s: Services;
+  readonly config: DaemonConfig;
   readonly store: ContainerStore;
+  readonly images: ImageStore;
+  readonly imageService: ImageService;
+  readonly layers: LayerStore;
   readonly volumes: VolumeService;
   readonly events: Events;
+  readonly network: NetworkHook | undefined;
   readonly health: HealthMonitor;
+  #dropExecs: (containerId: string) => void;
   #live = new Map<string, Live>();
   #closing = false;
   #pool: ShimPool;
 
-  constructor(s: Services, store: ContainerStore, volumes: VolumeService, events: Events) {
-    this.s = s;
-    this.store = store;
-    this.volumes = volumes;
-    this.events = events;
+  constructor(d: ContainerDeps) {
+    this.config = d.config;
+    this.store = d.store;
+    this.images = d.images;
+    this.imageService = d.imageService;
+    this.layers = d.layers;
+    this.volumes = d.volumes;
+    this.events = d.events;
+    this.network = d.network;
+    this.#dropExecs = d.dropExecs ?? (() => {});
     this.health = new HealthMonitor(this);
-    this.#pool = new ShimPool(`${s.config.execRoot}/s`, s.config.defaultRuntime);
-  }
-
-  get network(): NetworkHook | undefined {
-    return this.s.network as NetworkHook | undefined;
+    this.#pool = new ShimPool(`${d.config.execRoot}/s`, d.config.defaultRuntime);
   }
 
   live(id: string): Live {
@@ -90,12 +116,12 @@ export class ContainerService {
   }
 
   shimDir(id: string): string {
-    return `${this.s.config.execRoot}/shims/${id}`;
+    return `${this.config.execRoot}/shims/${id}`;
   }
 
   /** The shim's control socket (short: sun_path is 108 bytes). */
   shimSocket(id: string): string {
-    return `${this.s.config.execRoot}/s/${id.slice(0, 24)}`;
+    return `${this.config.execRoot}/s/${id.slice(0, 24)}`;
   }
 
   /**
@@ -104,7 +130,7 @@ export class ContainerService {
    * sockets below `<root>/<id>/`, and sun_path holds only 108 bytes.
    */
   runtimeRoot(name: string): string {
-    return `${this.s.config.execRoot}/rt/${name}`;
+    return `${this.config.execRoot}/rt/${name}`;
   }
 
   resolve(ref: string): ContainerRecord {
@@ -146,16 +172,16 @@ export class ContainerService {
   async create(body: ContainerCreate, name?: string): Promise<ContainerRecord> {
     const imgRef = body.Image;
     if (!imgRef) throw new InvalidArgument("config cannot be empty in order to create a container");
-    const image = this.s.images.resolve(imgRef);
-    const imageConfig = await this.s.imageService.config(image.id);
+    const image = this.images.resolve(imgRef);
+    const imageConfig = await this.imageService.config(image.id);
     const r = buildRecord({
       body,
       name,
       image,
       imageConfig,
-      runtimes: ["berth", "runc", ...Object.keys(this.s.config.runtimes)],
-      defaultRuntime: this.s.config.defaultRuntime,
-      root: this.s.config.root,
+      runtimes: ["berth", "runc", ...Object.keys(this.config.runtimes)],
+      defaultRuntime: this.config.defaultRuntime,
+      root: this.config.root,
       nameTaken: (n) => !!this.store.nameTaken(n),
     });
     checkSysctls(r.HostConfig, (ref) => this.store.tryResolve(ref));
@@ -231,7 +257,7 @@ export class ContainerService {
     try {
       await Deno.mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
       const rootfs = await mountRootfs({
-        lowers: r.Layers.map((c) => this.s.layers.diffDir(c)),
+        lowers: r.Layers.map((c) => this.layers.diffDir(c)),
         containerDir: this.store.dirOf(r.Id),
         target: `${dir}/rootfs`,
       });
@@ -248,7 +274,7 @@ export class ContainerService {
         rootfs,
         netnsPath: this.network?.netnsPath?.(r),
         pidnsPath: this.#pidnsPath(r),
-        cgroupParent: this.s.config.cgroupParent,
+        cgroupParent: this.config.cgroupParent,
       });
       await writeFileAtomic(`${dir}/config.json`, JSON.stringify(spec));
       const rtName = r.HostConfig.Runtime as string;
@@ -258,7 +284,7 @@ export class ContainerService {
         bundle: dir,
         runtime: {
           name: rtName,
-          path: rtName === "berth" ? undefined : (this.s.config.runtimes[rtName] ?? rtName),
+          path: rtName === "berth" ? undefined : (this.config.runtimes[rtName] ?? rtName),
           root: this.runtimeRoot(rtName),
         },
         tty: !!r.Config.Tty,
@@ -635,7 +661,7 @@ export class ContainerService {
     this.events.container("destroy", r);
     live.notifyExit(r.State.ExitCode);
     live.notifyRemove(r.State.ExitCode);
-    (this.s.execs as { dropContainer?(id: string): void } | undefined)?.dropContainer?.(r.Id);
+    this.#dropExecs(r.Id);
   }
 
   async rename(ref: string, name: string): Promise<void> {
@@ -698,9 +724,9 @@ export class ContainerService {
       recs.filter((r) => this.#live.get(r.Id)?.shim).map((r) => r.Id.slice(0, 32)),
     );
     const swept = await sweepRuntimeState(
-      `${this.s.config.execRoot}/rt`,
+      `${this.config.execRoot}/rt`,
       (id) => held.has(id),
-      this.s.config.runtimes,
+      this.config.runtimes,
     );
     for (const w of swept) log.warn(`removed orphaned runtime state ${w}`);
     // Restart policies that apply at daemon start.
@@ -777,7 +803,7 @@ export class ContainerService {
 
   /** Remove shim dirs (and mounts) that belong to no running container. */
   async #sweepShimDirs(): Promise<void> {
-    const base = `${this.s.config.execRoot}/shims`;
+    const base = `${this.config.execRoot}/shims`;
     try {
       for await (const e of Deno.readDir(base)) {
         const r = this.store.get(e.name);
@@ -801,9 +827,9 @@ export class ContainerService {
       this.store.list().filter((r) => r.State.Running).map((r) => r.Id.slice(0, 24)),
     );
     try {
-      for await (const e of Deno.readDir(`${this.s.config.execRoot}/s`)) {
+      for await (const e of Deno.readDir(`${this.config.execRoot}/s`)) {
         if (keep.has(e.name)) continue;
-        const path = `${this.s.config.execRoot}/s/${e.name}`;
+        const path = `${this.config.execRoot}/s/${e.name}`;
         // A warm shim of a previous daemon that never got its hold connection.
         if (e.name.startsWith("w-")) {
           await new ShimClient("", path).call({ op: "shutdown" }).catch(

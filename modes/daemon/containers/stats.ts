@@ -55,7 +55,7 @@ export function zeroStats(r: ContainerRecord): Record<string, unknown> {
 
 /** The container's cgroup (the same path its spec got). */
 export function cgroupOf(svc: ContainerService, r: ContainerRecord): Cgroup {
-  const p = containerCgroupsPath(svc.s.config.cgroupParent, r.HostConfig.CgroupParent, r.Id);
+  const p = containerCgroupsPath(svc.config.cgroupParent, r.HostConfig.CgroupParent, r.Id);
   return new Cgroup(p ?? `/${r.Id}`);
 }
 

@@ -45,14 +45,15 @@ export function checkVolumeName(name: string): void {
 export class VolumeService {
   readonly dir: string;
   #vols = new Map<string, Volume>();
-  /** Container IDs using a volume; set by the container service. */
-  users: (name: string) => string[] = () => [];
+  /** Container IDs using a volume (the container service's). */
+  readonly users: (name: string) => string[];
 
   readonly events?: Events;
 
-  constructor(root: string, events?: Events) {
-    this.dir = `${root}/volumes`;
-    this.events = events;
+  constructor(d: { root: string; events?: Events; users?: (name: string) => string[] }) {
+    this.dir = `${d.root}/volumes`;
+    this.events = d.events;
+    this.users = d.users ?? (() => []);
   }
 
   async init(): Promise<void> {

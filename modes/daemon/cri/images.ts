@@ -3,20 +3,20 @@
  * namespace (`images/k8s.io/`: records and names), over the content store
  * and layers the Engine API uses, so blobs and layers are shared but names
  * are not (docs/cri.md). Pulls go through the Engine API's pull
- * (../images/distribution.ts) with a view of the services whose image store
- * is the CRI's; its image events go to a log nobody reads, as containerd's
- * k8s.io namespace emits nothing to moby.
+ * (../images/distribution.ts) over the stores with the CRI's image store in
+ * place of the Engine API's; its image events go to a log nobody reads, as
+ * containerd's k8s.io namespace emits nothing to moby.
  * @module
  */
 import type { Credentials } from "../../../core/distribution/mod.ts";
 import { Conflict, InvalidArgument, messageOf } from "../../../core/errdefs/mod.ts";
 import { parseNormalizedNamed, referenceString } from "../../../core/oci/reference.ts";
 import type { ImageRecord, ImageStore } from "../../../core/store/images.ts";
-import { ImageService } from "../images/service.ts";
-import { pullOne } from "../images/distribution.ts";
+import { ImageService, type ImageStores } from "../images/service.ts";
+import { pullOne, type RegistryDeps } from "../images/distribution.ts";
 import type { JsonStream } from "../context.ts";
 import { Events } from "../events/log.ts";
-import type { Services } from "../services.ts";
+import type { DaemonConfig } from "../config.ts";
 import type { Msg, Unary } from "./types.ts";
 
 /** CRI AuthConfig → the distribution client's credentials. */
@@ -40,21 +40,36 @@ export function credentialsOf(a: Msg | null | undefined): Credentials | undefine
   return c.username || c.identityToken || c.registryToken ? c : undefined;
 }
 
+/** What {@link CriImages} is built from: the daemon's stores (`images` is the Engine API's). */
+export interface CriImageDeps extends ImageStores {
+  config: DaemonConfig;
+  /** The CRI's image namespace (`images/k8s.io`, ../daemon.ts). */
+  criImages: ImageStore;
+}
+
 export class CriImages {
   readonly store: ImageStore;
-  /** The services as the CRI's namespace sees them. */
-  readonly #view: Services;
+  /** The stores as the CRI's namespace sees them, with its own image service. */
+  readonly #view: RegistryDeps & { config: DaemonConfig };
   readonly #svc: ImageService;
   /** IDs of the CRI containers made from an image (set by ./containers.ts). */
   users: (imageId: string) => string[] = () => [];
 
-  constructor(s: Services) {
-    this.store = s.criImages as ImageStore;
-    const view = Object.create(s) as Services;
-    view.images = this.store;
-    view.imageUsers = (id) => this.users(id);
-    this.#svc = view.imageService = new ImageService(view, new Events());
-    this.#view = view;
+  constructor(d: CriImageDeps) {
+    this.store = d.criImages;
+    const stores = {
+      content: d.content,
+      layers: d.layers,
+      images: this.store,
+      pinnedBlobs: d.pinnedBlobs,
+    };
+    this.#svc = new ImageService({
+      ...stores,
+      events: new Events(),
+      imageUsers: (id) => this.users(id),
+      namespaces: [d.images, d.criImages],
+    });
+    this.#view = { ...stores, config: d.config, imageService: this.#svc };
   }
 
   /** An image's config (the OCI image config JSON). */

@@ -1,7 +1,7 @@
 /**
- * The CRI's socket, cheaply: the daemon opens the CRI's image namespace
- * (always, so the Engine API's collection keeps CRI images' blobs and
- * layers) and, unless `--cri=false`, listens on `<exec-root>/cri.sock` with
+ * The CRI's socket, cheaply: the daemon (../daemon.ts) has opened the CRI's
+ * image namespace (always, so the Engine API's collection keeps CRI images'
+ * blobs and layers); unless `--cri=false`, this listens on `<exec-root>/cri.sock` with
  * a plain node:net server. The gRPC stack (@grpc/grpc-js, the CRI proto:
  * ~40 MB and ~2 s, docs/cri.md) is loaded only on the first connection
  * (./server.ts, through core/sys/lazy.ts); that connection and every later
@@ -10,14 +10,10 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { chmod } from "node:fs/promises";
-import { ImageStore } from "../../../core/store/images.ts";
 import { lazy } from "../../../core/sys/lazy.ts";
 import { messageOf } from "../../../core/errdefs/mod.ts";
 import { log } from "../log.ts";
-import type { Services } from "../services.ts";
-
-/** Where the CRI's image records and names live, below the root (docs/cri.md). */
-export const CRI_IMAGES = "images/k8s.io";
+import type { Daemon } from "../daemon.ts";
 
 export interface CriHandle {
   socket?: string;
@@ -29,11 +25,7 @@ interface Injector {
   destroy(): void;
 }
 
-export async function startCri(s: Services): Promise<CriHandle> {
-  const k8s = new ImageStore(s.config.root, CRI_IMAGES);
-  await k8s.init();
-  s.imageNamespaces = [s.images, k8s];
-  s.criImages = k8s;
+export async function startCri(s: Daemon): Promise<CriHandle> {
   if (s.config.cri === false) return { close: () => Promise.resolve() };
   const path = s.config.criSocket ?? `${s.config.execRoot}/cri.sock`;
   let injector: Promise<Injector> | undefined;

@@ -21,7 +21,8 @@ import { mount, unmount } from "../containers/mount_linux.ts";
 import { containerCgroupsPath } from "../containers/spec.ts";
 import { newId } from "../containers/names.ts";
 import { log } from "../log.ts";
-import type { Services } from "../services.ts";
+import type { DaemonConfig } from "../config.ts";
+import type { LayerStore } from "../../../core/store/layers.ts";
 import {
   Cni,
   cniBinDirs,
@@ -73,8 +74,15 @@ function labelsMatch(have: Record<string, string> | undefined, want: Record<stri
   return Object.entries(want ?? {}).every(([k, v]) => have?.[k] === v);
 }
 
+/** What {@link CriPods} (and ./containers.ts through it) uses of the daemon. */
+export interface CriPodDeps {
+  config: DaemonConfig;
+  /** Image layers: CRI containers' rootfs lowers. */
+  layers: LayerStore;
+}
+
 export class CriPods {
-  readonly s: Services;
+  readonly s: CriPodDeps;
   readonly store: RecordDir<SandboxRecord>;
   readonly serial = new KeyedSerial();
   readonly cni: Cni;
@@ -84,7 +92,7 @@ export class CriPods {
     removeAll(sandboxId: string): Promise<void>;
   };
 
-  constructor(s: Services) {
+  constructor(s: CriPodDeps) {
     this.s = s;
     this.store = new RecordDir(`${s.config.root}/cri/sandboxes`, "pod sandbox");
     this.cni = new Cni(cniBinDirs(s.config.cniBinDir));

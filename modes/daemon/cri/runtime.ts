@@ -5,12 +5,12 @@
  * @module
  */
 import { BERTH_VERSION } from "../../../core/version.ts";
-import type { Services } from "../services.ts";
+import type { DaemonConfig } from "../config.ts";
 import type { Msg, Unary } from "./types.ts";
 import { Cni, cniBinDirs, cniConfFiles, parseCniConf } from "./cni.ts";
 import { messageOf } from "../../../core/errdefs/mod.ts";
 
-export function runtimeHandlers(s: Services): Record<string, Unary> {
+export function runtimeHandlers(s: { config: DaemonConfig }): Record<string, Unary> {
   return {
     Version: () =>
       Promise.resolve({

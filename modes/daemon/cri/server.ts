@@ -9,7 +9,7 @@ import { fromJSON } from "@grpc/proto-loader";
 import { API_JSON } from "./proto/api_json.ts";
 import { type BerthError, messageOf } from "../../../core/errdefs/mod.ts";
 import { log } from "../log.ts";
-import type { Services } from "../services.ts";
+import type { Daemon } from "../daemon.ts";
 import { runtimeHandlers } from "./runtime.ts";
 import type { Msg, Unary } from "./types.ts";
 import { CriImages } from "./images.ts";
@@ -87,7 +87,7 @@ function handlersFor(
   return out;
 }
 
-export async function createCriServer(s: Services): Promise<grpc.ConnectionInjector> {
+export async function createCriServer(s: Daemon): Promise<grpc.ConnectionInjector> {
   const v1 = criPackage().v1;
   const pods = new CriPods(s);
   await pods.init();

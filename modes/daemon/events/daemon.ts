@@ -5,14 +5,13 @@
  * runs with, in dockerd's attribute names).
  * @module
  */
-import type { Services } from "../services.ts";
+import type { DaemonConfig } from "../config.ts";
 import type { Events } from "./log.ts";
 
 /** Info's ID of this daemon. */
 export const DAEMON_ID = "berth";
 
-export function reloadEvent(s: Services, events: Events): void {
-  const c = s.config;
+export function reloadEvent(c: DaemonConfig, events: Events): void {
   events.daemon("reload", DAEMON_ID, {
     "allow-nondistributable-artifacts": "[]",
     debug: String(c.logLevel === "debug"),

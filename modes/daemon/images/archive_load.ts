@@ -21,7 +21,7 @@ import {
   parseNormalizedNamed,
   referenceString,
 } from "../../../core/oci/reference.ts";
-import type { Services } from "../services.ts";
+import type { ImageDeps } from "./service.ts";
 import type { ImageRecord } from "../../../core/store/images.ts";
 import { peerGone } from "../../../core/errdefs/ignore.ts";
 import { logFailure } from "../log.ts";
@@ -49,7 +49,7 @@ function clean(name: string): string {
 }
 
 export async function loadArchive(
-  s: Services,
+  s: ImageDeps,
   tar: ReadableStream<Uint8Array>,
   onProgress?: (msg: string) => void,
 ): Promise<LoadResult> {
@@ -183,7 +183,7 @@ export async function loadArchive(
 }
 
 async function loadDescriptor(
-  s: Services,
+  s: ImageDeps,
   d: Descriptor,
   onProgress?: (msg: string) => void,
   prepared?: Map<string, PreparedLayer>,
@@ -212,7 +212,7 @@ async function loadDescriptor(
 }
 
 async function findManifestFor(
-  s: Services,
+  s: ImageDeps,
   index: Index,
   configDigest: string,
 ): Promise<{ digest: string; manifest: Manifest; mediaType: string } | undefined> {
@@ -237,7 +237,7 @@ async function findManifestFor(
 
 /** Unpack the layers of an image whose blobs are in the store, and record it. */
 export async function importImage(
-  s: Services,
+  s: ImageDeps,
   o: {
     configDigest: string;
     layers: Descriptor[];

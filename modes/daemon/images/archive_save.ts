@@ -18,7 +18,7 @@ import {
   referenceString,
   repoName,
 } from "../../../core/oci/reference.ts";
-import type { Services } from "../services.ts";
+import type { ImageDeps } from "./service.ts";
 import type { ImageRecord } from "../../../core/store/images.ts";
 
 const enc = new TextEncoder();
@@ -38,7 +38,7 @@ const OCI_LAYER: Record<string, string> = {
  * would otherwise convert schema2 and re-serialize the config (new ID).
  */
 async function archiveManifest(
-  s: Services,
+  s: ImageDeps,
   rec: ImageRecord,
 ): Promise<{ digest: string; size: number; mediaType: string; bytes?: Uint8Array }> {
   const mt = rec.manifestMediaType || MT.dockerManifest;
@@ -67,7 +67,7 @@ async function archiveManifest(
  * short one no repository matches) records no tag, a repository name without
  * tag records all of its tags, name:tag that tag, name@digest none.
  */
-function plan(s: Services, names: string[]): Map<string, { rec: ImageRecord; refs: string[] }> {
+function plan(s: ImageDeps, names: string[]): Map<string, { rec: ImageRecord; refs: string[] }> {
   const out = new Map<string, { rec: ImageRecord; refs: string[] }>();
   const add = (rec: ImageRecord, ref?: string) => {
     const e = out.get(rec.id) ?? { rec, refs: [] };
@@ -103,7 +103,7 @@ function plan(s: Services, names: string[]): Map<string, { rec: ImageRecord; ref
   return out;
 }
 
-export function saveArchive(s: Services, names: string[]): ReadableStream<Uint8Array> {
+export function saveArchive(s: ImageDeps, names: string[]): ReadableStream<Uint8Array> {
   const images = plan(s, names); // throws NotFound before any byte is sent
   const w = tarWriter();
   (async () => {

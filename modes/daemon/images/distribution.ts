@@ -26,7 +26,11 @@ import { chainIds, type PreparedLayer } from "../../../core/store/layers.ts";
 import { ingestUnpacking } from "./ingest.ts";
 import { layerCompression } from "../../../core/oci/mediatypes.ts";
 import type { Ctx, JsonStream } from "../context.ts";
-import type { Services } from "../services.ts";
+import type { ImageDeps } from "./service.ts";
+import type { DaemonConfig } from "../config.ts";
+
+/** What pull and push work on: the image stores and the registries' settings. */
+export type RegistryDeps = ImageDeps & { config: Pick<DaemonConfig, "insecureRegistries"> };
 import { importImage } from "./archive_load.ts";
 import { readBody } from "../api/body.ts";
 import { AuthConfig } from "../../../core/api/auth.ts";
@@ -72,7 +76,7 @@ async function credsFor(ctx: Ctx, domain: string): Promise<Credentials | undefin
  * in `prepared` for the in-order unpack step to adopt.
  */
 function sinkFor(
-  s: Services,
+  s: RegistryDeps,
   pinned: Set<string>,
   mine: Set<string>,
   prepared: Map<string, PreparedLayer>,
@@ -92,7 +96,7 @@ function sinkFor(
   };
 }
 
-function sourceFor(s: Services): BlobSource {
+function sourceFor(s: RegistryDeps): BlobSource {
   return {
     openBlob: async (d) => {
       try {
@@ -106,7 +110,7 @@ function sourceFor(s: Services): BlobSource {
 
 /** Pull one tagged or digested reference into `s.images` (the CRI passes its namespace). */
 export async function pullOne(
-  s: Services,
+  s: RegistryDeps,
   ref: Reference,
   out: JsonStream,
   opts: { auth?: Credentials; platform?: string },
@@ -164,7 +168,7 @@ export async function pullOne(
 
 /** POST /images/create?fromImage=…&tag=…[&platform=…] */
 export async function pullHandler(ctx: Ctx): Promise<void> {
-  const s = ctx.services;
+  const s = ctx.daemon;
   const fromImage = ctx.query.get("fromImage") ?? "";
   const tag = ctx.query.get("tag") ?? "";
   let ref: Reference;
@@ -222,7 +226,7 @@ function pullError(ref: Reference, e: unknown): string {
 
 /** POST /images/{name}/push?tag=… */
 export async function pushHandler(ctx: Ctx): Promise<void> {
-  const s = ctx.services;
+  const s = ctx.daemon;
   const name = ctx.params.name;
   const tag = ctx.query.get("tag") ?? "";
   let repo: Reference;
@@ -283,7 +287,7 @@ export async function pushHandler(ctx: Ctx): Promise<void> {
 }
 
 /** Repositories on the same registry whose images hold `digest` (for cross-repo mounts). */
-function mountCandidates(s: Services, digest: string, target: Reference): string[] {
+function mountCandidates(s: RegistryDeps, digest: string, target: Reference): string[] {
   const out = new Set<string>();
   for (const r of s.images.list()) {
     if (!r.layers.some((l) => l.digest === digest)) continue;
@@ -310,7 +314,7 @@ export async function authHandler(ctx: Ctx): Promise<void> {
       username: body.username ?? "",
       password: body.password ?? "",
       identityToken: body.identitytoken || undefined,
-    }, { insecureRegistries: ctx.services.config.insecureRegistries });
+    }, { insecureRegistries: ctx.daemon.config.insecureRegistries });
   } catch (e) {
     if (isKind(e, "Unauthorized")) {
       ctx.send(401, {

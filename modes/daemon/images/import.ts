@@ -7,7 +7,7 @@ import type { ImageConfig, ImageRunConfig } from "../../../core/oci/types.ts";
 import { MT } from "../../../core/oci/mediatypes.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { hostPlatform } from "../../../core/oci/platform.ts";
-import type { Services } from "../services.ts";
+import type { ImageDeps } from "./service.ts";
 import type { ImageRecord } from "../../../core/store/images.ts";
 
 /** Apply Dockerfile-like `changes` (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME, STOPSIGNAL). */
@@ -74,7 +74,7 @@ export function applyChanges(cfg: ImageRunConfig, changes: string[]): void {
 }
 
 export async function importRootfs(
-  s: Services,
+  s: ImageDeps,
   body: ReadableStream<Uint8Array>,
   opts: { ref?: string; message?: string; changes?: string[]; platform?: string },
 ): Promise<ImageRecord> {

@@ -7,11 +7,11 @@
 import type { BlobInfo } from "../../../core/store/content.ts";
 import type { PreparedLayer } from "../../../core/store/layers.ts";
 import { balancedTee } from "../../../core/store/tee.ts";
-import type { Services } from "../services.ts";
+import type { ImageStores } from "./service.ts";
 import { peerGone } from "../../../core/errdefs/ignore.ts";
 
 export async function ingestUnpacking(
-  s: Services,
+  s: ImageStores,
   body: ReadableStream<Uint8Array>,
   expected: { digest?: string; size?: number },
 ): Promise<{ info: BlobInfo; prepared?: PreparedLayer }> {

@@ -7,11 +7,11 @@
  * @module
  */
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
-import type { Services } from "../services.ts";
+import type { ImageDeps } from "./service.ts";
 import { pruneFilter } from "../prune_filters.ts";
 
 export async function pruneImages(
-  s: Services,
+  s: ImageDeps,
   f: Record<string, string[]>,
 ): Promise<{ ImagesDeleted: unknown[] | null; SpaceReclaimed: number }> {
   const pf = pruneFilter(f, ["dangling", "label", "label!", "until"]);
@@ -34,7 +34,7 @@ export async function pruneImages(
     const cfg = await s.imageService.config(img.id);
     if (!pf.before(Date.parse(img.created || cfg.created || img.addedAt))) continue;
     if (cfg.config && !pf.labels(cfg.config.Labels)) continue;
-    if (s.imageUsers(img.id).length) continue;
+    if (s.imageService.users(img.id).length) continue;
     try {
       deleted.push(...await s.imageService.remove(img.id, { force: true }));
     } catch { /* in use or removed meanwhile: left, as moby skips conflicts */ }

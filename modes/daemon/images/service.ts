@@ -10,7 +10,9 @@ import { validateRunConfig } from "../../../core/oci/validate.ts";
 import { type Digest, shortId } from "../../../core/oci/digest.ts";
 import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
 import { chainIds } from "../../../core/store/layers.ts";
-import type { ImageRecord } from "../../../core/store/images.ts";
+import type { ImageRecord, ImageStore } from "../../../core/store/images.ts";
+import type { ContentStore } from "../../../core/store/content.ts";
+import type { LayerStore } from "../../../core/store/layers.ts";
 import {
   familiarName,
   familiarString,
@@ -18,7 +20,6 @@ import {
   referenceString,
 } from "../../../core/oci/reference.ts";
 import { globMatch as pathMatch } from "../../../core/dockerfile/copy_rules.ts";
-import type { Services } from "../services.ts";
 import type { Events } from "../events/log.ts";
 
 const enc = new TextEncoder();
@@ -36,13 +37,44 @@ export interface ImageSummary {
   Containers: number;
 }
 
+/** The stores of one image namespace: blobs and layers are shared, `images` (records, names) is the namespace's. */
+export interface ImageStores {
+  content: ContentStore;
+  layers: LayerStore;
+  images: ImageStore;
+  /** Blobs being written by a load, pull, import, build or commit: `collect()` keeps them. */
+  pinnedBlobs: Set<string>;
+}
+
+/** What the image code (load, save, import, pull, push, prune, build, commit) works on. */
+export interface ImageDeps extends ImageStores {
+  imageService: ImageService;
+}
+
+/** What {@link ImageService} is built from (../daemon.ts). */
+export interface ImageServiceDeps extends ImageStores {
+  events: Events;
+  /** IDs of containers (any state) created from image `id` (the container service's). */
+  imageUsers(id: string): string[];
+  /**
+   * Image stores of every namespace (the Engine API's, the CRI's k8s.io):
+   * blobs and layers are shared, so `collect()` keeps what any of them uses.
+   */
+  namespaces: ImageStore[];
+}
+
 export class ImageService {
-  #s: Services;
+  #s: ImageServiceDeps;
   #configs = new Map<Digest, ImageConfig>();
   #events: Events;
-  constructor(s: Services, events: Events) {
-    this.#s = s;
-    this.#events = events;
+  constructor(deps: ImageServiceDeps) {
+    this.#s = deps;
+    this.#events = deps.events;
+  }
+
+  /** IDs of containers (any state) created from image `id`. */
+  users(id: string): string[] {
+    return this.#s.imageUsers(id);
   }
 
   /**
@@ -294,7 +326,7 @@ export class ImageService {
     const liveBlobs = new Set<string>();
     const liveChains = new Set<string>();
     // Every namespace's images keep their blobs and layers (the CRI's too).
-    const recs = (this.#s.imageNamespaces ?? [this.#s.images]).flatMap((st) => st.list());
+    const recs = this.#s.namespaces.flatMap((st) => st.list());
     for (const r of recs) {
       liveBlobs.add(r.id);
       liveBlobs.add(r.manifestDigest);

@@ -1,28 +1,22 @@
 /**
- * The networks area of the daemon: publishes `services.network` (the
- * container service's attach/detach hook and the /networks API) and brings
- * networking up. It starts before the containers area, so containers
- * restarted during recovery find their networks.
+ * The networks area of the daemon: brings networking up (bridges, firewall,
+ * re-adopted endpoints) and down. It starts before the containers area, so
+ * containers restarted during recovery find their networks. The service
+ * itself is built with the daemon (../daemon.ts).
  * @module
  */
-import type { Services } from "../services.ts";
 import { messageOf } from "../../../core/errdefs/mod.ts";
-import { instanceTag, NetState } from "./state.ts";
-import { NetworkService } from "./service.ts";
+import type { NetworkService } from "./service.ts";
 import { startNetworking, stopNetworking } from "./recover.ts";
 
-export async function startNetworks(s: Services): Promise<void> {
-  const st = new NetState(s, await instanceTag(s.config.root));
-  const svc = new NetworkService(st, s.events);
-  s.network = svc;
+export async function startNetworks(svc: NetworkService): Promise<void> {
   try {
-    await startNetworking(st);
+    await startNetworking(svc.st);
   } catch (e) {
     throw new Error(`Error initializing network controller: ${messageOf(e)}`);
   }
 }
 
-export async function stopNetworks(s: Services): Promise<void> {
-  const svc = s.network as NetworkService | undefined;
-  if (svc) await stopNetworking(svc.st);
+export async function stopNetworks(svc: NetworkService): Promise<void> {
+  await stopNetworking(svc.st);
 }

@@ -66,7 +66,7 @@ export async function takenSubnets(st: NetState, exceptDev?: string): Promise<Ci
 
 async function ensureDefaultBridge(st: NetState): Promise<void> {
   let n = st.byName("bridge");
-  const bip = st.s.config.bip ? parseBip(st.s.config.bip) : undefined;
+  const bip = st.config.bip ? parseBip(st.config.bip) : undefined;
   const dev = st.defaultBridge;
   await withHostLock(async () => {
     if (!n) {
@@ -97,10 +97,10 @@ async function ensureDefaultBridge(st: NetState): Promise<void> {
     const cfg = { Subnet: formatCidr(subnet), Gateway: formatIp(gateway) };
     const changed = JSON.stringify(n.IPAM.Config[0]) !== JSON.stringify(cfg);
     // --ipv6 [--fixed-cidr-v6]: as dockerd, the flags decide at every start.
-    const fixed = st.s.config.ipv6 && st.s.config.fixedCidrV6;
+    const fixed = st.config.ipv6 && st.config.fixedCidrV6;
     const others = [...st.nets.values()].filter((o) => o.Id !== n!.Id);
     const v6 = fixed ? v6Entry({ Subnet: fixed }, subnet, others) : undefined;
-    n.EnableIPv6 = !!st.s.config.ipv6;
+    n.EnableIPv6 = !!st.config.ipv6;
     n.IPAM.Config = [cfg, ...(v6 ? [v6] : [])];
     st.nets.set(n.Id, n);
     const t = st.ipam.get(n.Id);
@@ -139,8 +139,8 @@ export async function startNetworking(st: NetState): Promise<void> {
     }
   }
   enableForwarding();
-  await registerAndSweep(st.tag, st.s.config.root);
-  if (st.s.config.bridge === "none") await dropDefaultBridge(st);
+  await registerAndSweep(st.tag, st.config.root);
+  if (st.config.bridge === "none") await dropDefaultBridge(st);
   else await ensureDefaultBridge(st);
   for (const n of st.nets.values()) {
     if (n.Driver !== "bridge" || n.Predefined || !n.Bridge) continue;

@@ -1,12 +1,12 @@
 /**
- * The daemon's network service (`services.network`): Docker's network
+ * The daemon's network service (`daemon.network`, ../daemon.ts): Docker's network
  * commands (create, ls, inspect, rm, prune, connect, disconnect) and the
  * container service's hooks (prepare at create, attach before start, detach
  * after stop, netnsPath for `--network container:X`).
  *
  * @example
  * ```ts ignore
- * const net = services.network as NetworkService;
+ * const net = new NetworkService(new NetState({ config }, tag), events);
  * const { Id } = await net.create({ Name: "front", Labels: { app: "web" } });
  * await net.connect("front", "web1", { Aliases: ["www"] });
  * ```
@@ -249,7 +249,7 @@ export class NetworkService {
         }
         n.UserSubnet = true;
       } else {
-        const pools = this.st.s.config.defaultAddressPools?.map(parsePool) ?? DEFAULT_POOLS;
+        const pools = this.st.config.defaultAddressPools?.map(parsePool) ?? DEFAULT_POOLS;
         subnet = allocateSubnet(pools, await takenSubnets(this.st));
       }
       const gateway = cfg.Gateway ? parseIp(cfg.Gateway) : hostAt(subnet, 1);

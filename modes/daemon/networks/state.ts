@@ -15,7 +15,7 @@ import { HostPorts } from "../../../core/net/host_ports.ts";
 import { parseResolvConf } from "../../../core/net/etc_files.ts";
 import { tryLock, unlock } from "../../../core/sys/lock.ts";
 import type { ContainerRecord } from "../../../core/store/containers.ts";
-import type { Services } from "../services.ts";
+import type { DaemonConfig } from "../config.ts";
 import { log } from "../log.ts";
 import { type ContainerNet, type NetworkRecord, NetworkStore } from "./records.ts";
 
@@ -36,8 +36,16 @@ export async function instanceTag(root: string): Promise<string> {
   return [...new Uint8Array(h)].slice(0, 2).map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** What {@link NetState} is built from (../daemon.ts). */
+export interface NetDeps {
+  config: DaemonConfig;
+  /** The containers' records (endpoints of `container:X` modes, links); none in tests. */
+  containers?: ContainerAccess;
+}
+
 export class NetState {
-  readonly s: Services;
+  readonly config: DaemonConfig;
+  readonly #containers: ContainerAccess | undefined;
   readonly tag: string;
   readonly store: NetworkStore;
   readonly ipam: IpamStore;
@@ -49,12 +57,13 @@ export class NetState {
   readonly live = new Map<string, ContainerNet>();
   #resolv = { at: 0, servers: [] as string[] };
 
-  constructor(s: Services, tag: string) {
-    this.s = s;
+  constructor(d: NetDeps, tag: string) {
+    this.config = d.config;
+    this.#containers = d.containers;
     this.tag = tag;
-    this.store = new NetworkStore(s.config.root);
+    this.store = new NetworkStore(d.config.root);
     this.ipam = new IpamStore(this.store.ipamDir);
-    this.fw = new Firewall(`BERTH${tag}`, { enabled: s.config.iptables !== false });
+    this.fw = new Firewall(`BERTH${tag}`, { enabled: d.config.iptables !== false });
     this.dns = new EmbeddedDns({
       table: this.names,
       upstreams: () => this.hostResolvers().map((ip) => ({ ip, port: 53 })),
@@ -73,7 +82,7 @@ export class NetState {
    * no network but loopback (dockerd sets NetworkDisabled).
    */
   noDefaultBridge(mode: string): boolean {
-    return this.s.config.bridge === "none" && ["", "bridge", "default"].includes(mode);
+    return this.config.bridge === "none" && ["", "bridge", "default"].includes(mode);
   }
 
   /** ifalias prefix marking links this daemon created. */
@@ -82,8 +91,7 @@ export class NetState {
   }
 
   containers(): ContainerAccess | undefined {
-    const c = this.s.containers as { store?: ContainerAccess } | undefined;
-    return c?.store;
+    return this.#containers;
   }
 
   /** The host resolv.conf path (BERTH_RESOLV_CONF overrides it, for tests). */

@@ -17,7 +17,7 @@ import {
 import { peerGone } from "../../../core/errdefs/ignore.ts";
 
 function svc(ctx: Ctx): ContainerService {
-  return ctx.services.containers as ContainerService;
+  return ctx.daemon.containers;
 }
 
 function statHeader(st: PathStat): string {

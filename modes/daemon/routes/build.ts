@@ -19,12 +19,8 @@ import { peerGone } from "../../../core/errdefs/ignore.ts";
 async function service(
   ctx: Ctx,
 ): Promise<typeof import("../build/service.ts") & { svc: BuildService }> {
-  const mod = await import("../build/service.ts");
-  const s = ctx.services;
-  if (!(s.build instanceof mod.BuildService)) {
-    s.build = new mod.BuildService({ config: s.config, stores: s, network: s.network });
-  }
-  return { ...mod, svc: s.build as BuildService };
+  const svc = await ctx.daemon.build();
+  return { ...await import("../build/service.ts"), svc };
 }
 
 async function postBuild(ctx: Ctx): Promise<void> {
@@ -99,7 +95,7 @@ export function register(r: ApiRouter): void {
   r.add("POST", "/build", postBuild);
   r.add("POST", "/build/prune", async (ctx) => {
     const { svc } = await service(ctx);
-    const n = await svc.cache.prune((id) => !!ctx.services.images.getById(id));
+    const n = await svc.cache.prune((id) => !!ctx.daemon.images.getById(id));
     ctx.send(200, { CachesDeleted: null, SpaceReclaimed: 0, Pruned: n });
   });
 }

@@ -5,7 +5,6 @@
  * @module
  */
 import type { ApiRouter } from "../server.ts";
-import type { ContainerService } from "../containers/service.ts";
 import { commitContainer } from "../containers/commit.ts";
 import { cmpVersion } from "../api_version.ts";
 import { readBody } from "../api/body.ts";
@@ -19,7 +18,7 @@ export function register(r: ApiRouter): void {
     const pause = q.get("pause") === null || q.get("pause") === ""
       ? cmpVersion(ctx.apiVersion, "1.13") >= 0
       : ctx.flag("pause");
-    const id = await commitContainer(ctx.services.containers as ContainerService, {
+    const id = await commitContainer(ctx.daemon, {
       container: q.get("container") ?? "",
       repo: q.get("repo") ?? "",
       tag: q.get("tag") ?? "",

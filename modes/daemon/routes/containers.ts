@@ -8,7 +8,6 @@ import type { ApiRouter } from "../server.ts";
 import type { Ctx } from "../context.ts";
 import { InvalidArgument, isKind, NotFound } from "../../../core/errdefs/mod.ts";
 import type { ContainerService } from "../containers/service.ts";
-import type { ExecService } from "../containers/exec.ts";
 import { inspectView } from "../containers/views.ts";
 import { linksView } from "../containers/links.ts";
 import { changes, listContainers, prune, top } from "../containers/ops.ts";
@@ -23,7 +22,7 @@ import { checkCreate, checkRefs } from "../api/checks.ts";
 import { formatPlatform, parsePlatformQuery, platformMatches } from "../api/platform.ts";
 
 function svc(ctx: Ctx): ContainerService {
-  return ctx.services.containers as ContainerService;
+  return ctx.daemon.containers;
 }
 
 export function register(r: ApiRouter): void {
@@ -36,9 +35,9 @@ export function register(r: ApiRouter): void {
       const platform = cmpVersion(ctx.apiVersion, "1.41") >= 0 ? ctx.query.get("platform") : null;
       if (platform) {
         const want = parsePlatformQuery(platform);
-        const img = body.Image ? ctx.services.images.tryResolve(body.Image) : undefined;
+        const img = body.Image ? ctx.daemon.images.tryResolve(body.Image) : undefined;
         if (img) {
-          const cfg = await ctx.services.imageService.config(img.id);
+          const cfg = await ctx.daemon.imageService.config(img.id);
           if (!platformMatches(want, cfg)) {
             throw new NotFound(
               `image with reference ${body.Image} was found but does not match the specified platform: wanted ${
@@ -72,14 +71,14 @@ export function register(r: ApiRouter): void {
   r.add("GET", "/containers/{id}/json", async (ctx) => {
     const s = svc(ctx);
     const rec = s.resolve(ctx.params.id);
-    const execs = (ctx.services.execs as ExecService).idsOf(rec.Id);
+    const execs = ctx.daemon.execs.idsOf(rec.Id);
     const extra: Parameters<typeof inspectView>[1] = {
       execIds: execs,
       upper: s.store.dirOf(rec.Id),
     };
     if (ctx.flag("size")) {
       extra.sizeRw = await du(`${s.store.dirOf(rec.Id)}/upper`);
-      extra.sizeRootFs = extra.sizeRw + (ctx.services.images.getById(rec.Image)?.size ?? 0);
+      extra.sizeRootFs = extra.sizeRw + (ctx.daemon.images.getById(rec.Image)?.size ?? 0);
     }
     const links = linksView(rec, s.store);
     const view = inspectView({ ...rec, HostConfig: { ...rec.HostConfig, Links: links } }, extra);

@@ -16,6 +16,6 @@ export function register(r: ApiRouter): void {
         throw new InvalidArgument(`unknown object type: ${t}`);
       }
     }
-    ctx.send(200, await diskUsage(ctx.services, types as DfType[]));
+    ctx.send(200, await diskUsage(ctx.daemon, types as DfType[]));
   });
 }

@@ -7,7 +7,7 @@
  */
 import type { ApiRouter } from "../server.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
-import type { EventMessage, Events } from "../events/log.ts";
+import type { EventMessage } from "../events/log.ts";
 import { eventFilter } from "../events/filter.ts";
 import { nowNs } from "../../../core/shim/protocol.ts";
 
@@ -45,7 +45,7 @@ export function register(r: ApiRouter): void {
       );
     }
     const include = eventFilter(ctx.filters());
-    const events = ctx.services.events as Events;
+    const events = ctx.daemon.events;
     const stream = ctx.startStream("application/json");
     const res = stream.raw;
     const past = since !== undefined || until !== undefined

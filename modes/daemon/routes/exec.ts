@@ -18,7 +18,7 @@ import {
 } from "../../../core/api/exec.ts";
 
 function execs(ctx: Ctx): ExecService {
-  return ctx.services.execs as ExecService;
+  return ctx.daemon.execs;
 }
 
 /**

@@ -16,7 +16,7 @@ const distribution = () => import("../images/distribution.ts");
 async function save(ctx: Ctx, names: string[]): Promise<void> {
   if (names.length === 0) throw new InvalidArgument("no image names given");
   const { saveArchive } = await import("../images/archive_save.ts");
-  const stream = saveArchive(ctx.services, names);
+  const stream = saveArchive(ctx.daemon, names);
   const res = ctx.res!;
   res.writeHead(200, { "Content-Type": "application/x-tar" });
   for await (const chunk of stream) {
@@ -29,7 +29,7 @@ export function register(r: ApiRouter): void {
   r.add("GET", "/images/json", async (ctx) => {
     ctx.send(
       200,
-      await ctx.services.imageService.list({ all: ctx.flag("all"), filters: ctx.filters() }),
+      await ctx.daemon.imageService.list({ all: ctx.flag("all"), filters: ctx.filters() }),
     );
   });
 
@@ -38,7 +38,7 @@ export function register(r: ApiRouter): void {
     const { loadArchive } = await import("../images/archive_load.ts");
     const out = ctx.startStream();
     try {
-      const res = await loadArchive(ctx.services, ctx.body(), (msg) => {
+      const res = await loadArchive(ctx.daemon, ctx.body(), (msg) => {
         if (!quiet) out.write({ status: msg });
       });
       for (const m of res.messages) await out.write({ stream: m + "\n" });
@@ -68,12 +68,12 @@ export function register(r: ApiRouter): void {
     const { importRootfs } = await import("../images/import.ts");
     const out = ctx.startStream();
     try {
-      const rec = await importRootfs(ctx.services, ctx.body(), {
+      const rec = await importRootfs(ctx.daemon, ctx.body(), {
         ref,
         message: ctx.query.get("message") ?? undefined,
         changes: ctx.query.getAll("changes"),
       });
-      await ctx.services.imageService.event("import", rec.id, rec.id);
+      await ctx.daemon.imageService.event("import", rec.id, rec.id);
       await out.write({ status: rec.id });
     } catch (e) {
       await out.error(messageOf(e));
@@ -84,14 +84,14 @@ export function register(r: ApiRouter): void {
   r.add("POST", "/images/{name*}/push", async (ctx) => (await distribution()).pushHandler(ctx));
   r.add("POST", "/auth", async (ctx) => (await distribution()).authHandler(ctx));
   r.add("GET", "/images/{name*}/json", async (ctx) => {
-    ctx.send(200, await ctx.services.imageService.inspect(ctx.params.name));
+    ctx.send(200, await ctx.daemon.imageService.inspect(ctx.params.name));
   });
   r.add("GET", "/images/{name*}/history", async (ctx) => {
-    ctx.send(200, await ctx.services.imageService.history(ctx.params.name));
+    ctx.send(200, await ctx.daemon.imageService.history(ctx.params.name));
   });
   r.add("GET", "/images/{name*}/get", (ctx) => save(ctx, [ctx.params.name]));
   r.add("POST", "/images/{name*}/tag", async (ctx) => {
-    await ctx.services.imageService.tag(
+    await ctx.daemon.imageService.tag(
       ctx.params.name,
       ctx.query.get("repo") ?? "",
       ctx.query.get("tag"),
@@ -101,7 +101,7 @@ export function register(r: ApiRouter): void {
   r.add("DELETE", "/images/{name*}", async (ctx) => {
     ctx.send(
       200,
-      await ctx.services.imageService.remove(ctx.params.name, {
+      await ctx.daemon.imageService.remove(ctx.params.name, {
         force: ctx.flag("force"),
         noprune: ctx.flag("noprune"),
       }),
@@ -109,6 +109,6 @@ export function register(r: ApiRouter): void {
   });
   r.add("POST", "/images/prune", async (ctx) => {
     const { pruneImages } = await import("../images/prune.ts");
-    ctx.send(200, await pruneImages(ctx.services, ctx.filters()));
+    ctx.send(200, await pruneImages(ctx.daemon, ctx.filters()));
   });
 }

@@ -5,15 +5,13 @@
  */
 import type { ApiRouter } from "../server.ts";
 import type { Ctx } from "../context.ts";
-import { InvalidArgument, Unavailable } from "../../../core/errdefs/mod.ts";
+import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import type { NetworkService } from "../networks/service.ts";
 import { jsonRoute } from "../api/body.ts";
 import { NetworkConnect, NetworkCreate, NetworkDisconnect } from "../../../core/api/networks.ts";
 
 function net(ctx: Ctx): NetworkService {
-  const n = ctx.services.network as NetworkService | undefined;
-  if (!n) throw new Unavailable("networking is not available in this daemon");
-  return n;
+  return ctx.daemon.network;
 }
 
 export function register(r: ApiRouter): void {

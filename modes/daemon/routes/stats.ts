@@ -5,12 +5,11 @@
  */
 import type { ApiRouter } from "../server.ts";
 import type { Ctx } from "../context.ts";
-import type { ContainerService } from "../containers/service.ts";
 import { serveStats } from "../containers/stats.ts";
 
 export function register(r: ApiRouter): void {
   r.add("GET", "/containers/{id}/stats", async (ctx: Ctx) => {
-    const svc = ctx.services.containers as ContainerService;
+    const svc = ctx.daemon.containers;
     const rec = svc.resolve(ctx.params.id);
     const stream = ctx.flag("stream", true);
     const oneShot = ctx.flag("one-shot");

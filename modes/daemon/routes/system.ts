@@ -79,15 +79,8 @@ export function register(r: ApiRouter): void {
   });
 
   r.add("GET", "/info", async (ctx) => {
-    const s = ctx.services;
-    const containers = (s.containerCounts as
-      | (() => {
-        total: number;
-        running: number;
-        paused: number;
-        stopped: number;
-      })
-      | undefined)?.() ?? { total: 0, running: 0, paused: 0, stopped: 0 };
+    const s = ctx.daemon;
+    const containers = s.containers.counts();
     const mem = memorySupport();
     const info: Record<string, unknown> = {
       ID: "berth",

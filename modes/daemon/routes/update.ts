@@ -4,7 +4,6 @@
  * @module
  */
 import type { ApiRouter } from "../server.ts";
-import type { ContainerService } from "../containers/service.ts";
 import { updateContainer } from "../containers/update.ts";
 import { jsonRoute } from "../api/body.ts";
 import { ContainerUpdate } from "../../../core/api/containers.ts";
@@ -15,7 +14,7 @@ export function register(r: ApiRouter): void {
     "POST",
     "/containers/{id}/update",
     jsonRoute(ContainerUpdate, async (ctx, body) => {
-      const svc = ctx.services.containers as ContainerService;
+      const svc = ctx.daemon.containers;
       // postContainerUpdate: callers below 1.40 cannot change PidsLimit
       if (cmpVersion(ctx.apiVersion, "1.40") < 0) delete body.PidsLimit;
       const warnings = await updateContainer(svc, ctx.params.id, body);

@@ -11,7 +11,7 @@ import { jsonRoute } from "../api/body.ts";
 import { VolumeCreate } from "../../../core/api/volumes.ts";
 
 function vols(ctx: Ctx): VolumeService {
-  return ctx.services.volumes as VolumeService;
+  return ctx.daemon.volumes;
 }
 
 function view(v: Volume, usage?: { size: number; refs: number }) {

@@ -6,7 +6,7 @@
 import { instanceTag, NetState } from "../state.ts";
 import { NetworkService } from "../service.ts";
 import { startNetworking, stopNetworking } from "../recover.ts";
-import type { Services } from "../../services.ts";
+import type { DaemonConfig } from "../../config.ts";
 
 const root = Deno.makeTempDirSync({ prefix: "berth-step-" });
 const out: Record<string, unknown> = {};
@@ -18,8 +18,8 @@ const sh = async (a: string[]) => {
 };
 try {
   await sh(["ip", "link", "set", "lo", "up"]);
-  const s = { config: { root, execRoot: root, bip: "10.77.7.1/24" } } as unknown as Services;
-  const st = new NetState(s, await instanceTag(root));
+  const config = { root, execRoot: root, bip: "10.77.7.1/24" } as DaemonConfig;
+  const st = new NetState({ config }, await instanceTag(root));
   const svc = new NetworkService(st);
   await startNetworking(st);
   const net = await svc.create({ Name: "stepnet", IPAM: { Config: [{ Subnet: "10.77.8.0/24" }] } });
