@@ -15,7 +15,7 @@
  * ```ts ignore
  * const d = await openDaemon(config);
  * await startAreas(d);
- * await d.containers.create({ Image: "busybox" }, "web");
+ * const images = await d.imageService.list({ all: true });
  * ```
  * @module
  */
