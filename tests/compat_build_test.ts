@@ -112,6 +112,40 @@ for t in ("ob:none", "ob:set", "busybox"):
         );
       });
 
+      await t.step(
+        "build: every stage up to the target runs, each ends with its aux ID",
+        async () => {
+          // moby integration/build TestBuildMultiStageOnBuild
+          const r = await py(
+            d,
+            `
+import io
+df = """FROM busybox AS stage1
+ONBUILD RUN echo 'foo' >somefile
+ONBUILD ENV bar=baz
+
+FROM stage1
+RUN cat somefile
+
+FROM stage1
+RUN cat somefile
+"""
+ids, steps = [], []
+for m in client.build(fileobj=io.BytesIO(df.encode()), decode=True, rm=True, forcerm=True):
+    if "error" in m:
+        raise SystemExit("build error: " + m["error"])
+    if "aux" in m:
+        ids.append(m["aux"]["ID"])
+    if m.get("stream", "").startswith("Step "):
+        steps.append(m["stream"].split(" :")[0])
+print(len(ids), steps[-1], "bar=baz" in client.inspect_image(ids[2])["Config"]["Env"])
+`,
+            120000,
+          );
+          assertEquals(r.stdout, "3 Step 7/7 True\n", r.stderr);
+        },
+      );
+
       await t.step("HostConfig.Runtime: the runtime asked for, else the default", async () => {
         const r = await py(
           d,

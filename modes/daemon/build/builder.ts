@@ -1,5 +1,5 @@
 /**
- * The build: plan the stages the target needs, then run each stage's steps
+ * The build: run every stage up to the target (the classic builder), each stage's steps
  * in order — FROM (image, scratch or an earlier stage, then the base's
  * ONBUILD triggers), metadata steps, WORKDIR, COPY/ADD and RUN — printing
  * Docker's legacy step lines and keeping every step in the build cache.
@@ -83,7 +83,7 @@ export class Builder implements StepHost {
         }
       }
     }
-    const needed = neededStages(plan, target, this.args);
+    const needed = neededStages(plan, target);
     const labels = Object.keys(options.labels);
     this.#total = plan.metaArgs.length +
       needed.reduce((n, st) => n + 1 + st.instructions.length, 0) + (labels.length ? 1 : 0);
@@ -175,6 +175,9 @@ export class Builder implements StepHost {
       await this.#header(ins);
       await this.#dispatch(sr, ins);
     }
+    // moby's classic builder emits each stage's image ID as it ends
+    // (builder/dockerfile/builder.go emitImageID); the last one is the build's.
+    if (sr.state.id) await this.out.aux({ ID: sr.state.id });
     this.results.set(st.index, sr.state);
   }
 

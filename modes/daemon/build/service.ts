@@ -98,7 +98,6 @@ export class BuildService {
       });
       for (const w of plan.warnings) await out.stream(`[Warning] ${w}\n`);
       const { id } = await b.build();
-      await out.aux({ ID: id });
       await out.stream(`Successfully built ${shortId(id)}\n`);
       for (const t of req.tags) {
         await this.deps.stores.images.tag(id, t);
