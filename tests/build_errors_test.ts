@@ -6,7 +6,8 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
-import { startDaemon } from "./fixtures/daemon.ts";
+import { run, startDaemon } from "./fixtures/daemon.ts";
+import { http1 } from "../modes/client/http1.ts";
 import { CORPUS } from "./fixtures/dockerfiles/_harness.ts";
 
 const BAD = `${CORPUS}/bad`;
@@ -59,6 +60,26 @@ Deno.test({
       r = await d.berth(["build"]);
       assertEquals(r.code, 1);
       assertStringIncludes(r.stderr, "requires exactly 1 argument");
+      // Errors before the first output line are the HTTP status, with
+      // dockerd's words (moby integration/build TestBuildWithEmptyDockerfile).
+      for (
+        const [text, want] of [
+          ["", "the Dockerfile (Dockerfile) cannot be empty"],
+          ["\n\n   \n", "failed to parse Dockerfile: file with no instructions"],
+          ["# this is a comment", "failed to parse Dockerfile: file with no instructions"],
+        ]
+      ) {
+        const dir = await Deno.makeTempDir({ dir: d.base, prefix: "empty-" });
+        await Deno.writeTextFile(`${dir}/Dockerfile`, text);
+        const tar = (await run(["tar", "-cf", "-", "-C", dir, "Dockerfile"])).out;
+        const res = await http1(d.socket, "POST", "/v1.41/build", {
+          "Content-Type": "application/x-tar",
+        }, tar);
+        assertEquals(
+          [res.status, JSON.parse(new TextDecoder().decode(res.body)).message],
+          [400, want],
+        );
+      }
       // The daemon is still fine, and nothing is left mounted or in build-tmp.
       assertEquals((await d.berth(["version"])).code, 0);
       const mounts = await Deno.readTextFile("/proc/self/mountinfo");

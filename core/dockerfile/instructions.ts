@@ -19,6 +19,7 @@ import {
   type KeyValue,
   type Node,
 } from "./parser.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
 
 export interface Flags {
   [name: string]: string | true;
@@ -334,7 +335,8 @@ export function toStages(df: Dockerfile, file = "Dockerfile"): Plan {
   const metaArgs: Plan["metaArgs"] = [];
   const stages: Stage[] = [];
   if (df.nodes.length === 0) {
-    throw new DockerfileError(file, 0, "the Dockerfile cannot be empty");
+    // moby builder/remotecontext/detect.go readAndParseDockerfile (buildkit's parser words)
+    throw new InvalidArgument(`failed to parse ${file}: file with no instructions`);
   }
   for (const node of df.nodes) {
     const ins = p.parse(node);

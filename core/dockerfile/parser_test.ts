@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "../testing/assert.ts";
 import { chompHeredoc, DockerfileError, parseDockerfile, parseHeredocWord } from "./parser.ts";
 import { toStages } from "./instructions.ts";
+import { InvalidArgument } from "../errdefs/mod.ts";
 
 Deno.test("parser: directives, comments, continuations", () => {
   const df = parseDockerfile(
@@ -158,12 +159,17 @@ Deno.test("instructions: errors carry file and line", () => {
     ["FROM a b\n", "FROM requires either one or three arguments"],
     ["FROM a\nEXPOSE\n", "EXPOSE requires at least one argument"],
     ["FROM a\nRUN --mount=type=cache x\n", "RUN --mount requires BuildKit"],
-    ["", "the Dockerfile cannot be empty"],
-    ["# just a comment\n", "the Dockerfile cannot be empty"],
     ["ARG x\n", "no FROM instruction"],
   ];
   for (const [text, msg] of bad) {
     assertThrows(() => toStages(parseDockerfile(text)), DockerfileError, msg);
+  }
+  for (const text of ["", "# just a comment\n", "\n\n   \n"]) {
+    assertThrows(
+      () => toStages(parseDockerfile(text)),
+      InvalidArgument,
+      "failed to parse Dockerfile: file with no instructions",
+    );
   }
   assertThrows(
     () =>

@@ -126,6 +126,8 @@ async function readDockerfile(ctx: BuildContext, name: string): Promise<string> 
   let text = await tryRead(name);
   if (text === undefined && name === "Dockerfile") text = await tryRead("dockerfile");
   if (text === undefined) throw new InvalidArgument(`Cannot locate specified Dockerfile: ${name}`);
+  // readAndParseDockerfile: zero bytes is its own error
+  if (text === "") throw new InvalidArgument(`the Dockerfile (${name}) cannot be empty`);
   return text;
 }
 

@@ -61,10 +61,14 @@ async function postBuild(ctx: Ctx): Promise<void> {
   ctx.res?.on("close", () => {
     if (!ctx.res?.writableFinished) abort.abort();
   });
-  const stream = ctx.startStream();
+  // The answer starts with the first output line: an error before it (no
+  // Dockerfile, an empty one, a parse error) is the HTTP status itself, as
+  // dockerd answers while its output is not flushed yet.
+  let started: ReturnType<typeof ctx.startStream> | undefined;
+  const stream = () => (started ??= ctx.startStream());
   const out: BuildOutput = {
-    stream: (text) => (quiet || !text ? Promise.resolve() : stream.write({ stream: text })),
-    aux: (value) => stream.write({ aux: value }),
+    stream: (text) => (quiet || !text ? Promise.resolve() : stream().write({ stream: text })),
+    aux: (value) => stream().write({ aux: value }),
   };
   try {
     const id = await svc.build({
@@ -82,13 +86,14 @@ async function postBuild(ctx: Ctx): Promise<void> {
       cacheFrom: cacheFrom?.length ? cacheFrom : undefined,
       signal: abort.signal,
     }, out);
-    if (quiet) await stream.write({ stream: id + "\n" });
+    if (quiet) await stream().write({ stream: id + "\n" });
   } catch (e) {
+    if (!started && !abort.signal.aborted) throw e;
     if (!abort.signal.aborted) {
-      await stream.error(messageOf(e), e instanceof StepFailed ? e.code : undefined);
+      await stream().error(messageOf(e), e instanceof StepFailed ? e.code : undefined);
     }
   }
-  stream.end();
+  started?.end();
 }
 
 export function register(r: ApiRouter): void {
