@@ -24,6 +24,23 @@ export type { NetworkConnect, NetworkCreate, NetworkDisconnect } from "./network
 export type { VolumeCreate } from "./volumes.ts";
 export type { AuthConfig } from "./auth.ts";
 
+/**
+ * A body as a client writes it: Go's encoder (the docker CLI) writes nil
+ * slices, maps and pointers as null, which the daemon decodes as absent.
+ */
+export type Wire<T> = { [K in keyof T]?: T[K] | null };
+
+/** `POST /containers/create` as the client builds it (docker CLI's shape, nulls included). */
+export interface ContainerCreateRequest
+  extends Wire<Omit<C.ContainerCreate, "HostConfig" | "NetworkingConfig">> {
+  Image: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  HostConfig: Wire<C.HostConfig>;
+  NetworkingConfig: C.NetworkingConfig;
+}
+
 /** container.Config as decoded from a create body (all optional). */
 export type ConfigBody = C.Config;
 /** container.HostConfig as decoded from a create body (all optional). */
@@ -298,6 +315,12 @@ export interface FilesystemChange {
   Kind: 0 | 1 | 2;
 }
 
+/** `POST /networks/create`. */
+export interface NetworkCreateResponse {
+  Id: string;
+  Warning: string;
+}
+
 /** `POST /{containers,images,networks,volumes}/prune`. */
 export interface PruneReport {
   ContainersDeleted?: string[] | null;
@@ -403,4 +426,88 @@ export interface JSONMessage {
   error?: string;
   errorDetail?: { code?: number; message?: string };
   aux?: Record<string, unknown>;
+}
+
+/** `GET /version` (types.Version). */
+export interface SystemVersion {
+  Platform: { Name: string };
+  Components: { Name: string; Version: string; Details?: Record<string, string> }[];
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion: string;
+  GitCommit: string;
+  GoVersion: string;
+  Os: string;
+  Arch: string;
+  KernelVersion: string;
+  Experimental?: boolean;
+  BuildTime: string;
+}
+
+/**
+ * `GET /info` (system.Info): the fields `berth info` prints; the daemon
+ * answers the rest of Docker's (modes/daemon/routes/system.ts), which a
+ * `--format` template reads as they come.
+ */
+export interface SystemInfo {
+  ID: string;
+  Containers: number;
+  ContainersRunning: number;
+  ContainersPaused: number;
+  ContainersStopped: number;
+  Images: number;
+  Driver: string;
+  Debug: boolean;
+  LoggingDriver: string;
+  CgroupDriver: string;
+  CgroupVersion: string;
+  KernelVersion: string;
+  OperatingSystem: string;
+  OSType: string;
+  Architecture: string;
+  NCPU: number;
+  MemTotal: number;
+  DockerRootDir: string;
+  Name: string;
+  ServerVersion: string;
+  Runtimes: Record<string, { path: string }>;
+  DefaultRuntime: string;
+  LiveRestoreEnabled: boolean;
+  [field: string]: unknown;
+}
+
+/** One build cache record of `GET /system/df` (types.BuildCache). */
+export interface BuildCache {
+  ID: string;
+  Parent?: string;
+  Type: string;
+  Description: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt: string;
+  LastUsedAt: string | null;
+  UsageCount: number;
+}
+
+/** `GET /system/df` (types.DiskUsage). */
+export interface DiskUsage {
+  LayersSize: number;
+  Images: ImageSummary[] | null;
+  Containers: ContainerSummary[] | null;
+  Volumes: Volume[] | null;
+  BuildCache: BuildCache[] | null;
+}
+
+/** One `GET /events` line (events.Message, with the deprecated status/id/from). */
+export interface EventsMessage {
+  status?: string;
+  id?: string;
+  from?: string;
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope: string;
+  time: number;
+  timeNano: number;
 }

@@ -65,13 +65,20 @@ export function command(
   return c;
 }
 
+/**
+ * Parsed flags by camelCased name (flags.ts): each command declares its own
+ * (a collect flag is string[], a valued one string, a switch boolean), so the
+ * bag is open; API objects have their types in core/api/types.ts.
+ */
+// deno-lint-ignore no-explicit-any
+export type Flags = Record<string, any>;
+
 /** Parse `args`; on a flag error print docker's message and throw UsageExit(125). */
 export function parse(
   c: Command,
   args: string[],
   name: string,
-  // deno-lint-ignore no-explicit-any
-): { opts: Record<string, any>; args: string[] } {
+): { opts: Flags; args: string[] } {
   try {
     c.parse(args);
   } catch (e) {

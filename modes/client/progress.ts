@@ -7,8 +7,11 @@
 import { humanSize } from "./format.ts";
 import type { ApiClient } from "./api.ts";
 
-// deno-lint-ignore no-explicit-any
-type Msg = Record<string, any>;
+import type { JSONMessage } from "../../core/api/types.ts";
+
+type Msg = JSONMessage;
+/** A progress stream's `aux` object (push: Tag, Digest, Size; build: ID). */
+type Aux = NonNullable<JSONMessage["aux"]>;
 
 const enc = new TextEncoder();
 
@@ -43,7 +46,7 @@ export class ProgressRenderer {
       return;
     }
     if (!m.status) return;
-    const detail = m.progressDetail as { current?: number; total?: number } | undefined;
+    const detail = m.progressDetail;
     const hasBar = !!detail && typeof detail.current === "number";
     if (!this.#tty) {
       if (hasBar) return;
@@ -77,9 +80,9 @@ export async function renderProgress(
   api: ApiClient,
   res: Response,
   opts: { quiet?: boolean } = {},
-): Promise<{ code: number; aux: Msg[] }> {
+): Promise<{ code: number; aux: Aux[] }> {
   const r = new ProgressRenderer();
-  const aux: Msg[] = [];
+  const aux: Aux[] = [];
   for await (const m of api.jsonLines<Msg>(res)) {
     if (m.errorDetail || m.error) {
       console.error(m.errorDetail?.message ?? m.error);

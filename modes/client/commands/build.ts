@@ -17,8 +17,7 @@ import {
   readIgnoreFile,
 } from "../../../core/dockerfile/dockerignore.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyRec = Record<string, any>;
+import type { JSONMessage } from "../../../core/api/types.ts";
 
 const USAGE = "[OPTIONS] PATH | URL | -";
 
@@ -232,14 +231,15 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
     headers: { "Content-Type": "application/x-tar" },
   });
   let id = "";
-  for await (const m of g.api().jsonLines<AnyRec>(res)) {
+  for await (const m of g.api().jsonLines<JSONMessage>(res)) {
     if (m.errorDetail || m.error) {
       console.error(m.errorDetail?.message ?? m.error);
       const code = m.errorDetail?.code;
       return typeof code === "number" && code > 0 ? code : 1;
     }
-    if (m.aux?.ID) {
-      id = m.aux.ID;
+    const auxId = m.aux?.ID; // the built image (moby's types.BuildResult)
+    if (auxId) {
+      id = String(auxId);
       continue;
     }
     if (typeof m.stream === "string") {

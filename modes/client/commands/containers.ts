@@ -11,9 +11,12 @@ import { command, type Globals, out, parse, requireArgs } from "../cli.ts";
 import { ApiError } from "../api.ts";
 import { renderTemplate, table } from "../format.ts";
 import { copyChunks, printErr } from "./containers_stream.ts";
-
-// deno-lint-ignore no-explicit-any
-type AnyRec = Record<string, any>;
+import type {
+  ContainerJSON,
+  ContainerTopResponse,
+  ContainerWaitResponse,
+  PruneReport,
+} from "../../../core/api/types.ts";
 
 /** Apply `fn` to each argument like docker: print the arg on success, errors at the end. */
 async function each(
@@ -135,7 +138,7 @@ async function logs(name: string, args: string[], g: Globals): Promise<number> {
     .option("--until <string>", "Show logs before a timestamp or relative (e.g. 42m)");
   const { opts, args: pos } = parse(c, args, name);
   requireArgs(pos, name, "[OPTIONS] CONTAINER", 1, 1);
-  const info = await g.api().json<AnyRec>("GET", `/containers/${pos[0]}/json`);
+  const info = await g.api().json<ContainerJSON>("GET", `/containers/${pos[0]}/json`);
   const res = await g.api().request("GET", `/containers/${pos[0]}/logs`, {
     query: {
       stdout: true,
@@ -161,7 +164,7 @@ async function wait(name: string, args: string[], g: Globals): Promise<number> {
   const { args: pos } = parse(c, args, name);
   requireArgs(pos, name, "CONTAINER [CONTAINER...]", 1);
   return await each(pos, async (ref) => {
-    const r = await g.api().json<AnyRec>("POST", `/containers/${ref}/wait`);
+    const r = await g.api().json<ContainerWaitResponse>("POST", `/containers/${ref}/wait`);
     out(`${r.StatusCode}\n`);
   }, false);
 }
@@ -176,12 +179,12 @@ async function inspect(name: string, args: string[], g: Globals): Promise<number
     .option("-s, --size", "Display total file sizes");
   const { opts, args: pos } = parse(c, args, name);
   requireArgs(pos, name, "[OPTIONS] CONTAINER [CONTAINER...]", 1);
-  const found: AnyRec[] = [];
+  const found: ContainerJSON[] = [];
   let code = 0;
   for (const ref of pos) {
     try {
       found.push(
-        await g.api().json<AnyRec>("GET", `/containers/${ref}/json`, {
+        await g.api().json<ContainerJSON>("GET", `/containers/${ref}/json`, {
           query: { size: opts.size },
         }),
       );
@@ -215,7 +218,7 @@ async function top(name: string, args: string[], g: Globals): Promise<number> {
   );
   const { args: pos } = parse(c, args, name);
   requireArgs(pos, name, "CONTAINER [ps OPTIONS]", 1);
-  const r = await g.api().json<AnyRec>("GET", `/containers/${pos[0]}/top`, {
+  const r = await g.api().json<ContainerTopResponse>("GET", `/containers/${pos[0]}/top`, {
     query: { ps_args: pos.slice(1).join(" ") || undefined },
   });
   out(table([r.Titles, ...(r.Processes ?? [])]));
@@ -230,8 +233,8 @@ async function port(name: string, args: string[], g: Globals): Promise<number> {
   );
   const { args: pos } = parse(c, args, name);
   requireArgs(pos, name, "CONTAINER [PRIVATE_PORT[/PROTO]]", 1, 2);
-  const info = await g.api().json<AnyRec>("GET", `/containers/${pos[0]}/json`);
-  const ports: AnyRec = info.NetworkSettings?.Ports ?? {};
+  const info = await g.api().json<ContainerJSON>("GET", `/containers/${pos[0]}/json`);
+  const ports = info.NetworkSettings?.Ports ?? {};
   if (pos[1]) {
     const [p, proto = "tcp"] = pos[1].split("/");
     const b = ports[`${p}/${proto}`];
@@ -275,7 +278,7 @@ async function prune(name: string, args: string[], g: Globals): Promise<number> 
     const i = f.indexOf("=");
     (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
   }
-  const r = await g.api().json<AnyRec>("POST", "/containers/prune", {
+  const r = await g.api().json<PruneReport>("POST", "/containers/prune", {
     query: { filters: JSON.stringify(filters) },
   });
   if (r.ContainersDeleted?.length) {

@@ -4,13 +4,19 @@
  * @module
  */
 import type { Command } from "../flags.ts";
-import { collect } from "../cli.ts";
+import { collect, type Flags } from "../cli.ts";
 import { parsePortSpecs } from "../../../core/net/ports.ts";
 import { runNetworking } from "./networks.ts";
 import { checkDeviceCgroupRule, parseDevice } from "./device_opts.ts";
-
-// deno-lint-ignore no-explicit-any
-type AnyRec = Record<string, any>;
+import type {
+  ContainerCreateRequest,
+  EmptySet,
+  HealthConfig,
+  HostConfigBody,
+  Mount,
+  PortMap,
+  Wire,
+} from "../../../core/api/types.ts";
 
 /** Register docker's container flags on a command. */
 export function containerFlags(c: Command): Command {
@@ -120,7 +126,7 @@ function readLines(path: string): string[] {
 }
 
 /** -e KEY=V / -e KEY (taken from our env if set). */
-function envList(opts: AnyRec): string[] {
+function envList(opts: Flags): string[] {
   const out: string[] = [];
   const add = (e: string) => {
     if (e.includes("=")) out.push(e);
@@ -134,7 +140,7 @@ function envList(opts: AnyRec): string[] {
   return out;
 }
 
-function labels(opts: AnyRec): Record<string, string> {
+function labels(opts: Flags): Record<string, string> {
   const out: Record<string, string> = {};
   const add = (l: string) => {
     const i = l.indexOf("=");
@@ -147,8 +153,8 @@ function labels(opts: AnyRec): Record<string, string> {
 }
 
 /** "type=bind,source=/a,target=/b,readonly" → a Mount object. */
-export function parseMount(spec: string): AnyRec {
-  const m: AnyRec = { Type: "volume" };
+export function parseMount(spec: string): Mount {
+  const m: Mount = { Type: "volume" };
   for (const kv of spec.split(",")) {
     const i = kv.indexOf("=");
     const k = (i < 0 ? kv : kv.slice(0, i)).trim().toLowerCase();
@@ -204,9 +210,9 @@ export function parseMount(spec: string): AnyRec {
   return m;
 }
 
-function ports(opts: AnyRec): { exposed: AnyRec; bindings: AnyRec } {
-  const exposed: AnyRec = {};
-  const bindings: AnyRec = {};
+function ports(opts: Flags): { exposed: EmptySet; bindings: PortMap } {
+  const exposed: EmptySet = {};
+  const bindings: PortMap = {};
   for (const e of opts.expose ?? []) {
     const [p, proto = "tcp"] = e.split("/");
     exposed[`${p}/${proto}`] = {};
@@ -269,11 +275,11 @@ function securityOpts(list: string[]): string[] {
 
 /** Build the create body from parsed flags, the image and the command. */
 export function createBody(
-  opts: AnyRec,
+  opts: Flags,
   image: string,
   cmd: string[],
   tty: { rows: number; columns: number } | undefined,
-): AnyRec {
+): ContainerCreateRequest {
   const attach: string[] = (opts.attach ?? []).map((s: string) => s.toLowerCase());
   const detach = !!opts.detach;
   let attachStdin = attach.includes("stdin");
@@ -285,24 +291,24 @@ export function createBody(
   }
   if (detach) attachStdin = attachStdout = attachStderr = false;
   const binds: string[] = [];
-  const volumes: AnyRec = {};
+  const volumes: EmptySet = {};
   for (const v of opts.volume ?? []) {
     const parts = v.split(":");
     if (parts.length === 1 && v.startsWith("/")) volumes[v] = {};
     else binds.push(v);
   }
-  const tmpfs: AnyRec = {};
+  const tmpfs: Record<string, string> = {};
   for (const t of opts.tmpfs ?? []) {
     const i = t.indexOf(":");
     tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? "" : t.slice(i + 1);
   }
-  const logOpts: AnyRec = {};
+  const logOpts: Record<string, string> = {};
   for (const l of opts.logOpt ?? []) {
     const i = l.indexOf("=");
     if (i < 0) throw new Error(`invalid log opt '${l}': not a key=value pair`);
     logOpts[l.slice(0, i)] = l.slice(i + 1);
   }
-  const sysctls: AnyRec = {};
+  const sysctls: Record<string, string> = {};
   for (const s of opts.sysctl ?? []) {
     const i = s.indexOf("=");
     sysctls[s.slice(0, i)] = s.slice(i + 1);
@@ -324,7 +330,7 @@ export function createBody(
   const { exposed, bindings } = ports(opts);
   let entrypoint: string[] | undefined;
   if (opts.entrypoint !== undefined) entrypoint = opts.entrypoint === "" ? [""] : [opts.entrypoint];
-  const hostConfig: AnyRec = {
+  const hostConfig: Wire<HostConfigBody> = {
     Binds: binds.length ? binds : null,
     ContainerIDFile: opts.cidfile ?? "",
     LogConfig: { Type: opts.logDriver ?? "", Config: logOpts },
@@ -425,8 +431,7 @@ export function flagDuration(flag: string, v: string): number {
 }
 
 /** The docker CLI's --health-* / --no-healthcheck → Config.Healthcheck. */
-// deno-lint-ignore no-explicit-any
-export function healthConfig(opts: Record<string, any>): Record<string, unknown> | undefined {
+export function healthConfig(opts: Flags): HealthConfig | undefined {
   const interval = opts.healthInterval ? flagDuration("health-interval", opts.healthInterval) : 0;
   const timeout = opts.healthTimeout ? flagDuration("health-timeout", opts.healthTimeout) : 0;
   const start = opts.healthStartPeriod

@@ -7,8 +7,7 @@
 import { command, type Globals, out, parse } from "../cli.ts";
 import { goTime, humanSize, printFormatted, since } from "../format.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyRec = Record<string, any>;
+import type { ContainerSummary, Port } from "../../../core/api/types.ts";
 
 function ellipsis(s: string, n: number): string {
   const chars = [...s];
@@ -16,7 +15,7 @@ function ellipsis(s: string, n: number): string {
 }
 
 /** docker's DisplayablePorts (without range folding). */
-export function displayPorts(ports: AnyRec[]): string {
+export function displayPorts(ports: Port[]): string {
   const out: string[] = [];
   const sorted = [...ports].sort((a, b) =>
     (a.PrivatePort - b.PrivatePort) || String(a.Type).localeCompare(String(b.Type))
@@ -30,16 +29,14 @@ export function displayPorts(ports: AnyRec[]): string {
   return out.join(", ");
 }
 
-function row(c: AnyRec, trunc: boolean): AnyRec {
+function row(c: ContainerSummary, trunc: boolean): Record<string, string> {
   let image: string = c.Image ?? "";
   if (trunc) {
     if (image.startsWith("sha256:")) image = image.slice(7, 19);
     else if (image.includes("@")) image = image.slice(0, image.indexOf("@"));
   }
-  const labels = Object.entries((c.Labels ?? {}) as Record<string, string>).map(([k, v]) =>
-    `${k}=${v}`
-  ).join(",");
-  const mounts = (c.Mounts ?? []).map((m: AnyRec) =>
+  const labels = Object.entries(c.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(",");
+  const mounts = (c.Mounts ?? []).map((m) =>
     m.Name ? (trunc ? ellipsis(m.Name, 15) : m.Name) : m.Source
   ).join(",");
   const nets = Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(",");
@@ -56,13 +53,13 @@ function row(c: AnyRec, trunc: boolean): AnyRec {
     State: c.State,
     Status: c.Status,
     Size: size,
-    Names: (c.Names ?? []).map((n: string) => n.replace(/^\//, "")).filter((n: string) =>
+    Names: (c.Names ?? []).map((n) => n.replace(/^\//, "")).filter((n) =>
       !trunc || !n.includes("/")
     ).join(","),
     Labels: labels,
     Mounts: mounts,
     Networks: nets,
-    LocalVolumes: String((c.Mounts ?? []).filter((m: AnyRec) => m.Type === "volume").length),
+    LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Type === "volume").length),
   };
 }
 
@@ -94,7 +91,7 @@ export async function ps(name: string, args: string[], g: Globals): Promise<numb
   }
   let limit = opts.last !== undefined ? Number(opts.last) : -1;
   if (opts.latest) limit = 1;
-  const list = await g.api().json<AnyRec[]>("GET", "/containers/json", {
+  const list = await g.api().json<ContainerSummary[]>("GET", "/containers/json", {
     query: {
       all: opts.all,
       limit: limit > 0 ? limit : undefined,

@@ -8,6 +8,12 @@
 import { command, type Globals, out, parse, requireArgs } from "../cli.ts";
 import { ApiError } from "../api.ts";
 import { containerFlags, createBody } from "./containers_opts.ts";
+import type {
+  ContainerCreateRequest,
+  ContainerJSON,
+  IdResponse,
+  JSONMessage,
+} from "../../../core/api/types.ts";
 import {
   parseDetachKeys,
   printErr,
@@ -17,9 +23,6 @@ import {
   watchResize,
 } from "./containers_stream.ts";
 import { peerGone } from "../../../core/errdefs/ignore.ts";
-
-// deno-lint-ignore no-explicit-any
-type AnyRec = Record<string, any>;
 
 /** docker's exit code for a failed start, from the error text. */
 export function startFailureCode(msg: string): number {
@@ -39,8 +42,8 @@ async function pull(g: Globals, ref: string, quiet: boolean): Promise<void> {
   const res = await g.api().request("POST", "/images/create", {
     query: { fromImage: full.slice(0, at), tag: full.slice(at + 1) },
   });
-  for await (const m of g.api().jsonLines<AnyRec>(res)) {
-    if (m.errorDetail || m.error) throw new Error(m.error ?? m.errorDetail.message);
+  for await (const m of g.api().jsonLines<JSONMessage>(res)) {
+    if (m.errorDetail || m.error) throw new Error(m.error ?? m.errorDetail?.message);
     if (!quiet && m.status) printErr(`${m.id ? m.id + ": " : ""}${m.status}\n`);
   }
 }
@@ -48,12 +51,12 @@ async function pull(g: Globals, ref: string, quiet: boolean): Promise<void> {
 /** POST /containers/create, pulling once on "No such image". */
 export async function createContainer(
   g: Globals,
-  body: AnyRec,
+  body: ContainerCreateRequest,
   name: string | undefined,
   o: { pull?: string; quiet?: boolean },
 ): Promise<string> {
   const doCreate = () =>
-    g.api().json<{ Id: string; Warnings?: string[] }>("POST", "/containers/create", {
+    g.api().json<IdResponse>("POST", "/containers/create", {
       query: { name },
       body,
     });
@@ -174,7 +177,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
     printErr("the input device is not a TTY\n");
     return 1;
   }
-  let body: AnyRec;
+  let body: ContainerCreateRequest;
   try {
     body = createBody(opts, image, cmd, tty);
   } catch (e) {
@@ -231,7 +234,7 @@ export async function start(name: string, args: string[], g: Globals): Promise<n
       printErr("Error: you cannot start and attach multiple containers at once\n");
       return 1;
     }
-    const info = await g.api().json<AnyRec>("GET", `/containers/${pos[0]}/json`);
+    const info = await g.api().json<ContainerJSON>("GET", `/containers/${pos[0]}/json`);
     return await attachAndStart(g, info.Id, {
       tty: !!info.Config.Tty,
       stdin: !!opts.interactive && !!info.Config.OpenStdin,
@@ -269,7 +272,7 @@ export async function attach(name: string, args: string[], g: Globals): Promise<
     .option("--sig-proxy [bool]", "Proxy all received signals to the process", "true");
   const { opts, args: pos } = parse(c, args, name);
   requireArgs(pos, name, "[OPTIONS] CONTAINER", 1, 1);
-  const info = await g.api().json<AnyRec>("GET", `/containers/${pos[0]}/json`);
+  const info = await g.api().json<ContainerJSON>("GET", `/containers/${pos[0]}/json`);
   if (!info.State.Running) {
     printErr("You cannot attach to a stopped container, start it first\n");
     return 1;

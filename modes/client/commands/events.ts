@@ -10,8 +10,9 @@ import { collect, command, type Globals, out, parse } from "../cli.ts";
 import { renderTemplate } from "../format.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 
-// deno-lint-ignore no-explicit-any
-type Event = Record<string, any>;
+import type { EventsMessage } from "../../../core/api/types.ts";
+
+type Event = EventsMessage;
 
 const UNIT_NS: Record<string, number> = {
   ns: 1,

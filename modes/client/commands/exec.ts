@@ -13,8 +13,7 @@ import {
   watchResize,
 } from "./containers_stream.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyRec = Record<string, any>;
+import type { ExecConfig, ExecInspect, IdResponse, Wire } from "../../../core/api/types.ts";
 
 export async function run(name: string, args: string[], g: Globals): Promise<number> {
   const c = command(
@@ -57,21 +56,20 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
   const api = g.api();
   let id: string;
   try {
-    const r = await api.json<AnyRec>("POST", `/containers/${ref}/exec`, {
-      body: {
-        User: opts.user ?? "",
-        Privileged: !!opts.privileged,
-        Tty: !!opts.tty,
-        ConsoleSize: tty ? [tty.rows, tty.columns] : null,
-        AttachStdin: !!opts.interactive && !opts.detach,
-        AttachStdout: !opts.detach,
-        AttachStderr: !opts.detach,
-        DetachKeys: opts.detachKeys ?? "",
-        Env: env,
-        WorkingDir: opts.workdir ?? "",
-        Cmd: cmd,
-      },
-    });
+    const body: Wire<ExecConfig> = {
+      User: opts.user ?? "",
+      Privileged: !!opts.privileged,
+      Tty: !!opts.tty,
+      ConsoleSize: tty ? [tty.rows, tty.columns] : null,
+      AttachStdin: !!opts.interactive && !opts.detach,
+      AttachStdout: !opts.detach,
+      AttachStderr: !opts.detach,
+      DetachKeys: opts.detachKeys ?? "",
+      Env: env,
+      WorkingDir: opts.workdir ?? "",
+      Cmd: cmd,
+    };
+    const r = await api.json<IdResponse>("POST", `/containers/${ref}/exec`, { body });
     id = r.Id;
   } catch (e) {
     if (e instanceof ApiError) printErr(`Error response from daemon: ${e.message}\n`);
@@ -97,7 +95,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
   } finally {
     unResize();
   }
-  const info = await api.json<AnyRec>("GET", `/exec/${id}/json`);
+  const info = await api.json<ExecInspect>("GET", `/exec/${id}/json`);
   void out;
   return Number(info.ExitCode ?? 0);
 }

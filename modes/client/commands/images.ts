@@ -10,17 +10,7 @@ import { shortId } from "../../../core/oci/digest.ts";
 import type { ApiClient } from "../api.ts";
 import { keepFirstError } from "../../../core/errdefs/ignore.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyRec = Record<string, any>;
-
-interface ImageSummary {
-  Id: string;
-  RepoTags: string[] | null;
-  RepoDigests: string[] | null;
-  Created: number;
-  Size: number;
-  Containers: number;
-}
+import type { ImageHistoryItem, ImageSummary, JSONMessage } from "../../../core/api/types.ts";
 
 interface ImageRow {
   Repository: string;
@@ -236,7 +226,7 @@ export async function printProgress(
   res: Response,
   opts: { quiet?: boolean; onAux?: (aux: unknown) => void } = {},
 ): Promise<number> {
-  for await (const m of api.jsonLines<AnyRec>(res)) {
+  for await (const m of api.jsonLines<JSONMessage>(res)) {
     if (m.errorDetail || m.error) {
       console.error(m.errorDetail?.message ?? m.error);
       return 1;
@@ -356,7 +346,7 @@ async function importCmd(name: string, args: string[], g: Globals): Promise<numb
     headers: { "Content-Type": "application/x-tar" },
   });
   let id = "";
-  for await (const m of g.api().jsonLines<AnyRec>(res)) {
+  for await (const m of g.api().jsonLines<JSONMessage>(res)) {
     if (m.errorDetail || m.error) {
       console.error(m.errorDetail?.message ?? m.error);
       return 1;
@@ -375,7 +365,7 @@ async function history(name: string, args: string[], g: Globals): Promise<number
     .option("-q, --quiet", "Only show image IDs");
   const { opts, args: pos } = parse(c, args, name);
   requireArgs(pos, name, "[OPTIONS] IMAGE", 1, 1);
-  const hist = await g.api().json<Array<AnyRec>>("GET", `/images/${pos[0]}/history`);
+  const hist = await g.api().json<ImageHistoryItem[]>("GET", `/images/${pos[0]}/history`);
   const noTrunc = opts.trunc === false;
   const rows = hist.map((h) => ({
     ID: h.Id === "<missing>" ? "<missing>" : noTrunc ? h.Id : shortId(h.Id),

@@ -3,12 +3,20 @@
  * does them (same flags, same output).
  * @module
  */
-import { collect, command, type Globals, out, parse, requireArgs } from "../cli.ts";
+import { collect, command, type Flags, type Globals, out, parse, requireArgs } from "../cli.ts";
 import { ApiError } from "../api.ts";
 import { printFormatted, renderTemplate } from "../format.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyRec = Record<string, any>;
+import type {
+  EndpointConfig,
+  EndpointIPAMConfig,
+  EndpointSettingsBody,
+  IPAMConfig,
+  Network,
+  NetworkCreate,
+  NetworkCreateResponse,
+  PruneReport,
+} from "../../../core/api/types.ts";
 
 function kv(list: string[] | undefined): Record<string, string> {
   const o: Record<string, string> = {};
@@ -30,7 +38,7 @@ function filters(list: string[] | undefined): string | undefined {
 }
 
 /** --subnet/--gateway/--ip-range/--aux-address → IPAM.Config (docker's pairing). */
-export function ipamConfig(o: AnyRec): AnyRec[] {
+export function ipamConfig(o: Flags): IPAMConfig[] {
   const subnets: string[] = o.subnet ?? [];
   const gws: string[] = o.gateway ?? [];
   const ranges: string[] = o.ipRange ?? [];
@@ -56,10 +64,10 @@ export function ipamConfig(o: AnyRec): AnyRec[] {
  * none was given).
  */
 export function runNetworking(
-  opts: AnyRec,
-): { NetworkMode: string; EndpointsConfig: Record<string, AnyRec> } {
+  opts: Flags,
+): { NetworkMode: string; EndpointsConfig: Record<string, EndpointSettingsBody> } {
   const mode: string = opts.network ?? opts.net ?? "default";
-  const ep: AnyRec = {};
+  const ep: EndpointSettingsBody = {};
   if (opts.networkAlias?.length) ep.Aliases = opts.networkAlias;
   if (opts.ip) ep.IPAMConfig = { IPv4Address: opts.ip };
   if (opts.macAddress) ep.MacAddress = opts.macAddress;
@@ -109,7 +117,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         .option("--scope <string>", "Control the network's scope");
       const { opts, args: pos } = parse(c, args, name);
       requireArgs(pos, name, usage, 1, 1);
-      const body = {
+      const body: NetworkCreate = {
         Name: pos[0],
         Driver: opts.driver,
         Options: kv(opts.opt),
@@ -121,7 +129,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         Scope: opts.scope,
         Labels: kv(opts.label),
       };
-      const r = await api.json<AnyRec>("POST", "/networks/create", { body });
+      const r = await api.json<NetworkCreateResponse>("POST", "/networks/create", { body });
       if (r.Warning) console.error(`WARNING: ${r.Warning}`);
       out(`${r.Id}\n`);
       return 0;
@@ -133,7 +141,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         .option("--no-trunc", "Do not truncate the output")
         .option("-q, --quiet", "Only display network IDs");
       const { opts } = parse(c, args, name);
-      const list = await api.json<AnyRec[]>("GET", "/networks", {
+      const list = await api.json<Network[]>("GET", "/networks", {
         query: { filters: filters(opts.filter) },
       });
       list.sort((a, b) => a.Name.localeCompare(b.Name));
@@ -174,11 +182,11 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         .option("-v, --verbose", "Verbose output for diagnostics");
       const { opts, args: pos } = parse(c, args, name);
       requireArgs(pos, name, usage, 1);
-      const found: AnyRec[] = [];
+      const found: Network[] = [];
       let code = 0;
       for (const n of pos) {
         try {
-          found.push(await api.json<AnyRec>("GET", `/networks/${encodeURIComponent(n)}`));
+          found.push(await api.json<Network>("GET", `/networks/${encodeURIComponent(n)}`));
         } catch (e) {
           if (!(e instanceof ApiError) || e.status !== 404) throw e;
           console.error(`Error: No such network: ${n}`);
@@ -220,7 +228,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         );
         if (!ok) return 0;
       }
-      const r = await api.json<AnyRec>("POST", "/networks/prune", {
+      const r = await api.json<PruneReport>("POST", "/networks/prune", {
         query: { filters: filters(opts.filter) },
       });
       const del: string[] = r.NetworksDeleted ?? [];
@@ -239,21 +247,21 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         .option("--gw-priority <int>", "Highest gw-priority provides the default gateway");
       const { opts, args: pos } = parse(c, args, name);
       requireArgs(pos, name, usage, 2, 2);
-      const ipam: AnyRec = {};
+      const ipam: EndpointIPAMConfig = {};
       if (opts.ip) ipam.IPv4Address = opts.ip;
       if (opts.ip6) ipam.IPv6Address = opts.ip6;
-      await api.call("POST", `/networks/${encodeURIComponent(pos[0])}/connect`, {
-        body: {
-          Container: pos[1],
-          EndpointConfig: {
-            IPAMConfig: Object.keys(ipam).length ? ipam : undefined,
-            Aliases: opts.alias ?? [],
-            Links: opts.link ?? [],
-            DriverOpts: kv(opts.driverOpt),
-            GwPriority: opts.gwPriority ? Number(opts.gwPriority) : 0,
-          },
+      // the request's EndpointSettings, with API 1.48's GwPriority (not in the v20.10 schema)
+      const body: { Container: string; EndpointConfig: EndpointConfig } = {
+        Container: pos[1],
+        EndpointConfig: {
+          IPAMConfig: Object.keys(ipam).length ? ipam : undefined,
+          Aliases: opts.alias ?? [],
+          Links: opts.link ?? [],
+          DriverOpts: kv(opts.driverOpt),
+          GwPriority: opts.gwPriority ? Number(opts.gwPriority) : 0,
         },
-      });
+      };
+      await api.call("POST", `/networks/${encodeURIComponent(pos[0])}/connect`, { body });
       return 0;
     }
     case "network disconnect": {

@@ -8,8 +8,7 @@ import { bytesSize, humanSize, renderTemplate } from "../format.ts";
 import { systemDf } from "./system_df.ts";
 import { ApiError } from "../api.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyRec = Record<string, any>;
+import type { PruneReport, SystemInfo, SystemVersion } from "../../../core/api/types.ts";
 
 async function version(name: string, args: string[], g: Globals): Promise<number> {
   const c = command(name, "[OPTIONS]", "Show the berth version information")
@@ -22,10 +21,10 @@ async function version(name: string, args: string[], g: Globals): Promise<number
     Os: "linux",
     Arch: Deno.build.arch === "x86_64" ? "amd64" : Deno.build.arch,
   };
-  let server: AnyRec | undefined;
+  let server: SystemVersion | undefined;
   let err: unknown;
   try {
-    server = await g.api().json<AnyRec>("GET", "/version");
+    server = await g.api().json<SystemVersion>("GET", "/version");
   } catch (e) {
     err = e;
   }
@@ -51,7 +50,7 @@ async function info(name: string, args: string[], g: Globals): Promise<number> {
   const c = command(name, "[OPTIONS]", "Display system-wide information")
     .option("-f, --format <string>", "Format output using a custom template");
   const { opts } = parse(c, args, name);
-  const i = await g.api().json<AnyRec>("GET", "/info");
+  const i = await g.api().json<SystemInfo>("GET", "/info");
   if (opts.format) {
     out((opts.format === "json" ? JSON.stringify(i) : renderTemplate(opts.format, i)) + "\n");
     return 0;
@@ -152,19 +151,19 @@ async function systemPrune(name: string, args: string[], g: Globals): Promise<nu
   }
   const api = g.api();
   let space = 0;
-  const cs = await api.json<AnyRec>("POST", "/containers/prune");
+  const cs = await api.json<PruneReport>("POST", "/containers/prune");
   if (cs.ContainersDeleted?.length) {
     out(`Deleted Containers:\n${cs.ContainersDeleted.join("\n")}\n\n`);
   }
   space += cs.SpaceReclaimed ?? 0;
-  const ns = await api.json<AnyRec>("POST", "/networks/prune");
+  const ns = await api.json<PruneReport>("POST", "/networks/prune");
   if (ns.NetworksDeleted?.length) out(`Deleted Networks:\n${ns.NetworksDeleted.join("\n")}\n\n`);
   if (opts.volumes) {
-    const vs = await api.json<AnyRec>("POST", "/volumes/prune");
+    const vs = await api.json<PruneReport>("POST", "/volumes/prune");
     if (vs.VolumesDeleted?.length) out(`Deleted Volumes:\n${vs.VolumesDeleted.join("\n")}\n\n`);
     space += vs.SpaceReclaimed ?? 0;
   }
-  const is = await api.json<AnyRec>("POST", "/images/prune", {
+  const is = await api.json<PruneReport>("POST", "/images/prune", {
     query: { filters: JSON.stringify({ dangling: [opts.all ? "false" : "true"] }) },
   });
   if (is.ImagesDeleted?.length) {

@@ -6,8 +6,7 @@
 import { command, type Globals, out, parse } from "../cli.ts";
 import { printFormatted, since } from "../format.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyRec = Record<string, any>;
+import type { ContainerSummary, DiskUsage, ImageSummary, Volume } from "../../../core/api/types.ts";
 
 /** go-units HumanSize (decimal, 4 significant digits), as `system df` prints sizes. */
 function size4(n: number): string {
@@ -28,11 +27,11 @@ function withPct(part: number, total: number): string {
   return total > 0 ? `${size4(part)} (${Math.floor((part * 100) / total)}%)` : size4(part);
 }
 
-function summary(df: AnyRec): AnyRec[] {
-  const images: AnyRec[] = df.Images ?? [];
-  const ctrs: AnyRec[] = df.Containers ?? [];
-  const vols: AnyRec[] = df.Volumes ?? [];
-  const cache: AnyRec[] = df.BuildCache ?? [];
+function summary(df: DiskUsage): Record<string, string>[] {
+  const images = df.Images ?? [];
+  const ctrs = df.Containers ?? [];
+  const vols = df.Volumes ?? [];
+  const cache = df.BuildCache ?? [];
   const layers = df.LayersSize ?? 0;
   let used = 0;
   for (const i of images) {
@@ -40,12 +39,12 @@ function summary(df: AnyRec): AnyRec[] {
       used += (i.VirtualSize ?? i.Size) - i.SharedSize;
     }
   }
-  const active = (c: AnyRec) => c.State === "running" || c.State === "paused";
+  const active = (c: ContainerSummary) => c.State === "running" || c.State === "paused";
   const ctrSize = ctrs.reduce((n, c) => n + (c.SizeRw ?? 0), 0);
   const ctrFree = ctrs.filter((c) => !active(c)).reduce((n, c) => n + (c.SizeRw ?? 0), 0);
-  const vSize = (v: AnyRec) => Math.max(0, v.UsageData?.Size ?? 0);
+  const vSize = (v: Volume) => Math.max(0, v.UsageData?.Size ?? 0);
   const volSize = vols.reduce((n, v) => n + vSize(v), 0);
-  const volFree = vols.filter((v) => !(v.UsageData?.RefCount > 0)).reduce(
+  const volFree = vols.filter((v) => !((v.UsageData?.RefCount ?? 0) > 0)).reduce(
     (n, v) => n + vSize(v),
     0,
   );
@@ -69,7 +68,7 @@ function summary(df: AnyRec): AnyRec[] {
     {
       Type: "Local Volumes",
       TotalCount: String(vols.length),
-      Active: String(vols.filter((v) => v.UsageData?.RefCount > 0).length),
+      Active: String(vols.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length),
       Size: size4(volSize),
       Reclaimable: withPct(volFree, volSize),
     },
@@ -83,7 +82,7 @@ function summary(df: AnyRec): AnyRec[] {
   ];
 }
 
-function imageRow(i: AnyRec): AnyRec {
+function imageRow(i: ImageSummary): Record<string, string> {
   let repo = "<none>", tag = "<none>";
   const t: string | undefined = i.RepoTags?.[0];
   if (t && t !== "<none>:<none>") {
@@ -109,14 +108,14 @@ function ellipsis(s: string, n: number): string {
   return cs.length <= n ? s : cs.slice(0, n - 1).join("") + "…";
 }
 
-function containerRow(c: AnyRec): AnyRec {
+function containerRow(c: ContainerSummary): Record<string, string> {
   let image: string = c.Image ?? "";
   if (image.startsWith("sha256:")) image = image.slice(7, 19);
   return {
     ID: String(c.Id).slice(0, 12),
     Image: image,
     Command: JSON.stringify(ellipsis(c.Command ?? "", 20)),
-    LocalVolumes: String((c.Mounts ?? []).filter((m: AnyRec) => m.Type === "volume").length),
+    LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Type === "volume").length),
     Size: size4(c.SizeRw ?? 0),
     RunningFor: since(c.Created),
     Status: c.Status,
@@ -124,12 +123,16 @@ function containerRow(c: AnyRec): AnyRec {
   };
 }
 
-function section(rows: AnyRec[], tmpl: string, headers: Record<string, string>): string {
+function section(
+  rows: Record<string, string>[],
+  tmpl: string,
+  headers: Record<string, string>,
+): string {
   return printFormatted(rows, undefined, { defaultTable: tmpl, headers });
 }
 
-function verbose(df: AnyRec): string {
-  const cache: AnyRec[] = df.BuildCache ?? [];
+function verbose(df: DiskUsage): string {
+  const cache = df.BuildCache ?? [];
   const cacheSize = cache.reduce((n, b) => n + (b.Size ?? 0), 0);
   return "Images space usage:\n\n" +
     section(
@@ -163,7 +166,7 @@ function verbose(df: AnyRec): string {
     ) +
     "\nLocal Volumes space usage:\n\n" +
     section(
-      (df.Volumes ?? []).map((v: AnyRec) => ({
+      (df.Volumes ?? []).map((v) => ({
         Name: v.Name,
         Links: String(v.UsageData?.RefCount ?? 0),
         Size: v.UsageData?.Size === -1 ? "N/A" : size4(v.UsageData?.Size ?? 0),
@@ -200,7 +203,7 @@ export async function systemDf(name: string, args: string[], g: Globals): Promis
     .option("--format <string>", "Format output using a custom template")
     .option("-v, --verbose", "Show detailed information on space usage");
   const { opts } = parse(c, args, name);
-  const df = await g.api().json<AnyRec>("GET", "/system/df");
+  const df = await g.api().json<DiskUsage>("GET", "/system/df");
   if (opts.verbose && !opts.format) {
     out(verbose(df));
     return 0;

@@ -6,8 +6,7 @@ import { collect, command, type Globals, out, parse, requireArgs } from "../cli.
 import { ApiError } from "../api.ts";
 import { humanSize, printFormatted, renderTemplate } from "../format.ts";
 
-// deno-lint-ignore no-explicit-any
-type AnyRec = Record<string, any>;
+import type { PruneReport, Volume, VolumeCreate, VolumeList } from "../../../core/api/types.ts";
 
 function kv(list: string[] | undefined): Record<string, string> {
   const o: Record<string, string> = {};
@@ -39,14 +38,13 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         .option("--name <string>", "Specify volume name");
       const { opts, args: pos } = parse(c, args, name);
       requireArgs(pos, name, "[OPTIONS] [VOLUME]", 0, 1);
-      const v = await api.json<AnyRec>("POST", "/volumes/create", {
-        body: {
-          Name: pos[0] ?? opts.name ?? "",
-          Driver: opts.driver,
-          DriverOpts: kv(opts.opt),
-          Labels: kv(opts.label),
-        },
-      });
+      const body: VolumeCreate = {
+        Name: pos[0] ?? opts.name ?? "",
+        Driver: opts.driver,
+        DriverOpts: kv(opts.opt),
+        Labels: kv(opts.label),
+      };
+      const v = await api.json<Volume>("POST", "/volumes/create", { body });
       out(`${v.Name}\n`);
       return 0;
     }
@@ -56,12 +54,10 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         .option("--format <string>", "Format output using a custom template")
         .option("-q, --quiet", "Only display volume names");
       const { opts } = parse(c, args, name);
-      const r = await api.json<AnyRec>("GET", "/volumes", {
+      const r = await api.json<VolumeList>("GET", "/volumes", {
         query: { filters: filters(opts.filter) },
       });
-      const vols: AnyRec[] = (r.Volumes ?? []).sort((a: AnyRec, b: AnyRec) =>
-        a.Name.localeCompare(b.Name)
-      );
+      const vols = (r.Volumes ?? []).sort((a, b) => a.Name.localeCompare(b.Name));
       if (opts.quiet) {
         out(vols.map((v) => v.Name + "\n").join(""));
         return 0;
@@ -96,11 +92,11 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         .option("-f, --format <string>", "Format output using a custom template");
       const { opts, args: pos } = parse(c, args, name);
       requireArgs(pos, name, "[OPTIONS] VOLUME [VOLUME...]", 1);
-      const found: AnyRec[] = [];
+      const found: Volume[] = [];
       let code = 0;
       for (const n of pos) {
         try {
-          found.push(await api.json<AnyRec>("GET", `/volumes/${n}`));
+          found.push(await api.json<Volume>("GET", `/volumes/${n}`));
         } catch (e) {
           if (!(e instanceof ApiError) || e.status !== 404) throw e;
           console.error(`Error: No such volume: ${n}`);
@@ -146,7 +142,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         if (ans !== "y" && ans !== "yes") return 0;
       }
       const f = [...(opts.filter ?? []), ...(opts.all ? ["all=true"] : [])];
-      const r = await api.json<AnyRec>("POST", "/volumes/prune", {
+      const r = await api.json<PruneReport>("POST", "/volumes/prune", {
         query: { filters: filters(f) },
       });
       if (r.VolumesDeleted?.length) out(`Deleted Volumes:\n${r.VolumesDeleted.join("\n")}\n\n`);
