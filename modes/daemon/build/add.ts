@@ -13,6 +13,7 @@ import { decodeBlock } from "../../../core/archive/tar_header.ts";
 import { parseGroup, parsePasswd } from "../../../core/oci/user.ts";
 import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
 import { splitChown } from "../../../core/dockerfile/copy_rules.ts";
+import { peerGone } from "../../../core/errdefs/ignore.ts";
 
 async function readUpTo(s: ReadableStream<Uint8Array>, n: number): Promise<Uint8Array> {
   const r = s.getReader();
@@ -27,7 +28,7 @@ async function readUpTo(s: ReadableStream<Uint8Array>, n: number): Promise<Uint8
       got += take;
     }
   } finally {
-    r.cancel().catch(() => {});
+    r.cancel().catch(peerGone);
   }
   return out.subarray(0, got);
 }

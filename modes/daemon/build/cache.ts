@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import { readJson, writeJsonAtomic } from "../../../core/store/atomic.ts";
 import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import type { Digest } from "../../../core/oci/digest.ts";
+import { removeIfExists } from "../../../core/errdefs/ignore.ts";
 
 export interface CacheEntry {
   image: Digest;
@@ -46,6 +47,7 @@ export class BuildCache {
   }
 
   async get(key: string): Promise<CacheEntry | undefined> {
+    // an unreadable entry is a miss: the step runs again and writes a new one
     const e = await readJson<CacheEntry | null>(`${this.dir}/${key}.json`, null).catch(() => null);
     return e ?? undefined;
   }
@@ -77,7 +79,7 @@ export class BuildCache {
         if (!e.name.endsWith(".json")) continue;
         const v = await this.get(e.name.slice(0, -5));
         if (!v || !alive(v.image)) {
-          await Deno.remove(`${this.dir}/${e.name}`).catch(() => {});
+          await removeIfExists(`${this.dir}/${e.name}`);
           n++;
         }
       }

@@ -16,6 +16,7 @@
 import { createHash } from "node:crypto";
 import { decompressStream, readTar } from "../../../core/archive/mod.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { removeIfExists } from "../../../core/errdefs/ignore.ts";
 
 export type EntryType = "file" | "dir" | "symlink" | "other";
 
@@ -179,7 +180,7 @@ export class BuildContext {
   async remove(rel: string): Promise<void> {
     const r = clean(rel).join("/");
     if (!r) return;
-    await Deno.remove(`${this.dir}/${r}`, { recursive: true }).catch(() => {});
+    await removeIfExists(`${this.dir}/${r}`, { recursive: true });
     for (const k of [...this.entries.keys()]) {
       if (k === r || k.startsWith(r + "/")) {
         this.entries.delete(k);

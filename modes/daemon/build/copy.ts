@@ -13,6 +13,7 @@ import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
 import { applyLayer } from "../../../core/archive/mod.ts";
 import { type Dest, destPathFor } from "../../../core/dockerfile/copy_rules.ts";
+import { handledElsewhere, peerGone } from "../../../core/errdefs/ignore.ts";
 
 export interface SourceMeta {
   type: "file" | "dir" | "symlink" | "other";
@@ -292,13 +293,13 @@ async function unpackArchive(file: string, destDir: string): Promise<void> {
 }
 
 /** bzip2 and xz through their tools (gzip and zstd are handled by applyLayer). */
-async function decompressExternal(
+export async function decompressExternal(
   s: ReadableStream<Uint8Array>,
 ): Promise<ReadableStream<Uint8Array>> {
   const [head, rest] = s.tee();
   const r = head.getReader();
   const first = (await r.read()).value ?? new Uint8Array();
-  r.cancel().catch(() => {});
+  r.cancel().catch(peerGone);
   const tool = first[0] === 0x42 && first[1] === 0x5a && first[2] === 0x68
     ? "bzip2"
     : first[0] === 0xfd && first[1] === 0x37 && first[2] === 0x7a
@@ -306,6 +307,16 @@ async function decompressExternal(
     : undefined;
   if (!tool) return rest;
   const p = new Deno.Command(tool, { args: ["-dc"], stdin: "piped", stdout: "piped" }).spawn();
-  rest.pipeTo(p.stdin).catch(() => {});
-  return p.stdout;
+  // a cut input makes the decompressor fail, which fails its output below
+  rest.pipeTo(p.stdin).catch(handledElsewhere);
+  return p.stdout.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      async flush() {
+        const st = await p.status;
+        if (!st.success) {
+          throw new Error(`${tool} -dc: the archive does not decompress (exit ${st.code})`);
+        }
+      },
+    }),
+  );
 }

@@ -13,6 +13,7 @@ import type { Instruction } from "../../../core/dockerfile/instructions.ts";
 import { chompHeredoc, parseHeredocWord } from "../../../core/dockerfile/parser.ts";
 import { processWord } from "../../../core/dockerfile/shell_lex.ts";
 import { type BuildState, commitState, layerFromUpper, lowerDirs } from "./state.ts";
+import { removeIfExists, tempLeftover } from "../../../core/errdefs/ignore.ts";
 
 function runArgs(shell: string[], ins: Extract<Instruction, { kind: "RUN" }>): {
   args: string[];
@@ -97,7 +98,7 @@ export async function runStep(
   emit(enc.out.decode());
   emit(red(enc.err.decode()));
   await pending;
-  if (scriptDir) await Deno.remove(scriptDir, { recursive: true }).catch(() => {});
+  if (scriptDir) await Deno.remove(scriptDir, { recursive: true }).catch(tempLeftover);
   let next: BuildState;
   try {
     if (outcome.exitCode !== 0) {
@@ -109,7 +110,7 @@ export async function runStep(
     // Like Docker's legacy builder: what RUN changes in a declared VOLUME is discarded.
     for (const v of Object.keys(rc.Volumes ?? {})) {
       const p = cleanPath("/" + v);
-      if (p !== "/") await Deno.remove(outcome.upperDir + p, { recursive: true }).catch(() => {});
+      if (p !== "/") await removeIfExists(outcome.upperDir + p, { recursive: true });
     }
     const layer = await layerFromUpper(b.stores, sr.state.chainIds.at(-1), outcome.upperDir);
     next = await commitState(b.stores, sr.state, {

@@ -19,6 +19,7 @@ import type { ContentStore } from "../../../core/store/content.ts";
 import type { LayerStore } from "../../../core/store/layers.ts";
 import type { ImageStore } from "../../../core/store/images.ts";
 import type { ImageService } from "../images/service.ts";
+import { peerGone } from "../../../core/errdefs/ignore.ts";
 
 export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -109,13 +110,13 @@ export function teeLockstep(
     try {
       for await (const c of src) {
         await Promise.all([wa.ready, wb.ready]);
-        wa.write(c).catch(() => {});
-        wb.write(c).catch(() => {});
+        wa.write(c).catch(peerGone);
+        wb.write(c).catch(peerGone);
       }
       await Promise.all([wa.close(), wb.close()]);
     } catch (e) {
-      wa.abort(e).catch(() => {});
-      wb.abort(e).catch(() => {});
+      wa.abort(e).catch(peerGone);
+      wb.abort(e).catch(peerGone);
     }
   })();
   return [a.readable, b.readable];

@@ -26,7 +26,7 @@ import { chompHeredoc, parseHeredocWord } from "../../../core/dockerfile/parser.
 import { processWord } from "../../../core/dockerfile/shell_lex.ts";
 import { baseName, ContextFS, DirFS, resolveSource } from "./sources.ts";
 import { type BuildState, commitState, layerFromUpper, lowerDirs } from "./state.ts";
-import { log } from "../log.ts";
+import { log, logFailure } from "../log.ts";
 
 const ms = (x: number) => `${x.toFixed(0)}ms`;
 
@@ -146,7 +146,7 @@ export async function copyStep(
       },
     });
   } finally {
-    for (const c of p.cleanup.reverse()) await c().catch(() => {});
+    for (const c of p.cleanup.reverse()) await c().catch(logFailure("build step cleanup"));
   }
 }
 
