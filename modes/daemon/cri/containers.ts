@@ -17,7 +17,7 @@ import type { OciProcess, OciSpec } from "../../../core/oci/runtime_types.ts";
 import { resolveUser } from "../../../core/oci/user.ts";
 import { hostDevices } from "../../../core/oci/host_devices.ts";
 import { hostCapabilities } from "../../../core/runtime/proc.ts";
-import { readExitFile, ShimClient, spawnShim } from "../../../core/shim/client.ts";
+import { readExitFile, ShimClient } from "../../../core/shim/client.ts";
 import {
   type ExitInfo,
   FRAME_EXIT,
@@ -320,7 +320,7 @@ export class CriContainers {
         recursive: true,
       });
     }
-    const shim = await spawnShim(
+    const shim = await this.pods.spawnShim(
       dir,
       this.pods.shimConfig(c.id, sb.runtime, {
         tty: !!c.config.tty,
