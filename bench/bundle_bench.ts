@@ -26,9 +26,9 @@ const noDocker = Deno.args.includes("--no-docker");
 const N = 100;
 
 const tmp = await Deno.makeTempDir({ prefix: "berth-bundle-bench-" });
-Deno.env.set("XDG_CACHE_HOME", `${tmp}/cache`);
 const file = `${tmp}/berth.js`;
-await bundle(file);
+await bundle(file); // before XDG_CACHE_HOME moves (deno bundle's npm cache is under it)
+Deno.env.set("XDG_CACHE_HOME", `${tmp}/cache`);
 const bcmd = (a: string[]) => bundleArgvFor(file, a);
 // Floors: what any Deno client costs (an empty file), and what the single file
 // costs before it runs anything of berth's (its loader, payload and all, with
@@ -78,12 +78,14 @@ try {
     { name: "single file", run: ok1(bcmd(["-H", missing, "version"])) },
     { name: "deno run main.ts", run: ok1(berthCmd(["-H", missing, "version"])) },
   ], runs);
-  const [cSrc, cBun] = [c[c.length - 1].median, c[c.length - 2].median];
+  const [cSrc, cBun] = [c[c.length - 1], c[c.length - 2]];
   record(
-    `client start-up (version, no daemon): single file ${cBun.toFixed(3)} s, deno run ${
-      cSrc.toFixed(3)
-    } s, ratio ${(cBun / cSrc).toFixed(2)}× (goal ≤ 1.0×)` +
-      (dk ? `; docker CLI ${c[0].median.toFixed(3)} s` : ""),
+    `client start-up (version, no daemon): single file ${cBun.median.toFixed(3)} s, deno run ${
+      cSrc.median.toFixed(3)
+    } s, ratio ${(cBun.median / cSrc.median).toFixed(2)}× (goal ≤ 1.0×); CPU ${
+      cBun.cpu.toFixed(3)
+    } vs ${cSrc.cpu.toFixed(3)} s (${(cBun.cpu / cSrc.cpu).toFixed(2)}×)` +
+      (dk ? `; docker CLI ${c[0].median.toFixed(3)} s, CPU ${c[0].cpu.toFixed(3)} s` : ""),
   );
 
   // 2. shim PSS, 10 running on each daemon
@@ -145,6 +147,7 @@ try {
     { name: "single file ps", run: async () => void await sh(bcmd(["-H", dBun.host, "ps"])) },
   ], runs);
   const m = (n: string) => ps.find((r) => r.name === n)?.median ?? NaN;
+  const cpu = (n: string) => ps.find((r) => r.name === n)?.cpu ?? NaN;
   record(
     `ps with ${N} running (single-file daemon): single file ${
       m("single file ps").toFixed(3)
@@ -153,6 +156,18 @@ try {
         ? `, docker CLI → berth ${m("docker CLI → berth").toFixed(3)} s; Docker 20.10 ${
           m("docker 20.10 ps").toFixed(3)
         } s, ratio ${(m("single file ps") / m("docker 20.10 ps")).toFixed(2)}× (goal ≤ 1.0×)`
+        : ""),
+  );
+  record(
+    `ps CPU of the client process (user+sys, median): single file ${
+      cpu("single file ps").toFixed(3)
+    } s, deno run ${cpu("deno run client").toFixed(3)} s, deno empty file ${
+      cpu("deno, empty file").toFixed(3)
+    } s, loader alone ${cpu("single file, loader only").toFixed(3)} s` +
+      (dk
+        ? `; docker CLI ${cpu("docker 20.10 ps").toFixed(3)} s (ratio ${
+          (cpu("single file ps") / cpu("docker 20.10 ps")).toFixed(2)
+        }×)`
         : ""),
   );
   const dkPs = m("docker 20.10 ps");

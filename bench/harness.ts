@@ -18,6 +18,19 @@ export interface Result {
   name: string;
   median: number;
   samples: number[];
+  /** Median CPU seconds (user+sys) of the processes the run waited for. */
+  cpu: number;
+}
+
+/**
+ * CPU seconds (user+sys) of this process's waited-for children so far
+ * (/proc/self/stat cutime+cstime, in USER_HZ = 1/100 s): what a run's
+ * commands cost, whatever else loads the machine.
+ */
+export function childCpu(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[13]) + Number(f[14])) / 100;
 }
 
 export function median(xs: number[]): number {
@@ -29,18 +42,22 @@ export function median(xs: number[]): number {
 /** Run contenders interleaved (A B A B …) so drift hits all alike. */
 export async function compare(title: string, contenders: Contender[], runs = 5): Promise<Result[]> {
   const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const cpus = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   for (let i = 0; i < runs; i++) {
     for (const c of contenders) {
       await c.setup?.();
+      const c0 = childCpu();
       const t0 = performance.now();
       await c.run();
       samples.get(c.name)!.push((performance.now() - t0) / 1000);
+      cpus.get(c.name)!.push(childCpu() - c0);
     }
   }
   const results = contenders.map((c) => ({
     name: c.name,
     median: median(samples.get(c.name)!),
     samples: samples.get(c.name)!,
+    cpu: median(cpus.get(c.name)!),
   }));
   const base = results[results.length - 1];
   console.log(`\n${title} (median of ${runs})`);
@@ -48,7 +65,7 @@ export async function compare(title: string, contenders: Contender[], runs = 5):
     console.log(
       `  ${r.name.padEnd(24)} ${r.median.toFixed(3)} s   ratio ${
         (r.median / base.median).toFixed(2)
-      }×` +
+      }×   cpu ${r.cpu.toFixed(3)} s` +
         `   [${r.samples.map((x) => x.toFixed(3)).join(" ")}]`,
     );
   }

@@ -37,10 +37,11 @@ Deno.test("bundle: the single file runs the container lifecycle; its personaliti
   const tmp = await Deno.makeTempDir({ prefix: "berth-bundle-test-" });
   const cache = `${tmp}/cache`;
   const prevCache = Deno.env.get("XDG_CACHE_HOME");
-  Deno.env.set("XDG_CACHE_HOME", cache); // inherited by the daemon, clients and shims
   try {
     const file = `${tmp}/berth.js`;
+    // built before XDG_CACHE_HOME moves: `deno bundle` would look for its npm packages there
     const hash = await bundle(file);
+    Deno.env.set("XDG_CACHE_HOME", cache); // inherited by the daemon, clients and shims
     const units = `${cache}/berth/${hash}`;
     const cmd = (args: string[]) => bundleArgvFor(file, args);
 
