@@ -107,6 +107,7 @@ export function podConfig(name: string, extra: Msg = {}): Msg {
 export async function removeAllPods(cli: CriClients): Promise<void> {
   const { items } = await cli.rt.ListPodSandbox({});
   for (const p of items) {
+    // best effort: a cleanup after a failure must reach every pod
     await cli.rt.StopPodSandbox({ pod_sandbox_id: p.id }).catch(() => {});
     await cli.rt.RemovePodSandbox({ pod_sandbox_id: p.id }).catch(() => {});
   }
@@ -371,7 +372,13 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
         "while true; do echo tick; sleep 0.3; done",
       ],
       mounts: [{ container_path: "/data", host_path: dataDir }],
-      linux: { security_context: { run_as_user: { value: 1000 }, readonly_rootfs: true } },
+      linux: {
+        security_context: {
+          run_as_user: { value: 1000 },
+          readonly_rootfs: true,
+          seccomp: { profile_type: "RuntimeDefault" },
+        },
+      },
     });
     const state = async (id: string) =>
       (await cli!.rt.ContainerStatus({ container_id: id })).status;
@@ -441,6 +448,10 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     );
     assertEquals([(capEff >> 12n) & 1n, capEff & 1n], [1n, 0n], "NET_ADMIN added, CHOWN dropped");
     assertEquals((await exec(client, ["id", "-u"])).out, "1000\n");
+    // seccomp: RuntimeDefault filters (mode 2); no profile at all is unconfined, as containerd
+    const seccompMode = async (id: string) =>
+      /Seccomp:\s*(\d)/.exec((await exec(id, ["cat", "/proc/self/status"])).out)?.[1];
+    assertEquals([await seccompMode(client), await seccompMode(server)], ["2", "0"]);
     assert((await exec(client, ["touch", "/x"])).code !== 0, "the read-only root took a write");
     await Deno.chmod(dataDir, 0o777);
     assertEquals((await exec(client, ["sh", "-c", "echo via-mount > /data/f"])).code, 0);
@@ -478,6 +489,20 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     assert(ps.linux.process.process_count.value >= 3, JSON.stringify(ps.linux.process));
     assertEquals(ps.linux.containers.length, 2);
     assertEquals((await cli.rt.ListPodSandboxStats({})).stats.length, 1);
+
+    // A privileged container: every capability and the host's devices.
+    const priv = await create("priv", {
+      command: ["sleep", "3600"],
+      linux: { security_context: { privileged: true } },
+    });
+    await cli.rt.StartContainer({ container_id: priv });
+    const privCaps = BigInt(
+      "0x" + /CapEff:\s*([0-9a-f]+)/.exec((await exec(priv, ["cat", "/proc/self/status"])).out)![1],
+    );
+    assertEquals((privCaps >> 21n) & 1n, 1n, "no CAP_SYS_ADMIN in a privileged container");
+    assertEquals((await exec(priv, ["test", "-c", "/dev/kmsg"])).code, 0, "no host /dev/kmsg");
+    assertEquals((await exec(server, ["test", "-e", "/dev/kmsg"])).code, 1);
+    await cli.rt.RemoveContainer({ container_id: priv }); // running: stopped first
 
     // A container that runs to completion.
     const job = await create("job", { command: ["sh", "-c", "echo done; exit 0"] });
