@@ -2,9 +2,9 @@
  * kill -9 of the daemon in the middle of a RUN step leaks nothing (issue 11
  * item 5): after the restart, the step's processes and its netns holder are
  * gone, nothing is mounted under the root, build-tmp is empty, and the
- * step's veth, endpoint record, IPAM lease, cgroup and runc state are gone.
- * Builds run their steps with runc (modes/build/runner.ts), so there is one
- * runtime to test.
+ * step's veth, endpoint record, IPAM lease, cgroup and runtime state are
+ * gone. Builds run their steps with the daemon's default runtime
+ * (modes/daemon/build/runner.ts): both the built-in one and runc are tested.
  */
 import { assert, assertEquals } from "../core/testing/assert.ts";
 import { hasRunc } from "../core/runtime/testutil.ts";
@@ -68,78 +68,83 @@ async function buildCgroups(d: TestDaemon): Promise<string[]> {
   return out;
 }
 
-Deno.test({
-  name: "build: kill -9 of the daemon during a RUN step leaks nothing after the restart",
-  ignore: !hasRunc,
-  async fn() {
-    const img = await busyboxArchive();
-    const d = await startDaemon();
-    let client: Deno.ChildProcess | undefined;
-    let ours: number[] = [];
-    try {
-      assertEquals((await d.berth(["load", "-q", "-i", img.path])).code, 0);
-      const ctx = `${d.base}/ctx`;
-      await Deno.mkdir(ctx);
-      await Deno.writeTextFile(`${ctx}/Dockerfile`, "FROM busybox\nRUN sleep 1234\n");
-      const [cmd, ...args] = berthCmd(["-H", d.host, "build", "--no-cache", ctx]);
-      client = new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).spawn();
-      // the step runs, with its network wired
-      let step: number[] = [];
-      await eventually(
-        async () => (step = await pidsOf(["sleep", "1234"])).length > 0,
-        30000,
-        "RUN step",
-      );
-      ours = [...step];
-      assert(await inParent(step[0], d.cgroupParent), "the step runs in the daemon's cgroup");
-      const daemonPid = d.proc.pid;
-      const holders: number[] = [];
-      for (const p of await pidsOf(["sleep", "2147483647"])) {
-        const st = await Deno.readTextFile(`/proc/${p}/stat`);
-        if (Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[1]) === daemonPid) holders.push(p);
-      }
-      assert(holders.length > 0, "a netns holder runs");
-      ours = [...step, ...holders];
-      const eps = await entries(`${d.root}/networks/endpoints`);
-      assertEquals(eps.length, 1, "the step's endpoint record");
-      const ep = JSON.parse(await Deno.readTextFile(`${d.root}/networks/endpoints/${eps[0]}`));
-      const veths = Object.values(ep.endpoints).map((e) => (e as { hostVeth: string }).hostVeth);
-      assert(veths.length > 0 && veths.every(linkExists), "the step's veth");
-      assert((await leaseOwners(d)).includes(ep.id), "the step's lease");
-      assert((await mountsUnder(`${d.root}/build-tmp`)).length > 0, "the step's overlay");
-
-      await d.kill9();
-      await new Promise((r) => setTimeout(r, 300));
-      assert(step.every(alive), "the step outlives the daemon until the restart");
-      await d.restart();
-
-      await eventually(
-        () => Promise.resolve(!step.some(alive) && !holders.some(alive)),
-        10000,
-        "step and netns holder killed",
-      ).catch((e) => {
-        throw new Error(`${e.message}: ${[...step, ...holders].filter(alive)} still run`);
-      });
-      assertEquals(await mountsUnder(d.root), []);
-      assertEquals(await entries(`${d.root}/build-tmp`), []);
-      assertEquals(veths.filter(linkExists), []);
-      assertEquals(await entries(`${d.root}/networks/endpoints`), []);
-      assertEquals((await leaseOwners(d)).filter((o) => o === ep.id), []);
-      assertEquals(await buildCgroups(d), []);
-      assertEquals(await entries(`${d.execRoot}/build-runtime`), []);
-      const n = await d.berth(["network", "inspect", "-f", "{{len .Containers}}", "bridge"]);
-      assertEquals(n.stdout.trim(), "0");
-      // and builds work again
-      await Deno.writeTextFile(`${ctx}/Dockerfile`, "FROM busybox\nRUN echo again\n");
-      const r = await d.berth(["build", "--no-cache", ctx]);
-      assertEquals(r.code, 0, r.stderr);
-    } finally {
+for (const runtime of ["berth", "runc"]) {
+  Deno.test({
+    name:
+      `build: kill -9 of the daemon during a RUN step leaks nothing after the restart (${runtime})`,
+    ignore: runtime === "runc" && !hasRunc,
+    async fn() {
+      const img = await busyboxArchive();
+      const d = await startDaemon({ args: ["--default-runtime", runtime] });
+      let client: Deno.ChildProcess | undefined;
+      let ours: number[] = [];
       try {
-        client?.kill("SIGKILL");
-      } catch { /* exited when the daemon died */ }
-      await client?.status;
-      for (const p of ours.filter(alive)) Deno.kill(p, "SIGKILL");
-      await d.stop();
-    }
-  },
-});
+        assertEquals((await d.berth(["load", "-q", "-i", img.path])).code, 0);
+        const ctx = `${d.base}/ctx`;
+        await Deno.mkdir(ctx);
+        await Deno.writeTextFile(`${ctx}/Dockerfile`, "FROM busybox\nRUN sleep 1234\n");
+        const [cmd, ...args] = berthCmd(["-H", d.host, "build", "--no-cache", ctx]);
+        client = new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).spawn();
+        // the step runs, with its network wired
+        let step: number[] = [];
+        await eventually(
+          async () => (step = await pidsOf(["sleep", "1234"])).length > 0,
+          30000,
+          "RUN step",
+        );
+        ours = [...step];
+        assert(await inParent(step[0], d.cgroupParent), "the step runs in the daemon's cgroup");
+        const daemonPid = d.proc.pid;
+        const holders: number[] = [];
+        for (const p of await pidsOf(["sleep", "2147483647"])) {
+          const st = await Deno.readTextFile(`/proc/${p}/stat`);
+          if (Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[1]) === daemonPid) {
+            holders.push(p);
+          }
+        }
+        assert(holders.length > 0, "a netns holder runs");
+        ours = [...step, ...holders];
+        const eps = await entries(`${d.root}/networks/endpoints`);
+        assertEquals(eps.length, 1, "the step's endpoint record");
+        const ep = JSON.parse(await Deno.readTextFile(`${d.root}/networks/endpoints/${eps[0]}`));
+        const veths = Object.values(ep.endpoints).map((e) => (e as { hostVeth: string }).hostVeth);
+        assert(veths.length > 0 && veths.every(linkExists), "the step's veth");
+        assert((await leaseOwners(d)).includes(ep.id), "the step's lease");
+        assert((await mountsUnder(`${d.root}/build-tmp`)).length > 0, "the step's overlay");
+
+        await d.kill9();
+        await new Promise((r) => setTimeout(r, 300));
+        assert(step.every(alive), "the step outlives the daemon until the restart");
+        await d.restart();
+
+        await eventually(
+          () => Promise.resolve(!step.some(alive) && !holders.some(alive)),
+          10000,
+          "step and netns holder killed",
+        ).catch((e) => {
+          throw new Error(`${e.message}: ${[...step, ...holders].filter(alive)} still run`);
+        });
+        assertEquals(await mountsUnder(d.root), []);
+        assertEquals(await entries(`${d.root}/build-tmp`), []);
+        assertEquals(veths.filter(linkExists), []);
+        assertEquals(await entries(`${d.root}/networks/endpoints`), []);
+        assertEquals((await leaseOwners(d)).filter((o) => o === ep.id), []);
+        assertEquals(await buildCgroups(d), []);
+        assertEquals(await entries(`${d.execRoot}/build-runtime`), []);
+        const n = await d.berth(["network", "inspect", "-f", "{{len .Containers}}", "bridge"]);
+        assertEquals(n.stdout.trim(), "0");
+        // and builds work again
+        await Deno.writeTextFile(`${ctx}/Dockerfile`, "FROM busybox\nRUN echo again\n");
+        const r = await d.berth(["build", "--no-cache", ctx]);
+        assertEquals(r.code, 0, r.stderr);
+      } finally {
+        try {
+          client?.kill("SIGKILL");
+        } catch { /* exited when the daemon died */ }
+        await client?.status;
+        for (const p of ours.filter(alive)) Deno.kill(p, "SIGKILL");
+        await d.stop();
+      }
+    },
+  });
+}

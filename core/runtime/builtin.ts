@@ -15,7 +15,9 @@ import type {
   CreatedProcess,
   CreateOptions,
   ExecOptions,
+  ForegroundProcess,
   OciRuntime,
+  RunOptions,
   RuntimeState,
   RuntimeStdio,
 } from "./runtime.ts";
@@ -553,6 +555,31 @@ export class BuiltinRuntime implements OciRuntime {
     );
     if (opts.pidFile) writeAtomic(opts.pidFile, String(run.pid));
     return { ...run.proc, warnings: run.warnings };
+  }
+
+  /**
+   * create + start, and delete once init exited (init is the caller's child:
+   * no subreaper needed). init is spawned before create's first await, so a
+   * caller's descriptor hygiene right before the call (close_range) holds.
+   */
+  async run(id: string, bundle: string, opts: RunOptions): Promise<ForegroundProcess> {
+    const p = await this.create(id, bundle, { stdio: opts.stdio });
+    try {
+      await this.start(id);
+    } catch (e) {
+      await p.stdout?.cancel().catch(() => {/* closed */});
+      await p.stderr?.cancel().catch(() => {/* closed */});
+      await this.delete(id, true).catch(() => {/* the start error is the one to report */});
+      throw e;
+    }
+    return {
+      stdout: p.stdout,
+      stderr: p.stderr,
+      status: p.status.then(async (st) => {
+        await this.delete(id, true);
+        return st;
+      }),
+    };
   }
 
   async delete(id: string, force = false): Promise<void> {

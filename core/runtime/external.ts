@@ -18,7 +18,9 @@ import type {
   CreatedProcess,
   CreateOptions,
   ExecOptions,
+  ForegroundProcess,
   OciRuntime,
+  RunOptions,
   RuntimeState,
   RuntimeStdio,
 } from "./runtime.ts";
@@ -155,6 +157,32 @@ export class ExternalRuntime implements OciRuntime {
     } finally {
       await Deno.remove(tmp, { recursive: true }).catch(tempLeftover);
     }
+  }
+
+  /**
+   * `run --bundle` in the foreground: the runtime waits for the container and
+   * deletes it when it exits. Spawned before the first await, so a caller's
+   * descriptor hygiene right before the call (close_range) still holds.
+   */
+  run(id: string, bundle: string, opts: RunOptions): Promise<ForegroundProcess> {
+    const pipes = opts.stdio.kind === "pipes";
+    let child: Deno.ChildProcess;
+    try {
+      Deno.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+      child = new Deno.Command(this.#bin, {
+        args: [...this.#global, "run", "--bundle", bundle, id],
+        stdin: "null",
+        stdout: pipes ? "piped" : "null",
+        stderr: pipes ? "piped" : "null",
+      }).spawn();
+    } catch (e) {
+      return Promise.reject(new RuntimeError(`${this.name}: ${(e as Error).message}`));
+    }
+    return Promise.resolve({
+      stdout: pipes ? child.stdout : undefined,
+      stderr: pipes ? child.stderr : undefined,
+      status: child.status.then((s) => ({ code: s.code })),
+    });
   }
 
   async start(id: string): Promise<void> {

@@ -103,6 +103,20 @@ export interface CreateOptions {
   noPivot?: boolean;
 }
 
+/** What {@link OciRuntime.run} gives the process: pipes (no stdin) or /dev/null. */
+export interface RunOptions {
+  stdio: { kind: "pipes"; stdin: false } | { kind: "null" };
+}
+
+/** A container run in the foreground by {@link OciRuntime.run}. */
+export interface ForegroundProcess {
+  /** present with stdio kind "pipes" */
+  stdout?: ReadableStream<Uint8Array>;
+  stderr?: ReadableStream<Uint8Array>;
+  /** resolves once the container's init has exited and the container is forgotten */
+  status: Promise<ExitStatus>;
+}
+
 export interface ExecOptions {
   stdio: RuntimeStdio;
   pidFile?: string;
@@ -146,6 +160,15 @@ export interface OciRuntime {
    * `runc exec`). The process starts right away (no separate start step).
    */
   exec(id: string, process: OciProcess, opts: ExecOptions): Promise<CreatedProcess>;
+  /**
+   * Create, start and wait for the container, then forget it (as delete):
+   * `runc run` in the foreground, for build steps. Unlike create(), the
+   * caller need not be a subreaper. kill(id, …) reaches it until `status`
+   * resolves. A process that cannot start rejects as create() does (the
+   * built-in runtime), or shows as the runtime's message on stderr and its
+   * exit status (an external one, as `runc run` reports it).
+   */
+  run(id: string, bundle: string, opts: RunOptions): Promise<ForegroundProcess>;
   /**
    * Forget the container: remove its cgroups and state. The rootfs mount
    * (root.path) belongs to the caller and is not touched. Rejects with

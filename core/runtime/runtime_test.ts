@@ -121,6 +121,42 @@ function suite(
           assertEquals((await runIn(ctx, { cmd: ["false"] })).code, 1);
           assertEquals((await runIn(ctx, { cmd: sh("exit 7") })).code, 7);
         });
+        await step("run: foreground, exit status, output, forgotten after the exit", async () => {
+          for (const [cmd, code] of [[sh("echo out; echo err >&2; exit 3"), 3], [["true"], 0]]) {
+            const id = `run${ctx.n++}`;
+            await writeBundle(`${base}/b-${id}`, id, ctx.rootfs, { cmd: cmd as string[] });
+            try {
+              const p = await ctx.rt.run(id, `${base}/b-${id}`, {
+                stdio: { kind: "pipes", stdin: false },
+              });
+              const [out, err, st] = await Promise.all([
+                readAll(p.stdout),
+                readAll(p.stderr),
+                p.status,
+              ]);
+              assertEquals(st.code, code);
+              if (code === 3) assertEquals([out, err], ["out\n", "err\n"]);
+              await assertRejects(() => ctx.rt.state(id)); // forgotten
+            } finally {
+              await ctx.rt.delete(id, true).catch(() => {/* forgotten already */});
+            }
+          }
+          // killed while it runs: the status says so
+          const id = `runk${ctx.n++}`;
+          await writeBundle(`${base}/b-${id}`, id, ctx.rootfs, { cmd: ["sleep", "60"] });
+          try {
+            const p = await ctx.rt.run(id, `${base}/b-${id}`, { stdio: { kind: "null" } });
+            // an external runtime's `run` may not have started it yet
+            for (let i = 0; (await ctx.rt.state(id).catch(() => null))?.status !== "running"; i++) {
+              if (i === 250) throw new Error("never running");
+              await new Promise((r) => setTimeout(r, 20));
+            }
+            await ctx.rt.kill(id, 9, true);
+            assertEquals((await p.status).code, 137);
+          } finally {
+            await ctx.rt.delete(id, true).catch(() => {/* forgotten already */});
+          }
+        });
         await step("stdout/stderr through pipes, pid 1, hostname, env", async () => {
           const r = await runIn(ctx, {
             cmd: sh("echo hello; echo oops >&2; echo pid=$$; hostname; echo home=$HOME"),

@@ -9,7 +9,7 @@
  */
 import { log } from "../log.ts";
 import type { BuildConfig } from "./types.ts";
-import { reapBuilds, StepJournal, stepRuntime } from "./journal.ts";
+import { reapBuilds, StepJournal } from "./journal.ts";
 
 /** Where the build service keeps its scratch dirs, journal and step runtime state. */
 export function buildPaths(c: Pick<BuildConfig, "root" | "execRoot">) {
@@ -27,7 +27,7 @@ export async function startBuilds(s: { config: BuildConfig }): Promise<void> {
       journal: new StepJournal(p.journal),
       tmpRoot: p.tmpRoot,
       stateRoot: p.stateRoot,
-      runtime: stepRuntime(s.config.runtimes),
+      runtimes: s.config.runtimes,
     });
     for (const d of done) log.warn(`builds: ${d}`);
   } catch (e) {

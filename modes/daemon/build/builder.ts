@@ -22,7 +22,6 @@ import { applyMeta, DEFAULT_SHELL } from "../../../core/dockerfile/dispatch.ts";
 import {
   type Instruction,
   InstructionParser,
-  type Plan,
   type Stage,
 } from "../../../core/dockerfile/instructions.ts";
 import { neededStages, stageRef, targetStage } from "../../../core/dockerfile/plan.ts";

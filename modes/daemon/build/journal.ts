@@ -5,7 +5,8 @@
  * start ({@link reapBuilds}, run by the builds area before networking
  * starts). One file per step, `<root>/build-journal/<id>.json`:
  *
- * - the runc container (`--root stateRoot`, id) and its cgroup;
+ * - the step's container (its runtime: name, binary, state root; its id) and
+ *   its cgroup;
  * - the netns holder of a networked step: its pid file `<id>.holder`, written
  *   by the holder itself before it execs (so no window where it runs
  *   unrecorded);
@@ -19,20 +20,32 @@
  */
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
 import { PRIVATE_DIR } from "../../../core/store/perms.ts";
-import { killCgroup } from "../../../core/shim/reap.ts";
+import { killCgroup, runtimeOf } from "../../../core/shim/reap.ts";
 import { Cgroup } from "../../../core/runtime/cgroups.ts";
 import { isKind } from "../../../core/errdefs/mod.ts";
-import { unmount } from "./step_root.ts";
+import { unmount } from "../containers/mount_linux.ts";
+
+/** The OCI runtime of RUN steps: "berth" (built-in) or a runc-compatible CLI. */
+export interface StepRuntime {
+  name: string;
+  /** the binary of an external runtime */
+  path?: string;
+  /** its state root: `<exec-root>/build-runtime/<name>` */
+  root: string;
+}
 
 /** What one RUN step holds. */
 export interface StepEntry {
-  /** the runc container id (also the network area's endpoint owner id) */
+  /** the step's container id (also the network area's endpoint owner id) */
   id: string;
   /** the step dir (bundle, overlay at merged/) */
   dir: string;
-  /** the runtime binary and its --root */
-  runtime: string;
-  stateRoot: string;
+  /**
+   * the runtime that runs the step; entries of older daemons hold the runc
+   * binary here and its root in `stateRoot`
+   */
+  runtime?: StepRuntime | string;
+  stateRoot?: string;
   /** absolute cgroupfs path of the step */
   cgroupsPath: string;
   /** the netns holder's pid file (networked steps) */
@@ -79,7 +92,7 @@ export class StepJournal {
       } catch {
         // a torn temp cannot be here (atomic writes); an unreadable entry has
         // nothing we could act on: drop it with a trace in the log (caller)
-        out.push({ id: n.slice(0, -5), dir: "", runtime: "", stateRoot: "", cgroupsPath: "" });
+        out.push({ id: n.slice(0, -5), dir: "", cgroupsPath: "" });
       }
     }
     return out;
@@ -110,11 +123,17 @@ async function killHolder(pidFile: string): Promise<void> {
   }
 }
 
-async function runtimeDelete(runtime: string, stateRoot: string, id: string): Promise<void> {
-  const { ExternalRuntime } = await import("../../../core/runtime/external.ts");
-  const name = runtime.slice(runtime.lastIndexOf("/") + 1);
+/** The entry's runtime (an older daemon's entry names the runc binary). */
+function entryRuntime(e: StepEntry): StepRuntime | undefined {
+  if (!e.runtime) return undefined;
+  if (typeof e.runtime !== "string") return e.runtime;
+  const name = e.runtime.slice(e.runtime.lastIndexOf("/") + 1);
+  return { name, path: e.runtime, root: e.stateRoot ?? "" };
+}
+
+async function runtimeDelete(r: StepRuntime, id: string): Promise<void> {
   try {
-    await new ExternalRuntime({ name, path: runtime, root: stateRoot }).delete(id, true);
+    await (await runtimeOf(r)).delete(id, true);
   } catch (e) {
     if (!isKind(e, "NotFound")) throw e;
   }
@@ -122,12 +141,18 @@ async function runtimeDelete(runtime: string, stateRoot: string, id: string): Pr
 
 /**
  * Daemon start: release what steps of a killed daemon hold — kill the step's
- * processes (cgroup-wide) and its netns holder, delete the runc state and
- * the cgroup — then delete any runc state left in `stateRoot`, unmount
+ * processes (cgroup-wide) and its netns holder, delete the runtime state and
+ * the cgroup — then delete any runtime state left under `stateRoot` (one dir
+ * per runtime name, paths of external ones from `runtimes`), unmount
  * everything under `tmpRoot` and remove it. Returns what was done, for the log.
  */
 export async function reapBuilds(
-  o: { journal: StepJournal; tmpRoot: string; stateRoot: string; runtime: string },
+  o: {
+    journal: StepJournal;
+    tmpRoot: string;
+    stateRoot: string;
+    runtimes: Record<string, string>;
+  },
 ): Promise<string[]> {
   const done: string[] = [];
   for (const e of o.journal.entries()) {
@@ -135,7 +160,8 @@ export async function reapBuilds(
     try {
       let killed = 0;
       if (e.cgroupsPath) killed = await killCgroup(e.cgroupsPath);
-      if (e.runtime) await runtimeDelete(e.runtime, e.stateRoot, e.id);
+      const rt = entryRuntime(e);
+      if (rt) await runtimeDelete(rt, e.id);
       if (e.holderPidFile) await killHolder(e.holderPidFile);
       if (e.cgroupsPath) await new Cgroup(e.cgroupsPath).remove();
       done.push(`${what}: killed ${killed} process(es), released`);
@@ -144,16 +170,7 @@ export async function reapBuilds(
     }
     await o.journal.end(e.id);
   }
-  let left: string[] = [];
-  try {
-    left = [...Deno.readDirSync(o.stateRoot)].filter((e) => e.isDirectory).map((e) => e.name);
-  } catch { /* no step ever ran */ }
-  for (const id of left) {
-    await runtimeDelete(o.runtime, o.stateRoot, id).then(
-      () => done.push(`runtime state of build step ${id.slice(0, 12)} deleted`),
-      (err) => done.push(`runtime state of build step ${id.slice(0, 12)}: ${err}`),
-    );
-  }
+  done.push(...await sweepRuntimeState(o.stateRoot, o.runtimes));
   const mounts = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
     .map((l) => l.split(" ")[4]?.replace(/\\040/g, " "))
     .filter((m): m is string => !!m && m.startsWith(o.tmpRoot + "/"))
@@ -176,17 +193,69 @@ export async function reapBuilds(
   return done;
 }
 
-function hasBinary(name: string): boolean {
-  for (const d of (Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-    try {
-      if (Deno.statSync(`${d}/${name}`).isFile) return true;
-    } catch { /* next */ }
+function exists(p: string): boolean {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false; // absent (or unreadable: then not ours to act on)
   }
-  return false;
 }
 
-/** The OCI runtime binary RUN steps use: BERTH_BUILD_RUNTIME, a registered runc, runc, crun. */
-export function stepRuntime(runtimes: Record<string, string>): string {
-  return Deno.env.get("BERTH_BUILD_RUNTIME") ??
-    (runtimes.runc ?? (hasBinary("runc") ? "runc" : "crun"));
+/** Runtime state no step owns any more: `<stateRoot>/<runtime name>/<id>`. */
+async function sweepRuntimeState(
+  stateRoot: string,
+  runtimes: Record<string, string>,
+): Promise<string[]> {
+  const done: string[] = [];
+  const dirs = (p: string) => {
+    try {
+      return [...Deno.readDirSync(p)].filter((e) => e.isDirectory).map((e) => e.name);
+    } catch {
+      return []; // no step ever ran (with this runtime)
+    }
+  };
+  for (const name of dirs(stateRoot)) {
+    const root = `${stateRoot}/${name}`;
+    if (exists(`${root}/state.json`)) {
+      // an older daemon's runc state, straight under stateRoot
+      const runc = { name: "runc", path: runtimes.runc ?? "runc", root: stateRoot };
+      await runtimeDelete(runc, name).then(
+        () => done.push(`runtime state of build step ${name.slice(0, 12)} deleted`),
+        (err) => done.push(`runtime state of build step ${name.slice(0, 12)}: ${err}`),
+      );
+      continue;
+    }
+    const rt = { name, path: name === "berth" ? undefined : runtimes[name] ?? name, root };
+    for (const id of dirs(root)) {
+      // dot dirs are the runtime's caches (the built-in one's .seccomp), not containers
+      if (id.startsWith(".")) {
+        await Deno.remove(`${root}/${id}`, { recursive: true });
+        continue;
+      }
+      await runtimeDelete(rt, id).then(
+        () => done.push(`runtime state of build step ${id.slice(0, 12)} deleted`),
+        (err) => done.push(`runtime state of build step ${id.slice(0, 12)}: ${err}`),
+      );
+    }
+    // empty once every step's state is gone; else kept for the next start
+    await Deno.remove(root).catch(() => {});
+  }
+  return done;
+}
+
+/**
+ * The runtime RUN steps use: the daemon's default one (--default-runtime),
+ * with its state under `<stateRoot>/<name>`.
+ */
+export function stepRuntime(
+  c: { defaultRuntime: string; runtimes: Record<string, string> },
+  stateRoot: string,
+): StepRuntime {
+  const name = c.defaultRuntime;
+  return {
+    name,
+    path: name === "berth" ? undefined : c.runtimes[name] ?? name,
+    root: `${stateRoot}/${name}`,
+  };
 }

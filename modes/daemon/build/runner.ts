@@ -4,20 +4,23 @@
  * shipped implementation, {@link OciStepRunner}, mounts the overlay itself
  * (image layers + an "init" layer with the mount points, as Docker's
  * `-init` layer, so they never land in the step's diff), writes an OCI
- * bundle with core/oci/runtime_spec.ts and runs it to completion with the
- * OCI runtime CLI's `run` (runc; no daemon-side reaping needed), streaming
- * stdout/stderr as they come.
+ * bundle with core/oci/runtime_spec.ts and runs it to completion through
+ * core/runtime's `OciRuntime.run` with the daemon's default runtime (the
+ * built-in one, or runc/crun: `runc run` in the foreground; no daemon-side
+ * reaping needed either way), streaming stdout/stderr as they come.
  * @module
  */
 import { generateSpec } from "../../../core/oci/runtime_spec.ts";
 import { resolveUser } from "../../../core/oci/user.ts";
 import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
-import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { InvalidArgument, isKind } from "../../../core/errdefs/mod.ts";
+import { type OciRuntime, RuntimeError } from "../../../core/runtime/runtime.ts";
+import { runtimeOf } from "../../../core/shim/reap.ts";
 import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import { cloexecFrom } from "../../../core/sys/libc_proc.ts";
 import { parseExtraHost } from "../../../core/net/etc_files.ts";
 import { mountStepRoot } from "./step_root.ts";
-import { HOLDER_ARGV, type StepJournal } from "./journal.ts";
+import { HOLDER_ARGV, type StepJournal, type StepRuntime } from "./journal.ts";
 
 export interface RunOptions {
   /** Layer dirs of the state, bottom first. */
@@ -79,10 +82,8 @@ async function ensureInitLayer(dir: string): Promise<string> {
 }
 
 export interface OciStepRunnerOptions {
-  /** Runtime binary (default "runc"). */
-  runtime?: string;
-  /** Runtime state root (--root). */
-  stateRoot: string;
+  /** The OCI runtime of the steps ("berth" = built-in) and its state root. */
+  runtime: StepRuntime;
   /** Where step dirs (bundle, overlay) are made. */
   workRoot: string;
   /** Where the shared init layer lives. */
@@ -101,9 +102,7 @@ export interface OciStepRunnerOptions {
  * killed daemon's socket accepting connections that nobody answers.
  */
 function spawnClean(cmd: string, o: Deno.CommandOptions): Deno.ChildProcess {
-  try {
-    cloexecFrom(3);
-  } catch { /* kernel without close_range: Deno's own fds are CLOEXEC already */ }
+  cloexec();
   return new Deno.Command(cmd, o).spawn();
 }
 
@@ -190,8 +189,14 @@ async function hostFile(p: string, fallback: string): Promise<string> {
 
 export class OciStepRunner implements StepRunner {
   readonly o: OciStepRunnerOptions;
+  #rt?: Promise<OciRuntime>;
   constructor(o: OciStepRunnerOptions) {
     this.o = o;
+  }
+
+  /** The runtime, loaded on the first RUN (its module is not read before). */
+  runtime(): Promise<OciRuntime> {
+    return this.#rt ??= runtimeOf(this.o.runtime);
   }
 
   async run(opts: RunOptions): Promise<RunOutcome> {
@@ -205,11 +210,11 @@ export class OciStepRunner implements StepRunner {
     const useNet = wanted !== "none" && wanted !== "host" && !!this.o.network;
     const cgroupsPath = `${this.o.cgroupParent ?? "/berth"}/build-${short}`;
     const journal = this.o.journal;
+    const rt = await this.runtime();
     await journal?.begin({
       id,
       dir,
-      runtime: this.o.runtime ?? "runc",
-      stateRoot: this.o.stateRoot,
+      runtime: this.o.runtime,
       cgroupsPath,
       holderPidFile: useNet ? journal.holderPidFile(id) : undefined,
     });
@@ -294,7 +299,7 @@ export class OciStepRunner implements StepRunner {
       });
       await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(spec));
       opts.onStart?.(short);
-      const code = await this.#exec(id, dir, opts);
+      const code = await this.#exec(rt, id, dir, opts);
       await unwire();
       root.detach();
       await journal?.end(id);
@@ -307,45 +312,55 @@ export class OciStepRunner implements StepRunner {
     }
   }
 
-  async #exec(id: string, bundle: string, opts: RunOptions): Promise<number> {
-    const bin = this.o.runtime ?? "runc";
-    const global = ["--root", this.o.stateRoot];
-    const p = spawnClean(bin, {
-      args: [...global, "run", "--bundle", bundle, id],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    });
-    const onAbort = () => {
-      new Deno.Command(bin, {
-        args: [...global, "kill", id, "KILL"],
-        stdout: "null",
-        stderr: "null",
-      })
-        .output().catch(() => {});
+  async #exec(rt: OciRuntime, id: string, bundle: string, opts: RunOptions): Promise<number> {
+    let p;
+    try {
+      // No daemon descriptor may reach the step (see spawnClean): both runtimes
+      // spawn before their first await, so this holds for the spawned process.
+      cloexec();
+      p = await rt.run(id, bundle, { stdio: { kind: "pipes", stdin: false } });
+    } catch (e) {
+      // The process could not start (a missing command): the same for every
+      // runtime, as `runc run` reports it — its message on stderr, exit 1.
+      if (!(e instanceof RuntimeError)) throw e;
+      opts.stderr(new TextEncoder().encode(e.message + "\n"));
+      return 1;
+    }
+    const status = p.status;
+    const onAbort = async () => {
+      // `runc run` may not have created it yet: retry while it runs
+      for (let i = 0; i < 500; i++) {
+        const done = await rt.kill(id, 9, true).then(() => true, (e) => !isKind(e, "NotFound"));
+        if (done || await Promise.race([status.then(() => true, () => true), sleep(10)])) return;
+      }
     };
     opts.signal?.addEventListener("abort", onAbort, { once: true });
-    const pump = async (s: ReadableStream<Uint8Array>, f: (c: Uint8Array) => void) => {
-      for await (const c of s) f(c);
+    const pump = async (s: ReadableStream<Uint8Array> | undefined, f: (c: Uint8Array) => void) => {
+      if (s) { for await (const c of s) f(c); }
     };
     try {
-      const [status] = await Promise.all([
-        p.status,
+      const [st] = await Promise.all([
+        status,
         pump(p.stdout, opts.stdout),
         pump(p.stderr, opts.stderr),
       ]);
       if (opts.signal?.aborted) {
-        await new Deno.Command(bin, {
-          args: [...global, "delete", "-f", id],
-          stdout: "null",
-          stderr: "null",
-        })
-          .output().catch(() => {});
+        await rt.delete(id, true).catch((e) => {
+          if (!isKind(e, "NotFound")) throw e;
+        });
         throw new InvalidArgument("build canceled");
       }
-      return status.code;
+      return st.code;
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
     }
   }
+}
+
+const sleep = (ms: number) => new Promise<false>((r) => setTimeout(() => r(false), ms));
+
+function cloexec(): void {
+  try {
+    cloexecFrom(3);
+  } catch { /* kernel without close_range: Deno's own fds are CLOEXEC already */ }
 }

@@ -46,8 +46,7 @@ export class BuildService {
     this.cache = new BuildCache(`${c.root}/build-cache`);
     const p = buildPaths(c);
     this.runner = deps.runner ?? new OciStepRunner({
-      runtime: stepRuntime(c.runtimes),
-      stateRoot: p.stateRoot,
+      runtime: stepRuntime(c, p.stateRoot),
       workRoot: p.tmpRoot,
       initDir: `${c.root}/build-init`,
       network: deps.network,

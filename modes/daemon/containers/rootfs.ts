@@ -5,7 +5,7 @@
  * layers are copied (whiteouts applied) into the container's directory once.
  * @module
  */
-import { mount, mountsUnder, unmount } from "./mount_linux.ts";
+import { mount, mountsUnder, MS_RDONLY, unmount } from "./mount_linux.ts";
 import { lgetxattr, S_IFCHR, S_IFMT } from "../../../core/sys/libc_fs.ts";
 import { removeIfExists } from "../../../core/errdefs/ignore.ts";
 
@@ -27,7 +27,7 @@ let overlayBroken = false;
 export async function mountRootfs(p: RootfsPlan): Promise<string> {
   if (!overlayBroken) {
     try {
-      await mountOverlay(p);
+      await mountContainerOverlay(p);
       return p.target;
     } catch (e) {
       const errno = (e as { errno?: number }).errno;
@@ -39,7 +39,7 @@ export async function mountRootfs(p: RootfsPlan): Promise<string> {
   return await copyRootfs(p);
 }
 
-async function mountOverlay(p: RootfsPlan): Promise<void> {
+async function mountContainerOverlay(p: RootfsPlan): Promise<void> {
   const upper = `${p.containerDir}/upper`, work = `${p.containerDir}/work`;
   await Deno.mkdir(upper, { recursive: true, mode: 0o755 });
   await Deno.mkdir(work, { recursive: true, mode: 0o700 });
@@ -50,18 +50,33 @@ async function mountOverlay(p: RootfsPlan): Promise<void> {
     await Deno.mkdir(empty, { recursive: true });
     lowers = [empty];
   }
-  const data = `lowerdir=${lowers.join(":")},upperdir=${upper},workdir=${work}`;
+  await mountOverlay(p.target, lowers, { upper, work });
+}
+
+/**
+ * Mount overlayfs on `target` (containers' roots and build steps' roots):
+ * `lowers` top first; with `rw` writable, else read-only. A lowerdir list
+ * too long for mount(2)'s one-page data argument goes through mount(8) from
+ * the layers' common parent dir with relative paths. mount(2) errors carry
+ * the errno (mount_linux.ts).
+ */
+export async function mountOverlay(
+  target: string,
+  lowers: string[],
+  rw?: { upper: string; work: string },
+): Promise<void> {
+  const tail = rw ? `,upperdir=${rw.upper},workdir=${rw.work}` : "";
+  const data = `lowerdir=${lowers.join(":")}${tail}`;
   if (data.length < MAX_DATA) {
-    mount("overlay", p.target, "overlay", 0, data);
+    mount("overlay", target, "overlay", rw ? 0 : MS_RDONLY, data);
     return;
   }
-  // Too long for one page: mount from the layers' parent dir with relative paths.
   const base = commonParent(lowers);
   const rel = lowers.map((l) => l.slice(base.length + 1));
-  const short = `lowerdir=${rel.join(":")},upperdir=${upper},workdir=${work}`;
   const out = await new Deno.Command("mount", {
-    args: ["-t", "overlay", "overlay", "-o", short, p.target],
-    cwd: base,
+    args: ["-t", "overlay", "overlay", "-o", `lowerdir=${rel.join(":")}${tail}`, target]
+      .concat(rw ? [] : ["-r"]),
+    cwd: base || "/",
     stdout: "null",
     stderr: "piped",
   }).output();
@@ -70,10 +85,13 @@ async function mountOverlay(p: RootfsPlan): Promise<void> {
   }
 }
 
+/** The deepest directory all `paths` are below ("" for /). */
 function commonParent(paths: string[]): string {
   let pre = paths[0].slice(0, paths[0].lastIndexOf("/"));
-  for (const p of paths) while (!p.startsWith(pre + "/")) pre = pre.slice(0, pre.lastIndexOf("/"));
-  return pre.slice(0, pre.lastIndexOf("/")) || pre;
+  for (const p of paths) {
+    while (pre && !p.startsWith(pre + "/")) pre = pre.slice(0, pre.lastIndexOf("/"));
+  }
+  return pre;
 }
 
 /** Unmount the rootfs (and anything a runtime left below it). */
