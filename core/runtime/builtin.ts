@@ -29,7 +29,7 @@ import { Conflict, InvalidArgument, NotFound } from "../errdefs/mod.ts";
 import { bundleUnit, isCompiled, selfPrefix } from "../sys/self.ts";
 import * as c from "../sys/libc_proc.ts";
 import { FdReceiver, waitpidAsync } from "../sys/libc_pty.ts";
-import { discardWarmInit, type WarmInit, warmJoins } from "./warm_init.ts";
+import { discardWarmInit, prewarmInit, type WarmInit, warmJoins } from "./warm_init.ts";
 import { prepareSeccomp, savedSeccomp } from "./seccomp_prepare.ts";
 import { nsId } from "../oci/sysctl.ts";
 import { handledElsewhere, keepFirstError, peerGone, tempLeftover } from "../errdefs/ignore.ts";
@@ -113,6 +113,20 @@ export class BuiltinRuntime implements OciRuntime {
   offerWarmInit(w: WarmInit): void {
     if (this.#warm) discardWarmInit(this.#warm);
     this.#warm = w;
+  }
+
+  /**
+   * Boot the next create()'s init now, waiting on `syncSocket` (a path the
+   * caller owns): its Deno start-up then overlaps the caller's own set-up.
+   */
+  prewarm(syncSocket: string): void {
+    this.offerWarmInit(prewarmInit(this.#argv, syncSocket));
+  }
+
+  /** Let an offered warm init that no create() took go. */
+  dropWarmInit(): void {
+    if (this.#warm) discardWarmInit(this.#warm);
+    this.#warm = undefined;
   }
 
   /** The warm init, if it can serve `spec` (taken: later creates spawn their own). */

@@ -227,12 +227,20 @@ async function sweepRuntimeState(
       continue;
     }
     const rt = { name, path: name === "berth" ? undefined : runtimes[name] ?? name, root };
-    for (const id of dirs(root)) {
-      // dot dirs are the runtime's caches (the built-in one's .seccomp), not containers
+    let names: Deno.DirEntry[] = [];
+    try {
+      names = [...Deno.readDirSync(root)];
+    } catch { /* gone meanwhile: nothing to sweep */ }
+    for (const { name: id, isDirectory } of names) {
+      // dot entries are the runtime's caches and sockets (the built-in one's
+      // .seccomp, a build's warm init), not containers
       if (id.startsWith(".")) {
-        await Deno.remove(`${root}/${id}`, { recursive: true });
+        await Deno.remove(`${root}/${id}`, { recursive: true }).catch((err) =>
+          done.push(`${root}/${id}: ${err}`)
+        );
         continue;
       }
+      if (!isDirectory) continue;
       await runtimeDelete(rt, id).then(
         () => done.push(`runtime state of build step ${id.slice(0, 12)} deleted`),
         (err) => done.push(`runtime state of build step ${id.slice(0, 12)}: ${err}`),

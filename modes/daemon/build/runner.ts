@@ -16,10 +16,12 @@ import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
 import { InvalidArgument, isKind } from "../../../core/errdefs/mod.ts";
 import { type OciRuntime, RuntimeError } from "../../../core/runtime/runtime.ts";
 import { runtimeOf } from "../../../core/shim/reap.ts";
+import type { BuiltinRuntime } from "../../../core/runtime/builtin.ts";
 import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import { cloexecFrom } from "../../../core/sys/libc_proc.ts";
 import { parseExtraHost } from "../../../core/net/etc_files.ts";
 import { mountStepRoot } from "./step_root.ts";
+import { log } from "../log.ts";
 import { HOLDER_ARGV, type StepJournal, type StepRuntime } from "./journal.ts";
 
 export interface RunOptions {
@@ -56,6 +58,10 @@ export interface RunOutcome {
 
 export interface StepRunner {
   run(opts: RunOptions): Promise<RunOutcome>;
+  /** A build that has RUN steps starts (a runner may prepare ahead of them). */
+  begin?(): Promise<void>;
+  /** That build ended, however. */
+  end?(): Promise<void>;
 }
 
 const INIT_DIRS = ["proc", "sys", "dev", "dev/pts", "dev/shm", "dev/mqueue", "etc"];
@@ -312,6 +318,38 @@ export class OciStepRunner implements StepRunner {
     }
   }
 
+  /**
+   * The built-in runtime: boot the next step's init ahead of need, as a warm
+   * shim does — its Deno start-up (most of a create, and much more under
+   * load) then overlaps the build's own work instead of delaying the step.
+   * One spare at a time: a new offer lets the previous one go.
+   */
+  #prewarm(rt: OciRuntime): void {
+    const b = rt as Partial<BuiltinRuntime>;
+    const sock = `${this.o.runtime.root}/.warm-${crypto.randomUUID().slice(0, 8)}.sock`;
+    if (!b.prewarm || sock.length > 100) return;
+    try {
+      Deno.mkdirSync(this.o.runtime.root, { recursive: true, mode: 0o700 });
+      b.prewarm(sock);
+    } catch (e) {
+      log.debug(`build: no warm init: ${(e as Error).message}`);
+    }
+  }
+
+  #active = 0;
+
+  /** A build with RUN steps starts: its first step's init boots while it plans and pulls. */
+  async begin(): Promise<void> {
+    this.#active++;
+    this.#prewarm(await this.runtime());
+  }
+
+  /** That build ended: the spare init goes once no build runs. */
+  async end(): Promise<void> {
+    if (--this.#active > 0) return;
+    (await this.runtime() as Partial<BuiltinRuntime>).dropWarmInit?.();
+  }
+
   async #exec(rt: OciRuntime, id: string, bundle: string, opts: RunOptions): Promise<number> {
     let p;
     try {
@@ -319,6 +357,7 @@ export class OciStepRunner implements StepRunner {
       // spawn before their first await, so this holds for the spawned process.
       cloexec();
       p = await rt.run(id, bundle, { stdio: { kind: "pipes", stdin: false } });
+      this.#prewarm(rt); // for the next step, while this one runs
     } catch (e) {
       // The process could not start (a missing command): the same for every
       // runtime, as `runc run` reports it — its message on stderr, exit 1.

@@ -96,7 +96,14 @@ export class BuildService {
         signal: req.signal,
       });
       for (const w of plan.warnings) await out.stream(`[Warning] ${w}\n`);
-      const { id } = await b.build();
+      const runs = plan.stages.some((st) => st.instructions.some((i) => i.kind === "RUN"));
+      if (runs) await this.runner.begin?.();
+      let id;
+      try {
+        ({ id } = await b.build());
+      } finally {
+        if (runs) await this.runner.end?.();
+      }
       await out.stream(`Successfully built ${shortId(id)}\n`);
       for (const t of req.tags) {
         await this.deps.stores.images.tag(id, t);
