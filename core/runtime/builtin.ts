@@ -581,9 +581,9 @@ export class BuiltinRuntime implements OciRuntime {
     try {
       await this.start(id);
     } catch (e) {
-      await p.stdout?.cancel().catch(() => {/* closed */});
-      await p.stderr?.cancel().catch(() => {/* closed */});
-      await this.delete(id, true).catch(() => {/* the start error is the one to report */});
+      await p.stdout?.cancel().catch(peerGone);
+      await p.stderr?.cancel().catch(peerGone);
+      await this.delete(id, true).catch(keepFirstError);
       throw e;
     }
     return {

@@ -247,7 +247,7 @@ async function sweepRuntimeState(
       );
     }
     // empty once every step's state is gone; else kept for the next start
-    await Deno.remove(root).catch(() => {});
+    await Deno.remove(root).catch(() => {/* not empty: swept again at the next start */});
   }
   return done;
 }
