@@ -53,6 +53,12 @@ export interface MountPoint extends ApiMountPoint {
  */
 export type StoredNetworkSettings = Partial<NetworkSettings>;
 
+/** berth: one legacy link (`--link name:alias`): the child's ID and the alias. */
+export interface LinkRef {
+  Id: string;
+  Alias: string;
+}
+
 export interface ContainerRecord {
   Id: string;
   Created: string;
@@ -80,6 +86,8 @@ export interface ContainerRecord {
   HasBeenManuallyStopped: boolean;
   /** chain IDs of the image's layers, bottom first (overlay lowers) */
   Layers: string[];
+  /** legacy links on the default bridge, registered at create (modes/daemon/containers/links.ts) */
+  LinkRefs?: LinkRef[];
 }
 
 export class ContainerStore {

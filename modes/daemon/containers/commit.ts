@@ -23,9 +23,7 @@ import { commitState, imageState, teeLockstep } from "../build/state.ts";
 import type { ContainerService } from "./service.ts";
 import type { ImageDeps } from "../images/service.ts";
 import type { ContainerRecord } from "../../../core/store/containers.ts";
-
-// deno-lint-ignore no-explicit-any
-type Json = Record<string, any>;
+import type { ConfigBody, ContainerConfig } from "../../../core/api/types.ts";
 
 /** moby validCommitCommands. */
 const VALID = [
@@ -66,11 +64,12 @@ export interface CommitRequest {
   pause: boolean;
   changes: string[];
   /** the request body (a container Config), or null */
-  config?: Json | null;
+  config?: ConfigBody | null;
 }
 
-function runConfigOf(c: Json | null | undefined): ImageRunConfig {
-  const out: Json = {};
+/** The image-config fields of a container Config (or of a commit body); empty ones left out. */
+function runConfigOf(c: ConfigBody | ContainerConfig | null | undefined): ImageRunConfig {
+  const out: Record<string, unknown> = {};
   for (const k of RUN_CONFIG_KEYS) {
     const v = c?.[k];
     if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) {

@@ -13,13 +13,7 @@
  * @module
  */
 import { BerthError, InvalidArgument } from "../../../core/errdefs/mod.ts";
-import type { ContainerRecord } from "../../../core/store/containers.ts";
-
-/** One registered link: the child's ID and the alias. */
-export interface LinkRef {
-  Id: string;
-  Alias: string;
-}
+import type { ContainerRecord, LinkRef } from "../../../core/store/containers.ts";
 
 /** What links need of the container store. */
 export interface LinkStore {
@@ -27,8 +21,6 @@ export interface LinkStore {
   tryResolve(ref: string): ContainerRecord | undefined;
   list(): ContainerRecord[];
 }
-
-type WithLinks = ContainerRecord & { LinkRefs?: LinkRef[] };
 
 /** moby opts.ParseLink: `name[:alias]`, leading slashes dropped. */
 export function parseLink(v: string): { name: string; alias: string } {
@@ -82,7 +74,7 @@ export function registerLinks(r: ContainerRecord, store: LinkStore): void {
     if (refs.some((x) => x.Alias === alias)) continue;
     refs.push({ Id: child.Id, Alias: alias });
   }
-  (r as WithLinks).LinkRefs = refs;
+  r.LinkRefs = refs;
 }
 
 /** The links of `r` whose child still exists, with the child. */
@@ -91,7 +83,7 @@ function children(
   store: LinkStore,
 ): { ref: LinkRef; child: ContainerRecord }[] {
   const out = [];
-  for (const ref of (r as WithLinks).LinkRefs ?? []) {
+  for (const ref of r.LinkRefs ?? []) {
     const child = store.get(ref.Id);
     if (child) out.push({ ref, child });
   }
@@ -108,7 +100,7 @@ export function linksView(r: ContainerRecord, store: LinkStore): string[] | null
 export function linkNames(r: ContainerRecord, store: LinkStore): string[] {
   const out: string[] = [];
   for (const p of store.list()) {
-    for (const ref of (p as WithLinks).LinkRefs ?? []) {
+    for (const ref of p.LinkRefs ?? []) {
       if (ref.Id === r.Id) out.push(`${p.Name}/${ref.Alias}`);
     }
   }

@@ -36,7 +36,7 @@ import { errorText, removeIfExists } from "../../../core/errdefs/ignore.ts";
 /** What the container service needs of the network area (modes/daemon/networks/). */
 export interface NetworkHook {
   /** at create: validate the requested networks and fill r.NetworkSettings */
-  prepare?(c: ContainerRecord, body: Record<string, unknown>): void;
+  prepare?(c: ContainerRecord, body: ContainerCreate): void;
   /** at start: a netns to join instead of a new one (`--network container:X`) */
   netnsPath?(c: ContainerRecord): string | undefined;
   /** after the container's namespaces exist (created, not started) */

@@ -259,7 +259,7 @@ export function fillSettings(st: NetState, r: ContainerRecord, c: ContainerNet |
  */
 function linkHosts(st: NetState, r: ContainerRecord): string[] {
   const store = st.containers();
-  if (!store || !(r as { LinkRefs?: unknown[] }).LinkRefs?.length) return [];
+  if (!store || !r.LinkRefs?.length) return [];
   const view = { get: (id: string) => store.get(id), tryResolve: () => undefined, list: () => [] };
   try {
     return linkedContainers(r, view).hosts;
