@@ -79,7 +79,7 @@ export function registerLinks(r: ContainerRecord, store: LinkStore): void {
 
 /** The links of `r` whose child still exists, with the child. */
 function children(
-  r: ContainerRecord,
+  r: Pick<ContainerRecord, "LinkRefs">,
   store: LinkStore,
 ): { ref: LinkRef; child: ContainerRecord }[] {
   const out = [];
@@ -118,7 +118,7 @@ function bridgeIp(c: ContainerRecord): string {
  * `buildSandboxOptions`) and the legacy env (daemon/links/links.go `ToEnv`).
  */
 export function linkedContainers(
-  r: ContainerRecord,
+  r: Pick<ContainerRecord, "Name" | "LinkRefs">,
   store: LinkStore,
 ): { hosts: string[]; env: string[] } {
   const hosts: string[] = [];

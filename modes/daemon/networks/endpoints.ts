@@ -12,7 +12,12 @@ import { loopbackUpNetlink } from "../../../core/net/netlink_linux.ts";
 import { portMap, publishRequests } from "../../../core/net/ports.ts";
 import { buildHosts, buildResolvConf } from "../../../core/net/etc_files.ts";
 import type { ContainerRecord, StoredNetworkSettings } from "../../../core/store/containers.ts";
-import type { EndpointConfig, EndpointSettings } from "../../../core/api/types.ts";
+import type {
+  ContainerConfig,
+  EndpointConfig,
+  EndpointSettings,
+  HostConfig,
+} from "../../../core/api/types.ts";
 import { log, logFailure } from "../log.ts";
 import { formatIp6, parseIp6 } from "../../../core/net/ipv6.ts";
 import { v6Address, v6Of } from "./ipv6.ts";
@@ -25,6 +30,22 @@ import {
   nsInode,
 } from "./records.ts";
 import type { NetState } from "./state.ts";
+
+/**
+ * What wiring reads and writes of a container record: a container's, or the
+ * stand-in of a build RUN step (service.ts attachStep), which has no more.
+ */
+export type NetContainer =
+  & Pick<
+    ContainerRecord,
+    "Id" | "Name" | "NetworkSettings" | "HostsPath" | "ResolvConfPath" | "LinkRefs"
+  >
+  & {
+    HostConfig:
+      & Pick<HostConfig, "NetworkMode" | "Dns" | "DnsSearch" | "DnsOptions" | "ExtraHosts">
+      & Partial<Pick<HostConfig, "PortBindings" | "PublishAllPorts">>;
+    Config: Pick<ContainerConfig, "Hostname" | "Domainname" | "ExposedPorts" | "MacAddress">;
+  };
 
 /** Docker's EndpointSettings as stored in NetworkSettings.Networks. */
 export function endpointSettings(net: NetworkRecord, cfg: EndpointConfig = {}): EndpointSettings {
@@ -88,7 +109,7 @@ export function checkEndpointConfig(net: NetworkRecord, cfg: EndpointConfig): vo
 /** The networks a container asks for, primary (NetworkMode) first. */
 export function requestedNetworks(
   st: NetState,
-  r: ContainerRecord,
+  r: NetContainer,
 ): { net: NetworkRecord; cfg: EndpointConfig }[] {
   const mode = r.HostConfig.NetworkMode || "bridge";
   const saved: Record<string, EndpointSettings> = r.NetworkSettings?.Networks ?? {};
@@ -211,7 +232,7 @@ async function unwire(
 }
 
 /** Write the settings of the live endpoints into the record (Docker's shape). */
-export function fillSettings(st: NetState, r: ContainerRecord, c: ContainerNet | undefined): void {
+export function fillSettings(st: NetState, r: NetContainer, c: ContainerNet | undefined): void {
   const ns: StoredNetworkSettings = r.NetworkSettings ?? {};
   const nets: Record<string, EndpointSettings> = ns.Networks ?? {};
   for (const ep of Object.values(c?.endpoints ?? {})) {
@@ -257,7 +278,7 @@ export function fillSettings(st: NetState, r: ContainerRecord, c: ContainerNet |
  * --add-host ones as libnetwork writes them). The start already refused
  * children that do not run, so one that stopped since is left out.
  */
-function linkHosts(st: NetState, r: ContainerRecord): string[] {
+function linkHosts(st: NetState, r: NetContainer): string[] {
   const store = st.containers();
   if (!store || !r.LinkRefs?.length) return [];
   const view = { get: (id: string) => store.get(id), tryResolve: () => undefined, list: () => [] };
@@ -270,7 +291,7 @@ function linkHosts(st: NetState, r: ContainerRecord): string[] {
 }
 
 /** /etc/hosts and /etc/resolv.conf, rewritten in place (they are bind-mounted). */
-export async function writeEtc(st: NetState, r: ContainerRecord, c: ContainerNet): Promise<void> {
+export async function writeEtc(st: NetState, r: NetContainer, c: ContainerNet): Promise<void> {
   const hc = r.HostConfig;
   const bridge = st.byName("bridge");
   const gw = bridge ? st.ipam.get(bridge.Id)?.gateway : undefined;
@@ -295,7 +316,7 @@ export async function writeEtc(st: NetState, r: ContainerRecord, c: ContainerNet
 }
 
 /** The container service's hook: the namespaces exist, the process has not started. */
-export async function attach(st: NetState, r: ContainerRecord, pid: number): Promise<void> {
+export async function attach(st: NetState, r: NetContainer, pid: number): Promise<void> {
   const mode: string = r.HostConfig.NetworkMode || "bridge";
   const nsPath = `/proc/${pid}/ns/net`;
   if (mode === "host") return;
@@ -382,7 +403,7 @@ export async function attach(st: NetState, r: ContainerRecord, pid: number): Pro
 }
 
 /** The container service's hook after the container stopped (also on rm). */
-export async function detach(st: NetState, r: ContainerRecord): Promise<void> {
+export async function detach(st: NetState, r: NetContainer): Promise<void> {
   const c = st.live.get(r.Id);
   if (c) {
     const t0 = performance.now();
@@ -402,7 +423,7 @@ export async function detach(st: NetState, r: ContainerRecord): Promise<void> {
 /** `network connect`: add an endpoint (live if the container runs). */
 export async function connectLive(
   st: NetState,
-  r: ContainerRecord,
+  r: NetContainer,
   net: NetworkRecord,
   cfg: EndpointConfig,
 ): Promise<void> {
@@ -421,7 +442,7 @@ export async function connectLive(
 /** `network disconnect` of a running container. */
 export async function disconnectLive(
   st: NetState,
-  r: ContainerRecord,
+  r: NetContainer | Pick<ContainerRecord, "Id">,
   net: NetworkRecord,
 ): Promise<void> {
   const c = st.live.get(r.Id);
@@ -438,5 +459,6 @@ export async function disconnectLive(
   const view = st.dnsView(c);
   if (view.nets.length) st.dns.setView(c.id, view);
   else st.dns.removeContainer(c.id);
-  await writeEtc(st, r, c);
+  // a force disconnect of a container that is gone has only its ID: no files to write
+  if ("HostConfig" in r) await writeEtc(st, r, c);
 }

@@ -41,6 +41,7 @@ import {
   disconnectLive,
   endpointSettings,
   fillSettings,
+  type NetContainer,
 } from "./endpoints.ts";
 import type { NetworkRecord } from "./records.ts";
 import { baseRecord, takenSubnets } from "./recover.ts";
@@ -154,7 +155,7 @@ export class NetworkService {
     if (r) await detach(this.st, r);
   }
 
-  #steps = new Map<string, ContainerRecord>();
+  #steps = new Map<string, NetContainer>();
 
   /** The netns a container must join instead of a new one (`--network container:X`). */
   netnsPath(r: ContainerRecord): string | undefined {
@@ -369,7 +370,7 @@ export class NetworkService {
       // force: drop a stale endpoint of a container that no longer exists
       for (const c of this.st.attachedTo(n.Id)) {
         if (c.id.startsWith(containerRef) || c.name === containerRef) {
-          await disconnectLive(this.st, { Id: c.id } as ContainerRecord, n)
+          await disconnectLive(this.st, { Id: c.id }, n)
             .catch(logFailure(`dropping the endpoint of ${c.id} on ${n.Name}`));
         }
       }
@@ -410,7 +411,7 @@ export interface StepOptions {
   extraHosts?: string[];
 }
 
-function stepRecord(id: string, o: StepOptions): ContainerRecord {
+function stepRecord(id: string, o: StepOptions): NetContainer {
   return {
     Id: id,
     Name: `/build-${id.slice(0, 12)}`,
@@ -425,5 +426,5 @@ function stepRecord(id: string, o: StepOptions): ContainerRecord {
     NetworkSettings: {},
     HostsPath: o.hostsPath ?? "",
     ResolvConfPath: o.resolvConfPath ?? "",
-  } as unknown as ContainerRecord;
+  };
 }
