@@ -21,21 +21,9 @@ import {
 } from "../../../core/oci/reference.ts";
 import { globMatch as pathMatch } from "../../../core/dockerfile/copy_rules.ts";
 import type { Events } from "../events/log.ts";
+import type { ImageSummary } from "../../../core/api/types.ts";
 
 const enc = new TextEncoder();
-
-export interface ImageSummary {
-  Id: string;
-  ParentId: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Created: number;
-  Size: number;
-  SharedSize: number;
-  VirtualSize?: number;
-  Labels: Record<string, string> | null;
-  Containers: number;
-}
 
 /** The stores of one image namespace: blobs and layers are shared, `images` (records, names) is the namespace's. */
 export interface ImageStores {
