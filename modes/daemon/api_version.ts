@@ -7,6 +7,7 @@
  * default is `private` for every caller.)
  * @module
  */
+import type { ContainerCreate } from "../../core/api/types.ts";
 
 /** Compare two "major.minor" API versions (<0, 0, >0). */
 export function cmpVersion(a: string, b: string): number {
@@ -16,9 +17,9 @@ export function cmpVersion(a: string, b: string): number {
 }
 
 /** Adjust a create body's HostConfig for an older caller, in place. */
-export function adaptCreateBody(body: Record<string, unknown>, version: string): void {
-  const hc = body.HostConfig as Record<string, unknown> | null | undefined;
-  if (!hc || typeof hc !== "object") return;
+export function adaptCreateBody(body: ContainerCreate, version: string): void {
+  const hc = body.HostConfig;
+  if (!hc) return;
   if (cmpVersion(version, "1.25") < 0) hc.AutoRemove = false;
   if (cmpVersion(version, "1.40") < 0 && !hc.IpcMode) hc.IpcMode = "shareable";
 }
