@@ -17,6 +17,7 @@ import { bridge, EarlyInput, parseDetachKeys } from "./bridge.ts";
 import { frame } from "../../../core/shim/protocol.ts";
 import { log } from "../log.ts";
 import type { ExecConfig } from "../../../core/api/exec.ts";
+import type { ExecInspect } from "../../../core/api/types.ts";
 import { execLine } from "./health.ts";
 
 export interface ExecRecord {
@@ -113,7 +114,7 @@ export class ExecService {
     return id;
   }
 
-  inspect(id: string): Record<string, unknown> {
+  inspect(id: string): ExecInspect {
     const e = this.get(id);
     const { started: _s, Env: _e, WorkingDir: _w, ConsoleSize: _c, ...v } = e;
     return v;
