@@ -7,6 +7,7 @@
 import { command, type Globals, parse, reportError, UsageExit } from "../cli.ts";
 import { ApiError } from "../api.ts";
 import { ramInBytes } from "./containers_opts.ts";
+import type { ContainerUpdate } from "../../../core/api/types.ts";
 
 function flagError(value: string, flag: string, why: string): never {
   console.error(
@@ -85,7 +86,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
     }
     restart = { Name: rn, MaximumRetryCount: n ? Number(n) : 0 };
   }
-  const body: Record<string, unknown> = {
+  const body: ContainerUpdate = {
     BlkioWeight: int(opts.blkioWeight, "--blkio-weight"),
     CpuShares: int(opts.cpuShares, "-c, --cpu-shares"),
     CpuPeriod: int(opts.cpuPeriod, "--cpu-period"),
