@@ -80,6 +80,49 @@ Deno.test({
           [400, want],
         );
       }
+      // A bad platform is refused up front (moby TestBuildPlatformInvalid).
+      {
+        const dir = await Deno.makeTempDir({ dir: d.base, prefix: "plat-" });
+        await Deno.writeTextFile(`${dir}/Dockerfile`, "FROM busybox\n");
+        const tar = (await run(["tar", "-cf", "-", "-C", dir, "Dockerfile"])).out;
+        const res = await http1(d.socket, "POST", "/v1.41/build?platform=foobar", {
+          "Content-Type": "application/x-tar",
+        }, tar);
+        assertEquals([res.status, JSON.parse(new TextDecoder().decode(res.body)).message], [
+          400,
+          '"foobar": unknown operating system or architecture: invalid argument',
+        ]);
+      }
+      // Context entries "../foo" and "/bar" land at the top, as in dockerd's
+      // chroot (moby TestBuildUncleanTarFilenames).
+      {
+        const dir = await Deno.makeTempDir({ dir: d.base, prefix: "unclean-" });
+        await Deno.mkdir(`${dir}/in`);
+        await Deno.writeTextFile(`${dir}/in/Dockerfile`, "FROM busybox\nCOPY foo bar /\n");
+        await Deno.writeTextFile(`${dir}/foo`, "foo0");
+        await Deno.writeTextFile(`${dir}/bar`, "bar0");
+        const tar = (await run([
+          "tar",
+          "-cf",
+          "-",
+          "-P",
+          "-C",
+          `${dir}/in`,
+          "Dockerfile",
+          "../foo",
+          `${dir}/bar`,
+          "--transform",
+          `s|^${dir}/bar|/bar|`,
+        ])).out;
+        const res = await http1(d.socket, "POST", "/v1.41/build?t=unclean", {
+          "Content-Type": "application/x-tar",
+        }, tar);
+        const text = new TextDecoder().decode(res.body);
+        assertEquals(res.status, 200);
+        assertStringIncludes(text, "Successfully tagged unclean:latest");
+        const cat = await d.berth(["run", "--rm", "unclean", "cat", "/foo", "/bar"]);
+        assertEquals(cat.stdout, "foo0bar0");
+      }
       // The daemon is still fine, and nothing is left mounted or in build-tmp.
       assertEquals((await d.berth(["version"])).code, 0);
       const mounts = await Deno.readTextFile("/proc/self/mountinfo");

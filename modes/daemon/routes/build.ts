@@ -14,6 +14,8 @@ import type { BuildService } from "../build/service.ts";
 import type { BuildOutput } from "../build/types.ts";
 import { BuildArgs, BuildLabels, CacheFrom, jsonParam } from "../api/query.ts";
 import { peerGone } from "../../../core/errdefs/ignore.ts";
+import { parsePlatformQuery } from "../api/platform.ts";
+import { cmpVersion } from "../api_version.ts";
 
 /** The build service, loaded on first use (keeps daemon start-up lean). */
 async function service(
@@ -38,6 +40,9 @@ async function postBuild(ctx: Ctx): Promise<void> {
       "the BuildKit builder (version=2) is not available: use the legacy builder (DOCKER_BUILDKIT=0)",
     );
   }
+  // newImageBuildOptions parses `platform` (API 1.32+) before anything runs
+  const platform = cmpVersion(ctx.apiVersion, "1.32") >= 0 ? q.get("platform") : null;
+  if (platform) parsePlatformQuery(platform);
   const network = ctx.query.get("networkmode") || "default";
   if (!["default", "none", "host", "bridge"].includes(network)) {
     throw new InvalidArgument(`network mode ${network} is not supported for builds`);
