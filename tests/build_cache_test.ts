@@ -35,7 +35,8 @@ Deno.test({
       assertEquals(count(r.stdout, "Running in"), 2);
       const first = idOf(r.stdout);
 
-      // Nothing changed: every step from the cache, same image, quick.
+      // Nothing changed: every step from the cache, same image. (How quick is a figure of
+      // bench/build_bench.ts, not an assertion here: a loaded machine makes any bound flaky.)
       const t0 = performance.now();
       r = await b("-t", "cached");
       const wall = (performance.now() - t0) / 1000;
@@ -44,7 +45,6 @@ Deno.test({
       assertEquals(count(r.stdout, "Running in"), 0);
       assertEquals(idOf(r.stdout), first);
       console.log(`fully cached rebuild (client process wall): ${wall.toFixed(3)} s`);
-      assert(wall < 1.0, `cached rebuild took ${wall}s`);
 
       // Only the mtime changes: still cached.
       await Deno.utime(`${ctx}/a.txt`, 1, 1);
