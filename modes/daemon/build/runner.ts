@@ -21,7 +21,7 @@ import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import { cloexecFrom } from "../../../core/sys/libc_proc.ts";
 import { parseExtraHost } from "../../../core/net/etc_files.ts";
 import { mountStepRoot } from "./step_root.ts";
-import { log } from "../log.ts";
+import { log, logFailure } from "../log.ts";
 import { HOLDER_ARGV, type StepJournal, type StepRuntime } from "./journal.ts";
 
 export interface RunOptions {
@@ -82,7 +82,8 @@ async function ensureInitLayer(dir: string): Promise<string> {
   try {
     await Deno.rename(tmp, dir);
   } catch {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    // another step made it first: ours is a duplicate
+    await Deno.remove(tmp, { recursive: true }).catch(logFailure(`removing ${tmp}`));
   }
   return `${dir}/fs`;
 }
@@ -234,7 +235,9 @@ export class OciStepRunner implements StepRunner {
     let holder: { pid: number; release(): Promise<void> } | undefined;
     let attached = false;
     const unwire = async () => {
-      if (attached) await this.o.network!.detachStep(id).catch(() => {});
+      if (attached) {
+        await this.o.network!.detachStep(id).catch(logFailure(`detaching build step ${id}`));
+      }
       attached = false;
       await holder?.release();
       holder = undefined;

@@ -13,7 +13,7 @@ import {
 } from "../../../core/oci/reference.ts";
 import { shortId } from "../../../core/oci/digest.ts";
 import { resolveInRoot } from "../../../core/runtime/securejoin.ts";
-import { log } from "../log.ts";
+import { log, logFailure } from "../log.ts";
 import { BuildCache } from "./cache.ts";
 import { BuildContext } from "./context.ts";
 import { PatternMatcher, readIgnoreFile } from "../../../core/dockerfile/dockerignore.ts";
@@ -112,7 +112,7 @@ export class BuildService {
       return id;
     } finally {
       const t = performance.now();
-      await Deno.remove(work, { recursive: true }).catch(() => {});
+      await Deno.remove(work, { recursive: true }).catch(logFailure(`removing build dir ${work}`));
       log.debug(`build cleanup: ${(performance.now() - t).toFixed(0)}ms`);
     }
   }

@@ -10,6 +10,7 @@
 
 import { mountOverlay } from "../containers/rootfs.ts";
 import { unmount } from "../containers/mount_linux.ts";
+import { logFailure } from "../log.ts";
 
 export interface StepRoot {
   /** The merged view to work in. */
@@ -65,7 +66,9 @@ export async function mountStepRoot(
     detach,
     async release() {
       detach();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await Deno.remove(dir, { recursive: true }).catch(
+        logFailure(`removing build step root ${dir}`),
+      );
     },
   };
 }

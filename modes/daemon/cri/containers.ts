@@ -31,7 +31,8 @@ import { mountRootfs, unmountRootfs } from "../containers/rootfs.ts";
 import { containerCgroupsPath, groupIds } from "../containers/spec.ts";
 import { newId } from "../containers/names.ts";
 import { parseSignal } from "../containers/signals.ts";
-import { log } from "../log.ts";
+import { log, logFailure } from "../log.ts";
+import { removeIfExists } from "../../../core/errdefs/ignore.ts";
 import type { CriImages } from "./images.ts";
 import { type CriPods, nsMode, type SandboxRecord } from "./pods.ts";
 import { KeyedSerial, RecordDir } from "./records.ts";
@@ -387,7 +388,7 @@ export class CriContainers {
       await shim.call({ op: "shutdown" }).catch(() => {/* it exited meanwhile */});
     }
     await unmountRootfs(`${dir}/rootfs`);
-    await Deno.remove(dir, { recursive: true }).catch(() => {/* never made */});
+    await removeIfExists(dir, { recursive: true }).catch(logFailure(`removing ${dir}`));
     await Deno.remove(this.pods.shimSocket(c.id)).catch(() => {/* the shim removed it */});
   }
 

@@ -20,7 +20,8 @@ import { buildHosts } from "../../../core/net/etc_files.ts";
 import { mount, unmount } from "../containers/mount_linux.ts";
 import { containerCgroupsPath } from "../containers/spec.ts";
 import { newId } from "../containers/names.ts";
-import { log } from "../log.ts";
+import { log, logFailure } from "../log.ts";
+import { removeIfExists } from "../../../core/errdefs/ignore.ts";
 import type { DaemonConfig } from "../config.ts";
 import type { LayerStore } from "../../../core/store/layers.ts";
 import {
@@ -357,7 +358,7 @@ export class CriPods {
     if (sb.netns) {
       try {
         unmount(sb.netns);
-        await Deno.remove(sb.netns).catch(() => {/* never made */});
+        await removeIfExists(sb.netns).catch(logFailure(`removing ${sb.netns}`));
       } catch (e) {
         problems.push((e as Error).message);
       }
@@ -367,7 +368,7 @@ export class CriPods {
     } catch (e) {
       problems.push((e as Error).message);
     }
-    await Deno.remove(dir, { recursive: true }).catch(() => {/* never made */});
+    await removeIfExists(dir, { recursive: true }).catch(logFailure(`removing ${dir}`));
     await Deno.remove(this.shimSocket(sb.id)).catch(() => {/* the shim removed it */});
     if (problems.length) throw new Error(problems.join("; "));
   }
