@@ -490,6 +490,35 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     assertEquals(ps.linux.containers.length, 2);
     assertEquals((await cli.rt.ListPodSandboxStats({})).stats.length, 1);
 
+    // UpdateContainerResources: a new memory limit reaches the running container's cgroup.
+    const memLimit = async (pid: number) => {
+      const lines = (await Deno.readTextFile(`/proc/${pid}/cgroup`)).trim().split("\n");
+      const v1 = lines.find((l) => l.split(":")[1].split(",").includes("memory"));
+      if (v1) {
+        const path = v1.split(":").slice(2).join(":");
+        return (await Deno.readTextFile(`/sys/fs/cgroup/memory${path}/memory.limit_in_bytes`))
+          .trim();
+      }
+      const path = lines.find((l) => l.startsWith("0::"))!.slice(3);
+      return (await Deno.readTextFile(`/sys/fs/cgroup${path}/memory.max`)).trim();
+    };
+    const serverPid0 = JSON.parse(
+      (await cli.rt.ContainerStatus({ container_id: server, verbose: true })).info.info,
+    ).pid;
+    const limit = 96 * 1024 * 1024;
+    assert(await memLimit(serverPid0) !== String(limit));
+    await cli.rt.UpdateContainerResources({
+      container_id: server,
+      linux: { memory_limit_in_bytes: limit, cpu_shares: 512, oom_score_adj: 500 },
+    });
+    assertEquals(await memLimit(serverPid0), String(limit));
+    const upd = (await state(server)).resources.linux;
+    assertEquals([Number(upd.memory_limit_in_bytes), Number(upd.cpu_shares)], [limit, 512]);
+    const gone = await grpcError(
+      cli.rt.UpdateContainerResources({ container_id: "nosuch", linux: {} }),
+    );
+    assertEquals(gone.code, grpc.status.NOT_FOUND, gone.details);
+
     // A privileged container: every capability and the host's devices.
     const priv = await create("priv", {
       command: ["sleep", "3600"],
