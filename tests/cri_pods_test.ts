@@ -10,7 +10,13 @@
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
 import { cgroupDirs, startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
-import { type CriClients, criClients, grpcError } from "./fixtures/cri.ts";
+import {
+  containerEvents,
+  type CriClients,
+  criClients,
+  type EventWatch,
+  grpcError,
+} from "./fixtures/cri.ts";
 import type { Msg } from "../modes/daemon/cri/types.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startTestRegistry } from "../modes/registry/testutil.ts";
@@ -313,6 +319,7 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
   const reg = await startTestRegistry();
   let d: TestDaemon | undefined;
   let cli: CriClients | undefined;
+  let watch: EventWatch | undefined;
   try {
     d = await startDaemon({ args: ["--cni-conf-dir", net.confDir, "--cni-bin-dir", CNI_BIN] });
     const sock = `${d.execRoot}/cri.sock`;
@@ -519,6 +526,11 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     );
     assertEquals(gone.code, grpc.status.NOT_FOUND, gone.details);
 
+    // GetContainerEvents: from here on, each container's changes in order (closed before the restart).
+    watch = await containerEvents(sock);
+    const kinds = (evs: Msg[]) =>
+      evs.map((e) => e.container_event_type.replace(/^CONTAINER_|_EVENT$/g, ""));
+
     // A privileged container: every capability and the host's devices.
     const priv = await create("priv", {
       command: ["sleep", "3600"],
@@ -532,10 +544,29 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     assertEquals((await exec(priv, ["test", "-c", "/dev/kmsg"])).code, 0, "no host /dev/kmsg");
     assertEquals((await exec(server, ["test", "-e", "/dev/kmsg"])).code, 1);
     await cli.rt.RemoveContainer({ container_id: priv }); // running: stopped first
+    const privEvents = await watch.until(priv, (e) => e.length >= 4);
+    assertEquals(kinds(privEvents), ["CREATED", "STARTED", "STOPPED", "DELETED"]);
+    for (const e of privEvents) {
+      assertEquals(e.pod_sandbox_status.id, pod);
+      assert(e.created_at > 1e18, `created_at in ns: ${e.created_at}`);
+    }
+    assertEquals(
+      privEvents[1].containers_statuses.find((x: Msg) => x.id === priv).state,
+      "CONTAINER_RUNNING",
+    );
 
     // A container that runs to completion.
     const job = await create("job", { command: ["sh", "-c", "echo done; exit 0"] });
     await cli.rt.StartContainer({ container_id: job });
+    // its exit is noticed on the shim's wait, with no status call to look at it
+    const jobEvents = await watch.until(job, (e) => e.length >= 3);
+    assertEquals(kinds(jobEvents), ["CREATED", "STARTED", "STOPPED"]);
+    assertEquals(
+      jobEvents[2].containers_statuses.find((x: Msg) => x.id === job).state,
+      "CONTAINER_EXITED",
+    );
+    watch.close();
+    watch = undefined;
     const jst = await until("the job's exit", async () => {
       const s = await state(job);
       return s.state === "CONTAINER_EXITED" ? s : undefined;
@@ -609,6 +640,7 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     await cli.im.RemoveImage({ image: { image: ref } });
   } finally {
     if (cli) await removeAllPods(cli).catch(() => {});
+    watch?.close();
     cli?.close();
     await d?.stop();
     await reg.close();

@@ -38,9 +38,15 @@ import { removeIfExists } from "../../../core/errdefs/ignore.ts";
 import type { CriImages } from "./images.ts";
 import { type CriPods, nsMode, type SandboxRecord } from "./pods.ts";
 import { KeyedSerial, RecordDir } from "./records.ts";
-import type { Msg, Unary } from "./types.ts";
+import type { Msg, ServerStream, Unary } from "./types.ts";
 
 type State = "CONTAINER_CREATED" | "CONTAINER_RUNNING" | "CONTAINER_EXITED";
+
+type EventType =
+  | "CONTAINER_CREATED_EVENT"
+  | "CONTAINER_STARTED_EVENT"
+  | "CONTAINER_STOPPED_EVENT"
+  | "CONTAINER_DELETED_EVENT";
 
 export interface CriContainerRecord {
   id: string;
@@ -93,6 +99,10 @@ export class CriContainers {
   readonly images: CriImages;
   readonly store: RecordDir<CriContainerRecord>;
   readonly serial = new KeyedSerial();
+  /** GetContainerEvents' subscribers */
+  readonly #watchers = new Set<(m: Msg) => void>();
+  /** events are built (the pod's status is async) and sent one after the other */
+  #emitting: Promise<void> = Promise.resolve();
 
   constructor(pods: CriPods, images: CriImages) {
     this.pods = pods;
@@ -111,6 +121,59 @@ export class CriContainers {
 
   async init(): Promise<void> {
     await this.store.load();
+    for (const c of this.store.list()) {
+      if (c.state === "CONTAINER_RUNNING") this.#watchExit(c);
+    }
+  }
+
+  // ---- events ----
+
+  /** Send `type` for `c` to every GetContainerEvents subscriber, in the order emitted. */
+  #emit(c: CriContainerRecord, type: EventType): void {
+    if (!this.#watchers.size) return;
+    const createdAt = Date.now() * 1e6;
+    const statuses = this.#ofPod(c.sandboxId).map((x) => this.#statusOf(x));
+    if (type === "CONTAINER_DELETED_EVENT") statuses.push(this.#statusOf(c));
+    this.#emitting = this.#emitting.then(async () => {
+      const pod = await this.pods.status({ pod_sandbox_id: c.sandboxId }).then(
+        (r) => r.status,
+        (e) => (log.debug(`CRI event ${c.id.slice(0, 12)}: no pod status: ${e}`), null),
+      );
+      const ev = {
+        container_id: c.id,
+        container_event_type: type,
+        created_at: createdAt,
+        pod_sandbox_status: pod,
+        containers_statuses: statuses,
+      };
+      for (const w of this.#watchers) w(ev);
+    }).catch(logFailure(`CRI: sending an event of ${c.id.slice(0, 12)}`));
+  }
+
+  /** GetContainerEvents: every event from now until the client goes. */
+  events(send: (m: Msg) => void, signal: AbortSignal): Promise<void> {
+    this.#watchers.add(send);
+    return new Promise((resolve) => {
+      const done = () => (this.#watchers.delete(send), resolve());
+      if (signal.aborted) done();
+      else signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  /** Hold a wait on the shim: an exit is recorded (and its event sent) when it happens. */
+  #watchExit(c: CriContainerRecord): void {
+    const pid = c.pid;
+    // no shim to ask (it exited and went) or a broken connection: exit.json or reaping tells
+    this.#shim(c).wait().catch(() => null).then(async (info) => {
+      if (!info) return await this.#refresh(c);
+      await this.serial.run(c.id, async () => {
+        if (c.state !== "CONTAINER_RUNNING" || c.pid !== pid) return;
+        this.#exited(c, info);
+        await this.#cleanupRuntime(c);
+        await this.store.save(c);
+        this.#emit(c, "CONTAINER_STOPPED_EVENT");
+      });
+    }).catch(logFailure(`CRI: recording the exit of ${c.id.slice(0, 12)}`));
   }
 
   #ofPod(sid: string): CriContainerRecord[] {
@@ -161,6 +224,7 @@ export class CriContainers {
       logPath: dir && cfg.log_path ? `${dir.replace(/\/+$/, "")}/${cfg.log_path}` : "",
     };
     await this.store.save(c);
+    this.#emit(c, "CONTAINER_CREATED_EVENT");
     return { container_id: c.id };
   }
 
@@ -185,6 +249,7 @@ export class CriContainers {
           finishedAt: Date.now() * 1e6,
         });
         await this.store.save(c);
+        this.#emit(c, "CONTAINER_STOPPED_EVENT");
         throw e;
       }
     });
@@ -340,6 +405,8 @@ export class CriContainers {
     c.state = "CONTAINER_RUNNING";
     c.startedAt = startedAt;
     await this.store.save(c);
+    this.#emit(c, "CONTAINER_STARTED_EVENT");
+    this.#watchExit(c);
   }
 
   // ---- state ----
@@ -370,6 +437,7 @@ export class CriContainers {
       this.#exited(c, info);
       await this.#cleanupRuntime(c);
       await this.store.save(c);
+      this.#emit(c, "CONTAINER_STOPPED_EVENT");
     });
   }
 
@@ -419,6 +487,7 @@ export class CriContainers {
       this.#exited(c, info);
       await this.#cleanupRuntime(c);
       await this.store.save(c);
+      this.#emit(c, "CONTAINER_STOPPED_EVENT");
     });
   }
 
@@ -432,6 +501,7 @@ export class CriContainers {
       // a copied rootfs (no overlayfs) is mounted below the container's dir
       await unmountRootfs(this.store.dirOf(c.id)).catch(() => {/* nothing mounted */});
       await this.store.remove(c.id);
+      this.#emit(c, "CONTAINER_DELETED_EVENT");
     });
   }
 
@@ -460,26 +530,28 @@ export class CriContainers {
         config: c.config,
       });
     }
+    return { status: this.#statusOf(c), info };
+  }
+
+  /** The ContainerStatus of a record as it is (no refresh). */
+  #statusOf(c: CriContainerRecord): Msg {
     return {
-      status: {
-        id: c.id,
-        metadata: c.config.metadata,
-        state: c.state,
-        created_at: c.createdAt,
-        started_at: c.startedAt,
-        finished_at: c.finishedAt,
-        exit_code: c.exitCode,
-        image: { image: c.imageRef, annotations: {} },
-        image_ref: c.imageId,
-        reason: c.reason,
-        message: c.message,
-        labels: c.config.labels ?? {},
-        annotations: c.config.annotations ?? {},
-        mounts: this.#mounts(c),
-        log_path: c.logPath,
-        resources: c.config.linux?.resources ? { linux: c.config.linux.resources } : null,
-      },
-      info,
+      id: c.id,
+      metadata: c.config.metadata,
+      state: c.state,
+      created_at: c.createdAt,
+      started_at: c.startedAt,
+      finished_at: c.finishedAt,
+      exit_code: c.exitCode,
+      image: { image: c.imageRef, annotations: {} },
+      image_ref: c.imageId,
+      reason: c.reason,
+      message: c.message,
+      labels: c.config.labels ?? {},
+      annotations: c.config.annotations ?? {},
+      mounts: this.#mounts(c),
+      log_path: c.logPath,
+      resources: c.config.linux?.resources ? { linux: c.config.linux.resources } : null,
     };
   }
 
@@ -662,6 +734,10 @@ export class CriContainers {
       return b;
     };
     return { stdout: cat(out), stderr: cat(err), exit_code: exit.exitCode };
+  }
+
+  streams(): Record<string, ServerStream> {
+    return { GetContainerEvents: (_req, send, signal) => this.events(send, signal) };
   }
 
   handlers(): Record<string, Unary> {

@@ -11,7 +11,7 @@ import { type BerthError, messageOf } from "../../../core/errdefs/mod.ts";
 import { log } from "../log.ts";
 import type { Daemon } from "../daemon.ts";
 import { runtimeHandlers } from "./runtime.ts";
-import type { Msg, Unary } from "./types.ts";
+import type { Msg, ServerStream, Unary } from "./types.ts";
 import { CriImages } from "./images.ts";
 import { CriPods } from "./pods.ts";
 import { CriContainers } from "./containers.ts";
@@ -26,7 +26,7 @@ export const LOADER_OPTIONS = {
   oneofs: true,
 };
 
-export type { Msg, Unary } from "./types.ts";
+export type { Msg, ServerStream, Unary } from "./types.ts";
 
 interface MethodDef {
   path: string;
@@ -58,14 +58,30 @@ function toStatus(e: unknown): Partial<grpc.StatusObject> {
   return { code: (kind && CODES[kind]) ?? grpc.status.UNKNOWN, details: messageOf(e) };
 }
 
-/** grpc-js handlers for a service: the given unary ones, UNIMPLEMENTED for the rest. */
+/** grpc-js handlers for a service: the given unary and server-streaming ones, UNIMPLEMENTED for the rest. */
 function handlersFor(
   service: string,
   def: Record<string, MethodDef>,
   impl: Record<string, Unary>,
+  streams: Record<string, ServerStream> = {},
 ): grpc.UntypedServiceImplementation {
   const out: grpc.UntypedServiceImplementation = {};
   for (const [name, m] of Object.entries(def)) {
+    const st = streams[name];
+    if (st && !m.requestStream && m.responseStream) {
+      out[name] = ((call: grpc.ServerWritableStream<Msg, Msg>) => {
+        const ac = new AbortController();
+        call.on("cancelled", () => ac.abort());
+        call.on("close", () => ac.abort());
+        st(call.request, (r) => call.write(r), ac.signal).then(() => {
+          if (!call.cancelled) call.end();
+        }, (e) => {
+          log.debug(`CRI ${service}.${name}: ${messageOf(e)}`);
+          call.emit("error", toStatus(e));
+        });
+      }) as grpc.handleServerStreamingCall<Msg, Msg>;
+      continue;
+    }
     const fn = impl[name];
     if (fn && !m.requestStream && !m.responseStream) {
       out[name] = ((call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
@@ -104,7 +120,7 @@ export async function createCriServer(s: Daemon): Promise<grpc.ConnectionInjecto
       ...pods.handlers(),
       ...containers.handlers(),
       ...new CriStats(pods, containers).handlers(),
-    }),
+    }, containers.streams()),
   );
   server.addService(
     v1.ImageService.service,

@@ -10,3 +10,12 @@
 export type Msg = any;
 /** A unary gRPC method: request message in, response message out (a throw is the call's error). */
 export type Unary = (req: Msg) => Promise<Msg>;
+/**
+ * A server-streaming gRPC method: `send` each response; resolve when done
+ * (`signal` aborts when the client goes), reject to end the call with an error.
+ */
+export type ServerStream = (
+  req: Msg,
+  send: (m: Msg) => void,
+  signal: AbortSignal,
+) => Promise<void>;
