@@ -18,9 +18,8 @@
 import { Conflict, InvalidArgument, NotFound } from "../errdefs/mod.ts";
 import { readJson, removeStaleTemps, writeJsonAtomic } from "./atomic.ts";
 import type {
-  ContainerConfig,
+  ContainerJSON,
   ContainerState,
-  HostConfig,
   MountPoint as ApiMountPoint,
   NetworkSettings,
 } from "../api/types.ts";
@@ -59,26 +58,31 @@ export interface LinkRef {
   Alias: string;
 }
 
-export interface ContainerRecord {
-  Id: string;
-  Created: string;
-  Path: string;
-  Args: string[];
-  State: ContainerState;
-  /** image ID (sha256:…) */
-  Image: string;
-  ResolvConfPath: string;
-  HostnamePath: string;
-  HostsPath: string;
-  LogPath: string;
-  /** "/name" */
-  Name: string;
-  RestartCount: number;
-  Driver: string;
-  Platform: string;
-  /** Docker's container Config (Image = what the user typed) */
-  Config: ContainerConfig;
-  HostConfig: HostConfig;
+/**
+ * The stored record: the inspect shape's own fields (Image is the image ID,
+ * Name is "/name", Config.Image what the user typed), the network settings as
+ * stored, and berth's bookkeeping.
+ */
+export interface ContainerRecord extends
+  Pick<
+    ContainerJSON,
+    | "Id"
+    | "Created"
+    | "Path"
+    | "Args"
+    | "State"
+    | "Image"
+    | "ResolvConfPath"
+    | "HostnamePath"
+    | "HostsPath"
+    | "LogPath"
+    | "Name"
+    | "RestartCount"
+    | "Driver"
+    | "Platform"
+    | "Config"
+    | "HostConfig"
+  > {
   NetworkSettings: StoredNetworkSettings;
   MountPoints: MountPoint[];
   /** berth bookkeeping */
