@@ -427,13 +427,20 @@ export class CriContainers {
     };
   }
 
-  /** Bring a RUNNING record up to date (recording its exit and releasing its runtime). */
+  /**
+   * Bring a RUNNING record up to date (recording its exit and releasing its
+   * runtime). The exit is looked up under the container's lock: a Stop or
+   * Remove cleaning up meanwhile would otherwise make the lookup find the
+   * shim gone and reap a container already recorded. The look before the
+   * lock only reads, so a running container's status does not wait on it.
+   */
   async #refresh(c: CriContainerRecord): Promise<void> {
     if (c.state !== "CONTAINER_RUNNING") return;
-    const info = await this.#exit(c);
-    if (!info) return;
+    if (!(await readExitFile(this.pods.shimDir(c.id))) && (await this.#shim(c).alive())) return;
     await this.serial.run(c.id, async () => {
-      if (c.state !== "CONTAINER_RUNNING") return;
+      if (c.state !== "CONTAINER_RUNNING") return; // recorded meanwhile (a Stop, another look)
+      const info = await this.#exit(c);
+      if (!info) return;
       this.#exited(c, info);
       await this.#cleanupRuntime(c);
       await this.store.save(c);
