@@ -334,9 +334,21 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     assertEquals((await cli.im.PullImage({ image: { image: ref } })).image_ref, img.configDigest);
 
     const logDir = `${base}/logs/default_web_uid-web`;
+    // GetContainerEvents: from here on, each container's changes in order, and the pod's own
+    // keyed by its id (closed before the restart)
+    watch = await containerEvents(sock);
+    const kinds = (evs: Msg[]) =>
+      evs.map((e) => e.container_event_type.replace(/^CONTAINER_|_EVENT$/g, ""));
     const { pod_sandbox_id: pod } = await cli.rt.RunPodSandbox({
       config: podConfig("web", { log_directory: logDir }),
     });
+    // as containerd 1.7: CREATED then STARTED once the pod is ready, with its status
+    const podEvents = await watch.until(pod, (e) => e.length >= 2);
+    assertEquals(kinds(podEvents), ["CREATED", "STARTED"]);
+    for (const e of podEvents) {
+      assertEquals([e.pod_sandbox_status.id, e.pod_sandbox_status.state], [pod, "SANDBOX_READY"]);
+      assertEquals(e.containers_statuses, []);
+    }
     const sbConfig = podConfig("web", { log_directory: logDir });
     const podPid = JSON.parse(
       (await cli.rt.PodSandboxStatus({ pod_sandbox_id: pod, verbose: true })).info.info,
@@ -526,11 +538,6 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     );
     assertEquals(gone.code, grpc.status.NOT_FOUND, gone.details);
 
-    // GetContainerEvents: from here on, each container's changes in order (closed before the restart).
-    watch = await containerEvents(sock);
-    const kinds = (evs: Msg[]) =>
-      evs.map((e) => e.container_event_type.replace(/^CONTAINER_|_EVENT$/g, ""));
-
     // A privileged container: every capability and the host's devices.
     const priv = await create("priv", {
       command: ["sleep", "3600"],
@@ -617,6 +624,7 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     const serverPid = JSON.parse(
       (await cli.rt.ContainerStatus({ container_id: server, verbose: true })).info.info,
     ).pid;
+    watch = await containerEvents(sock);
     await cli.rt.StopPodSandbox({ pod_sandbox_id: pod });
     assertEquals((await state(server)).state, "CONTAINER_EXITED");
     for (const pid of [serverPid, podPid]) {
@@ -626,6 +634,25 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     }
     await cli.rt.RemovePodSandbox({ pod_sandbox_id: pod });
     assertEquals(await ids({}), []);
+    // The pod's STOPPED after its server's, then its DELETED after its containers'; each with the
+    // pod's status and its containers' as they were then.
+    const endEvents = await watch.until(pod, (e) => e.length >= 2);
+    assertEquals(kinds(endEvents), ["STOPPED", "DELETED"]);
+    assertEquals(endEvents.map((e) => e.pod_sandbox_status.state), [
+      "SANDBOX_NOTREADY",
+      "SANDBOX_NOTREADY",
+    ]);
+    assertEquals(
+      endEvents[0].containers_statuses.map((x: Msg) => [x.id, x.state]).sort(),
+      [[server, "CONTAINER_EXITED"], [job, "CONTAINER_EXITED"]].sort(),
+    );
+    const order = watch.events.map((e) => `${e.container_id}:${e.container_event_type}`);
+    const at = (id: string, t: string) => order.indexOf(`${id}:CONTAINER_${t}_EVENT`);
+    assert(at(server, "STOPPED") < at(pod, "STOPPED"), order.join("\n"));
+    assert(at(pod, "STOPPED") < at(server, "DELETED"), order.join("\n"));
+    assert(at(job, "DELETED") < at(pod, "DELETED"), order.join("\n"));
+    watch.close();
+    watch = undefined;
     assertEquals(await traces(net, pod), { ports: [], rules: [], leases: [] });
     const mounts = (await Deno.readTextFile("/proc/self/mounts")).split("\n")
       .filter((l) => l.includes(`${d!.execRoot}/cri`) || l.includes(`${d!.root}/cri`));

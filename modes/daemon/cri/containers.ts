@@ -42,7 +42,7 @@ import type { Msg, ServerStream, Unary } from "./types.ts";
 
 type State = "CONTAINER_CREATED" | "CONTAINER_RUNNING" | "CONTAINER_EXITED";
 
-type EventType =
+export type EventType =
   | "CONTAINER_CREATED_EVENT"
   | "CONTAINER_STARTED_EVENT"
   | "CONTAINER_STOPPED_EVENT"
@@ -116,6 +116,7 @@ export class CriContainers {
       removeAll: async (sid) => {
         for (const c of this.#ofPod(sid)) await this.remove(c.id);
       },
+      podEvent: (sid, type) => this.#send(sid, sid, type),
     };
   }
 
@@ -130,24 +131,33 @@ export class CriContainers {
 
   /** Send `type` for `c` to every GetContainerEvents subscriber, in the order emitted. */
   #emit(c: CriContainerRecord, type: EventType): void {
+    this.#send(c.id, c.sandboxId, type, type === "CONTAINER_DELETED_EVENT" ? [c] : []);
+  }
+
+  /**
+   * An event keyed by `id` (a container, or the pod itself for the pod's own
+   * events, as containerd) with the pod's status and its containers' (and
+   * `extra`'s: a container just deleted), both taken now: the pod's record
+   * may be gone by the time the event is sent.
+   */
+  #send(id: string, sandboxId: string, type: EventType, extra: CriContainerRecord[] = []): void {
     if (!this.#watchers.size) return;
     const createdAt = Date.now() * 1e6;
-    const statuses = this.#ofPod(c.sandboxId).map((x) => this.#statusOf(x));
-    if (type === "CONTAINER_DELETED_EVENT") statuses.push(this.#statusOf(c));
+    const statuses = [...this.#ofPod(sandboxId), ...extra].map((x) => this.#statusOf(x));
+    const pod = this.pods.status({ pod_sandbox_id: sandboxId }).then(
+      (r) => r.status,
+      (e) => (log.debug(`CRI event ${id.slice(0, 12)}: no pod status: ${e}`), null),
+    );
     this.#emitting = this.#emitting.then(async () => {
-      const pod = await this.pods.status({ pod_sandbox_id: c.sandboxId }).then(
-        (r) => r.status,
-        (e) => (log.debug(`CRI event ${c.id.slice(0, 12)}: no pod status: ${e}`), null),
-      );
       const ev = {
-        container_id: c.id,
+        container_id: id,
         container_event_type: type,
         created_at: createdAt,
-        pod_sandbox_status: pod,
+        pod_sandbox_status: await pod,
         containers_statuses: statuses,
       };
       for (const w of this.#watchers) w(ev);
-    }).catch(logFailure(`CRI: sending an event of ${c.id.slice(0, 12)}`));
+    }).catch(logFailure(`CRI: sending an event of ${id.slice(0, 12)}`));
   }
 
   /** GetContainerEvents: every event from now until the client goes. */

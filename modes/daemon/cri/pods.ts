@@ -36,6 +36,7 @@ import {
 import { pauseRootfs } from "./pause.ts";
 import { KeyedSerial, RecordDir } from "./records.ts";
 import type { Msg, Unary } from "./types.ts";
+import type { EventType } from "./containers.ts";
 
 const MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_BIND = 4096;
 
@@ -91,7 +92,11 @@ export class CriPods {
   containersOf?: {
     stopAll(sandboxId: string): Promise<void>;
     removeAll(sandboxId: string): Promise<void>;
+    /** a GetContainerEvents event of the pod itself (keyed by its id, as containerd) */
+    podEvent(sandboxId: string, type: EventType): void;
   };
+  /** pods whose CONTAINER_STOPPED_EVENT was sent (once per pod: its holder exits once) */
+  readonly #stopSent = new Set<string>();
 
   /** Warm shims (booted ahead of need, as the Engine API's), for holders and containers. */
   readonly #pool: ShimPool;
@@ -105,6 +110,9 @@ export class CriPods {
 
   async init(): Promise<void> {
     await this.store.load();
+    for (const sb of this.store.list()) {
+      if (sb.state === "SANDBOX_READY") this.#watchHolder(sb);
+    }
     await Deno.mkdir(`${this.s.config.execRoot}/cs`, { recursive: true, mode: 0o700 });
     this.#pool.fill();
   }
@@ -245,8 +253,36 @@ export class CriPods {
         await this.store.remove(sb.id);
         throw e;
       }
+      // as containerd 1.7: CREATED then STARTED, keyed by the pod's id, once it is ready
+      this.containersOf?.podEvent(sb.id, "CONTAINER_CREATED_EVENT");
+      this.containersOf?.podEvent(sb.id, "CONTAINER_STARTED_EVENT");
+      this.#watchHolder(sb);
       return { pod_sandbox_id: sb.id };
     });
+  }
+
+  /** The pod's CONTAINER_STOPPED_EVENT, when it has not been sent yet. */
+  #stopped(sb: SandboxRecord): void {
+    if (this.#stopSent.has(sb.id)) return;
+    this.#stopSent.add(sb.id);
+    this.containersOf?.podEvent(sb.id, "CONTAINER_STOPPED_EVENT");
+  }
+
+  /**
+   * Hold a wait on the holder's shim: a holder that dies by itself sends the
+   * pod's CONTAINER_STOPPED_EVENT (as containerd's sandbox exit monitor); its
+   * state is read from the shim when asked, and StopPodSandbox still tears
+   * the pod's network down.
+   */
+  #watchHolder(sb: SandboxRecord): void {
+    new ShimClient(this.shimDir(sb.id), this.shimSocket(sb.id)).wait()
+      .catch(() => null) // a broken connection: the holder went with its shim
+      .then(() =>
+        this.serial.run(sb.id, () => {
+          if (this.store.get(sb.id) === sb && sb.state === "SANDBOX_READY") this.#stopped(sb);
+          return Promise.resolve();
+        })
+      ).catch(logFailure(`CRI: watching the holder of pod ${sb.id.slice(0, 12)}`));
   }
 
   async #start(sb: SandboxRecord): Promise<void> {
@@ -377,9 +413,11 @@ export class CriPods {
     const sb = this.store.resolve(id);
     return this.serial.run(sb.id, async () => {
       await this.containersOf?.stopAll(sb.id);
+      const wasReady = sb.state === "SANDBOX_READY";
       await this.#teardown(sb);
       sb.state = "SANDBOX_NOTREADY";
       await this.store.save(sb);
+      if (wasReady) this.#stopped(sb);
     });
   }
 
@@ -392,7 +430,14 @@ export class CriPods {
       if (sb.state === "SANDBOX_READY" || await this.holderAlive(sb)) {
         await this.containersOf?.stopAll(sb.id);
         await this.#teardown(sb);
+        if (sb.state === "SANDBOX_READY") {
+          sb.state = "SANDBOX_NOTREADY";
+          this.#stopped(sb);
+        }
       }
+      // the pod's status goes with the event, taken before the record goes
+      this.containersOf?.podEvent(sb.id, "CONTAINER_DELETED_EVENT");
+      this.#stopSent.delete(sb.id);
       await this.store.remove(sb.id);
     });
   }
