@@ -41,6 +41,8 @@ export interface PullOptions {
   concurrency?: number;
   onProgress?: ProgressFn;
   insecureRegistries?: string[];
+  /** Registry host → mirror URL (TransportOptions.mirrors). */
+  mirrors?: Record<string, string>;
   certsDirs?: string[];
   signal?: AbortSignal;
   /**
@@ -96,6 +98,7 @@ export async function pull(refIn: Reference | string, opts: PullOptions): Promis
   const client = opts.client ?? new RegistryClient(ref.domain, {
     credentials: opts.auth,
     insecureRegistries: opts.insecureRegistries,
+    mirrors: opts.mirrors,
     certsDirs: opts.certsDirs,
   });
   try {

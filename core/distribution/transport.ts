@@ -27,6 +27,12 @@ export interface TransportOptions {
   userAgent?: string;
   /** Force a scheme instead of choosing (e.g. from an explicit http:// URL). */
   scheme?: "http" | "https";
+  /**
+   * Registry host → mirror URL (`http://127.0.0.1:5000`): requests for that
+   * host go to the mirror, over the URL's scheme, with the same repository
+   * paths (containerd's CRI `registry.mirrors`; no fallback to the host).
+   */
+  mirrors?: Record<string, string>;
 }
 
 export interface RequestOptions {
@@ -91,8 +97,24 @@ export class Transport {
   #challenge?: Challenge;
   #tokens = new Map<string, CachedToken>();
 
+  /** The mirror's scheme, when the host is mirrored. */
+  readonly #scheme?: "http" | "https";
+
   constructor(readonly host: string, readonly opts: TransportOptions = {}) {
-    this.endpoint = endpointHost(host);
+    const mirror = opts.mirrors?.[host];
+    if (mirror) {
+      const u = new URL(mirror);
+      if (u.protocol !== "http:" && u.protocol !== "https:") {
+        throw new InvalidArgument(
+          `invalid mirror ${mirror} of ${host}: want http(s)://HOST[:PORT]`,
+        );
+      }
+      this.endpoint = u.host;
+      this.#scheme = u.protocol === "http:" ? "http" : "https";
+    } else {
+      this.endpoint = endpointHost(host);
+      this.#scheme = opts.scheme;
+    }
   }
 
   close(): void {
@@ -126,7 +148,9 @@ export class Transport {
 
   async #resolve(): Promise<string> {
     const insecure = isInsecure(this.host, this.opts.insecureRegistries);
-    const schemes = !insecure
+    const schemes = this.#scheme
+      ? [this.#scheme]
+      : !insecure
       ? ["https"]
       : isLoopback(this.host)
       ? ["http", "https"]

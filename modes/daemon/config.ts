@@ -41,4 +41,6 @@ export interface DaemonConfig {
   cniConfDir?: string;
   /** CNI plugins (`--cni-bin-dir`; default /opt/cni/bin, then /usr/lib/cni). */
   cniBinDir?: string;
+  /** Registry host → mirror URL for CRI pulls (`--cri-registry-mirror HOST=URL`). */
+  criRegistryMirrors?: Record<string, string>;
 }

@@ -39,6 +39,8 @@ Options:
       --cri-socket PATH          CRI socket (default <exec-root>/cri.sock)
       --cni-conf-dir DIR         CNI network configs for pods (default /etc/cni/net.d)
       --cni-bin-dir DIR          CNI plugins (default /opt/cni/bin, then /usr/lib/cni)
+      --cri-registry-mirror HOST=URL
+                                 CRI pulls from registry HOST go to URL (http://… is plain HTTP)
 `;
 
 const BOOL_FLAGS = ["--iptables", "--ipv6", "--tls", "--tlsverify", "--cri"];
@@ -90,6 +92,7 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
       "cri-socket": { type: "string" },
       "cni-conf-dir": { type: "string" },
       "cni-bin-dir": { type: "string" },
+      "cri-registry-mirror": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -131,6 +134,15 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
     if (i < 1) throw new Error(`invalid --add-runtime ${r}: want NAME=PATH`);
     runtimes[r.slice(0, i)] = r.slice(i + 1);
   }
+  const criRegistryMirrors: Record<string, string> = {};
+  for (const m of values["cri-registry-mirror"] ?? []) {
+    const i = m.indexOf("=");
+    const url = i > 0 ? URL.parse(m.slice(i + 1)) : null;
+    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== "/") {
+      throw new Error(`invalid --cri-registry-mirror ${m}: want HOST=http(s)://HOST[:PORT]`);
+    }
+    criRegistryMirrors[m.slice(0, i)] = url.origin;
+  }
   return {
     root: values.root ?? values["data-root"] ?? "/var/lib/berth",
     execRoot,
@@ -154,6 +166,7 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
     criSocket: criSocket(values["cri-socket"]),
     cniConfDir: values["cni-conf-dir"] ?? "/etc/cni/net.d",
     cniBinDir: values["cni-bin-dir"],
+    criRegistryMirrors,
   };
 }
 

@@ -18,3 +18,23 @@ Deno.test("daemon flags: --cri is a Go boolean (on by default), --cri-socket tak
     'invalid argument "maybe" for "--cri"',
   );
 });
+
+Deno.test("daemon flags: --cri-registry-mirror HOST=URL, repeatable; a bad one is refused", () => {
+  assertEquals(parseDaemonArgs([]).criRegistryMirrors, {});
+  assertEquals(
+    parseDaemonArgs([
+      "--cri-registry-mirror",
+      "gcr.io=http://127.0.0.1:5000",
+      "--cri-registry-mirror",
+      "registry.k8s.io=https://mirror.example:8443/",
+    ]).criRegistryMirrors,
+    { "gcr.io": "http://127.0.0.1:5000", "registry.k8s.io": "https://mirror.example:8443" },
+  );
+  for (const bad of ["gcr.io", "=http://x", "gcr.io=ftp://x", "gcr.io=http://x/v2/y", "a=b"]) {
+    assertThrows(
+      () => parseDaemonArgs(["--cri-registry-mirror", bad]),
+      Error,
+      "invalid --cri-registry-mirror",
+    );
+  }
+});

@@ -131,7 +131,10 @@ export class CriImages {
         }
         const progress = { write: () => Promise.resolve() } as unknown as JsonStream;
         try {
-          await pullOne(this.#view, ref, progress, { auth: credentialsOf(req.auth) });
+          await pullOne(this.#view, ref, progress, {
+            auth: credentialsOf(req.auth),
+            mirrors: this.#view.config.criRegistryMirrors,
+          });
         } finally {
           await this.#svc.collect();
         }

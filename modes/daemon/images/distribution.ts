@@ -113,7 +113,7 @@ export async function pullOne(
   s: RegistryDeps,
   ref: Reference,
   out: JsonStream,
-  opts: { auth?: Credentials; platform?: string },
+  opts: { auth?: Credentials; platform?: string; mirrors?: Record<string, string> },
 ): Promise<void> {
   const pinned = s.pinnedBlobs;
   const mine = new Set<string>();
@@ -125,6 +125,7 @@ export async function pullOne(
       auth: opts.auth,
       platform: opts.platform,
       insecureRegistries: s.config.insecureRegistries,
+      mirrors: opts.mirrors,
       onProgress: (e) => void out.write(e),
       unpack: async (layer, i, config) => {
         const diffIds = config.rootfs?.diff_ids ?? [];
