@@ -19,6 +19,7 @@
  */
 import { InvalidArgument } from "../errdefs/mod.ts";
 import type { HealthConfig, ImageRunConfig } from "../oci/types.ts";
+import { parseDuration } from "../units.ts";
 import { type Env, processWord, processWords } from "./shell_lex.ts";
 import type { Instruction } from "./instructions.ts";
 import { cleanPath } from "./dockerignore.ts";
@@ -66,30 +67,6 @@ export function validSignal(s: string): boolean {
   if (/^\d+$/.test(s)) return Number(s) > 0 && Number(s) <= 64;
   const n = s.toUpperCase().replace(/^SIG/, "");
   return SIGNALS.has(n) || /^RTM(IN|AX)([+-]\d+)?$/.test(n);
-}
-
-/** Go time.ParseDuration → nanoseconds. */
-export function parseDuration(s: string): number {
-  if (s === "0") return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  const unit: Record<string, number> = {
-    ns: 1,
-    us: 1e3,
-    "µs": 1e3,
-    ms: 1e6,
-    s: 1e9,
-    m: 60e9,
-    h: 3600e9,
-  };
-  let total = 0;
-  let pos = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s))) {
-    total += Number(m[1]) * unit[m[2]];
-    pos = re.lastIndex;
-  }
-  if (pos !== s.length || s === "") throw new InvalidArgument(`time: invalid duration "${s}"`);
-  return Math.round(total);
 }
 
 /** Go's Duration.String() for history text. */
@@ -239,8 +216,9 @@ function healthcheck(test: string[], flags: Record<string, string | true>): Heal
     const v = flags[name];
     if (v === undefined || v === true) return;
     const ns = parseDuration(v);
+    // buildkit's parseOptInterval: 0 is unset; a negative one is less than 1ms as well
     if (ns !== 0 && ns < 1e6) {
-      throw new InvalidArgument(`HEALTHCHECK --${name} cannot be less than 1ms`);
+      throw new InvalidArgument(`Interval "${name}" cannot be less than 1ms`);
     }
     if (ns) (hc as Record<string, unknown>)[field] = ns;
   };

@@ -6,6 +6,8 @@
 import type { Command } from "../flags.ts";
 import { collect, type Flags } from "../cli.ts";
 import { parsePortSpecs } from "../../../core/net/ports.ts";
+import { parseDuration } from "../../../core/units.ts";
+import { messageOf } from "../../../core/errdefs/mod.ts";
 import { runNetworking } from "./networks.ts";
 import { checkDeviceCgroupRule, parseDevice } from "./device_opts.ts";
 import type {
@@ -403,31 +405,13 @@ export function createBody(
   };
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  "µs": 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Go's time.ParseDuration → nanoseconds, for a flag's error message as pflag words it. */
+/** pflag's DurationVar: Go's time.ParseDuration (signed), its error in pflag's words. */
 export function flagDuration(flag: string, v: string): number {
-  if (v === "0") return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0, pos = 0;
-  for (let m; (m = re.exec(v));) {
-    total += Number(m[1]) * DURATION_UNITS[m[2]];
-    pos = re.lastIndex;
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    throw new Error(`invalid argument "${v}" for "--${flag}" flag: ${messageOf(e)}`);
   }
-  const sign = v.startsWith("-") ? -1 : 1;
-  if (sign < 0) return -flagDuration(flag, v.slice(1));
-  if (pos !== v.length || v === "") {
-    throw new Error(`invalid argument "${v}" for "--${flag}" flag: time: invalid duration "${v}"`);
-  }
-  return Math.round(total);
 }
 
 /** The docker CLI's --health-* / --no-healthcheck → Config.Healthcheck. */
