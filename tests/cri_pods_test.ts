@@ -20,6 +20,8 @@ import {
 import type { Msg } from "../modes/daemon/cri/types.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startTestRegistry } from "../modes/registry/testutil.ts";
+import { pushPauseImage } from "./fixtures/pause_image.ts";
+import { pauseElf } from "../modes/daemon/cri/pause.ts";
 
 const CNI_BIN = "/usr/lib/cni";
 
@@ -298,6 +300,83 @@ Deno.test("cri pods: no CNI config means no pod network (the error names the dir
     await removeAllPods(cli).catch(() => {});
     cli.close();
     await d.stop();
+    await Deno.remove(base, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("cri pods: --pod-infra-image: the image's entrypoint holds the pod, pulled from berth registry when missing; a holder's own death sends the pod's STOPPED", async () => {
+  const base = await Deno.makeTempDir({ prefix: "berth-cri-infra-" });
+  const net = await cniNetwork(base);
+  const reg = await startTestRegistry();
+  let d: TestDaemon | undefined;
+  let cli: CriClients | undefined;
+  let watch: EventWatch | undefined;
+  try {
+    // a stand-in built offline: berth's pause ELF as the image's only file, a Cmd to tell it apart
+    const img = await pushPauseImage(reg.host, "stand-in/pause", "3.9", { cmd: ["--stand-in"] });
+    d = await startDaemon({
+      args: [
+        ...["--cni-conf-dir", net.confDir, "--cni-bin-dir", CNI_BIN],
+        ...["--pod-infra-image", img.ref, "--insecure-registry", reg.host],
+      ],
+    });
+    const sock = `${d.execRoot}/cri.sock`;
+    cli = criClients(sock);
+    assertEquals((await cli.im.ImageStatus({ image: { image: img.ref } })).image, null);
+    watch = await containerEvents(sock);
+
+    const { pod_sandbox_id: pod } = await cli.rt.RunPodSandbox({ config: podConfig("infra") });
+    const st = await cli.rt.PodSandboxStatus({ pod_sandbox_id: pod, verbose: true });
+    assertEquals(st.status.state, "SANDBOX_READY");
+    assert(st.status.network.ip.startsWith(net.prefix + "."), st.status.network.ip);
+    const pid: number = JSON.parse(st.info.info).pid;
+    // the image's entrypoint and cmd, on the image's rootfs, in the pod's own namespaces
+    assertEquals(await Deno.readTextFile(`/proc/${pid}/cmdline`), "/pause\0--stand-in\0");
+    assertEquals((await Deno.stat(`/proc/${pid}/root/pause`)).size, pauseElf().length);
+    assert(
+      await Deno.readLink(`/proc/${pid}/ns/net`) !== await Deno.readLink("/proc/self/ns/net"),
+    );
+    assertEquals(await inNs(pid, ["uts"], ["hostname"]), "infra");
+    // pulled into the CRI's store; in use while a pod holds it
+    const pulled = (await cli.im.ImageStatus({ image: { image: img.ref } })).image;
+    assertEquals(pulled.id, img.configDigest);
+    const inUse = await grpcError(cli.im.RemoveImage({ image: { image: img.ref } }));
+    assertEquals(inUse.code, grpc.status.FAILED_PRECONDITION, inUse.details);
+
+    // the holder dies by itself: the pod's STOPPED comes from the daemon's wait on it
+    await sh(["kill", "-9", String(pid)]);
+    const evs = await watch.until(pod, (e) => e.length >= 3);
+    assertEquals(
+      evs.map((e) => e.container_event_type),
+      ["CONTAINER_CREATED_EVENT", "CONTAINER_STARTED_EVENT", "CONTAINER_STOPPED_EVENT"],
+    );
+    assertEquals(
+      (await cli.rt.PodSandboxStatus({ pod_sandbox_id: pod })).status.state,
+      "SANDBOX_NOTREADY",
+    );
+    // StopPodSandbox still tears the network down, and sends no second STOPPED
+    await cli.rt.StopPodSandbox({ pod_sandbox_id: pod });
+    assertEquals(await traces(net, pod), { ports: [], rules: [], leases: [] });
+    await cli.rt.RemovePodSandbox({ pod_sandbox_id: pod });
+    const all = await watch.until(pod, (e) => e.length >= 4);
+    assertEquals(all.map((e) => e.container_event_type).slice(2), [
+      "CONTAINER_STOPPED_EVENT",
+      "CONTAINER_DELETED_EVENT",
+    ]);
+    const mounts = (await Deno.readTextFile("/proc/self/mounts")).split("\n")
+      .filter((l) => l.includes(`${d!.execRoot}/cri`) || l.includes(`${d!.root}/cri`));
+    assertEquals(mounts, []);
+    assertEquals(await cgroupDirs(d.cgroupParent, pod), []);
+    // free again
+    await cli.im.RemoveImage({ image: { image: img.ref } });
+    assertEquals(watch.events.filter((e) => e.container_id === pod).length, 4);
+  } finally {
+    watch?.close();
+    if (cli) await removeAllPods(cli).catch(() => {});
+    cli?.close();
+    await d?.stop();
+    await reg.close();
+    await net.cleanup();
     await Deno.remove(base, { recursive: true }).catch(() => {});
   }
 });

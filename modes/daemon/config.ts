@@ -43,4 +43,6 @@ export interface DaemonConfig {
   cniBinDir?: string;
   /** Registry host → mirror URL for CRI pulls (`--cri-registry-mirror HOST=URL`). */
   criRegistryMirrors?: Record<string, string>;
+  /** An image whose entrypoint holds each pod's namespaces (`--pod-infra-image`; default berth's pause). */
+  podInfraImage?: string;
 }

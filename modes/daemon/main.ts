@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { messageOf } from "../../core/errdefs/mod.ts";
+import { parseNormalizedNamed } from "../../core/oci/reference.ts";
 import type { DaemonConfig } from "./config.ts";
 import { setLogLevel } from "./log.ts";
 import { reexecWithFlags } from "./v8_flags.ts";
@@ -41,6 +42,8 @@ Options:
       --cni-bin-dir DIR          CNI plugins (default /opt/cni/bin, then /usr/lib/cni)
       --cri-registry-mirror HOST=URL
                                  CRI pulls from registry HOST go to URL (http://… is plain HTTP)
+      --pod-infra-image REF      Image whose entrypoint holds a pod's namespaces, pulled when
+                                 missing (default: berth's own pause, no image)
 `;
 
 const BOOL_FLAGS = ["--iptables", "--ipv6", "--tls", "--tlsverify", "--cri"];
@@ -61,6 +64,17 @@ function criSocket(v: string | undefined): string | undefined {
     throw new Error(`invalid --cri-socket ${v}: want unix:///PATH or an absolute path`);
   }
   return p;
+}
+
+/** `--pod-infra-image`: a reference, refused here when it does not parse. */
+function podInfraImage(v: string | undefined): string | undefined {
+  if (v === undefined || v === "") return undefined;
+  try {
+    parseNormalizedNamed(v);
+  } catch (e) {
+    throw new Error(`invalid --pod-infra-image ${v}: ${messageOf(e)}`);
+  }
+  return v;
 }
 
 export function parseDaemonArgs(args: string[]): DaemonConfig {
@@ -93,6 +107,7 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
       "cni-conf-dir": { type: "string" },
       "cni-bin-dir": { type: "string" },
       "cri-registry-mirror": { type: "string", multiple: true },
+      "pod-infra-image": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -167,6 +182,7 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
     cniConfDir: values["cni-conf-dir"] ?? "/etc/cni/net.d",
     cniBinDir: values["cni-bin-dir"],
     criRegistryMirrors,
+    podInfraImage: podInfraImage(values["pod-infra-image"]),
   };
 }
 

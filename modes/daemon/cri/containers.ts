@@ -108,7 +108,12 @@ export class CriContainers {
     this.pods = pods;
     this.images = images;
     this.store = new RecordDir(`${pods.s.config.root}/cri/containers`, "container");
-    images.users = (id) => this.store.list().filter((c) => c.imageId === id).map((c) => c.id);
+    // an image's users: the containers made from it, and the pods it holds (--pod-infra-image)
+    images.users = (id) => [
+      ...this.store.list().filter((c) => c.imageId === id).map((c) => c.id),
+      ...pods.store.list().filter((sb) => sb.image?.id === id).map((sb) => sb.id),
+    ];
+    pods.images = images;
     pods.containersOf = {
       stopAll: async (sid) => {
         for (const c of this.#ofPod(sid)) await this.stop(c.id, 0);

@@ -12,6 +12,16 @@ Deno.test("daemon flags: --cri is a Go boolean (on by default), --cri-socket tak
   assertEquals(parseDaemonArgs(["--cni-conf-dir", "/c"]).cniConfDir, "/c");
   assertEquals(parseDaemonArgs([]).cniBinDir, undefined);
   assertEquals(parseDaemonArgs(["--cni-bin-dir", "/b"]).cniBinDir, "/b");
+  assertEquals(parseDaemonArgs([]).podInfraImage, undefined);
+  assertEquals(
+    parseDaemonArgs(["--pod-infra-image", "127.0.0.1:5000/pause:3.9"]).podInfraImage,
+    "127.0.0.1:5000/pause:3.9",
+  );
+  assertThrows(
+    () => parseDaemonArgs(["--pod-infra-image", "Bad//Ref"]),
+    Error,
+    "invalid --pod-infra-image Bad//Ref",
+  );
   assertThrows(
     () => parseDaemonArgs(["--cri=maybe"]),
     Error,

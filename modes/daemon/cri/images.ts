@@ -52,6 +52,7 @@ export class CriImages {
   /** The stores as the CRI's namespace sees them, with its own image service. */
   readonly #view: RegistryDeps & { config: DaemonConfig };
   readonly #svc: ImageService;
+  readonly #pulling = new Map<string, Promise<ImageRecord>>();
   /** IDs of the CRI containers made from an image (set by ./containers.ts). */
   users: (imageId: string) => string[] = () => [];
 
@@ -75,6 +76,39 @@ export class CriImages {
   /** An image's config (the OCI image config JSON). */
   config(id: string): ReturnType<ImageService["config"]> {
     return this.#svc.config(id);
+  }
+
+  /** Pull `image` into the k8s.io store (`--insecure-registry` and loopback: plain HTTP). */
+  async pull(image: string, auth?: Credentials): Promise<ImageRecord> {
+    let ref;
+    try {
+      ref = parseNormalizedNamed(image);
+    } catch (e) {
+      throw new InvalidArgument(`failed to pull image "${image}": ${messageOf(e)}`);
+    }
+    const progress = { write: () => Promise.resolve() } as unknown as JsonStream;
+    try {
+      await pullOne(this.#view, ref, progress, {
+        auth,
+        mirrors: this.#view.config.criRegistryMirrors,
+      });
+    } finally {
+      await this.#svc.collect();
+    }
+    return this.store.resolve(referenceString(ref));
+  }
+
+  /** The image `ref` names, pulled when the store has none (containerd's ensureImageExists). */
+  async ensure(ref: string): Promise<ImageRecord> {
+    const have = this.store.tryResolve(ref);
+    if (have) return have;
+    // pods started at once share one pull
+    let p = this.#pulling.get(ref);
+    if (!p) {
+      p = this.pull(ref).finally(() => this.#pulling.delete(ref));
+      this.#pulling.set(ref, p);
+    }
+    return await p;
   }
 
   #find(spec: Msg): ImageRecord | undefined {
@@ -122,25 +156,9 @@ export class CriImages {
         }
         return { image: await this.#image(r), info };
       },
-      PullImage: async (req: Msg) => {
-        let ref;
-        try {
-          ref = parseNormalizedNamed(req.image?.image ?? "");
-        } catch (e) {
-          throw new InvalidArgument(`failed to pull image "${req.image?.image}": ${messageOf(e)}`);
-        }
-        const progress = { write: () => Promise.resolve() } as unknown as JsonStream;
-        try {
-          await pullOne(this.#view, ref, progress, {
-            auth: credentialsOf(req.auth),
-            mirrors: this.#view.config.criRegistryMirrors,
-          });
-        } finally {
-          await this.#svc.collect();
-        }
-        const rec = this.store.resolve(referenceString(ref));
-        return { image_ref: rec.id };
-      },
+      PullImage: async (req: Msg) => ({
+        image_ref: (await this.pull(req.image?.image ?? "", credentialsOf(req.auth))).id,
+      }),
       RemoveImage: async (req: Msg) => {
         // Every name of the image goes, as containerd's CRI; a missing image is no error.
         const r = this.#find(req.image);

@@ -10,7 +10,8 @@
  * record in `<root>/cri/sandboxes/<id>/` (docs/cri.md).
  * @module
  */
-import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.ts";
+import { Conflict, InvalidArgument, messageOf, NotFound } from "../../../core/errdefs/mod.ts";
+import { resolveUser } from "../../../core/oci/user.ts";
 import { generateSpec } from "../../../core/oci/runtime_spec.ts";
 import { readExitFile, ShimClient, ShimPool } from "../../../core/shim/client.ts";
 import type { ShimConfig } from "../../../core/shim/protocol.ts";
@@ -18,6 +19,7 @@ import { reapContainer } from "../../../core/shim/reap.ts";
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
 import { buildHosts } from "../../../core/net/etc_files.ts";
 import { mount, unmount } from "../containers/mount_linux.ts";
+import { mountRootfs, unmountRootfs } from "../containers/rootfs.ts";
 import { containerCgroupsPath } from "../containers/spec.ts";
 import { newId } from "../containers/names.ts";
 import { log, logFailure } from "../log.ts";
@@ -37,6 +39,7 @@ import { pauseRootfs } from "./pause.ts";
 import { KeyedSerial, RecordDir } from "./records.ts";
 import type { Msg, Unary } from "./types.ts";
 import type { EventType } from "./containers.ts";
+import type { CriImages } from "./images.ts";
 
 const MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_BIND = 4096;
 
@@ -60,6 +63,8 @@ export interface SandboxRecord {
   network?: { file: string; name: string; result: Msg; ips: string[] };
   /** the holder's cgroup (cgroupfs path) */
   cgroup?: string;
+  /** `--pod-infra-image`'s image when the holder is its entrypoint (absent: berth's pause) */
+  image?: { ref: string; id: string; layers: string[] };
 }
 
 /** The mode of a NamespaceOption field ("POD" when unset). */
@@ -95,6 +100,8 @@ export class CriPods {
     /** a GetContainerEvents event of the pod itself (keyed by its id, as containerd) */
     podEvent(sandboxId: string, type: EventType): void;
   };
+  /** the k8s.io images (set by ./containers.ts): `--pod-infra-image` is pulled through them */
+  images?: CriImages;
   /** pods whose CONTAINER_STOPPED_EVENT was sent (once per pod: its holder exits once) */
   readonly #stopSent = new Set<string>();
 
@@ -309,13 +316,15 @@ export class CriPods {
     await Deno.mkdir(sb.shm, { recursive: true, mode: 0o755 });
     if (hostIpc) mount("/dev/shm", sb.shm, "", MS_BIND, "");
     else mount("shm", sb.shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
-    const rootfs = await pauseRootfs(this.s.config.root);
+    const holder = await this.#holder(sb);
+    lap("holder rootfs");
     const sysctls: Record<string, string> = { ...(lx.sysctls ?? {}) };
     const spec = generateSpec({
       id: sb.id,
-      rootfs,
+      rootfs: holder.rootfs,
       cgroupsPath: containerCgroupsPath(this.s.config.cgroupParent, lx.cgroup_parent, sb.id),
-      config: { Cmd: ["/pause"], Hostname: hostname },
+      config: { ...holder.config, Hostname: hostname },
+      user: holder.user,
       host: {
         ReadonlyRootfs: true,
         CapDrop: ["ALL"],
@@ -357,6 +366,50 @@ export class CriPods {
     sb.state = "SANDBOX_READY";
     await this.store.save(sb);
     lap("started");
+  }
+
+  /**
+   * The holder's rootfs and process: berth's pause (a shared read-only dir),
+   * or `--pod-infra-image`'s entrypoint and cmd (its env, working dir and
+   * user too) on an overlay of the image's layers, the image pulled through
+   * the CRI's image path when missing (as containerd's sandbox_image).
+   */
+  async #holder(
+    sb: SandboxRecord,
+  ): Promise<{ rootfs: string; config: Msg; user?: Awaited<ReturnType<typeof resolveUser>> }> {
+    const ref = this.s.config.podInfraImage;
+    if (!ref) return { rootfs: await pauseRootfs(this.s.config.root), config: { Cmd: ["/pause"] } };
+    if (!this.images) throw new Error("the CRI's image service is not wired to its pods");
+    let image;
+    try {
+      image = await this.images.ensure(ref);
+    } catch (e) {
+      throw new Conflict(`failed to get sandbox image "${ref}": ${messageOf(e)}`);
+    }
+    const ic = (await this.images.config(image.id)).config ?? {};
+    if (!ic.Entrypoint?.length && !ic.Cmd?.length) {
+      throw new InvalidArgument(
+        `failed to generate sandbox container spec: sandbox image "${ref}" has no command`,
+      );
+    }
+    sb.image = { ref, id: image.id, layers: [...image.chainIds] };
+    await this.store.save(sb);
+    const rootfs = await mountRootfs({
+      lowers: sb.image.layers.map((l) => this.s.layers.diffDir(l)),
+      containerDir: this.store.dirOf(sb.id),
+      target: `${this.shimDir(sb.id)}/rootfs`,
+    });
+    return {
+      rootfs,
+      config: {
+        Entrypoint: ic.Entrypoint ?? [],
+        Cmd: ic.Cmd ?? [],
+        Env: ic.Env ?? [],
+        WorkingDir: ic.WorkingDir ?? "",
+        User: ic.User ?? "",
+      },
+      user: await resolveUser(rootfs, ic.User ?? ""),
+    };
   }
 
   /** Undo what a start set up (every step tolerates it not having happened). */
@@ -403,6 +456,15 @@ export class CriPods {
       unmount(sb.shm);
     } catch (e) {
       problems.push((e as Error).message);
+    }
+    if (sb.image) {
+      try {
+        await unmountRootfs(`${dir}/rootfs`);
+        // a copied rootfs (no overlayfs) is mounted below the record's dir
+        await unmountRootfs(this.store.dirOf(sb.id));
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
     }
     await removeIfExists(dir, { recursive: true }).catch(logFailure(`removing ${dir}`));
     await Deno.remove(this.shimSocket(sb.id)).catch(() => {/* the shim removed it */});
