@@ -171,10 +171,11 @@ export function tweakCapabilities(
   return [...new Set(caps)];
 }
 
+/** The default masked paths a container records in HostConfig.MaskedPaths: Docker 20.10's list
+ * (moby v20.10.24 oci/defaults.go), which clients and Docker's own API tests compare with. */
 export const MASKED_PATHS = [
   "/proc/asound",
   "/proc/acpi",
-  "/proc/interrupts",
   "/proc/kcore",
   "/proc/keys",
   "/proc/latency_stats",
@@ -183,8 +184,19 @@ export const MASKED_PATHS = [
   "/proc/sched_debug",
   "/proc/scsi",
   "/sys/firmware",
-  "/sys/devices/virtual/powercap",
 ];
+/** Masked too when a container has the default list: what later Docker releases added (powercap:
+ * the PLATYPUS power side channel; /proc/interrupts: thermal interrupt counts). Not recorded in
+ * HostConfig, like the default seccomp profile; an explicit MaskedPaths is applied exactly. */
+export const EXTRA_MASKED_PATHS = ["/proc/interrupts", "/sys/devices/virtual/powercap"];
+
+/** The masked paths a container's spec gets from its HostConfig. */
+export function maskedPathsFor(recorded: string[] | null | undefined): string[] {
+  const list = recorded ?? MASKED_PATHS;
+  const isDefault = list.length === MASKED_PATHS.length &&
+    MASKED_PATHS.every((p) => list.includes(p));
+  return isDefault ? [...list, ...EXTRA_MASKED_PATHS] : list;
+}
 export const READONLY_PATHS = [
   "/proc/bus",
   "/proc/fs",
@@ -455,7 +467,7 @@ export function generateSpec(input: SpecInput): OciSpec {
       cgroupsPath: input.cgroupsPath ?? `/berth/${input.id}`,
       resources: memory,
       ...(h.Sysctls && Object.keys(h.Sysctls).length ? { sysctl: { ...h.Sysctls } } : {}),
-      maskedPaths: privileged ? [] : h.MaskedPaths ?? MASKED_PATHS,
+      maskedPaths: privileged ? [] : maskedPathsFor(h.MaskedPaths),
       readonlyPaths: privileged ? [] : h.ReadonlyPaths ?? READONLY_PATHS,
       ...(seccomp ? { seccomp } : {}),
     },

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
 import {
   DEFAULT_DEVICES,
+  EXTRA_MASKED_PATHS,
   generateSpec,
   MASKED_PATHS,
   mergeImageConfig,
@@ -93,7 +94,7 @@ Deno.test("Docker's default mounts, masked and read-only paths, devices", () => 
   ]);
   assert(s.mounts!.find((m) => m.destination === "/dev/shm")!.options!.includes("size=67108864"));
   assert(s.mounts!.find((m) => m.destination === "/sys")!.options!.includes("ro"));
-  assertEquals(s.linux!.maskedPaths, MASKED_PATHS);
+  assertEquals(s.linux!.maskedPaths, [...MASKED_PATHS, ...EXTRA_MASKED_PATHS]);
   assertEquals(s.linux!.readonlyPaths, READONLY_PATHS);
   assertEquals(s.linux!.devices, DEFAULT_DEVICES);
   assertEquals(s.linux!.resources!.devices![0], { allow: false, access: "rwm" });
@@ -106,6 +107,23 @@ Deno.test("Docker's default mounts, masked and read-only paths, devices", () => 
     "uts",
     "cgroup",
   ]);
+});
+
+Deno.test("masked paths: the recorded default gets the later hardening, an explicit list is exact", () => {
+  const masks = (MaskedPaths?: string[] | null) =>
+    generateSpec({ ...base, host: { MaskedPaths } }).linux!.maskedPaths;
+  const hardened = [...MASKED_PATHS, ...EXTRA_MASKED_PATHS];
+  assertEquals(masks(undefined), hardened);
+  assertEquals(masks(null), hardened);
+  // what create records (Docker 20.10's list, moby v20.10.24 oci/defaults.go) is the default
+  assertEquals(masks([...MASKED_PATHS]), hardened);
+  assertEquals(
+    masks([...MASKED_PATHS].reverse()),
+    [...MASKED_PATHS].reverse().concat(EXTRA_MASKED_PATHS),
+  );
+  assertEquals(masks([]), []);
+  assertEquals(masks(["/proc/kcore", "/proc/keys"]), ["/proc/kcore", "/proc/keys"]);
+  assertEquals(MASKED_PATHS.length, 10);
 });
 
 Deno.test("privileged lifts masks, ro /sys and device rules", () => {

@@ -186,7 +186,7 @@ function suite(
           const r = await runIn(ctx, {
             cmd: sh(
               "ls /proc | grep -c '^[0-9]'; wc -c < /proc/keys; echo x 2>&1 > /proc/sys/kernel/hostname; " +
-                "grep CapEff /proc/self/status",
+                "grep CapEff /proc/self/status; wc -c < /proc/interrupts",
             ),
           });
           const lines = r.out.trim().split("\n");
@@ -194,6 +194,8 @@ function suite(
           assertEquals(lines[1].trim(), "0");
           assertMatch(lines[2], /Read-only file system/);
           assertEquals(lines[3], "CapEff:\t00000000a80425fb");
+          // masked though not in the recorded default list (runtime_spec.ts EXTRA_MASKED_PATHS)
+          assertEquals(lines[4].trim(), "0");
         });
         await step("read-only root", async () => {
           const r = await runIn(ctx, { cmd: sh("touch /x"), host: { ReadonlyRootfs: true } });

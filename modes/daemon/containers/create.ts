@@ -181,8 +181,8 @@ export function buildRecord(inp: CreateInput): ContainerRecord {
   hc.CpuShares ??= 0;
   hc.PidsLimit ??= null;
   // moby daemon/create_unix.go: the defaults are recorded at create (null
-  // stays null for a privileged container; [] masks nothing). berth's masked
-  // list is Docker 28.2's: /proc/interrupts and powercap besides 20.10's.
+  // stays null for a privileged container; [] masks nothing). The recorded
+  // list is Docker 20.10's; the spec adds EXTRA_MASKED_PATHS to it (runtime_spec.ts).
   if (!hc.Privileged) {
     hc.MaskedPaths ??= [...MASKED_PATHS];
     hc.ReadonlyPaths ??= [...READONLY_PATHS];
