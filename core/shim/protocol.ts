@@ -62,6 +62,12 @@ export interface ExitInfo {
   oomKilled?: boolean;
   /** set when the process could not be started or the shim failed */
   error?: string;
+  /**
+   * set when the shim could not make the runtime forget the container after
+   * the exit (its delete failed twice): the daemon logs it and deletes it
+   * itself (reap.ts finishRuntimeCleanup)
+   */
+  cleanupError?: string;
 }
 
 export type ShimStatus = "created" | "running" | "paused" | "stopped";

@@ -11,14 +11,15 @@
  * Also {@link sweepRuntimeState}: at daemon start, runtime state that no
  * running container owns (a crash between the runtime's create and the
  * record's update, a shim killed while the daemon was down) is deleted the
- * same way.
+ * same way; and {@link finishRuntimeCleanup}: after an exit whose shim could
+ * not delete the container (ExitInfo.cleanupError), the daemon does.
  * @module
  */
 import type { OciSpec } from "../oci/runtime_types.ts";
 import type { OciRuntime } from "../runtime/runtime.ts";
 import { Cgroup } from "../runtime/cgroups.ts";
 import { isKind } from "../errdefs/mod.ts";
-import type { ShimConfig } from "./protocol.ts";
+import type { ExitInfo, ShimConfig } from "./protocol.ts";
 
 export interface ReapResult {
   /** the shim dir still described a container (shim.json or config.json) */
@@ -114,6 +115,23 @@ export async function reapContainer(dir: string): Promise<ReapResult> {
     await new Cgroup(cgPath).remove().catch((e) => res.problems.push(String(e)));
   }
   return res;
+}
+
+/**
+ * After a recorded exit: when the shim could not make the runtime forget the
+ * container (ExitInfo.cleanupError in `<dir>/exit.json`), do it as for a dead
+ * shim ({@link reapContainer}: what is left in the cgroup killed, runtime
+ * delete --force, cgroup removed). Call it before the shim dir goes (it
+ * reads shim.json and config.json there). Returns lines for the caller's
+ * log: none when the shim's own delete went through. Never throws.
+ */
+export async function finishRuntimeCleanup(dir: string): Promise<string[]> {
+  const exit = readJson<ExitInfo>(`${dir}/exit.json`);
+  if (!exit?.cleanupError) return [];
+  const r = await reapContainer(dir);
+  const said = `the shim could not clean up after the exit (${exit.cleanupError})`;
+  if (!r.problems.length) return [`${said}; the daemon did`];
+  return [`${said}; the daemon could not either`, ...r.problems];
 }
 
 /**

@@ -11,9 +11,12 @@ import { rfc3339Nano } from "./protocol.ts";
 import { JsonLogWriter } from "./jsonlog.ts";
 import { Attached, feedStdin, Output, pumpFd, pumpStream, Stdin } from "./io.ts";
 import { fdClose, setWinsize } from "./sys_linux.ts";
+import { isKind, messageOf } from "../errdefs/mod.ts";
 
 /** How long output may keep flowing after the init died (leaked fds). */
 const DRAIN_TIMEOUT_MS = 2000;
+/** The pause before the runtime's delete is tried a second time. */
+const DELETE_RETRY_MS = 200;
 
 /** exit.json, atomically and durably (temp, fsync, rename), with sync APIs. */
 function writeExitFile(path: string, text: string): void {
@@ -172,6 +175,26 @@ export class Task {
     if (this.#master >= 0) setWinsize(this.#master, h, w);
   }
 
+  /**
+   * The runtime forgets the exited container (state, cgroup). A failure is
+   * retried once after a pause (a cgroup can be busy for a moment after its
+   * last process died); a second one is returned for exit.json, where the
+   * daemon reads it, logs it and deletes what is left itself (the shim has
+   * no log of its own: its stdio is /dev/null).
+   */
+  async #deleteRuntime(): Promise<string | undefined> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        await this.rt.delete(this.cfg.id, true);
+        return undefined;
+      } catch (e) {
+        if (isKind(e, "NotFound")) return undefined; // forgotten already: what delete wanted
+        if (attempt === 2) return `${this.cfg.runtime.name} delete: ${messageOf(e)}`;
+        await new Promise((r) => setTimeout(r, DELETE_RETRY_MS));
+      }
+    }
+  }
+
   async #onExit(code: number, signal?: number, error?: string): Promise<void> {
     this.status = "stopped";
     const exitedAt = rfc3339Nano();
@@ -184,9 +207,7 @@ export class Task {
     try {
       oomKilled = (await this.rt.state(this.cfg.id)).oomKilled;
     } catch { /* already gone */ }
-    try {
-      await this.rt.delete(this.cfg.id, true);
-    } catch { /* best effort */ }
+    const cleanupError = await this.#deleteRuntime();
     await this.#output.end();
     await this.#log?.close();
     if (this.#master >= 0) fdClose(this.#master);
@@ -195,6 +216,7 @@ export class Task {
     if (signal) info.signal = signal;
     if (oomKilled && !signal) info.exitCode = code;
     if (error) info.error = error;
+    if (cleanupError) info.cleanupError = cleanupError;
     writeExitFile(`${this.dir}/exit.json`, JSON.stringify(info));
     this.exit = info;
     this.#exited.resolve(info);

@@ -9,7 +9,7 @@ import { Conflict, InvalidArgument, NotFound } from "../../../core/errdefs/mod.t
 import { type ContainerRecord, ContainerStore, ZERO_TIME } from "../../../core/store/containers.ts";
 import { readExitFile, ShimClient, ShimError, ShimPool } from "../../../core/shim/client.ts";
 import { linkedContainers, registerLinks } from "./links.ts";
-import { reapContainer, sweepRuntimeState } from "../../../core/shim/reap.ts";
+import { finishRuntimeCleanup, reapContainer, sweepRuntimeState } from "../../../core/shim/reap.ts";
 import type { ExitInfo, ShimConfig } from "../../../core/shim/protocol.ts";
 import { rfc3339Nano } from "../../../core/shim/protocol.ts";
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
@@ -488,10 +488,13 @@ export class ContainerService {
     }
   }
 
-  /** Undo what start set up: network, rootfs mount, shim dir. */
+  /** Undo what start set up: runtime state the shim left, network, rootfs mount, shim dir. */
   async #cleanupRuntime(r: ContainerRecord): Promise<void> {
     await this.network?.detach(r).catch((e) => log.warn(`network detach ${r.Id}: ${e}`));
     const dir = this.shimDir(r.Id);
+    for (const p of await finishRuntimeCleanup(dir)) {
+      log.warn(`container ${r.Id.slice(0, 12)}: ${p}`);
+    }
     await unmountRootfs(`${dir}/rootfs`);
     await removeIfExists(dir, { recursive: true });
     await removeIfExists(this.shimSocket(r.Id));

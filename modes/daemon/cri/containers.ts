@@ -27,7 +27,7 @@ import {
   FRAME_STDOUT,
   FrameParser,
 } from "../../../core/shim/protocol.ts";
-import { reapContainer } from "../../../core/shim/reap.ts";
+import { finishRuntimeCleanup, reapContainer } from "../../../core/shim/reap.ts";
 import { writeFileAtomic } from "../../../core/store/atomic.ts";
 import { mountRootfs, unmountRootfs } from "../containers/rootfs.ts";
 import { containerCgroupsPath, groupIds } from "../containers/spec.ts";
@@ -472,13 +472,17 @@ export class CriContainers {
     c.pid = 0;
   }
 
-  /** The shim, the rootfs mount and the bundle go; the record and upper dir stay. */
+  /**
+   * The shim, what it left of the runtime, the rootfs mount and the bundle
+   * go; the record and upper dir stay.
+   */
   async #cleanupRuntime(c: CriContainerRecord): Promise<void> {
     const dir = this.pods.shimDir(c.id);
     const shim = this.#shim(c);
     if (await shim.alive()) {
       await shim.call({ op: "shutdown" }).catch(() => {/* it exited meanwhile */});
     }
+    for (const p of await finishRuntimeCleanup(dir)) log.warn(`CRI: ${c.id.slice(0, 12)}: ${p}`);
     await unmountRootfs(`${dir}/rootfs`);
     await removeIfExists(dir, { recursive: true }).catch(logFailure(`removing ${dir}`));
     await Deno.remove(this.pods.shimSocket(c.id)).catch(() => {/* the shim removed it */});
