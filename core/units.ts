@@ -161,3 +161,15 @@ export function parseDurationNs(orig: string): bigint {
 export function parseDuration(s: string): number {
   return Number(parseDurationNs(s));
 }
+
+/**
+ * {@link parseDuration}, or undefined where `s` is not a Go duration: for
+ * values that may be a duration or a time (docker's GetTimestamp).
+ */
+export function tryParseDuration(s: string): number | undefined {
+  try {
+    return parseDuration(s);
+  } catch {
+    return undefined; // not a duration: the caller tries it as a time
+  }
+}

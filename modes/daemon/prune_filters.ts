@@ -15,6 +15,7 @@
  * @module
  */
 import { InvalidArgument } from "../../core/errdefs/mod.ts";
+import { tryParseDuration } from "../../core/units.ts";
 
 export interface PruneFilter {
   /** moby matchLabels: every `label` matches and (if any) not every `label!` */
@@ -34,31 +35,10 @@ function matchKV(want: string[], labels: Record<string, string>): boolean {
   });
 }
 
-const UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  "µs": 1e-3,
-  ms: 1,
-  s: 1e3,
-  m: 6e4,
-  h: 36e5,
-};
-
-/** Go's time.ParseDuration ("24h", "1h30m", "1.5s"); undefined if it is not one. */
-export function parseGoDuration(v: string): number | undefined {
-  const m = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/.exec(v);
-  if (!m) return undefined;
-  let ms = 0;
-  for (const p of v.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
-    ms += Number(p[1]) * UNIT_MS[p[2]];
-  }
-  return m[1] === "-" ? -ms : ms;
-}
-
 /** api/types/time GetTimestamp: a duration back from now, unix seconds, or a date. */
 export function parseUntil(v: string, now = Date.now()): number {
-  const d = v === "0" ? undefined : parseGoDuration(v);
-  if (d !== undefined) return now - d;
+  const d = v === "0" ? undefined : tryParseDuration(v);
+  if (d !== undefined) return now - d / 1e6;
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
   const t = Date.parse(v);
   if (Number.isNaN(t)) {

@@ -11,6 +11,7 @@ import { command, type Globals, out, parse, requireArgs } from "../cli.ts";
 import { ApiError } from "../api.ts";
 import { renderTemplate, table } from "../format.ts";
 import { copyChunks, printErr } from "./containers_stream.ts";
+import { tryParseDuration } from "../../../core/units.ts";
 import type {
   ContainerJSON,
   ContainerTopResponse,
@@ -106,23 +107,8 @@ async function simple(name: string, args: string[], g: Globals, verb: string, su
 /** Go duration or RFC3339 or unix time → unix seconds string (docker's GetTimestamp). */
 export function timestampArg(v: string, now = Date.now()): string {
   if (/^\d+(\.\d+)?$/.test(v)) return v;
-  const m = /^((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$/.exec(v);
-  if (m) {
-    let ms = 0;
-    for (const [, n, u] of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-      const mult: Record<string, number> = {
-        ns: 1e-6,
-        us: 1e-3,
-        "µs": 1e-3,
-        ms: 1,
-        s: 1000,
-        m: 60000,
-        h: 3600000,
-      };
-      ms += Number(n) * mult[u];
-    }
-    return ((now - ms) / 1000).toFixed(9);
-  }
+  const ns = tryParseDuration(v);
+  if (ns !== undefined) return ((now - ns / 1e6) / 1000).toFixed(9);
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new Error(`invalid value for time: ${v}`);
   return (t / 1000).toFixed(9);

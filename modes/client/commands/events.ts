@@ -9,31 +9,19 @@
 import { collect, command, type Globals, out, parse } from "../cli.ts";
 import { renderTemplate } from "../format.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
+import { tryParseDuration } from "../../../core/units.ts";
 
 import type { EventsMessage } from "../../../core/api/types.ts";
 
 type Event = EventsMessage;
 
-const UNIT_NS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  "µs": 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
 /** docker's timetypes.GetTimestamp: the value as "seconds.nanoseconds". */
 export function timestamp(v: string, nowMs = Date.now()): string {
   if (/^-?\d+(\.\d{1,9})?$/.test(v)) return v;
-  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) {
-    let ns = 0;
-    for (const [, n, , u] of v.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-      ns += Number(n) * UNIT_NS[u];
-    }
-    const t = nowMs * 1e6 - ns;
-    return `${Math.floor(t / 1e9)}.${String(Math.round(t % 1e9)).padStart(9, "0")}`;
+  const ns = tryParseDuration(v);
+  if (ns !== undefined) {
+    const t = BigInt(nowMs) * 1_000_000n - BigInt(ns); // ns since the epoch: more than a double holds
+    return `${t / 1_000_000_000n}.${String(t % 1_000_000_000n).padStart(9, "0")}`;
   }
   // a date without a zone is local time, as the docker CLI reads it
   const ms = Date.parse(/^\d{4}-\d\d-\d\d$/.test(v) ? `${v}T00:00:00` : v);
