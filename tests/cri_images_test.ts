@@ -92,9 +92,9 @@ Deno.test("cri: Version, Status, and the ImageService against berth registry, ap
     });
 
     // Not built yet: a clear UNIMPLEMENTED.
-    const un = await grpcError(cli.rt.PortForward({ pod_sandbox_id: "x" }));
+    const un = await grpcError(cli.rt.CheckpointContainer({ container_id: "x" }));
     assertEquals(un.code, grpc.status.UNIMPLEMENTED);
-    assertStringIncludes(un.details, "PortForward");
+    assertStringIncludes(un.details, "CheckpointContainer");
 
     // Pull: the auth comes from the request, not from a docker config.
     const denied = await grpcError(cli.im.PullImage({ image: { image: ref } }));

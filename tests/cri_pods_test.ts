@@ -11,11 +11,14 @@ import * as grpc from "@grpc/grpc-js";
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
 import { cgroupDirs, startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
 import {
+  cniNetwork,
   containerEvents,
   type CriClients,
   criClients,
   type EventWatch,
   grpcError,
+  podConfig,
+  removeAllPods,
 } from "./fixtures/cri.ts";
 import type { Msg } from "../modes/daemon/cri/types.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
@@ -39,46 +42,6 @@ async function inNs(pid: number, ns: string[], cmd: string[]): Promise<string> {
   return r.out;
 }
 
-/** A CNI network of the test's own: bridge name, subnet and lease dir unique to it. */
-export async function cniNetwork(base: string) {
-  const tag = crypto.getRandomValues(new Uint8Array(2));
-  const bridge = `bc${tag[0].toString(16).padStart(2, "0")}${tag[1].toString(16).padStart(2, "0")}`;
-  const subnet = `10.237.${tag[0]}.0/24`;
-  const confDir = `${base}/net.d`, dataDir = `${base}/ipam`;
-  await Deno.mkdir(confDir, { recursive: true });
-  const name = `berth-test-${bridge}`;
-  await Deno.writeTextFile(
-    `${confDir}/10-${bridge}.conflist`,
-    JSON.stringify({
-      cniVersion: "1.0.0",
-      name,
-      plugins: [
-        {
-          type: "bridge",
-          bridge,
-          isGateway: true,
-          ipMasq: true,
-          ipam: { type: "host-local", ranges: [[{ subnet }]], dataDir },
-        },
-        { type: "portmap", capabilities: { portMappings: true } },
-      ],
-    }),
-  );
-  // a later file in name order is not the one used
-  await Deno.writeTextFile(`${confDir}/99-other.conf`, '{"type":"nosuch","name":"x"}');
-  return {
-    bridge,
-    subnet,
-    confDir,
-    dataDir,
-    name,
-    prefix: subnet.split(".").slice(0, 3).join("."),
-    async cleanup() {
-      await sh(["ip", "link", "del", bridge]);
-    },
-  };
-}
-
 /** Host state that mentions a pod: veths on the bridge, iptables lines, IPAM leases. */
 async function traces(net: Awaited<ReturnType<typeof cniNetwork>>, id: string) {
   const ports: string[] = [];
@@ -97,28 +60,6 @@ async function traces(net: Awaited<ReturnType<typeof cniNetwork>>, id: string) {
     }
   } catch { /* none yet */ }
   return { ports, rules, leases };
-}
-
-export function podConfig(name: string, extra: Msg = {}): Msg {
-  return {
-    metadata: { name, uid: `uid-${name}`, namespace: "default", attempt: 0 },
-    hostname: name,
-    log_directory: "",
-    labels: { app: name },
-    annotations: { "berth.test/pod": name },
-    linux: {},
-    ...extra,
-  };
-}
-
-/** Stop and remove every pod (a failing test's leftovers included). */
-export async function removeAllPods(cli: CriClients): Promise<void> {
-  const { items } = await cli.rt.ListPodSandbox({});
-  for (const p of items) {
-    // best effort: a cleanup after a failure must reach every pod
-    await cli.rt.StopPodSandbox({ pod_sandbox_id: p.id }).catch(() => {});
-    await cli.rt.RemovePodSandbox({ pod_sandbox_id: p.id }).catch(() => {});
-  }
 }
 
 Deno.test("cri pods: sandboxes held by berth's pause, CNI bridge networking, restart, teardown", async () => {

@@ -200,6 +200,71 @@ export class Epoll {
   }
 }
 
+const EINPROGRESS = 115, SO_ERROR = 4, EPOLLOUT = 4, F_GETFL = 3, F_SETFL = 4;
+
+/**
+ * A blocking TCP connection to ip:port made inside the network namespace
+ * `nsPath` (the socket is created there; the connect itself does not block
+ * this thread: non-blocking, then a wait for writability on a worker thread).
+ * For a stream relayed with {@link recvAsync}/{@link sendAllAsync}.
+ */
+export async function tcpConnectInNetns(
+  nsPath: string | undefined,
+  ip: number,
+  port: number,
+  timeoutMs = 10_000,
+): Promise<number> {
+  const fd = socketInNetns(nsPath, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  const sa = sockaddrIn(ip, port);
+  try {
+    if (sys(NR.connect, fd, sa, 16) !== 0) {
+      const e = errno();
+      if (e !== EINPROGRESS) throw new Error(connectError(e));
+      const ep = sys(NR.epoll_create1, O_CLOEXEC);
+      try {
+        const ev = new Uint8Array(12);
+        new DataView(ev.buffer).setUint32(0, EPOLLOUT, true);
+        sys(NR.epoll_ctl, ep, EPOLL_CTL_ADD, fd, ev);
+        const n = await sysAsync(NR.epoll_pwait, ep, new Uint8Array(12), 1, timeoutMs, null, 8);
+        if (n <= 0) throw new Error("connection timed out");
+      } finally {
+        close(ep);
+      }
+      const err = new Uint8Array(4), len = new Uint8Array(new Uint32Array([4]).buffer);
+      sys(NR.getsockopt, fd, SOL_SOCKET, SO_ERROR, err, len);
+      const soErr = new DataView(err.buffer).getInt32(0, true);
+      if (soErr) throw new Error(connectError(soErr));
+    }
+    // blocking from now on: reads and writes run on worker threads
+    sys(NR.fcntl, fd, F_SETFL, sys(NR.fcntl, fd, F_GETFL) & ~SOCK_NONBLOCK);
+    return fd;
+  } catch (e) {
+    close(fd);
+    throw e;
+  }
+}
+
+function connectError(e: number): string {
+  return e === 111 ? "connection refused" : e === 113 ? "no route to host" : `errno ${e}`;
+}
+
+/** shutdown(2): 0 = no more reads, 1 = no more writes (FIN), 2 = both (wakes a blocked recv). */
+export function shutdownFd(fd: number, how: 0 | 1 | 2): void {
+  sys(NR.shutdown, fd, how);
+}
+
+/** Write all of `data` on a blocking socket from a worker thread (no SIGPIPE); false on error. */
+export async function sendAllAsync(fd: number, data: Uint8Array): Promise<boolean> {
+  let off = 0;
+  while (off < data.length) {
+    const rest = data.subarray(off);
+    const n = await sysAsync(NR.sendto, fd, rest, rest.length, MSG_NOSIGNAL, null, 0);
+    if (n <= 0) return false;
+    off += n;
+  }
+  return true;
+}
+
 /** sendto on a worker thread; bytes sent or -1. */
 export async function sendToAsync(fd: number, data: Uint8Array, to: Uint8Array): Promise<number> {
   return await sysAsync(NR.sendto, fd, data, data.length, 0, to, to.length);

@@ -37,6 +37,8 @@ export interface DaemonConfig {
   cri?: boolean;
   /** The CRI's unix socket (default `<exec-root>/cri.sock`). */
   criSocket?: string;
+  /** The CRI's streaming server (exec/attach/port-forward URLs; `--cri-stream-address`, default 127.0.0.1, an ephemeral port). */
+  criStreamAddress?: { host: string; port: number };
   /** CNI network configs for pods (`--cni-conf-dir`, default /etc/cni/net.d). */
   cniConfDir?: string;
   /** CNI plugins (`--cni-bin-dir`; default /opt/cni/bin, then /usr/lib/cni). */

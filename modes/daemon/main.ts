@@ -38,6 +38,7 @@ Options:
   -b, --bridge none              Create no default bridge (containers get only loopback)
       --cri=false                Do not serve the CRI (Kubernetes) on its socket
       --cri-socket PATH          CRI socket (default <exec-root>/cri.sock)
+      --cri-stream-address H:P   CRI exec/attach/port-forward server (default 127.0.0.1:0, any port)
       --cni-conf-dir DIR         CNI network configs for pods (default /etc/cni/net.d)
       --cni-bin-dir DIR          CNI plugins (default /opt/cni/bin, then /usr/lib/cni)
       --cri-registry-mirror HOST=URL
@@ -77,6 +78,19 @@ function podInfraImage(v: string | undefined): string | undefined {
   return v;
 }
 
+/** `--cri-stream-address HOST:PORT` (`[::1]:PORT` for IPv6; port 0 = any free one). */
+export function criStreamAddress(
+  v: string | undefined,
+): { host: string; port: number } | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(v);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) {
+    throw new Error(`invalid --cri-stream-address ${v}: want HOST:PORT`);
+  }
+  return { host: m[1] ?? m[2] ?? "", port };
+}
+
 export function parseDaemonArgs(args: string[]): DaemonConfig {
   const { values } = parseArgs({
     // A bare --iptables is --iptables=true (a Go boolean flag).
@@ -104,6 +118,7 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
       bridge: { type: "string", short: "b" },
       cri: { type: "string" },
       "cri-socket": { type: "string" },
+      "cri-stream-address": { type: "string" },
       "cni-conf-dir": { type: "string" },
       "cni-bin-dir": { type: "string" },
       "cri-registry-mirror": { type: "string", multiple: true },
@@ -179,6 +194,7 @@ export function parseDaemonArgs(args: string[]): DaemonConfig {
     bridge,
     cri: parseBool("cri", values.cri ?? "true"),
     criSocket: criSocket(values["cri-socket"]),
+    criStreamAddress: criStreamAddress(values["cri-stream-address"]),
     cniConfDir: values["cni-conf-dir"] ?? "/etc/cni/net.d",
     cniBinDir: values["cni-bin-dir"],
     criRegistryMirrors,

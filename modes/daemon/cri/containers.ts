@@ -19,7 +19,7 @@ import { updateCgroup } from "../../../core/runtime/cgroups_update.ts";
 import { resolveUser } from "../../../core/oci/user.ts";
 import { hostDevices } from "../../../core/oci/host_devices.ts";
 import { hostCapabilities } from "../../../core/runtime/proc.ts";
-import { readExitFile, ShimClient } from "../../../core/shim/client.ts";
+import { readExitFile, ShimClient, type ShimStream } from "../../../core/shim/client.ts";
 import {
   type ExitInfo,
   FRAME_EXIT,
@@ -760,6 +760,64 @@ export class CriContainers {
       return b;
     };
     return { stdout: cat(out), stderr: cat(err), exit_code: exit.exitCode };
+  }
+
+  // ---- streaming (Exec, Attach: ./stream/) ----
+
+  /** A running container, or the error containerd gives (the streaming server's checks). */
+  async running(id: string): Promise<CriContainerRecord> {
+    const c = this.store.resolve(id);
+    await this.#refresh(c);
+    if (c.state !== "CONTAINER_RUNNING") {
+      throw new Conflict(`container ${c.id} is in ${c.state} state`);
+    }
+    return c;
+  }
+
+  /**
+   * Start `cmd` in a running container through its shim, as ExecSync does,
+   * with a terminal (its size when known) or pipes: the shim's exec stream
+   * (stdin in, output frames and the exit frame out) and the exec's id (resize).
+   */
+  async openExec(
+    id: string,
+    cmd: string[],
+    o: { tty: boolean; stdin: boolean; size?: { height: number; width: number } },
+  ): Promise<{ stream: ShimStream; exec: string }> {
+    const c = await this.running(id);
+    if (!cmd.length) throw new InvalidArgument("exec: no command");
+    const spec: OciSpec = JSON.parse(
+      await Deno.readTextFile(`${this.pods.shimDir(c.id)}/config.json`),
+    );
+    const p: OciProcess = { ...spec.process, args: cmd, terminal: o.tty };
+    if (o.tty && o.size) p.consoleSize = o.size;
+    else delete p.consoleSize;
+    const exec = newId();
+    const stream = await this.#shim(c).stream({
+      op: "exec",
+      exec,
+      process: p as unknown as Record<string, unknown>,
+      tty: o.tty,
+      stdin: o.stdin,
+    });
+    return { stream, exec };
+  }
+
+  /** The shim's attach stream of a running container (stdin only if its config keeps one open). */
+  async openAttach(
+    id: string,
+    o: { stdin: boolean; stdout: boolean; stderr: boolean },
+  ): Promise<{ stream: ShimStream; tty: boolean; stdin: boolean }> {
+    const c = await this.running(id);
+    const stdin = o.stdin && !!c.config.stdin;
+    const stream = await this.#shim(c).stream({ op: "attach", ...o, stdin });
+    return { stream, tty: !!c.config.tty, stdin };
+  }
+
+  /** Resize the terminal of a container (or of one of its execs). */
+  async resizeTty(id: string, h: number, w: number, exec?: string): Promise<void> {
+    const c = this.store.resolve(id);
+    await this.#shim(c).call({ op: "resize", h, w, ...(exec ? { exec } : {}) });
   }
 
   streams(): Record<string, ServerStream> {

@@ -48,3 +48,26 @@ Deno.test("daemon flags: --cri-registry-mirror HOST=URL, repeatable; a bad one i
     );
   }
 });
+
+Deno.test("daemon flags: --cri-stream-address HOST:PORT (IPv6 in brackets, port 0 = any)", () => {
+  assertEquals(parseDaemonArgs([]).criStreamAddress, undefined);
+  assertEquals(parseDaemonArgs(["--cri-stream-address", "127.0.0.1:10010"]).criStreamAddress, {
+    host: "127.0.0.1",
+    port: 10010,
+  });
+  assertEquals(parseDaemonArgs(["--cri-stream-address", "[::1]:0"]).criStreamAddress, {
+    host: "::1",
+    port: 0,
+  });
+  assertEquals(parseDaemonArgs(["--cri-stream-address", ":0"]).criStreamAddress, {
+    host: "",
+    port: 0,
+  });
+  for (const bad of ["127.0.0.1", "h:70000", "h:x", "::1:5"]) {
+    assertThrows(
+      () => parseDaemonArgs(["--cri-stream-address", bad]),
+      Error,
+      `invalid --cri-stream-address ${bad}: want HOST:PORT`,
+    );
+  }
+});

@@ -8,7 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import { fromJSON } from "@grpc/proto-loader";
 import { API_JSON } from "./proto/api_json.ts";
 import { type BerthError, messageOf } from "../../../core/errdefs/mod.ts";
-import { log } from "../log.ts";
+import { log, logFailure } from "../log.ts";
 import type { Daemon } from "../daemon.ts";
 import { runtimeHandlers } from "./runtime.ts";
 import type { Msg, ServerStream, Unary } from "./types.ts";
@@ -16,6 +16,7 @@ import { CriImages } from "./images.ts";
 import { CriPods } from "./pods.ts";
 import { CriContainers } from "./containers.ts";
 import { CriStats } from "./stats.ts";
+import { CriStreaming } from "./stream/cri.ts";
 
 /** How the proto's messages look in JS: field names as in the .proto, int64 as number. */
 export const LOADER_OPTIONS = {
@@ -51,6 +52,7 @@ const CODES: Record<string, grpc.status> = {
   Forbidden: grpc.status.PERMISSION_DENIED,
   Unavailable: grpc.status.UNAVAILABLE,
   DeadlineExceeded: grpc.status.DEADLINE_EXCEEDED,
+  ResourceExhausted: grpc.status.RESOURCE_EXHAUSTED,
 };
 
 function toStatus(e: unknown): Partial<grpc.StatusObject> {
@@ -103,13 +105,20 @@ function handlersFor(
   return out;
 }
 
-export async function createCriServer(s: Daemon): Promise<grpc.ConnectionInjector> {
+/** What ./listen.ts holds: grpc-js's connection injector, and the end of everything the CRI runs. */
+export interface CriInjector {
+  injectConnection(c: import("node:net").Socket): void;
+  destroy(): void;
+}
+
+export async function createCriServer(s: Daemon): Promise<CriInjector> {
   const v1 = criPackage().v1;
   const pods = new CriPods(s);
   await pods.init();
   const images = new CriImages(s);
   const containers = new CriContainers(pods, images);
   await containers.init();
+  const streaming = new CriStreaming(s.config, pods, containers);
   const server = new grpc.Server();
   const rt = v1.RuntimeService.service as unknown as Record<string, MethodDef>;
   const im = v1.ImageService.service as unknown as Record<string, MethodDef>;
@@ -120,11 +129,19 @@ export async function createCriServer(s: Daemon): Promise<grpc.ConnectionInjecto
       ...pods.handlers(),
       ...containers.handlers(),
       ...new CriStats(pods, containers).handlers(),
+      ...streaming.handlers(),
     }, containers.streams()),
   );
   server.addService(
     v1.ImageService.service,
     handlersFor("ImageService", im, images.handlers()),
   );
-  return server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const inj = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  return {
+    injectConnection: (c) => inj.injectConnection(c),
+    destroy: () => {
+      inj.destroy();
+      streaming.close().catch(logFailure("CRI: closing the streaming server"));
+    },
+  };
 }
