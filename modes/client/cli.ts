@@ -50,6 +50,27 @@ export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
 }
 
+/** KEY=VALUE flag values (--label, --opt…) → an object; a KEY alone is "", a later KEY wins. */
+export function kvMap(list: string[] | undefined): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (const l of list ?? []) {
+    const i = l.indexOf("=");
+    if (i < 0) o[l] = "";
+    else o[l.slice(0, i)] = l.slice(i + 1);
+  }
+  return o;
+}
+
+/** --filter KEY=VALUE values → the `filters` query parameter (undefined when none). */
+export function filtersQuery(list: string[] | undefined): string | undefined {
+  const f: Record<string, string[]> = {};
+  for (const x of list ?? []) {
+    const i = x.indexOf("=");
+    (f[i < 0 ? x : x.slice(0, i)] ??= []).push(i < 0 ? "" : x.slice(i + 1));
+  }
+  return Object.keys(f).length ? JSON.stringify(f) : undefined;
+}
+
 /**
  * A Command shaped like a docker CLI command. `interspersed=false`
  * stops option parsing at the first positional (run IMAGE CMD…).

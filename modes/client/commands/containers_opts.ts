@@ -4,7 +4,7 @@
  * @module
  */
 import type { Command } from "../flags.ts";
-import { collect, type Flags } from "../cli.ts";
+import { collect, type Flags, kvMap } from "../cli.ts";
 import { parsePortSpecs } from "../../../core/net/ports.ts";
 import { parseDuration } from "../../../core/units.ts";
 import { messageOf } from "../../../core/errdefs/mod.ts";
@@ -143,15 +143,8 @@ function envList(opts: Flags): string[] {
 }
 
 function labels(opts: Flags): Record<string, string> {
-  const out: Record<string, string> = {};
-  const add = (l: string) => {
-    const i = l.indexOf("=");
-    if (i < 0) out[l] = "";
-    else out[l.slice(0, i)] = l.slice(i + 1);
-  };
-  for (const f of opts.labelFile ?? []) readLines(f).forEach(add);
-  for (const l of opts.label ?? []) add(l);
-  return out;
+  const files: string[] = opts.labelFile ?? [];
+  return kvMap([...files.flatMap(readLines), ...(opts.label ?? [])]);
 }
 
 /** "type=bind,source=/a,target=/b,readonly" → a Mount object. */

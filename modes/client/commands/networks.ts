@@ -3,7 +3,17 @@
  * does them (same flags, same output).
  * @module
  */
-import { collect, command, type Flags, type Globals, out, parse, requireArgs } from "../cli.ts";
+import {
+  collect,
+  command,
+  filtersQuery,
+  type Flags,
+  type Globals,
+  kvMap,
+  out,
+  parse,
+  requireArgs,
+} from "../cli.ts";
 import { ApiError } from "../api.ts";
 import { printFormatted, renderTemplate } from "../format.ts";
 
@@ -18,25 +28,6 @@ import type {
   PruneReport,
 } from "../../../core/api/types.ts";
 
-function kv(list: string[] | undefined): Record<string, string> {
-  const o: Record<string, string> = {};
-  for (const l of list ?? []) {
-    const i = l.indexOf("=");
-    if (i < 0) o[l] = "";
-    else o[l.slice(0, i)] = l.slice(i + 1);
-  }
-  return o;
-}
-
-function filters(list: string[] | undefined): string | undefined {
-  const f: Record<string, string[]> = {};
-  for (const x of list ?? []) {
-    const i = x.indexOf("=");
-    (f[i < 0 ? x : x.slice(0, i)] ??= []).push(i < 0 ? "" : x.slice(i + 1));
-  }
-  return Object.keys(f).length ? JSON.stringify(f) : undefined;
-}
-
 /** --subnet/--gateway/--ip-range/--aux-address → IPAM.Config (docker's pairing). */
 export function ipamConfig(o: Flags): IPAMConfig[] {
   const subnets: string[] = o.subnet ?? [];
@@ -48,7 +39,7 @@ export function ipamConfig(o: Flags): IPAMConfig[] {
   if (gws.length > subnets.length || ranges.length > subnets.length) {
     throw new Error("every ip-range or gateway must have a corresponding subnet");
   }
-  const aux = kv(o.auxAddress);
+  const aux = kvMap(o.auxAddress);
   return subnets.map((s, i) => ({
     Subnet: s,
     ...(ranges[i] ? { IPRange: ranges[i] } : {}),
@@ -120,14 +111,14 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
       const body: NetworkCreate = {
         Name: pos[0],
         Driver: opts.driver,
-        Options: kv(opts.opt),
-        IPAM: { Driver: opts.ipamDriver, Config: ipamConfig(opts), Options: kv(opts.ipamOpt) },
+        Options: kvMap(opts.opt),
+        IPAM: { Driver: opts.ipamDriver, Config: ipamConfig(opts), Options: kvMap(opts.ipamOpt) },
         Internal: !!opts.internal,
         EnableIPv6: !!opts.ipv6,
         Attachable: !!opts.attachable,
         Ingress: false,
         Scope: opts.scope,
-        Labels: kv(opts.label),
+        Labels: kvMap(opts.label),
       };
       const r = await api.json<NetworkCreateResponse>("POST", "/networks/create", { body });
       if (r.Warning) console.error(`WARNING: ${r.Warning}`);
@@ -142,7 +133,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         .option("-q, --quiet", "Only display network IDs");
       const { opts } = parse(c, args, name);
       const list = await api.json<Network[]>("GET", "/networks", {
-        query: { filters: filters(opts.filter) },
+        query: { filters: filtersQuery(opts.filter) },
       });
       list.sort((a, b) => a.Name.localeCompare(b.Name));
       const id = (x: string) => opts.trunc === false ? x : x.slice(0, 12);
@@ -229,7 +220,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         if (!ok) return 0;
       }
       const r = await api.json<PruneReport>("POST", "/networks/prune", {
-        query: { filters: filters(opts.filter) },
+        query: { filters: filtersQuery(opts.filter) },
       });
       const del: string[] = r.NetworksDeleted ?? [];
       if (del.length) out(`Deleted Networks:\n${del.map((d) => d + "\n").join("")}\n`);
@@ -257,7 +248,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
           IPAMConfig: Object.keys(ipam).length ? ipam : undefined,
           Aliases: opts.alias ?? [],
           Links: opts.link ?? [],
-          DriverOpts: kv(opts.driverOpt),
+          DriverOpts: kvMap(opts.driverOpt),
           GwPriority: opts.gwPriority ? Number(opts.gwPriority) : 0,
         },
       };

@@ -2,30 +2,20 @@
  * `volume create|ls|inspect|rm|prune`.
  * @module
  */
-import { collect, command, type Globals, out, parse, requireArgs } from "../cli.ts";
+import {
+  collect,
+  command,
+  filtersQuery,
+  type Globals,
+  kvMap,
+  out,
+  parse,
+  requireArgs,
+} from "../cli.ts";
 import { ApiError } from "../api.ts";
 import { humanSize, printFormatted, renderTemplate } from "../format.ts";
 
 import type { PruneReport, Volume, VolumeCreate, VolumeList } from "../../../core/api/types.ts";
-
-function kv(list: string[] | undefined): Record<string, string> {
-  const o: Record<string, string> = {};
-  for (const l of list ?? []) {
-    const i = l.indexOf("=");
-    if (i < 0) o[l] = "";
-    else o[l.slice(0, i)] = l.slice(i + 1);
-  }
-  return o;
-}
-
-function filters(list: string[] | undefined): string | undefined {
-  const f: Record<string, string[]> = {};
-  for (const x of list ?? []) {
-    const i = x.indexOf("=");
-    (f[i < 0 ? x : x.slice(0, i)] ??= []).push(i < 0 ? "" : x.slice(i + 1));
-  }
-  return Object.keys(f).length ? JSON.stringify(f) : undefined;
-}
 
 export async function run(name: string, args: string[], g: Globals): Promise<number> {
   const api = g.api();
@@ -41,8 +31,8 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
       const body: VolumeCreate = {
         Name: pos[0] ?? opts.name ?? "",
         Driver: opts.driver,
-        DriverOpts: kv(opts.opt),
-        Labels: kv(opts.label),
+        DriverOpts: kvMap(opts.opt),
+        Labels: kvMap(opts.label),
       };
       const v = await api.json<Volume>("POST", "/volumes/create", { body });
       out(`${v.Name}\n`);
@@ -55,7 +45,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
         .option("-q, --quiet", "Only display volume names");
       const { opts } = parse(c, args, name);
       const r = await api.json<VolumeList>("GET", "/volumes", {
-        query: { filters: filters(opts.filter) },
+        query: { filters: filtersQuery(opts.filter) },
       });
       const vols = (r.Volumes ?? []).sort((a, b) => a.Name.localeCompare(b.Name));
       if (opts.quiet) {
@@ -143,7 +133,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
       }
       const f = [...(opts.filter ?? []), ...(opts.all ? ["all=true"] : [])];
       const r = await api.json<PruneReport>("POST", "/volumes/prune", {
-        query: { filters: filters(f) },
+        query: { filters: filtersQuery(f) },
       });
       if (r.VolumesDeleted?.length) out(`Deleted Volumes:\n${r.VolumesDeleted.join("\n")}\n\n`);
       out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
