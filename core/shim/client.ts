@@ -47,15 +47,19 @@ export interface ShimStream {
 export class ShimClient {
   readonly dir: string;
   readonly socket: string;
-  constructor(dir: string, socket: string) {
+  /** the task every request names (a CRI pod's container in the pod's shim); absent: the first */
+  readonly task?: string;
+  /** `dir`: the task's own directory (exit.json); `socket`: its shim's */
+  constructor(dir: string, socket: string, task?: string) {
     this.dir = dir;
     this.socket = socket;
+    this.task = task;
   }
 
   async #open(req: ShimRequest): Promise<ShimStream> {
     const conn = await Deno.connect({ transport: "unix", path: this.socket });
     try {
-      await writeAll(conn, encodeLine(req));
+      await writeAll(conn, encodeLine(this.task ? { ...req, task: this.task } : req));
       const line = await readLine(conn);
       if (!line) throw new Error("shim closed the connection");
       const reply = line.value as ShimReply;
@@ -100,8 +104,17 @@ export class ShimClient {
     }
   }
 
-  /** True when something answers on the socket. */
+  /**
+   * True when something answers on the socket; for a task, when its shim
+   * still holds it (a shim that lost it, or a new shim, would say NotFound).
+   */
   async alive(): Promise<boolean> {
+    if (this.task) {
+      return await this.call({ op: "state" }).then(
+        () => true,
+        (e) => !(e instanceof ShimError && e.kind === "NotFound") && !isConnectError(e),
+      );
+    }
     try {
       const c = await Deno.connect({ transport: "unix", path: this.socket });
       c.close();
@@ -110,6 +123,13 @@ export class ShimClient {
       return false;
     }
   }
+}
+
+/** The shim is not there: nothing listens on its socket, or the socket is gone. */
+function isConnectError(e: unknown): boolean {
+  return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused ||
+    e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+    (e instanceof Error && e.message === "shim closed the connection");
 }
 
 /** Read exit.json left by a shim, if any. */

@@ -1,10 +1,11 @@
 /**
- * `berth shim <dir>`: one per container, spawned detached by the daemon (own
- * session, stdio /dev/null), so it outlives the daemon. It is the container
- * init's parent (a child subreaper), holds its stdio or pty, writes the
- * json-file log, records the exit in exit.json, and serves the control socket
- * `<exec-root>/s/<id prefix>` (protocol.ts). It exits soon after the container has
- * exited and the exit is recorded.
+ * `berth shim <dir>`: one per Engine API container, one per CRI pod (its
+ * holder and its containers, as tasks: protocol.ts), spawned detached by the
+ * daemon (own session, stdio /dev/null), so it outlives the daemon. It is
+ * each container init's parent (a child subreaper), holds its stdio or pty,
+ * writes its log, records each exit in the task's exit.json, and serves the
+ * control socket `<exec-root>/s/<id prefix>` (protocol.ts). It exits soon
+ * after every task has exited and the exits are recorded.
  *
  * Keep this module graph small: it is loaded once per container.
  * @module
@@ -56,6 +57,11 @@ async function openRuntime(
   }
   const m = await import("../runtime/external.ts");
   return new m.ExternalRuntime({ name: r.name, path: r.path ?? r.name, root: r.root });
+}
+
+/** Tasks with the same runtime share one OciRuntime object. */
+function runtimeKey(c: ShimConfig): string {
+  return JSON.stringify([c.runtime.name, c.runtime.path ?? "", c.runtime.root]);
 }
 
 function errReply(e: unknown): ShimReply {
@@ -216,23 +222,64 @@ export async function main(args: string[]): Promise<number> {
     signalReady();
   }
   const rt = await openRuntime(cfg, warmInit, baseNice);
-  const task = new Task(cfg, rt, dir);
+  const first = new Task(cfg, rt, dir);
+  /** the tasks by runtime id: the first one, and a pod's containers added by `create` */
+  const tasks = new Map<string, Task>([[cfg.id, first]]);
+  const runtimes = new Map<string, OciRuntime>([[runtimeKey(cfg), rt]]);
   const sock = cfg.socket;
   // Sync file APIs on purpose: every Deno API a shim touches costs it memory
   // (lazily compiled runtime code), and these files are tiny.
   Deno.writeTextFileSync(`${dir}/shim.pid`, String(Deno.pid));
 
+  const taskOf = (req: ShimRequest): Task => {
+    const t = tasks.get(req.task ?? cfg.id);
+    if (!t) {
+      throw Object.assign(new Error(`task ${req.task ?? cfg.id} not found`), { kind: "NotFound" });
+    }
+    return t;
+  };
+  /** A pod's container: its own task, runtime (usually the first's) and files. */
+  const addTask = async (req: ShimRequest & { op: "create" }): Promise<Task> => {
+    const tc = req.config!, tdir = req.dir!;
+    if (!req.task || tc.id !== req.task) {
+      throw new Error("create: the task's config names another id");
+    }
+    if (tasks.has(tc.id)) {
+      throw Object.assign(new Error(`task ${tc.id} already exists`), { kind: "Conflict" });
+    }
+    if (first.exit) {
+      throw Object.assign(new Error(`the sandbox ${cfg.id} has exited`), { kind: "Conflict" });
+    }
+    const key = runtimeKey(tc);
+    let trt = runtimes.get(key);
+    if (!trt) runtimes.set(key, trt = await openRuntime(tc, undefined, baseNice));
+    const t = new Task(tc, trt, tdir);
+    tasks.set(tc.id, t);
+    Deno.writeTextFileSync(`${tdir}/shim.pid`, String(Deno.pid));
+    t.exited.then(() => setTimeout(check, 0));
+    return t;
+  };
+
   let active = 0;
   let replying = 0;
   const idle = Promise.withResolvers<void>();
+  /** Done when every task has exited (or was deleted) and nobody is being served. */
   const check = () => {
-    if (task.exit && active === 0 && replying === 0) idle.resolve();
+    if (active || replying) return;
+    for (const t of tasks.values()) if (!t.exit) return;
+    idle.resolve();
   };
   const createTimer = setTimeout(() => {
-    if (task.status === "new") idle.resolve();
+    if (first.status === "new") idle.resolve();
   }, CREATE_TIMEOUT_MS);
+  const outputChunks = () => {
+    let n = 0;
+    for (const t of tasks.values()) n += t.outputChunks;
+    return n;
+  };
 
   let served = 0, lastSeen = -1;
+  let collecting = false;
   const handle = async (conn: Deno.Conn) => {
     active++;
     served++;
@@ -245,108 +292,153 @@ export async function main(args: string[]): Promise<number> {
         writeAll(conn, encodeLine({ ok: true, ...v }));
       try {
         switch (req.op) {
-          case "create":
+          case "create": {
+            if (req.config) {
+              const t = await addTask(req);
+              try {
+                await t.create();
+              } catch (e) {
+                tasks.delete(t.cfg.id);
+                throw e;
+              }
+              await reply({ pid: t.pid });
+              break;
+            }
             clearTimeout(createTimer);
-            await task.create();
-            await reply({ pid: task.pid });
+            const t = taskOf(req);
+            await t.create();
+            await reply({ pid: t.pid });
             break;
-          case "start":
-            await task.start();
-            await reply({ pid: task.pid });
+          }
+          case "start": {
+            const t = taskOf(req);
+            await t.start();
+            await reply({ pid: t.pid });
             // Start-up garbage is big next to what a shim needs afterwards:
             // collect it once (gc is exposed by the daemon's V8 flags). Only a
             // "last-resort" GC gives the pages back (≈ 2.4 MB less than a plain
             // major GC), at ≈ 10–20 ms of CPU; a second one later bought nothing.
             setTimeout(() => {
               collect();
-              lastSeen = task.outputChunks + served;
+              lastSeen = outputChunks() + served;
             }, 100);
             // A chatty container leaves garbage behind: collect now and then,
             // but not in a shim that did nothing since the last time.
-            Deno.unrefTimer(setInterval(() => {
-              const seen = task.outputChunks + served;
-              if (seen !== lastSeen) collect();
-              lastSeen = seen;
-            }, 60_000));
+            if (!collecting) {
+              collecting = true;
+              Deno.unrefTimer(setInterval(() => {
+                const seen = outputChunks() + served;
+                if (seen !== lastSeen) collect();
+                lastSeen = seen;
+              }, 60_000));
+            }
             break;
+          }
           case "state":
-            await reply(task.state() as unknown as Record<string, unknown>);
+            await reply(taskOf(req).state() as unknown as Record<string, unknown>);
             break;
-          case "kill":
-            if (task.status === "stopped") {
+          case "kill": {
+            const t = taskOf(req);
+            if (t.status === "stopped") {
               throw Object.assign(new Error("container is not running"), { kind: "Conflict" });
             }
-            await rt.kill(cfg.id, req.signal, req.all);
+            await t.rt.kill(t.cfg.id, req.signal, req.all);
             await reply();
             break;
-          case "wait":
+          }
+          case "wait": {
+            const t = taskOf(req);
             await reply();
             keep = true;
             replying++;
-            task.exited.then(async (info) => {
+            t.exited.then(async (info) => {
               await writeAll(conn, encodeLine(info)).catch(peerGone);
               conn.close();
               replying--;
               check();
             });
             break;
-          case "attach":
+          }
+          case "attach": {
+            const t = taskOf(req);
             await reply();
             keep = true;
-            task.attach(conn, line.rest, req);
+            t.attach(conn, line.rest, req);
             break;
+          }
           case "resize":
             if (req.exec) {
               const { execMasters } = await import("./exec.ts");
               const m = execMasters.get(req.exec);
               if (m !== undefined) setWinsize(m, req.h, req.w);
-            } else task.resize(req.h, req.w);
+            } else taskOf(req).resize(req.h, req.w);
             await reply();
             break;
           case "exec": {
-            if (task.status !== "running") {
-              throw Object.assign(new Error(`container ${cfg.id} is not running`), {
+            const t = taskOf(req);
+            if (t.status !== "running") {
+              throw Object.assign(new Error(`container ${t.cfg.id} is not running`), {
                 kind: "Conflict",
               });
             }
             const { runExec } = await import("./exec.ts");
             keep = true;
             active++;
-            runExec(rt, cfg.id, conn, line.rest, req as never).finally(() => {
+            runExec(t.rt, t.cfg.id, conn, line.rest, req as never).finally(() => {
               active--;
               check();
             });
             break;
           }
-          case "pause":
-            await rt.pause(cfg.id);
-            task.status = "paused";
+          case "pause": {
+            const t = taskOf(req);
+            await t.rt.pause(t.cfg.id);
+            t.status = "paused";
             await reply();
             break;
-          case "resume":
-            await rt.resume(cfg.id);
-            task.status = "running";
+          }
+          case "resume": {
+            const t = taskOf(req);
+            await t.rt.resume(t.cfg.id);
+            t.status = "running";
             await reply();
             break;
+          }
           case "reopen-log":
-            task.reopenLog();
+            taskOf(req).reopenLog();
             await reply();
             break;
           case "stats":
             (globalThis as { gc?: () => void }).gc?.();
-            await reply({ memory: Deno.memoryUsage() });
+            await reply({ memory: Deno.memoryUsage(), tasks: tasks.size });
             break;
-          case "pids":
-            await reply({ pids: await rt.pids(cfg.id) });
+          case "pids": {
+            const t = taskOf(req);
+            await reply({ pids: await t.rt.pids(t.cfg.id) });
             break;
+          }
+          case "delete": {
+            // A pod's container goes: killed if it still runs, its exit recorded, forgotten.
+            const t = taskOf(req);
+            if (t.status !== "new") {
+              if (t.status !== "stopped") await t.rt.delete(t.cfg.id, true);
+              // its exit.json is written before the daemon removes the task's dir
+              await Promise.race([t.exited, new Promise((r) => setTimeout(r, 10_000))]);
+            }
+            tasks.delete(t.cfg.id);
+            await reply();
+            break;
+          }
           case "shutdown": {
-            // A container the runtime could not delete is left to the daemon
-            // (it reaps what is left): the reply says so, and the shim ends.
-            const failed = task.status !== "stopped" && task.status !== "new"
-              ? await rt.delete(cfg.id, true).then(() => undefined, (e) => e ?? new Error("delete"))
-              : undefined;
+            // Tasks the runtime could not delete are left to the daemon (it
+            // reaps what is left): the reply says so, and the shim ends.
+            const failed: string[] = [];
+            for (const t of tasks.values()) {
+              if (t.status === "stopped" || t.status === "new") continue;
+              await t.rt.delete(t.cfg.id, true).catch((e) => failed.push(`${t.cfg.id}: ${e}`));
+            }
             idle.resolve();
-            if (failed) throw failed;
+            if (failed.length) throw new Error(failed.join("; "));
             await reply();
             break;
           }
@@ -355,7 +447,7 @@ export async function main(args: string[]): Promise<number> {
         }
       } catch (e) {
         await writeAll(conn, encodeLine(errReply(e))).catch(peerGone);
-        if (req.op === "create") idle.resolve();
+        if (req.op === "create" && !req.config) idle.resolve();
       }
     } catch {
       // a broken connection
@@ -374,7 +466,7 @@ export async function main(args: string[]): Promise<number> {
     for (;;) handle(await listener.accept());
   })().catch(() => {}); // accept fails once the listener is closed at the end: the loop ends
 
-  task.exited.then(() => setTimeout(check, 0));
+  first.exited.then(() => setTimeout(check, 0));
   await idle.promise;
   listener.close();
   await removeIfExists(sock);

@@ -17,6 +17,16 @@
  * bundle), shim.pid, exit.json (ExitInfo, written atomically before the shim
  * exits). The socket lives at `<exec-root>/s/<first 24 hex of id>` because a
  * unix socket path must fit in 108 bytes.
+ *
+ * Tasks: a shim starts with one task, the container of its shim.json (the
+ * Engine API's containers, one shim each, as Docker's). A CRI pod's shim
+ * (started for the pod's holder) also runs the pod's containers, as
+ * containerd's runc v2 shim groups a sandbox: `{"op":"create","task":ID,
+ * "config":ShimConfig,"dir":DIR}` adds one (its own IO, log, init.pid and
+ * exit.json in DIR), and every other op names it with `task` (absent: the
+ * first task). `delete` forgets a task (killing it if it still runs). The
+ * shim ends when every task it holds has exited (or was deleted), or on
+ * `shutdown`, which kills whatever still runs.
  * @module
  */
 import { concatBytes } from "../bytes.ts";
@@ -81,8 +91,12 @@ export interface ShimState {
   exit?: ExitInfo;
 }
 
-export type ShimRequest =
-  | { op: "create" }
+/** Every request may name the task it is for (absent: the shim's first task). */
+export type ShimRequest = ShimOp & { task?: string };
+
+export type ShimOp =
+  /** with `config` and `dir`: add a task (a pod's container) to this shim */
+  | { op: "create"; config?: ShimConfig; dir?: string }
   | { op: "start" }
   | { op: "state" }
   | { op: "kill"; signal: number; all?: boolean }
@@ -103,6 +117,8 @@ export type ShimRequest =
   | { op: "stats" }
   /** open the log file again by its path (the CRI's ReopenContainerLog, after kubelet rotated it) */
   | { op: "reopen-log" }
+  /** forget the task (killed first if it still runs); the shim ends with its last task */
+  | { op: "delete" }
   | { op: "shutdown" };
 
 export interface ShimReply {

@@ -1,7 +1,7 @@
 /**
- * CRI containers in pods: created from a k8s.io image (./images.ts), run by
- * a shim of their own (one shim per container for now; one per pod is a
- * later step, docs/cri.md) with the daemon's OCI runtime, joining their
+ * CRI containers in pods: created from a k8s.io image (./images.ts), run as
+ * tasks of their pod's shim (the one started for the pod's holder: one shim
+ * per pod, as containerd's runc v2 shim) with the daemon's OCI runtime, joining their
  * pod's network, IPC and UTS namespaces (and its pid namespace when the
  * pod shares one) held by the pod's pause (./pods.ts). Output goes to the
  * log path kubelet gives, in the CRI's format (core/shim/jsonlog.ts).
@@ -19,7 +19,7 @@ import { updateCgroup } from "../../../core/runtime/cgroups_update.ts";
 import { resolveUser } from "../../../core/oci/user.ts";
 import { hostDevices } from "../../../core/oci/host_devices.ts";
 import { hostCapabilities } from "../../../core/runtime/proc.ts";
-import { readExitFile, ShimClient, type ShimStream } from "../../../core/shim/client.ts";
+import { readExitFile, ShimClient, ShimError, type ShimStream } from "../../../core/shim/client.ts";
 import {
   type ExitInfo,
   FRAME_EXIT,
@@ -73,6 +73,11 @@ export interface CriContainerRecord {
   logPath: string;
   /** the cgroup (cgroupfs path) it runs in, once started */
   cgroup?: string;
+  /**
+   * the pod whose shim runs it (a task of that shim); absent: a shim of its
+   * own (records from before one shim per pod)
+   */
+  shim?: string;
 }
 
 const PROPAGATION: Record<string, string> = {
@@ -195,8 +200,11 @@ export class CriContainers {
     return this.store.list().filter((c) => c.sandboxId === sid);
   }
 
+  /** The container's shim: its pod's (the container a task of it), or its own (older records). */
   #shim(c: CriContainerRecord): ShimClient {
-    return new ShimClient(this.pods.shimDir(c.id), this.pods.shimSocket(c.id));
+    const dir = this.pods.shimDir(c.id);
+    if (c.shim) return new ShimClient(dir, this.pods.shimSocket(c.shim), this.pods.taskId(c.id));
+    return new ShimClient(dir, this.pods.shimSocket(c.id));
   }
 
   // ---- create ----
@@ -403,17 +411,23 @@ export class CriContainers {
         recursive: true,
       });
     }
-    const shim = await this.pods.spawnShim(
-      dir,
-      this.pods.shimConfig(c.id, sb.runtime, {
-        tty: !!c.config.tty,
-        openStdin: !!c.config.stdin,
-        stdinOnce: !!c.config.stdin_once,
-        logPath: c.logPath,
-        logFormat: "cri",
-      }),
-    );
-    const created = await shim.call({ op: "create" });
+    // a task of the pod's shim: its config in its own dir (what a reap after a shim's death reads)
+    const config = this.pods.shimConfig(c.id, sb.runtime, {
+      socket: this.pods.shimSocket(sb.id),
+      tty: !!c.config.tty,
+      openStdin: !!c.config.stdin,
+      stdinOnce: !!c.config.stdin_once,
+      logPath: c.logPath,
+      logFormat: "cri",
+    });
+    await writeFileAtomic(`${dir}/shim.json`, JSON.stringify(config));
+    await removeIfExists(`${dir}/exit.json`); // a stale one would report an old exit
+    c.shim = sb.id;
+    const shim = this.#shim(c);
+    const created = await shim.call({ op: "create", config, dir }).catch((e) => {
+      if (e instanceof ShimError) throw e;
+      throw new Conflict(`sandbox ${sb.id}'s shim is gone: ${messageOf(e)}`);
+    });
     c.pid = Number(created.pid);
     const startedAt = Date.now() * 1e6; // before: a short process may have exited by the reply
     await shim.call({ op: "start" });
@@ -473,19 +487,24 @@ export class CriContainers {
   }
 
   /**
-   * The shim, what it left of the runtime, the rootfs mount and the bundle
-   * go; the record and upper dir stay.
+   * The container's task (its pod's shim forgets it; an own shim ends),
+   * what it left of the runtime, the rootfs mount and the bundle go; the
+   * record and upper dir stay.
    */
   async #cleanupRuntime(c: CriContainerRecord): Promise<void> {
     const dir = this.pods.shimDir(c.id);
     const shim = this.#shim(c);
     if (await shim.alive()) {
-      await shim.call({ op: "shutdown" }).catch(() => {/* it exited meanwhile */});
+      await shim.call({ op: c.shim ? "delete" : "shutdown" }).catch(
+        (e) => log.debug(`CRI: ${c.id.slice(0, 12)}'s task: ${messageOf(e)}`), // exited meanwhile
+      );
     }
     for (const p of await finishRuntimeCleanup(dir)) log.warn(`CRI: ${c.id.slice(0, 12)}: ${p}`);
     await unmountRootfs(`${dir}/rootfs`);
     await removeIfExists(dir, { recursive: true }).catch(logFailure(`removing ${dir}`));
-    await Deno.remove(this.pods.shimSocket(c.id)).catch(() => {/* the shim removed it */});
+    if (!c.shim) {
+      await Deno.remove(this.pods.shimSocket(c.id)).catch(() => {/* the shim removed it */});
+    }
   }
 
   // ---- stop / remove ----

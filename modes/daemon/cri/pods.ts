@@ -147,6 +147,11 @@ export class CriPods {
     return `${this.s.config.execRoot}/cs/${id.slice(0, 24)}`;
   }
 
+  /** The id the runtime (and the pod's shim, as a task) knows a pod or container by. */
+  taskId(id: string): string {
+    return id.slice(0, 32);
+  }
+
   /** The OCI runtime's state root for CRI processes (apart from the Engine API's `rt/`). */
   runtimeRoot(name: string): string {
     return `${this.s.config.execRoot}/crt/${name}`;
@@ -162,7 +167,7 @@ export class CriPods {
 
   shimConfig(id: string, runtime: string, extra: Partial<ShimConfig> = {}): ShimConfig {
     return {
-      id: id.slice(0, 32),
+      id: this.taskId(id),
       socket: this.shimSocket(id),
       bundle: this.shimDir(id),
       runtime: {
