@@ -6,7 +6,7 @@
  * no `node:` module (which boots Deno's Node layer: +0.1 s, +15 MB).
  */
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
-import { bundle } from "../tools/bundle.ts";
+import { bundle, DECODE7, encode7 } from "../tools/bundle.ts";
 import { bundleArgvFor } from "../tools/self_cmd.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
 import { run, startDaemon } from "./fixtures/daemon.ts";
@@ -21,8 +21,10 @@ async function nodeImports(dir: string, entry: string): Promise<Set<string>> {
     if (seen.has(f)) continue;
     seen.add(f);
     const src = await Deno.readTextFile(`${dir}/${f}`);
-    // static imports only: `import … from "x"` / `import "x"` at the start of a line
-    for (const m of src.matchAll(/^(?:import|export)\b[^;"']*?(?:from\s*)?["']([^"']+)["']/gm)) {
+    // static imports only: `import … from "x"` / `import "x"` / `export … from "x"`, at the
+    // start of a statement (the chunks are minified: one line)
+    const re = /(?:^|[;}])\s*(?:import|export)\s*(?:[\w$*{},\s]*?\s*from\s*)?["']([^"']+)["']/g;
+    for (const m of src.matchAll(re)) {
       const spec = m[1];
       if (spec.startsWith("node:")) found.add(`${f}: ${spec}`);
       else if (spec.startsWith(".")) {
@@ -50,18 +52,54 @@ Deno.test("bundle: the single file runs the container lifecycle; its personaliti
       const v = await run(cmd(["-H", `unix://${tmp}/none.sock`, "version"]));
       assertStringIncludes(v.stdout, "API version:", v.stderr);
       const entry = await Deno.readTextFile(`${units}/tools/bundle_entry.js`);
-      const client = /"modes\/client\/main\.ts": \(\) => import\((?:new URL\()?"\.\.\/([^"]+)"/
-        .exec(entry);
+      const registry = (name: string) =>
+        new RegExp(`"${name}":\\(\\)=>import\\(new URL\\("\\.\\./([^"]+)"`).exec(entry)?.[1];
+      const client = registry("modes/client/main.ts");
       assert(client, "bundle_entry.js names the client's chunk");
-      for (const e of ["core/shim/entry.js", "core/runtime/init_entry.js", client[1]]) {
+      for (const e of ["core/shim/entry.js", "core/runtime/init_entry.js", client]) {
         assertEquals([...await nodeImports(units, e)], [], e);
       }
       // the registry names no chunk literally: Deno would read all of them at start-up
-      assert(!/\(\) => import\("/.test(entry), "literal import in the registry");
+      assert(!/\(\)=>import\("/.test(entry), "literal import in the registry");
       // the daemon's graph does use node: (http, zlib): the check can see them
-      const daemon = /"modes\/daemon\/serve\.ts": \(\) => import\((?:new URL\()?"\.\.\/([^"]+)"/
-        .exec(entry);
-      assert((await nodeImports(units, daemon![1])).size > 0);
+      const daemon = registry("modes/daemon/serve.ts");
+      assert(daemon, "bundle_entry.js names the daemon's chunk");
+      assert((await nodeImports(units, daemon)).size > 0);
+    });
+
+    await t.step("the loader refuses a shared cache directory and a damaged payload", async () => {
+      const none = `unix://${tmp}/none.sock`;
+      const other = `${tmp}/other-cache`;
+      const env = { XDG_CACHE_HOME: other };
+      await Deno.mkdir(`${other}/berth`, { recursive: true });
+      await Deno.chmod(`${other}/berth`, 0o777);
+      let r = await run(cmd(["-H", none, "version"]), { env });
+      assertEquals(r.code, 1);
+      assertStringIncludes(r.stderr, "is not private to this user");
+      // already extracted, then made group-writable: refused before anything is imported
+      await Deno.chmod(`${other}/berth`, 0o700);
+      assertStringIncludes((await run(cmd(["-H", none, "version"]), { env })).stdout, "API");
+      await Deno.chmod(`${other}/berth/${hash}`, 0o770);
+      r = await run(cmd(["-H", none, "version"]), { env });
+      assertStringIncludes(r.stderr, "is not private to this user");
+      await Deno.remove(other, { recursive: true });
+      // one character of the payload changed: the digest check fails, nothing is written
+      const src = await Deno.readTextFile(file);
+      const at = src.lastIndexOf("\n/*berth-payload:") + 40;
+      const c = src.charCodeAt(at) === 65 ? "B" : "A";
+      await Deno.writeTextFile(`${tmp}/damaged.js`, src.slice(0, at) + c + src.slice(at + 1));
+      r = await run(bundleArgvFor(`${tmp}/damaged.js`, ["-H", none, "version"]), { env });
+      assertStringIncludes(r.stderr, "damaged");
+      assertEquals([...Deno.readDirSync(`${other}/berth`)].map((e) => e.name), []);
+    });
+
+    await t.step("the payload's 7-bit text round-trips every byte value", () => {
+      const bytes = new Uint8Array(4099).map((_, i) => (i * 2654435761) >>> 24 ^ i);
+      const text = encode7(bytes);
+      assert(!/[\0\n\r*]/.test(text.replace(/\x7f./g, "")), "a byte the comment cannot hold");
+      const decode7 = new Function(`${DECODE7}; return decode7;`)();
+      assertEquals(decode7(text, bytes.length), bytes);
+      assert(text.length < bytes.length * 1.2, `${text.length} characters`);
     });
 
     const img = await busyboxArchive();
