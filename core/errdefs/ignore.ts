@@ -98,3 +98,17 @@ export async function lstatIfExists(path: string): Promise<Deno.FileInfo | null>
     return null;
   }
 }
+
+/**
+ * Deno.statSync succeeds (links followed): the path is there and ours to
+ * look at. Any failure is false: absent, or unreadable, which the callers
+ * (cgroup files, /sys and /proc probes, the network registry) treat alike.
+ */
+export function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false; // absent or unreadable: not there for us
+  }
+}

@@ -1,5 +1,6 @@
 import { assertEquals, assertRejects, assertThrows } from "../testing/assert.ts";
 import {
+  existsSync,
   ignoreNotFound,
   lstatIfExists,
   removeIfExists,
@@ -33,6 +34,11 @@ Deno.test("removeIfExists / statIfExists: a missing path is fine, other failures
     // a file in the way of a path component: ENOTDIR, not "not found"
     await Deno.writeTextFile(`${dir}/f`, "");
     await assertRejects(() => statIfExists(`${dir}/f/x`));
+    // existsSync: there or not, any failure is "not there"
+    assertEquals([existsSync(`${dir}/f`), existsSync(dir)], [true, true]);
+    assertEquals([existsSync(`${dir}/none`), existsSync(`${dir}/f/x`)], [false, false]);
+    await Deno.symlink(`${dir}/none`, `${dir}/dangling`);
+    assertEquals(existsSync(`${dir}/dangling`), false); // links followed
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -8,6 +8,7 @@
 
 import type { OciResources } from "../oci/runtime_types.ts";
 import type { CgroupMount } from "./init_config.ts";
+import { existsSync } from "../errdefs/ignore.ts";
 
 export interface Hierarchy {
   mountpoint: string;
@@ -124,7 +125,7 @@ export class Cgroup {
     if (m?.limit !== undefined && m.limit > 0) w("memory", "memory.limit_in_bytes", m.limit);
     if (m?.swap !== undefined && m.swap !== 0) {
       const d = this.find("memory");
-      if (d && exists(`${d}/memory.memsw.limit_in_bytes`)) {
+      if (d && existsSync(`${d}/memory.memsw.limit_in_bytes`)) {
         w("memory", "memory.memsw.limit_in_bytes", m.swap);
       }
     }
@@ -157,7 +158,7 @@ export class Cgroup {
         // cgroupfs: no such file, and no creating one
         const missing = e instanceof Deno.errors.NotFound ||
           e instanceof Deno.errors.PermissionDenied;
-        if (!missing || exists(`${d}/${file}`)) throw e;
+        if (!missing || existsSync(`${d}/${file}`)) throw e;
         const ctrl = file.slice(0, file.indexOf("."));
         throw new Error(
           `cgroup v2: the ${ctrl} controller is not enabled for ${this.path} (cannot set ${file})`,
@@ -166,7 +167,7 @@ export class Cgroup {
     };
     const m = r.memory;
     if (m?.limit !== undefined && m.limit > 0) w("memory.max", m.limit);
-    if (m?.swap !== undefined && m.swap !== 0 && exists(`${d}/memory.swap.max`)) {
+    if (m?.swap !== undefined && m.swap !== 0 && existsSync(`${d}/memory.swap.max`)) {
       w("memory.swap.max", m.swap < 0 ? "max" : Math.max(0, m.swap - (m.limit ?? 0)));
     }
     if (m?.reservation) w("memory.low", m.reservation);
@@ -256,15 +257,6 @@ export class Cgroup {
         }
       }
     }
-  }
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -16,15 +16,7 @@
  */
 import type { OciResources } from "../oci/runtime_types.ts";
 import { type Cgroup, layout } from "./cgroups.ts";
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { existsSync } from "../errdefs/ignore.ts";
 
 function readText(p: string): string {
   try {
@@ -61,12 +53,12 @@ export function blkioWeightSupported(): boolean {
     return readText(`${h.mountpoint}/cgroup.controllers`).split(/\s+/).includes("io");
   }
   const h = l.hierarchies.find((x) => x.controllers.includes("blkio"));
-  return !!h && exists(`${h.mountpoint}/blkio.weight`);
+  return !!h && existsSync(`${h.mountpoint}/blkio.weight`);
 }
 
 function memoryV1(d: string, limit: number | undefined, swap: number | undefined): void {
   const memFile = `${d}/memory.limit_in_bytes`, swFile = `${d}/memory.memsw.limit_in_bytes`;
-  const haveSwap = exists(swFile);
+  const haveSwap = existsSync(swFile);
   const setMem = (v: number) => {
     try {
       Deno.writeTextFileSync(memFile, String(v));
@@ -118,7 +110,7 @@ function updateV1(cg: Cgroup, r: OciResources): void {
 function updateV2(cg: Cgroup, r: OciResources): void {
   const d = cg.find("memory")!;
   const w = (file: string, v: string | number) => {
-    if (!exists(`${d}/${file}`)) {
+    if (!existsSync(`${d}/${file}`)) {
       const ctrl = file.slice(0, file.indexOf("."));
       throw new Error(
         `cgroup v2: the ${ctrl} controller is not enabled for ${cg.path} (cannot set ${file})`,
@@ -128,7 +120,7 @@ function updateV2(cg: Cgroup, r: OciResources): void {
   };
   const m = r.memory;
   if (m?.limit) w("memory.max", m.limit > 0 ? m.limit : "max");
-  if (m?.swap && exists(`${d}/memory.swap.max`)) {
+  if (m?.swap && existsSync(`${d}/memory.swap.max`)) {
     const limit = m.limit || Number(readText(`${d}/memory.max`)) || 0;
     w("memory.swap.max", m.swap < 0 ? "max" : Math.max(0, m.swap - limit));
   }
@@ -147,7 +139,7 @@ function updateV2(cg: Cgroup, r: OciResources): void {
   if (bw) {
     // blkio weight 10..1000 → io.weight 1..10000 (runc's conversion)
     const iow = 1 + Math.floor(((bw - 10) * 9999) / 990);
-    if (exists(`${d}/io.bfq.weight`)) w("io.bfq.weight", bw);
+    if (existsSync(`${d}/io.bfq.weight`)) w("io.bfq.weight", bw);
     else w("io.weight", `default ${iow}`);
   }
 }

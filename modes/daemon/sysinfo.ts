@@ -7,19 +7,11 @@
  * @module
  */
 import { layout } from "../../core/runtime/cgroups.ts";
+import { existsSync } from "../../core/errdefs/ignore.ts";
 
 export interface MemorySupport {
   memoryLimit: boolean;
   swapLimit: boolean;
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false; // absent or unreadable: not supported
-  }
 }
 
 function ownV2Path(): string {
@@ -36,8 +28,8 @@ export function memorySupport(): MemorySupport {
   const v1 = l.hierarchies.find((h) => !h.v2 && h.controllers.includes("memory"));
   if (v1) {
     return {
-      memoryLimit: exists(`${v1.mountpoint}/memory.limit_in_bytes`),
-      swapLimit: exists(`${v1.mountpoint}/memory.memsw.limit_in_bytes`),
+      memoryLimit: existsSync(`${v1.mountpoint}/memory.limit_in_bytes`),
+      swapLimit: existsSync(`${v1.mountpoint}/memory.memsw.limit_in_bytes`),
     };
   }
   const v2 = l.hierarchies.find((h) => h.v2);
@@ -50,11 +42,11 @@ export function memorySupport(): MemorySupport {
   }
   if (!controllers.split(/\s+/).includes("memory")) return { memoryLimit: false, swapLimit: false };
   const own = ownV2Path();
-  let swap = own !== "" && exists(`${v2.mountpoint}${own}/memory.swap.max`);
+  let swap = own !== "" && existsSync(`${v2.mountpoint}${own}/memory.swap.max`);
   if (!swap && own === "") {
     try {
       for (const e of Deno.readDirSync(v2.mountpoint)) {
-        if (e.isDirectory && exists(`${v2.mountpoint}/${e.name}/memory.swap.max`)) {
+        if (e.isDirectory && existsSync(`${v2.mountpoint}/${e.name}/memory.swap.max`)) {
           swap = true;
           break;
         }

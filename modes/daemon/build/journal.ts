@@ -23,6 +23,7 @@ import { PRIVATE_DIR } from "../../../core/store/perms.ts";
 import { killCgroup, runtimeOf } from "../../../core/shim/reap.ts";
 import { Cgroup } from "../../../core/runtime/cgroups.ts";
 import { isKind } from "../../../core/errdefs/mod.ts";
+import { existsSync } from "../../../core/errdefs/ignore.ts";
 import { unmount } from "../containers/mount_linux.ts";
 
 /** The OCI runtime of RUN steps: "berth" (built-in) or a runc-compatible CLI. */
@@ -193,15 +194,6 @@ export async function reapBuilds(
   return done;
 }
 
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false; // absent (or unreadable: then not ours to act on)
-  }
-}
-
 /** Runtime state no step owns any more: `<stateRoot>/<runtime name>/<id>`. */
 async function sweepRuntimeState(
   stateRoot: string,
@@ -217,7 +209,7 @@ async function sweepRuntimeState(
   };
   for (const name of dirs(stateRoot)) {
     const root = `${stateRoot}/${name}`;
-    if (exists(`${root}/state.json`)) {
+    if (existsSync(`${root}/state.json`)) {
       // an older daemon's runc state, straight under stateRoot
       const runc = { name: "runc", path: runtimes.runc ?? "runc", root: stateRoot };
       await runtimeDelete(runc, name).then(

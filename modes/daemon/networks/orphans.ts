@@ -13,18 +13,9 @@ import { Firewall } from "../../../core/net/firewall_linux.ts";
 import { deleteLink, listLinks } from "../../../core/net/link_linux.ts";
 import { log, logFailure } from "../log.ts";
 import { type ContainerNet, nsInode } from "./records.ts";
-import { removeIfExists } from "../../../core/errdefs/ignore.ts";
+import { existsSync, removeIfExists } from "../../../core/errdefs/ignore.ts";
 
 export const REGISTRY = "/run/berth-net";
-
-function exists(p: string): boolean {
-  try {
-    Deno.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Does any container of the instance at `root` still run (same netns as recorded)? */
 function anyRunning(root: string): boolean {
@@ -43,12 +34,12 @@ function anyRunning(root: string): boolean {
 
 /** Is the instance rooted at `root` gone for good or idle and down? */
 export function isOrphan(root: string): boolean {
-  if (!exists(root)) return true;
+  if (!existsSync(root)) return true;
   let fd = -1;
   try {
     fd = tryLock(`${root}/berth.lock`);
   } catch {
-    return !exists(root);
+    return !existsSync(root);
   }
   if (fd < 0) return false; // its daemon runs
   try {
