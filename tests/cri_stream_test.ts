@@ -6,7 +6,8 @@
  * protocols (`v4.channel.k8s.io`, `portforward.k8s.io`). Exec with and
  * without a tty (output, stdin, exit codes as v4 Status, resize seen by
  * `stty size`), attach to a running container, port-forward to a server on
- * the pod's own 127.0.0.1 (busybox httpd), used and unknown tokens.
+ * the pod's own 127.0.0.1 (busybox httpd), used and unknown tokens; exec
+ * over a websocket (`v5.channel.k8s.io`) with Deno's own WebSocket client.
  */
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertEquals, assertStringIncludes } from "../core/testing/assert.ts";
@@ -52,6 +53,35 @@ async function readUntil(
     got += new TextDecoder().decode(r.value);
   }
   return got;
+}
+
+/** A websocket (Deno's own client) to a streaming URL: messages by channel, until the server closes. */
+function wsSession(url: string, protocols: string[]) {
+  const ws = new WebSocket(url.replace(/^http/, "ws"), protocols);
+  ws.binaryType = "arraybuffer";
+  const byChannel: Record<number, string> = {};
+  const order: number[] = [];
+  let onMsg: (() => void) | undefined;
+  ws.onmessage = (e) => {
+    const b = new Uint8Array(e.data as ArrayBuffer);
+    order.push(b[0]);
+    byChannel[b[0]] = (byChannel[b[0]] ?? "") + new TextDecoder().decode(b.subarray(1));
+    onMsg?.();
+  };
+  const opened = new Promise<void>((res, rej) => (ws.onopen = () => res(), ws.onerror = rej));
+  const closed = new Promise<number>((res) => ws.onclose = (e) => res(e.code));
+  const send = (channel: number, data: string | number[]) =>
+    ws.send(
+      new Uint8Array([channel, ...(typeof data === "string" ? enc.encode(data) : data)]),
+    );
+  const until = async (pred: () => boolean, ms = 20_000) => {
+    const end = Date.now() + ms;
+    while (!pred()) {
+      if (Date.now() > end) throw new Error(`timed out: ${JSON.stringify(byChannel)}`);
+      await new Promise<void>((r) => (onMsg = r, setTimeout(r, 200)));
+    }
+  };
+  return { ws, opened, closed, send, byChannel, order, until };
 }
 
 Deno.test("cri streaming: exec (pipes, tty, resize, exit codes), attach, port-forward in the pod's netns, tokens", async () => {
@@ -186,6 +216,34 @@ Deno.test("cri streaming: exec (pipes, tty, resize, exit codes), attach, port-fo
     assertEquals(refused.status, 403);
     assertStringIncludes(refused.body, "unable to negotiate protocol");
     assertEquals(refused.headers["x-accepted-stream-protocol-versions"]?.[0], "v4.channel.k8s.io");
+
+    // ---- websocket v5 (Deno's WebSocket): channel-byte messages, stdin half-close [255, 0] ----
+    const w = wsSession(
+      (await cli.rt.Exec({ container_id: web, cmd: ["cat"], stdin: true, stdout: true })).url,
+      ["v5.channel.k8s.io"],
+    );
+    await w.opened;
+    assertEquals(w.ws.protocol, "v5.channel.k8s.io");
+    w.send(0, "over websocket\n");
+    w.send(255, [0]); // v5: stdin is done
+    assertEquals(await w.closed, 1000);
+    assertEquals(w.order[0], 1); // the empty "connection established" message on stdout
+    assertEquals(w.byChannel[1], "over websocket\n");
+    assertEquals(JSON.parse(w.byChannel[3]), { metadata: {}, status: "Success" });
+    // a tty over websocket: resize on channel 4, the exit code in the status
+    const wt = wsSession(
+      (await cli.rt.Exec({ container_id: web, cmd: ["sh"], stdin: true, stdout: true, tty: true }))
+        .url,
+      ["v5.channel.k8s.io", "v4.channel.k8s.io"],
+    );
+    await wt.opened;
+    wt.send(4, '{"Width":77,"Height":33}');
+    wt.send(0, "stty size\n");
+    await wt.until(() => (wt.byChannel[1] ?? "").includes("33 77"));
+    wt.send(0, "exit 4\n");
+    assertEquals(await wt.closed, 1000);
+    const wst = JSON.parse(wt.byChannel[3]);
+    assertEquals([wst.reason, wst.details.causes[0].message], ["NonZeroExitCode", "4"]);
 
     // ---- attach: the running container's stdin and stdout ----
     const a = await remoteCommand(

@@ -31,6 +31,7 @@ import {
   type TerminalSize,
 } from "./remotecommand.ts";
 import { StreamServer } from "./server.ts";
+import { serveRemoteCommandWs, WS_PROTOCOLS } from "./websocket.ts";
 
 function validateStdio(req: Msg): void {
   if (!req.container_id) throw new InvalidArgument("missing required container_id");
@@ -40,6 +41,11 @@ function validateStdio(req: Msg): void {
   if (!req.stdin && !req.stdout && !req.stderr) {
     throw new InvalidArgument("one of stdin, stdout, or stderr must be set");
   }
+}
+
+/** The streams a request asks for. */
+function stdio(req: Msg): { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean } {
+  return { stdin: !!req.stdin, stdout: !!req.stdout, stderr: !!req.stderr, tty: !!req.tty };
 }
 
 export class CriStreaming {
@@ -57,12 +63,20 @@ export class CriStreaming {
         exec: {
           protocols: REMOTECOMMAND_PROTOCOLS,
           serve: (conn, protocol, req) =>
-            serveRemoteCommand(conn, protocol, req, (io) => this.#exec(req, io)),
+            serveRemoteCommand(conn, protocol, stdio(req), (io) => this.#exec(req, io)),
+          ws: {
+            protocols: WS_PROTOCOLS,
+            serve: (ws, req) => serveRemoteCommandWs(ws, stdio(req), (io) => this.#exec(req, io)),
+          },
         },
         attach: {
           protocols: REMOTECOMMAND_PROTOCOLS,
           serve: (conn, protocol, req) =>
-            serveRemoteCommand(conn, protocol, req, (io) => this.#attach(req, io)),
+            serveRemoteCommand(conn, protocol, stdio(req), (io) => this.#attach(req, io)),
+          ws: {
+            protocols: WS_PROTOCOLS,
+            serve: (ws, req) => serveRemoteCommandWs(ws, stdio(req), (io) => this.#attach(req, io)),
+          },
         },
         portforward: {
           protocols: [PORTFORWARD_PROTOCOL],

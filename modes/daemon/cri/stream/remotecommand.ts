@@ -10,9 +10,10 @@
  * `{"Width":W,"Height":H}`, one after the other.
  * @module
  */
-import type { SpdyConnection, SpdyStream } from "./spdy.ts";
+import type { SpdyConnection } from "./spdy.ts";
 
-export const V4 = "v4.channel.k8s.io",
+export const V5 = "v5.channel.k8s.io",
+  V4 = "v4.channel.k8s.io",
   V3 = "v3.channel.k8s.io",
   V2 = "v2.channel.k8s.io",
   V1 = "channel.k8s.io";
@@ -32,11 +33,20 @@ export interface TerminalSize {
   height: number;
 }
 
+/** One of the command's streams: a SPDY stream (./spdy.ts) or a websocket channel (./websocket.ts). */
+export interface Channel {
+  write(data: Uint8Array): Promise<void>;
+  /** our side is done (SPDY: FIN; websocket: nothing, the close says it) */
+  end(): Promise<void>;
+  /** what the client sends, until it closes its side */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
+}
+
 /** The client's side of a command, for the runner. */
 export interface RemoteIO {
-  stdin?: SpdyStream;
-  stdout?: SpdyStream;
-  stderr?: SpdyStream;
+  stdin?: Channel;
+  stdout?: Channel;
+  stderr?: Channel;
   /** terminal sizes as the client sends them (tty, v3+) */
   resize?: AsyncIterable<TerminalSize>;
   /** aborts when the client goes away */
@@ -71,7 +81,9 @@ export function statusJson(o: Outcome): string {
 }
 
 /** Parse a stream of concatenated JSON TerminalSize objects. */
-export async function* terminalSizes(s: AsyncIterable<Uint8Array>): AsyncGenerator<TerminalSize> {
+export async function* terminalSizes(
+  s: { [Symbol.asyncIterator](): AsyncIterator<Uint8Array> },
+): AsyncGenerator<TerminalSize> {
   const dec = new TextDecoder();
   let buf = "";
   for await (const chunk of s) {
@@ -104,7 +116,7 @@ export async function serveRemoteCommand(
   const resizing = opts.tty && (protocol === V4 || protocol === V3);
   const want = 1 + Number(opts.stdin) + Number(opts.stdout) + Number(opts.stderr) +
     Number(resizing);
-  const got: Record<string, SpdyStream> = {};
+  const got: Record<string, Channel> = {};
   const all = new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), timeoutMs);
     conn.closed.then(() => (clearTimeout(timer), resolve(false)));
@@ -121,12 +133,27 @@ export async function serveRemoteCommand(
   conn.onStream = (s) => void s.resetStream(); // nothing more is expected
   const gone = new AbortController();
   conn.closed.then(() => gone.abort());
+  await runAndReport(got as Streams, protocol, gone.signal, run);
+}
+
+/** The command's channels by stream type (error always). */
+export type Streams =
+  & { error: Channel }
+  & Partial<Record<"stdin" | "stdout" | "stderr" | "resize", Channel>>;
+
+/** Run with the client's channels; end stdout/stderr; report the outcome on the error channel. */
+export async function runAndReport(
+  got: Streams,
+  protocol: string,
+  gone: AbortSignal,
+  run: (io: RemoteIO) => Promise<Outcome>,
+): Promise<void> {
   const io: RemoteIO = {
     stdin: got.stdin,
     stdout: got.stdout,
     stderr: got.stderr,
     resize: got.resize ? terminalSizes(got.resize) : undefined,
-    gone: gone.signal,
+    gone,
   };
   let outcome: Outcome;
   try {
@@ -137,8 +164,9 @@ export async function serveRemoteCommand(
   await got.stdout?.end();
   await got.stderr?.end();
   const err = got.error;
-  if (protocol === V4) await err.write(new TextEncoder().encode(statusJson(outcome)));
-  else if ("error" in outcome) await err.write(new TextEncoder().encode(outcome.error));
+  if (protocol === V4 || protocol === V5) {
+    await err.write(new TextEncoder().encode(statusJson(outcome)));
+  } else if ("error" in outcome) await err.write(new TextEncoder().encode(outcome.error));
   else if (outcome.exitCode !== 0) {
     const msg = `command terminated with non-zero exit code: ${
       outcome.message ?? `exit code ${outcome.exitCode}`

@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import { messageOf } from "../../../../core/errdefs/mod.ts";
 import { log } from "../../log.ts";
 import { SpdyConnection } from "./spdy.ts";
+import { WsConnection, wsHandshake } from "./websocket.ts";
 
 export type StreamKind = "exec" | "attach" | "portforward";
 
@@ -75,6 +76,12 @@ export interface StreamHandler {
   /** the SPDY session is up; resolve when done (the server closes the connection then) */
   // deno-lint-ignore no-explicit-any
   serve(conn: SpdyConnection, protocol: string, req: any): Promise<void>;
+  /** the same over a websocket (exec, attach), with its subprotocols */
+  ws?: {
+    protocols: string[];
+    // deno-lint-ignore no-explicit-any
+    serve(ws: WsConnection, req: any): Promise<void>;
+  };
 }
 
 /**
@@ -104,7 +111,7 @@ export class StreamServer {
   #server: http.Server | undefined;
   #listening: Promise<void> | undefined;
   #base = "";
-  readonly #conns = new Set<SpdyConnection>();
+  readonly #conns = new Set<SpdyConnection | WsConnection>();
   readonly #sockets = new Set<Duplex>();
 
   constructor(opts: StreamServerOptions) {
@@ -184,6 +191,20 @@ export class StreamServer {
     if (!r || !p) return fail(404, "404 page not found");
     const h = this.#opts.handlers[r.kind];
     const upgrade = String(req.headers.upgrade ?? "").toLowerCase();
+    if (upgrade === "websocket" && h.ws) {
+      const hs = wsHandshake(req.headers, h.ws.protocols);
+      if ("error" in hs) return fail(400, hs.error);
+      sock.write(hs.response);
+      const ws = new WsConnection(sock, hs.protocol, head);
+      this.#conns.add(ws);
+      try {
+        await h.ws.serve(ws, p.req);
+      } finally {
+        this.#conns.delete(ws);
+        await ws.close().catch(() => ws.destroy()); // the peer is gone already
+      }
+      return;
+    }
     if (upgrade !== "spdy/3.1") {
       return fail(400, `unable to upgrade: unsupported protocol ${req.headers.upgrade}`);
     }
