@@ -14,6 +14,7 @@ import { CGROUP_PARENT, makeBusyboxRootfs, writeBundle } from "../runtime/testut
 import { setSubreaper } from "../sys/libc_proc.ts";
 import type { ExitInfo, ShimConfig } from "./protocol.ts";
 import { finishRuntimeCleanup } from "./reap.ts";
+import { existsSync as exists } from "../errdefs/ignore.ts";
 import { Task } from "./task.ts";
 
 /** The built-in runtime, its first `failures` deletes failing as a busy cgroup would. */
@@ -28,15 +29,6 @@ class FailingDelete extends BuiltinRuntime {
     this.calls++;
     if (this.failures-- > 0) throw new Error("rmdir cgroup: device or resource busy");
     await super.delete(id, force);
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
