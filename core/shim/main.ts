@@ -59,6 +59,8 @@ async function openRuntime(
   return new m.ExternalRuntime({ name: r.name, path: r.path ?? r.name, root: r.root });
 }
 
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Tasks with the same runtime share one OciRuntime object. */
 function runtimeKey(c: ShimConfig): string {
   return JSON.stringify([c.runtime.name, c.runtime.path ?? "", c.runtime.root]);
@@ -244,11 +246,24 @@ export async function main(args: string[]): Promise<number> {
     if (!req.task || tc.id !== req.task) {
       throw new Error("create: the task's config names another id");
     }
-    if (tasks.has(tc.id)) {
-      throw Object.assign(new Error(`task ${tc.id} already exists`), { kind: "Conflict" });
-    }
     if (first.exit) {
       throw Object.assign(new Error(`the sandbox ${cfg.id} has exited`), { kind: "Conflict" });
+    }
+    const old = tasks.get(tc.id);
+    if (old && (old === first || old.status === "running" || old.status === "paused")) {
+      throw Object.assign(new Error(`task ${tc.id} already exists`), { kind: "Conflict" });
+    }
+    if (old) {
+      // left by a start the daemon did not finish (it crashed between create
+      // and start): that one goes, its exit recorded before the new one starts
+      if (old.status === "created") {
+        await old.rt.delete(old.cfg.id, true).catch(() => {/* create retries it and reports */});
+      }
+      if (old.status !== "new") {
+        await Promise.race([old.exited, new Promise((r) => setTimeout(r, 10_000))]);
+      }
+      tasks.delete(tc.id);
+      await removeIfExists(`${tdir}/exit.json`);
     }
     const key = runtimeKey(tc);
     let trt = runtimes.get(key);
@@ -421,9 +436,15 @@ export async function main(args: string[]): Promise<number> {
             // A pod's container goes: killed if it still runs, its exit recorded, forgotten.
             const t = taskOf(req);
             if (t.status !== "new") {
-              if (t.status !== "stopped") await t.rt.delete(t.cfg.id, true);
-              // its exit.json is written before the daemon removes the task's dir
-              await Promise.race([t.exited, new Promise((r) => setTimeout(r, 10_000))]);
+              // SIGKILL to all of it: its exit path deletes the runtime state (a
+              // delete from here as well would race that one), and its exit.json
+              // is written before the daemon removes the task's dir
+              const gone = () =>
+                Promise.race([t.exited.then(() => true), delay(10_000).then(() => false)]);
+              const exitedMeanwhile = () => {/* the wait below tells */};
+              if (t.status === "paused") await t.rt.resume(t.cfg.id).catch(exitedMeanwhile);
+              if (t.status !== "stopped") await t.rt.kill(t.cfg.id, 9, true).catch(exitedMeanwhile);
+              if (!await gone()) await t.rt.delete(t.cfg.id, true); // SIGKILL did not end it
             }
             tasks.delete(t.cfg.id);
             await reply();
