@@ -124,6 +124,7 @@ Deno.test("cri streaming: exec (pipes, tty, resize, exit codes), attach, port-fo
       command: ["sh", "-c", 'while read l; do echo "got:$l"; done'],
       stdin: true,
     });
+    const shell = await run("shell", { command: ["sh"], stdin: true, tty: true });
 
     // ---- validation (kubelet's words) ----
     const bad = await grpcError(
@@ -258,6 +259,41 @@ Deno.test("cri streaming: exec (pipes, tty, resize, exit codes), attach, port-fo
       (await cli.rt.ContainerStatus({ container_id: echo })).status.state,
       "CONTAINER_RUNNING",
     );
+
+    // attach to a tty container: its terminal takes the client's size
+    const at = await remoteCommand(
+      (await cli.rt.Attach({ container_id: shell, stdin: true, stdout: true, tty: true })).url,
+      { stdin: true, stdout: true, tty: true },
+    );
+    await at.resize!.write(enc.encode('{"Width":61,"Height":17}'));
+    await new Promise((r) => setTimeout(r, 300));
+    await at.stdin!.write(enc.encode("stty size\n"));
+    await readUntil(at.stdout!, (s) => s.includes("17 61"));
+    at.conn.destroy();
+
+    // ---- a command that cannot start: InternalError; a client that goes: its exec is killed ----
+    const nosuch = await remoteCommand(
+      (await cli.rt.Exec({ container_id: web, cmd: ["/nosuch"], stdout: true, stderr: true })).url,
+      { stdout: true, stderr: true },
+    );
+    const ns = JSON.parse(await text(nosuch.error));
+    assertEquals([ns.status, ns.reason, ns.code], ["Failure", "InternalError", 500]);
+    assertStringIncludes(ns.message, "failed to exec in container");
+    const sleeper = await remoteCommand(
+      (await cli.rt.Exec({ container_id: web, cmd: ["sleep", "4242"], stdout: true })).url,
+      { stdout: true, stderr: false },
+    );
+    const sleeping = async () =>
+      new TextDecoder().decode(
+        (await cli!.rt.ExecSync({ container_id: web, cmd: ["ps", "-o", "args"] })).stdout,
+      ).includes("sleep 4242");
+    for (let i = 0; i < 50 && !(await sleeping()); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert(await sleeping(), "the exec did not start");
+    sleeper.conn.destroy();
+    for (let i = 0; i < 50 && (await sleeping()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert(!(await sleeping()), "the exec outlived its client");
 
     // ---- port-forward: 127.0.0.1:8080 inside the pod, not the host's ----
     const { url: pf } = await cli.rt.PortForward({ pod_sandbox_id: pod, port: [8080] });

@@ -312,9 +312,11 @@ export class SpdyConnection {
     sock.on("data", (b: Uint8Array) => this.#feed(b));
     sock.on("error", () => this.#ended()); // the peer went: the same as its close
     sock.on("close", () => this.#ended());
-    // the peer half-closed: nothing more comes in, but we may still write
+    // The peer's FIN: spdystream never half-closes a connection, so it is gone (and a
+    // command it ran goes too); our end follows.
     sock.on("end", () => {
-      for (const st of this.#streams.values()) st.remoteEnded();
+      this.#ended();
+      sock.end();
     });
     if (opts.head?.length) this.#feed(opts.head);
   }

@@ -145,6 +145,7 @@ export class WsConnection {
     sock.on("data", (b: Uint8Array) => this.#feed(b));
     sock.on("error", () => this.#ended()); // the peer went: the same as its close
     sock.on("close", () => this.#ended());
+    sock.on("end", () => (this.#ended(), sock.end())); // the client's FIN: it is gone
     if (head?.length) this.#feed(head);
   }
 
