@@ -186,7 +186,9 @@ export class BuiltinRuntime implements OciRuntime {
       const nss = spec.linux?.namespaces ?? [];
       const has = (t: string) => nss.find((n) => n.type === t);
       cg = new Cgroup(spec.linux?.cgroupsPath ?? `/berth/${id}`);
-      const unshareArgs = ["--mount"];
+      // propagation left as it is (unshare(1) would make it all private): init sets "/" to the
+      // spec's rootfsPropagation (rslave by default), as runc and the warm path do
+      const unshareArgs = ["--mount", "--propagation", "unchanged"];
       if (has("uts") && !has("uts")!.path) unshareArgs.push("--uts");
       if (has("ipc") && !has("ipc")!.path) unshareArgs.push("--ipc");
       if (has("network") && !has("network")!.path) unshareArgs.push("--net");

@@ -8,7 +8,7 @@
 
 import type { OciMount, OciSpec } from "../oci/runtime_types.ts";
 import type { CgroupMount } from "./init_config.ts";
-import { parseMountOptions, rootPropagation } from "./mount_opts.ts";
+import { parentMount, parseMountOptions, rootPropagation } from "./mount_opts.ts";
 import { resolveInRoot } from "./securejoin.ts";
 import * as c from "../sys/libc_proc.ts";
 import { nsId, sysctlsError } from "../oci/sysctl.ts";
@@ -46,6 +46,10 @@ export interface RootfsOptions {
 /** Stage 1 (before pivot_root): propagation, rootfs self-bind, mounts, devices. */
 export function prepareRootfs(spec: OciSpec, o: RootfsOptions): void {
   c.mount(null, "/", null, rootPropagation(spec.linux?.rootfsPropagation));
+  // With a shared "/" (rootfsPropagation rshared), as runc: the rootfs's parent mount private, so
+  // the self-bind does not propagate out and pivot_root accepts it (no shared parent).
+  const parent = parentMount(Deno.readTextFileSync("/proc/self/mountinfo"), o.rootfs);
+  if (parent.shared) c.mount(null, parent.at, null, c.MS_PRIVATE);
   c.mount(o.rootfs, o.rootfs, null, c.MS_BIND | c.MS_REC);
   let devMounted = false;
   for (const m of spec.mounts ?? []) {
@@ -192,6 +196,10 @@ export function refuseHostSysctls(spec: OciSpec, hostNs?: Record<string, string>
 
 /** Stage 3 (inside the new root): sysctls, masked and read-only paths, read-only root. */
 export function finishRootfs(spec: OciSpec, warn: (m: string) => void): void {
+  // as runc: the new "/" gets the asked propagation too (the pivot left it a slave)
+  if (spec.linux?.rootfsPropagation) {
+    c.mount(null, "/", null, rootPropagation(spec.linux.rootfsPropagation));
+  }
   for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) {
     try {
       Deno.writeTextFileSync(`/proc/sys/${k.replaceAll(".", "/")}`, v);

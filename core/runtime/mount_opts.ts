@@ -94,3 +94,21 @@ export function parseMountOptions(options: readonly string[] | undefined): Parse
 export function rootPropagation(p: string | undefined): number {
   return PROPAGATION[p ?? ""] ?? (MS_SLAVE | MS_REC);
 }
+
+/**
+ * The mount point holding `path` and whether it is shared, from mountinfo
+ * (the longest mount point that is `path` or a parent of it).
+ */
+export function parentMount(mountinfo: string, path: string): { at: string; shared: boolean } {
+  let best = { at: "/", shared: false };
+  for (const line of mountinfo.split("\n")) {
+    const f = line.split(" ");
+    if (f.length < 7) continue;
+    const at = f[4].replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+    const inside = at === "/" || path === at || path.startsWith(`${at}/`);
+    if (!inside || at.length < best.at.length) continue;
+    const optional = f.slice(6, f.indexOf("-"));
+    best = { at, shared: optional.some((o) => o.startsWith("shared:")) };
+  }
+  return best;
+}

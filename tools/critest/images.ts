@@ -58,13 +58,77 @@ interface Stand {
   user?: string;
   cmd?: string[];
   entrypoint?: string[];
+  env?: string[];
   passwd?: string[];
   group?: string[];
   /** a rootfs of only these files (no busybox) */
   bare?: Record<string, Uint8Array>;
+  /** more to do in the rootfs (after the files) */
+  build?: (root: string) => Promise<void>;
 }
 
+/** e2e-test-images/nonewprivs: a setuid-root program printing its effective uid. */
+const NNP_C = `#include <stdio.h>
+#include <unistd.h>
+int main(void) { printf("Effective uid: %d\\n", (int)geteuid()); return 0; }
+`;
+
+async function buildNnp(root: string): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "critest-nnp-" });
+  try {
+    await Deno.writeTextFile(`${dir}/nnp.c`, NNP_C);
+    await run(["gcc", "-static", "-Os", "-o", `${dir}/nnp`, `${dir}/nnp.c`]);
+    await Deno.mkdir(`${root}/usr/local/bin`, { recursive: true });
+    await Deno.copyFile(`${dir}/nnp`, `${root}/usr/local/bin/nnp`);
+    await Deno.chown(`${root}/usr/local/bin/nnp`, 0, 0);
+    await Deno.chmod(`${root}/usr/local/bin/nnp`, 0o4755);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * e2e-test-images/httpd's start as critest reads it from the log (Apache's
+ * "Command line" notice), then busybox httpd on :80.
+ */
+const HTTPD = `#!/bin/sh
+echo "[core:notice] AH00094: Command line: 'httpd -D FOREGROUND' (berth critest stand-in)" >&2
+exec httpd -f -p 80 -h /usr/local/apache2/htdocs
+`;
+
 const INDEX = "<html><body>berth critest stand-in</body></html>\n";
+
+/**
+ * Applets the busybox image has and Debian's busybox-static lacks, as scripts
+ * (critest runs `pgrep sleep` and `ipcs -m`).
+ */
+const MISSING_APPLETS: Record<string, string> = {
+  "usr/bin/pgrep": `#!/bin/sh
+# stand-in for pgrep PATTERN: the pids whose name matches
+for d in /proc/[0-9]*; do
+  n=$(cat "$d/comm" 2>/dev/null) || continue
+  echo "$n" | grep -qE -- "$1" && echo "\${d#/proc/}"
+done
+exit 0
+`,
+  "usr/bin/ipcs": `#!/bin/sh
+# stand-in for ipcs -m: the shared memory segments of this IPC namespace
+echo "------ Shared Memory Segments --------"
+cat /proc/sysvipc/shm
+`,
+};
+
+/**
+ * The nginx stand-in: a process named nginx whose command line says "master
+ * process" (critest's pid-namespace specs look for both), its pid in
+ * /var/run/nginx.pid, serving / on $PORT with busybox httpd.
+ */
+const NGINX = `#!/bin/sh
+echo $$ > /var/run/nginx.pid
+httpd -f -p "\${PORT:-80}" -h /usr/share/nginx/html &
+trap 'kill $!; exit 0' TERM INT
+wait
+`;
 const STAGING = "k8s-staging-cri-tools";
 const E2E = "e2e-test-images";
 
@@ -78,17 +142,33 @@ export function standIns(pauseRepo = "pause", pauseTag = "3.9"): Stand[] {
   return [
     { repo: `${E2E}/busybox`, tags: ["1.29-2"], cmd: ["sh"] },
     {
-      // nginx stand-in: busybox httpd on :80 serving /
       repo: `${E2E}/nginx`,
       tags: ["1.14-2"],
-      files: { "usr/share/nginx/html/index.html": INDEX },
-      cmd: ["httpd", "-f", "-p", "80", "-h", "/usr/share/nginx/html"],
+      files: { "usr/share/nginx/html/index.html": INDEX, "usr/sbin/nginx": NGINX },
+      cmd: ["nginx", "master process"],
     },
     {
+      // images/hostnet-nginx: nginx listening on 12003
       repo: `${STAGING}/hostnet-nginx-amd64`,
       tags: ["latest"],
-      files: { "usr/share/nginx/html/index.html": INDEX },
-      cmd: ["httpd", "-f", "-p", "12003", "-h", "/usr/share/nginx/html"],
+      files: { "usr/share/nginx/html/index.html": INDEX, "usr/sbin/nginx": NGINX },
+      cmd: ["nginx", "master process"],
+      env: ["PORT=12003"],
+    },
+    {
+      repo: `${E2E}/httpd`,
+      tags: ["2.4.39-4"],
+      files: {
+        "usr/local/apache2/htdocs/index.html": INDEX,
+        "usr/local/bin/httpd-foreground": HTTPD,
+      },
+      cmd: ["httpd-foreground"],
+    },
+    {
+      repo: `${E2E}/nonewprivs`,
+      tags: ["1.3"],
+      entrypoint: ["/usr/local/bin/nnp"],
+      build: buildNnp,
     },
     { repo: `${STAGING}/test-image-user-uid`, tags: ["latest"], user: "1002" },
     { repo: `${STAGING}/test-image-user-username`, tags: ["latest"], user: "www-data" },
@@ -131,6 +211,23 @@ async function run(cmd: string[]): Promise<void> {
 
 const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
+/**
+ * The busybox image's applets are hard links to /bin/busybox, not symlinks:
+ * critest masks /bin/ls (a bind of /dev/null), which through a symlink would
+ * mask busybox itself.
+ */
+async function hardLinkApplets(root: string): Promise<void> {
+  for (const d of ["bin", "sbin", "usr/bin", "usr/sbin"]) {
+    for await (const e of Deno.readDir(`${root}/${d}`)) {
+      if (!e.isSymlink) continue;
+      const p = `${root}/${d}/${e.name}`;
+      if (!(await Deno.readLink(p)).endsWith("busybox")) continue;
+      await Deno.remove(p);
+      await Deno.link(`${root}/bin/busybox`, p);
+    }
+  }
+}
+
 /** A layer tar of a stand-in (deterministic: sorted, mtime 0, numeric owners). */
 async function layerOf(s: Stand, work: string): Promise<Uint8Array> {
   const root = `${work}/rootfs`;
@@ -145,11 +242,18 @@ async function layerOf(s: Stand, work: string): Promise<Uint8Array> {
     await Deno.remove(`${root}/home/alice`, { recursive: true });
     await Deno.writeTextFile(`${root}/etc/passwd`, (s.passwd ?? PASSWD).join("\n") + "\n");
     await Deno.writeTextFile(`${root}/etc/group`, (s.group ?? GROUP).join("\n") + "\n");
-    for (const [p, content] of Object.entries(s.files ?? {})) {
+    await Deno.mkdir(`${root}/var/run`, { recursive: true });
+    for (const [p, content] of Object.entries({ ...MISSING_APPLETS, ...s.files })) {
       const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
       if (dir) await Deno.mkdir(`${root}/${dir}`, { recursive: true });
-      await Deno.writeTextFile(`${root}/${p}`, content);
+      // an applet's symlink (a busybox that has it) is replaced, not written through
+      await Deno.remove(`${root}/${p}`).catch(() => {/* not there */});
+      await Deno.writeTextFile(`${root}/${p}`, content, {
+        mode: content.startsWith("#!") ? 0o755 : 0o644,
+      });
     }
+    await s.build?.(root);
+    await hardLinkApplets(root);
   }
   await run([
     "tar",
@@ -201,7 +305,10 @@ export async function pushStandIns(reg: string, stands = standIns()): Promise<st
         os: "linux",
         created: "2024-01-01T00:00:00Z",
         config: {
-          Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+          Env: [
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            ...s.env ?? [],
+          ],
           ...(s.cmd ? { Cmd: s.cmd } : {}),
           ...(s.entrypoint ? { Entrypoint: s.entrypoint } : {}),
           ...(s.user ? { User: s.user } : {}),

@@ -215,6 +215,11 @@ export class CriContainers {
     const sb = this.pods.ready(req.pod_sandbox_id ?? "");
     const ref = cfg.image?.image ?? "";
     if (!ref) throw new InvalidArgument("container config must name an image");
+    const sc = cfg.linux?.security_context ?? {};
+    if (sc.run_as_group && !sc.run_as_user && !sc.run_as_username) {
+      // as containerd: the group alone would pair with the image's user, which kubelet never means
+      throw new InvalidArgument("user group is specified without user");
+    }
     const image = this.images.store.tryResolve(ref);
     if (!image) throw new NotFound(`failed to get image "${ref}": not found`);
     const name = containerName(cfg, sb);
@@ -343,7 +348,7 @@ export class CriContainers {
       join.pid = `/proc/${t.pid}/ns/pid`;
     }
     const privileged = !!sc.privileged;
-    return generateSpec({
+    const spec = generateSpec({
       id: c.id,
       rootfs,
       cgroupsPath: containerCgroupsPath(
@@ -393,6 +398,14 @@ export class CriContainers {
       ...(privileged ? { devices: hostDevices() } : {}),
       hostCaps: privileged ? hostCapabilities() : undefined,
     });
+    // As containerd: a bidirectional mount needs a shared root (its mounts stay peers of the
+    // host's, so the container's mounts propagate out), a host-to-container one a slave root.
+    const props = (cfg.mounts ?? []).map((m: Msg) => m.propagation);
+    if (props.includes("PROPAGATION_BIDIRECTIONAL")) spec.linux!.rootfsPropagation = "rshared";
+    else if (props.includes("PROPAGATION_HOST_TO_CONTAINER")) {
+      spec.linux!.rootfsPropagation = "rslave";
+    }
+    return spec;
   }
 
   async #start(c: CriContainerRecord, sb: SandboxRecord): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The CRI RuntimeService's runtime-wide methods: Version, Status (is the
- * pod network usable: the CNI config parses and its plugins are there) and
- * UpdateRuntimeConfig. Pods are ./pods.ts, containers ./containers.ts.
+ * pod network usable: the CNI config parses and its plugins are there),
+ * UpdateRuntimeConfig and RuntimeConfig (the cgroup driver). Pods are ./pods.ts, containers ./containers.ts.
  * @module
  */
 import { BERTH_VERSION } from "../../../core/version.ts";
@@ -22,6 +22,9 @@ export function runtimeHandlers(s: { config: DaemonConfig }): Record<string, Una
     // kubelet sends the node's pod CIDR; containerd fills a CNI config template with it when
     // one is configured. berth has no template: the conf dir is the administrator's.
     UpdateRuntimeConfig: () => Promise.resolve({}),
+    // kubelet (1.28+) and critest ask which cgroup driver to name cgroup parents for: berth
+    // takes `cgroup_parent` as a cgroupfs path (docs/cri.md)
+    RuntimeConfig: () => Promise.resolve({ linux: { cgroup_driver: "CGROUPFS" } }),
     async Status(req: Msg) {
       const dir = s.config.cniConfDir ?? "/etc/cni/net.d";
       const conf = (await cniConfFiles(dir))[0];
