@@ -61,7 +61,7 @@ export const TEST_EXTRA_PACKAGES = [
 export const TEST_PACKAGES = [...DAEMON_PACKAGES, ...TEST_EXTRA_PACKAGES];
 
 /** Extra packages for bench/. */
-export const BENCH_PACKAGES = ["podman", "wrk", "hyperfine"];
+export const BENCH_PACKAGES = ["podman", "wrk", "hyperfine", "containerd"];
 
 async function installed(pkg: string): Promise<boolean> {
   const r = await new Deno.Command("dpkg-query", {
