@@ -146,8 +146,13 @@ export class StreamServer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(this.#opts.port, this.#opts.host || "0.0.0.0", () => resolve());
+      server.listen(this.#opts.port, this.#opts.host || "0.0.0.0", () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
+    // later failures (an accept that fails) are logged: unheard, they would end the daemon
+    server.on("error", (e) => log.warn(`CRI streaming server: ${messageOf(e)}`));
     this.#server = server;
     const a = server.address() as AddressInfo;
     this.#base = `http://${urlHost(this.#opts.host || "0.0.0.0")}:${a.port}`;
