@@ -85,8 +85,16 @@ try {
       cSrc.median.toFixed(3)
     } s, ratio ${(cBun.median / cSrc.median).toFixed(2)}× (goal ≤ 1.0×); CPU ${
       cBun.cpu.toFixed(3)
-    } vs ${cSrc.cpu.toFixed(3)} s (${(cBun.cpu / cSrc.cpu).toFixed(2)}×)` +
-      (dk ? `; docker CLI ${c[0].median.toFixed(3)} s, CPU ${c[0].cpu.toFixed(3)} s` : ""),
+    } vs ${cSrc.cpu.toFixed(3)} s (${
+      (cBun.cpu / cSrc.cpu).toFixed(2)
+    }×); page faults ${cBun.faults} vs ${cSrc.faults} (${
+      (cBun.faults / cSrc.faults).toFixed(2)
+    }×)` +
+      (dk
+        ? `; docker CLI ${c[0].median.toFixed(3)} s, CPU ${c[0].cpu.toFixed(3)} s, ${
+          c[0].faults
+        } page faults`
+        : ""),
   );
 
   // 2. shim PSS, 10 running on each daemon
@@ -149,6 +157,7 @@ try {
   ], runs);
   const m = (n: string) => ps.find((r) => r.name === n)?.median ?? NaN;
   const cpu = (n: string) => ps.find((r) => r.name === n)?.cpu ?? NaN;
+  const pf = (n: string) => ps.find((r) => r.name === n)?.faults ?? NaN;
   record(
     `ps with ${N} running (single-file daemon): single file ${
       m("single file ps").toFixed(3)
@@ -170,6 +179,12 @@ try {
           (cpu("single file ps") / cpu("docker 20.10 ps")).toFixed(2)
         }×)`
         : ""),
+  );
+  record(
+    `ps page faults of the client process (median): single file ${pf("single file ps")}, deno run ${
+      pf("deno run client")
+    }, deno empty file ${pf("deno, empty file")}, loader alone ${pf("single file, loader only")}` +
+      (dk ? `; docker CLI ${pf("docker 20.10 ps")}` : ""),
   );
   const dkPs = m("docker 20.10 ps");
   record(

@@ -20,6 +20,8 @@ export interface Result {
   samples: number[];
   /** Median CPU seconds (user+sys) of the processes the run waited for. */
   cpu: number;
+  /** Median minor page faults of the processes the run waited for: steady under load. */
+  faults: number;
 }
 
 /**
@@ -33,6 +35,16 @@ export function childCpu(): number {
   return (Number(f[13]) + Number(f[14])) / 100;
 }
 
+/**
+ * Minor page faults of this process's waited-for children so far
+ * (/proc/self/stat cminflt). On a VM a fault is dear, and the count does
+ * not depend on what else loads the machine.
+ */
+export function childFaults(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[8]);
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -43,14 +55,16 @@ export function median(xs: number[]): number {
 export async function compare(title: string, contenders: Contender[], runs = 5): Promise<Result[]> {
   const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   const cpus = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const faults = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   for (let i = 0; i < runs; i++) {
     for (const c of contenders) {
       await c.setup?.();
-      const c0 = childCpu();
+      const c0 = childCpu(), f0 = childFaults();
       const t0 = performance.now();
       await c.run();
       samples.get(c.name)!.push((performance.now() - t0) / 1000);
       cpus.get(c.name)!.push(childCpu() - c0);
+      faults.get(c.name)!.push(childFaults() - f0);
     }
   }
   const results = contenders.map((c) => ({
@@ -58,6 +72,7 @@ export async function compare(title: string, contenders: Contender[], runs = 5):
     median: median(samples.get(c.name)!),
     samples: samples.get(c.name)!,
     cpu: median(cpus.get(c.name)!),
+    faults: median(faults.get(c.name)!),
   }));
   const base = results[results.length - 1];
   console.log(`\n${title} (median of ${runs})`);
@@ -65,7 +80,7 @@ export async function compare(title: string, contenders: Contender[], runs = 5):
     console.log(
       `  ${r.name.padEnd(24)} ${r.median.toFixed(3)} s   ratio ${
         (r.median / base.median).toFixed(2)
-      }×   cpu ${r.cpu.toFixed(3)} s` +
+      }×   cpu ${r.cpu.toFixed(3)} s   pf ${r.faults.toFixed(0)}` +
         `   [${r.samples.map((x) => x.toFixed(3)).join(" ")}]`,
     );
   }
