@@ -21,6 +21,8 @@ import { log } from "../../log.ts";
 
 export const PORTFORWARD_PROTOCOL = "portforward.k8s.io";
 const LOOPBACK = 0x7f000001;
+/** kubelet's stream creation timeout: both streams of a request within it */
+export const PAIR_TIMEOUT_MS = 30_000;
 
 interface Pair {
   data?: SpdyStream;
@@ -35,8 +37,9 @@ interface Pair {
 export async function servePortForward(
   conn: SpdyConnection,
   pod: { id: string; netns?: string },
+  pairTimeoutMs = PAIR_TIMEOUT_MS,
 ): Promise<void> {
-  const pairs = new Map<string, Pair>();
+  const pairs = new Map<string, Pair & { timer?: ReturnType<typeof setTimeout> }>();
   const running = new Set<Promise<void>>();
   conn.onStream = (s) => {
     const type = s.header("streamtype");
@@ -51,15 +54,27 @@ export async function servePortForward(
     const p = pairs.get(rid) ?? { port };
     if (p[type]) return void s.resetStream();
     p[type] = s;
-    pairs.set(rid, p);
     s.reply();
+    if (!p.timer) {
+      // kubelet's rule: the other half must come within the stream creation timeout
+      p.timer = setTimeout(() => {
+        if (pairs.get(rid) !== p) return;
+        pairs.delete(rid);
+        log.debug(`CRI port-forward: request ${rid}: timed out waiting for its other stream`);
+        p.data?.resetStream();
+        p.error?.resetStream();
+      }, pairTimeoutMs);
+    }
+    pairs.set(rid, p);
     if (p.data && p.error) {
+      clearTimeout(p.timer);
       pairs.delete(rid);
       const job = forward(p as Required<Pair>, pod).finally(() => running.delete(job));
       running.add(job);
     }
   };
   await conn.closed;
+  for (const p of pairs.values()) clearTimeout(p.timer);
   await Promise.all(running);
 }
 
