@@ -15,6 +15,7 @@ import { type CriClients, criClients, grpcError } from "./fixtures/cri.ts";
 import type { Msg } from "../modes/daemon/cri/types.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startTestRegistry } from "../modes/registry/testutil.ts";
+import { hasRunc } from "../core/runtime/testutil.ts";
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
@@ -82,7 +83,17 @@ function podConfig(name: string): Msg {
   };
 }
 
-Deno.test("cri: one shim per pod runs the holder and every container; logs, exec, stop, remove, kill -9 of the daemon, the shim's death, teardown", async () => {
+for (const handler of ["", "runc"]) {
+  Deno.test({
+    name: `cri[${handler || "berth"}]: one shim per pod runs the holder and every container; ` +
+      "logs, exec, stop, remove, kill -9 of the daemon, the shim's death, teardown",
+    ignore: handler === "runc" && !hasRunc,
+    fn: () => podShim(handler),
+  });
+}
+
+/** The whole story with the pods' runtime handler `handler` ("": the daemon's default, berth's). */
+async function podShim(handler: string): Promise<void> {
   const base = await Deno.makeTempDir({ prefix: "berth-cri-podshim-" });
   const reg = await startTestRegistry();
   let d: TestDaemon | undefined;
@@ -102,7 +113,10 @@ Deno.test("cri: one shim per pod runs the holder and every container; logs, exec
     const logDir = `${base}/logs`;
     const runPod = async (name: string) => {
       const sbConfig = { ...podConfig(name), log_directory: `${logDir}/${name}` };
-      const { pod_sandbox_id: pod } = await cli!.rt.RunPodSandbox({ config: sbConfig });
+      const { pod_sandbox_id: pod } = await cli!.rt.RunPodSandbox({
+        config: sbConfig,
+        runtime_handler: handler,
+      });
       const pausePid: number = JSON.parse(
         (await cli!.rt.PodSandboxStatus({ pod_sandbox_id: pod, verbose: true })).info.info,
       ).pid;
@@ -252,4 +266,4 @@ Deno.test("cri: one shim per pod runs the holder and every container; logs, exec
     await reg.close();
     await Deno.remove(base, { recursive: true }).catch(() => {});
   }
-});
+}
