@@ -249,6 +249,7 @@ Deno.test("cri pods: --pod-infra-image: the image's entrypoint holds the pod, pu
   const base = await Deno.makeTempDir({ prefix: "berth-cri-infra-" });
   const net = await cniNetwork(base);
   const reg = await startTestRegistry();
+  let regOpen = true;
   let d: TestDaemon | undefined;
   let cli: CriClients | undefined;
   let watch: EventWatch | undefined;
@@ -311,12 +312,23 @@ Deno.test("cri pods: --pod-infra-image: the image's entrypoint holds the pod, pu
     // free again
     await cli.im.RemoveImage({ image: { image: img.ref } });
     assertEquals(watch.events.filter((e) => e.container_id === pod).length, 4);
+
+    // a pod whose infra image cannot be pulled fails, in containerd's words, and leaves nothing
+    await reg.close();
+    regOpen = false;
+    const e = await grpcError(cli.rt.RunPodSandbox({ config: podConfig("nopull") }));
+    assertStringIncludes(e.details, `failed to get sandbox image "${img.ref}"`);
+    assertEquals((await cli.rt.ListPodSandbox({})).items, []);
+    assertEquals(await traces(net, "no-such-pod"), { ports: [], rules: [], leases: [] });
+    const left = (await Deno.readTextFile("/proc/self/mounts")).split("\n")
+      .filter((l) => l.includes(`${d!.execRoot}/cri`) || l.includes(`${d!.root}/cri`));
+    assertEquals(left, []);
   } finally {
     watch?.close();
     if (cli) await removeAllPods(cli).catch(() => {});
     cli?.close();
     await d?.stop();
-    await reg.close();
+    if (regOpen) await reg.close();
     await net.cleanup();
     await Deno.remove(base, { recursive: true }).catch(() => {});
   }
