@@ -4,7 +4,7 @@
  * error → exit code mapping.
  * @module
  */
-import { Command, FlagError, HelpShown } from "./flags.ts";
+import { Command, FlagError, FlagValueError, HelpShown } from "./flags.ts";
 export type { Command } from "./flags.ts";
 import { ApiClient, ApiError, ConnectError, resolveHost } from "./api.ts";
 import { BerthError, messageOf } from "../../core/errdefs/mod.ts";
@@ -61,13 +61,31 @@ export function kvMap(list: string[] | undefined): Record<string, string> {
   return o;
 }
 
-/** --filter KEY=VALUE values → the `filters` query parameter (undefined when none). */
-export function filtersQuery(list: string[] | undefined): string | undefined {
+/**
+ * The parser of every `--filter` flag, docker/cli's FilterOpt: an empty value is ignored, one
+ * without `=` is a flag error (`bad format of filter (expected name=value)`, exit 125), the name is
+ * trimmed and lower-cased and the value trimmed.
+ */
+export function filterFlag(v: string, prev: string[] = []): string[] {
+  if (v === "") return prev;
+  const i = v.indexOf("=");
+  if (i < 0) throw new FlagValueError("bad format of filter (expected name=value)");
+  return [...prev, `${v.slice(0, i).trim().toLowerCase()}=${v.slice(i + 1).trim()}`];
+}
+
+/** --filter values (as filterFlag keeps them) → name → values. */
+export function filtersOf(list: string[] | undefined): Record<string, string[]> {
   const f: Record<string, string[]> = {};
   for (const x of list ?? []) {
     const i = x.indexOf("=");
-    (f[i < 0 ? x : x.slice(0, i)] ??= []).push(i < 0 ? "" : x.slice(i + 1));
+    (f[x.slice(0, i)] ??= []).push(x.slice(i + 1));
   }
+  return f;
+}
+
+/** --filter values → the `filters` query parameter (undefined when none). */
+export function filtersQuery(list: string[] | undefined): string | undefined {
+  const f = filtersOf(list);
   return Object.keys(f).length ? JSON.stringify(f) : undefined;
 }
 

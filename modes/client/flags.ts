@@ -36,6 +36,8 @@ interface OptionDef {
 
 /** A flag error, worded as docker's. */
 export class FlagError extends Error {}
+/** Thrown by a flag's parser: pflag words it `invalid argument "V" for "-f, --flag" flag: <message>`. */
+export class FlagValueError extends Error {}
 /** -h/--help was given; the usage has been printed. */
 export class HelpShown extends Error {}
 
@@ -127,8 +129,15 @@ export class Command {
     let v: unknown;
     if (d.arg === "none") v = !d.negate;
     else v = value === undefined ? true : value;
-    if (d.parser && value !== undefined) v = d.parser(value, this.#opts[d.key]);
-    else if (d.parser && d.arg === "optional") v = d.parser("true", this.#opts[d.key]);
+    if (d.parser && value !== undefined) {
+      try {
+        v = d.parser(value, this.#opts[d.key]);
+      } catch (e) {
+        if (!(e instanceof FlagValueError)) throw e;
+        const flag = `${d.short ? `-${d.short}, ` : ""}--${d.long}`;
+        throw new FlagError(`invalid argument "${value}" for "${flag}" flag: ${e.message}`);
+      }
+    } else if (d.parser && d.arg === "optional") v = d.parser("true", this.#opts[d.key]);
     this.#opts[d.key] = v;
   }
 

@@ -7,7 +7,15 @@
  * dynamic ones too, before running).
  * @module
  */
-import { command, type Globals, out, parse, requireArgs } from "../cli.ts";
+import {
+  command,
+  filterFlag,
+  filtersQuery,
+  type Globals,
+  out,
+  parse,
+  requireArgs,
+} from "../cli.ts";
 import { ApiError } from "../api.ts";
 import { renderTemplate, table } from "../format.ts";
 import { copyChunks, printErr } from "./containers_stream.ts";
@@ -246,7 +254,7 @@ async function prune(name: string, args: string[], g: Globals): Promise<number> 
     .option(
       "--filter <filter>",
       'Provide filter values (e.g. "until=<timestamp>")',
-      (v: string, p: string[] = []) => [...p, v],
+      filterFlag,
     )
     .option("-f, --force", "Do not prompt for confirmation");
   const { opts } = parse(c, args, name);
@@ -259,13 +267,8 @@ async function prune(name: string, args: string[], g: Globals): Promise<number> 
     const ans = n ? new TextDecoder().decode(buf.subarray(0, n)).trim().toLowerCase() : "";
     if (ans !== "y" && ans !== "yes") return 0;
   }
-  const filters: Record<string, string[]> = {};
-  for (const f of opts.filter ?? []) {
-    const i = f.indexOf("=");
-    (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
-  }
   const r = await g.api().json<PruneReport>("POST", "/containers/prune", {
-    query: { filters: JSON.stringify(filters) },
+    query: { filters: filtersQuery(opts.filter) },
   });
   if (r.ContainersDeleted?.length) {
     out(`Deleted Containers:\n${r.ContainersDeleted.join("\n")}\n\n`);

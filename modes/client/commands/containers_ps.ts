@@ -4,7 +4,7 @@
  * (json, table, Go-template).
  * @module
  */
-import { command, type Globals, out, parse } from "../cli.ts";
+import { command, filterFlag, filtersQuery, type Globals, out, parse } from "../cli.ts";
 import { goTime, humanSize, printFormatted, since } from "../format.ts";
 
 import type { ContainerSummary, Port } from "../../../core/api/types.ts";
@@ -69,7 +69,7 @@ export async function ps(name: string, args: string[], g: Globals): Promise<numb
     .option(
       "-f, --filter <filter>",
       "Filter output based on conditions provided",
-      (v: string, p: string[] = []) => [...p, v],
+      filterFlag,
     )
     .option("--format <string>", "Format output using a custom template")
     .option("-n, --last <int>", "Show n last created containers (includes all states)")
@@ -78,17 +78,6 @@ export async function ps(name: string, args: string[], g: Globals): Promise<numb
     .option("-q, --quiet", "Only display container IDs")
     .option("-s, --size", "Display total file sizes");
   const { opts } = parse(c, args, name);
-  const filters: Record<string, string[]> = {};
-  for (const f of opts.filter ?? []) {
-    const i = f.indexOf("=");
-    if (i < 0) {
-      console.error(
-        `invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`,
-      );
-      return 125;
-    }
-    (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
-  }
   let limit = opts.last !== undefined ? Number(opts.last) : -1;
   if (opts.latest) limit = 1;
   const list = await g.api().json<ContainerSummary[]>("GET", "/containers/json", {
@@ -96,7 +85,7 @@ export async function ps(name: string, args: string[], g: Globals): Promise<numb
       all: opts.all,
       limit: limit > 0 ? limit : undefined,
       size: opts.size,
-      filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined,
+      filters: filtersQuery(opts.filter),
     },
   });
   const trunc = opts.trunc !== false;

@@ -6,7 +6,7 @@
  * as `10m`) and sent as `seconds.nanoseconds`.
  * @module
  */
-import { collect, command, type Globals, out, parse } from "../cli.ts";
+import { command, filterFlag, filtersOf, type Globals, out, parse } from "../cli.ts";
 import { renderTemplate } from "../format.ts";
 import { InvalidArgument } from "../../../core/errdefs/mod.ts";
 import { tryParseDuration } from "../../../core/units.ts";
@@ -57,16 +57,14 @@ export function prettyEvent(e: Event, timeNano?: bigint): string {
 
 export async function run(name: string, args: string[], g: Globals): Promise<number> {
   const c = command(name, "[OPTIONS]", "Get real time events from the server")
-    .option("-f, --filter <filter>", "Filter output based on conditions provided", collect)
+    .option("-f, --filter <filter>", "Filter output based on conditions provided", filterFlag)
     .option("--format <string>", "Format the output using the given Go template")
     .option("--since <string>", "Show all events created since timestamp")
     .option("--until <string>", "Stream events until this timestamp");
   const { opts } = parse(c, args, name);
   const filters: Record<string, Record<string, boolean>> = {};
-  for (const f of (opts.filter ?? []) as string[]) {
-    const i = f.indexOf("=");
-    if (i < 0) throw new InvalidArgument(`bad format of filter (expected name=value)`);
-    (filters[f.slice(0, i).trim().toLowerCase()] ??= {})[f.slice(i + 1)] = true;
+  for (const [k, vs] of Object.entries(filtersOf(opts.filter))) {
+    for (const v of vs) (filters[k] ??= {})[v] = true;
   }
   const res = await g.api().request("GET", "/events", {
     query: {

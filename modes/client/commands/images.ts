@@ -3,7 +3,17 @@
  * history, image prune.
  * @module
  */
-import { collect, command, type Globals, out, parse, requireArgs, UsageExit } from "../cli.ts";
+import {
+  collect,
+  command,
+  filterFlag,
+  filtersOf,
+  type Globals,
+  out,
+  parse,
+  requireArgs,
+  UsageExit,
+} from "../cli.ts";
 import { goTime, humanSize, printFormatted, renderTemplate, since } from "../format.ts";
 import { familiarString, parseReference } from "../../../core/oci/reference.ts";
 import { shortId } from "../../../core/oci/digest.ts";
@@ -67,21 +77,13 @@ async function images(name: string, args: string[], g: Globals): Promise<number>
   const c = command(name, "[OPTIONS] [REPOSITORY[:TAG]]", "List images")
     .option("-a, --all", "Show all images (default hides intermediate images)")
     .option("--digests", "Show digests")
-    .option("-f, --filter <filter>", "Filter output based on conditions provided", collect, [])
+    .option("-f, --filter <filter>", "Filter output based on conditions provided", filterFlag, [])
     .option("--format <string>", "Format output using a custom template")
     .option("--no-trunc", "Don't truncate output")
     .option("-q, --quiet", "Only show image IDs");
   const { opts, args: pos } = parse(c, args, name);
   requireArgs(pos, name, "[OPTIONS] [REPOSITORY[:TAG]]", 0, 1);
-  const filters: Record<string, string[]> = {};
-  for (const f of opts.filter as string[]) {
-    const i = f.indexOf("=");
-    if (i < 0) {
-      console.error(`Error: bad format of filter (expected name=value)`);
-      return 1;
-    }
-    (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
-  }
+  const filters = filtersOf(opts.filter);
   if (pos[0]) (filters.reference ??= []).push(pos[0]);
   const list = await g.api().json<ImageSummary[]>("GET", "/images/json", {
     query: {

@@ -6,6 +6,7 @@
 import {
   collect,
   command,
+  filterFlag,
   filtersQuery,
   type Flags,
   type Globals,
@@ -127,7 +128,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
     }
     case "network ls": {
       const c = command(name, "[OPTIONS]", "List networks")
-        .option("-f, --filter <filter>", 'Provide filter values (e.g. "driver=bridge")', collect)
+        .option("-f, --filter <filter>", 'Provide filter values (e.g. "driver=bridge")', filterFlag)
         .option("--format <string>", "Format output using a custom template")
         .option("--no-trunc", "Do not truncate the output")
         .option("-q, --quiet", "Only display network IDs");
@@ -210,7 +211,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
     }
     case "network prune": {
       const c = command(name, "[OPTIONS]", "Remove all unused networks")
-        .option("--filter <filter>", 'Provide filter values (e.g. "until=<timestamp>")', collect)
+        .option("--filter <filter>", 'Provide filter values (e.g. "until=<timestamp>")', filterFlag)
         .option("-f, --force", "Do not prompt for confirmation");
       const { opts } = parse(c, args, name);
       if (!opts.force) {

@@ -5,6 +5,7 @@
 import {
   collect,
   command,
+  filterFlag,
   filtersQuery,
   type Globals,
   kvMap,
@@ -40,7 +41,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
     }
     case "volume ls": {
       const c = command(name, "[OPTIONS]", "List volumes")
-        .option("-f, --filter <filter>", 'Provide filter values (e.g. "dangling=true")', collect)
+        .option("-f, --filter <filter>", 'Provide filter values (e.g. "dangling=true")', filterFlag)
         .option("--format <string>", "Format output using a custom template")
         .option("-q, --quiet", "Only display volume names");
       const { opts } = parse(c, args, name);
@@ -117,7 +118,7 @@ export async function run(name: string, args: string[], g: Globals): Promise<num
     case "volume prune": {
       const c = command(name, "[OPTIONS]", "Remove unused local volumes")
         .option("-a, --all", "Remove all unused volumes, not just anonymous ones")
-        .option("--filter <filter>", 'Provide filter values (e.g. "label=<label>")', collect)
+        .option("--filter <filter>", 'Provide filter values (e.g. "label=<label>")', filterFlag)
         .option("-f, --force", "Do not prompt for confirmation");
       const { opts } = parse(c, args, name);
       if (!opts.force) {
