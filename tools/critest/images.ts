@@ -228,6 +228,40 @@ async function hardLinkApplets(root: string): Promise<void> {
   }
 }
 
+/**
+ * A busybox tree from a dynamically linked busybox (`$CRITEST_BUSYBOX`:
+ * Debian's `busybox` package, `apt-get download busybox`, run.sh does it)
+ * and the libraries it loads. Debian's busybox-static has a "standalone"
+ * shell (its applets run in-process, never through /bin), unlike the
+ * busybox image critest expects: its MaskedPaths spec masks /bin/ls and
+ * wants `sh -c ls` to fail.
+ */
+async function dynamicBusyboxRootfs(root: string, bin: string): Promise<void> {
+  await busyboxRootfs(root); // the directories, /etc, and the static applets' names
+  for (const d of ["bin", "sbin", "usr/bin", "usr/sbin"]) {
+    for await (const e of Deno.readDir(`${root}/${d}`)) {
+      if (e.isSymlink) await Deno.remove(`${root}/${d}/${e.name}`);
+    }
+  }
+  await Deno.remove(`${root}/bin/busybox`);
+  await Deno.copyFile(bin, `${root}/bin/busybox`);
+  await Deno.chmod(`${root}/bin/busybox`, 0o755);
+  const out = await new Deno.Command(bin, { args: ["--list-full"], stdout: "piped" }).output();
+  for (const p of new TextDecoder().decode(out.stdout).split("\n").filter(Boolean)) {
+    if (p === "bin/busybox") continue;
+    await Deno.mkdir(`${root}/${p.slice(0, p.lastIndexOf("/")) || "."}`, { recursive: true });
+    await Deno.remove(`${root}/${p}`).catch(() => {/* not a static applet's name */});
+    await Deno.link(`${root}/bin/busybox`, `${root}/${p}`);
+  }
+  const ldd = await new Deno.Command("ldd", { args: [bin], stdout: "piped" }).output();
+  for (const line of new TextDecoder().decode(ldd.stdout).split("\n")) {
+    const lib = /(?:=>\s*)?(\/\S+)\s+\(/.exec(line)?.[1];
+    if (!lib) continue;
+    await Deno.mkdir(`${root}${lib.slice(0, lib.lastIndexOf("/"))}`, { recursive: true });
+    await Deno.copyFile(await Deno.realPath(lib), `${root}${lib}`);
+  }
+}
+
 /** A layer tar of a stand-in (deterministic: sorted, mtime 0, numeric owners). */
 async function layerOf(s: Stand, work: string): Promise<Uint8Array> {
   const root = `${work}/rootfs`;
@@ -238,7 +272,9 @@ async function layerOf(s: Stand, work: string): Promise<Uint8Array> {
       await Deno.writeFile(`${root}/${p}`, b, { mode: 0o755 });
     }
   } else {
-    await busyboxRootfs(root);
+    const dyn = Deno.env.get("CRITEST_BUSYBOX");
+    if (dyn) await dynamicBusyboxRootfs(root, dyn);
+    else await busyboxRootfs(root);
     await Deno.remove(`${root}/home/alice`, { recursive: true });
     await Deno.writeTextFile(`${root}/etc/passwd`, (s.passwd ?? PASSWD).join("\n") + "\n");
     await Deno.writeTextFile(`${root}/etc/group`, (s.group ?? GROUP).join("\n") + "\n");
