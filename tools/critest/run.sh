@@ -169,6 +169,9 @@ down) down "$2" ;;
 containerd | berth)
   rt=$1
   shift
+  # a fresh root: critest pulls only images the runtime does not have
+  down "$rt"
+  rm -rf "${WORK:?}/$rt"
   up "$rt"
   trap 'down $rt' EXIT
   set +e
