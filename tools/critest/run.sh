@@ -148,7 +148,9 @@ down() {
       kill -9 "$s" 2>/dev/null || true
     done
   fi
-  grep -o " $d/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
+  { grep -o " $d/[^ ]*" /proc/self/mounts || true; } | sort -r | while read -r m; do
+    umount -l "$m" || true
+  done
   local bridge=critestb0
   [ "$rt" = containerd ] && bridge=critestc0
   ip link del "$bridge" 2>/dev/null || true
