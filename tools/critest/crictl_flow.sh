@@ -13,6 +13,8 @@ step() {
   echo "+ crictl $*" >&2
   "${C[@]}" "$@"
 }
+# (not `step … | grep -q`: grep's early exit would SIGPIPE crictl under pipefail)
+has() { grep -q -- "$1" <<<"$2"; }
 POD=""
 cleanup() {
   [ -n "$POD" ] && "${C[@]}" rmp -f "$POD" >/dev/null 2>&1 || true
@@ -34,23 +36,25 @@ step version
 step info >/dev/null
 step pull "$IMG"
 step images
-step inspecti "$IMG" | grep -q '"id"'
+has '"id"' "$(step inspecti "$IMG")"
 POD=$(step runp "$T/pod.json")
 step pods
-step inspectp "$POD" | grep -q '"SANDBOX_READY"'
+has '"SANDBOX_READY"' "$(step inspectp "$POD")"
 CTR=$(step create "$POD" "$T/ctr.json" "$T/pod.json")
 step start "$CTR"
 step ps
-step inspect "$CTR" | grep -q '"CONTAINER_RUNNING"'
+has '"CONTAINER_RUNNING"' "$(step inspect "$CTR")"
 [ "$(step exec -s "$CTR" hostname)" = flow ]
-step exec -s "$CTR" sh -c 'exit 3' && exit 1 || [ $? -eq 3 ]
+# a non-zero exit is crictl's failure (exit 1) naming the code
+if out=$(step exec -s "$CTR" sh -c 'exit 3' 2>&1); then exit 1; fi
+grep -q 'exited with 3' <<<"$out"
 sleep 2
-step logs "$CTR" | grep -q started
-step logs --tail 1 "$CTR" | grep -q tick
+has started "$(step logs "$CTR")"
+has tick "$(step logs --tail 1 "$CTR")"
 step stats "$CTR"
 step statsp "$POD"
 step stop "$CTR"
-step ps -a --state exited | grep -q "${CTR:0:13}"
+has "${CTR:0:13}" "$(step ps -a --state exited)"
 step rm "$CTR"
 step stopp "$POD"
 step rmp "$POD"
