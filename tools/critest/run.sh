@@ -151,6 +151,12 @@ down() {
   { grep -o " $d/[^ ]*" /proc/self/mounts || true; } | sort -r | while read -r m; do
     umount -l "$m" || true
   done
+  # the daemon's --cgroup-parent, and critest's /test.slice (its parent when a runtime does not
+  # answer RuntimeConfig): rmdir only removes them empty
+  for c in /sys/fs/cgroup/*/critest-berth /sys/fs/cgroup/*/test.slice /sys/fs/cgroup/critest-berth \
+    /sys/fs/cgroup/test.slice; do
+    [ -d "$c" ] && rmdir "$c" 2>/dev/null || true
+  done
   local bridge=critestb0
   [ "$rt" = containerd ] && bridge=critestc0
   ip link del "$bridge" 2>/dev/null || true
