@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# crictl's everyday flow against a CRI endpoint (docs/cri.md "critest"): after
+# crictl's everyday flow against a CRI endpoint (docs/cri.md "critest and crictl"): after
 # `tools/critest/run.sh up berth` (or containerd), run
 #   tools/critest/crictl_flow.sh unix:///tmp/critest-run/berth/cri.sock
 # Each step prints its command; the first failure stops the walk (the pod is removed).

@@ -12,7 +12,7 @@
  * is fixed, so that spec fails for every runtime pulling from here.
  *
  * Usage: `deno run -A tools/critest/images.ts http://127.0.0.1:5000 [PAUSE_REF]`
- * (docs/cri.md "critest").
+ * (docs/cri.md "critest and crictl").
  * @module
  */
 import { createHash } from "node:crypto";

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run cri-tools' critest (v1.29.0) against a private containerd or berth daemon, offline
-# (docs/cri.md "critest"). As root, from a berth checkout:
+# (docs/cri.md "critest and crictl"). As root, from a berth checkout:
 #
 #   tools/critest/run.sh build                 # crictl + critest into $BIN (from $SRC or the mirror)
 #   tools/critest/run.sh containerd [ARGS…]    # critest against a private containerd 1.6
 #   tools/critest/run.sh berth [ARGS…]         # critest against a private berth daemon
 #   tools/critest/run.sh up berth|containerd   # start registry + runtime and leave them running
 #   tools/critest/run.sh down berth|containerd # stop what `up` started, clean up
+#   tools/critest/run.sh down registry         # stop the registry the first run started
 #
 # ARGS go to critest (e.g. -ginkgo.focus='PodSandbox'). A run writes $WORK/<runtime>/critest.log
 # and junit.xml. Every process started here is stopped by its PID; the runtime's mounts,
@@ -133,6 +134,10 @@ stop_pid() { # by the PID its start wrote
 
 down() {
   local rt=$1 d=$WORK/$1
+  if [ "$rt" = registry ]; then
+    stop_pid "$WORK/registry/pid"
+    return
+  fi
   if [ -S "$d/cri.sock" ] || [ -S "$d/containerd.sock" ]; then
     local ep="unix://$d/cri.sock"
     [ "$rt" = containerd ] && ep="unix://$d/containerd.sock"
@@ -188,7 +193,7 @@ containerd | berth)
     tee "$WORK/$rt/critest.log" | grep -E '^\s*\[(FAIL|PANICKED)\]|^(Ran|PASS|FAIL)' || true
   ;;
 *)
-  sed -n '2,13p' "$0"
+  sed -n '2,14p' "$0"
   exit 2
   ;;
 esac
