@@ -98,7 +98,7 @@ export class BuiltinRuntime implements OciRuntime {
   /** sync connections of created containers whose init waits there for start() */
   readonly #gates = new Map<string, Deno.Conn>();
   #warm?: WarmInit;
-  readonly #warmNice?: number;
+  #warmNice?: number;
   /** how many creates used a warm init (for tests and diagnostics) */
   warmInitsUsed = 0;
 
@@ -119,8 +119,24 @@ export class BuiltinRuntime implements OciRuntime {
    * Boot the next create()'s init now, waiting on `syncSocket` (a path the
    * caller owns): its Deno start-up then overlaps the caller's own set-up.
    */
-  prewarm(syncSocket: string): void {
-    this.offerWarmInit(prewarmInit(this.#argv, syncSocket));
+  prewarm(syncSocket: string, nicer = 0): void {
+    // nice is per thread and inherited at fork: lower ours around the spawn;
+    // the init is put back at our nice when a create takes it (#takeWarm)
+    const base = c.threadNice();
+    const niced = nicer > 0 && c.canRenice() && c.setThreadNice(base + nicer);
+    try {
+      this.offerWarmInit(prewarmInit(this.#argv, syncSocket));
+    } finally {
+      if (niced) {
+        c.setThreadNice(base);
+        this.#warmNice ??= base;
+      }
+    }
+  }
+
+  /** Is a warm init waiting for the next create()? */
+  get hasWarmInit(): boolean {
+    return !!this.#warm && !this.#warm.exited;
   }
 
   /** Let an offered warm init that no create() took go. */

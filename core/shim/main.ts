@@ -34,11 +34,19 @@ import {
   threadNice,
 } from "../sys/libc_proc.ts";
 import type { OciRuntime } from "../runtime/runtime.ts";
+import type { BuiltinRuntime } from "../runtime/builtin.ts";
 import type { WarmInit } from "../runtime/warm_init.ts";
 import { handledElsewhere, peerGone, removeIfExists, tempLeftover } from "../errdefs/ignore.ts";
 
 /** A shim whose container was never created gives up after this long. */
 const CREATE_TIMEOUT_MS = 60_000;
+/**
+ * A pod shim's init booted ahead of the next container (op `prewarm`) is let
+ * go after this long without a create: an idle Deno process is memory.
+ */
+const PREWARM_TTL_MS = 15_000;
+/** How much nicer than the shim a prewarmed init boots (it should delay no one). */
+const PREWARM_NICER = 10;
 
 async function openRuntime(
   cfg: ShimConfig,
@@ -275,6 +283,25 @@ export async function main(args: string[]): Promise<number> {
     return t;
   };
 
+  /**
+   * The daemon expects another task soon (a pod's next container): boot the
+   * built-in runtime's init for it now, so that its create takes a warm one
+   * (docs/shim.md "Warm shims"). Kept PREWARM_TTL_MS, then let go.
+   */
+  let prewarms = 0;
+  let prewarmTtl: ReturnType<typeof setTimeout> | undefined;
+  const dropPrewarmed = () => {
+    clearTimeout(prewarmTtl);
+    (rt as Partial<BuiltinRuntime>).dropWarmInit?.();
+  };
+  const prewarm = () => {
+    const b = rt as Partial<BuiltinRuntime>;
+    if (!b.prewarm || first.exit) return;
+    if (!b.hasWarmInit) b.prewarm(`${cfg.socket}.i${++prewarms}`, PREWARM_NICER);
+    clearTimeout(prewarmTtl);
+    prewarmTtl = setTimeout(dropPrewarmed, PREWARM_TTL_MS);
+  };
+
   let active = 0;
   let replying = 0;
   const idle = Promise.withResolvers<void>();
@@ -450,6 +477,11 @@ export async function main(args: string[]): Promise<number> {
             await reply();
             break;
           }
+          case "prewarm": {
+            prewarm();
+            await reply();
+            break;
+          }
           case "shutdown": {
             // Tasks the runtime could not delete are left to the daemon (it
             // reaps what is left): the reply says so, and the shim ends.
@@ -489,10 +521,12 @@ export async function main(args: string[]): Promise<number> {
 
   first.exited.then(() => setTimeout(check, 0));
   await idle.promise;
+  dropPrewarmed(); // killed now; its sync socket is removed below (we exit before discard does)
   listener.close();
   await removeIfExists(sock);
   await removeIfExists(`${dir}/shim.pid`); // a stale one would name a dead shim
   // a warm init no create() took: its sync socket is still there
   if (warmInit) await Deno.remove(warmInit.syncSocket).catch(tempLeftover);
+  for (let i = 1; i <= prewarms; i++) await removeIfExists(`${cfg.socket}.i${i}`);
   return 0;
 }

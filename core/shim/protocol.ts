@@ -119,6 +119,8 @@ export type ShimOp =
   | { op: "reopen-log" }
   /** forget the task (killed first if it still runs); the shim ends with its last task */
   | { op: "delete" }
+  /** a task is coming soon (a pod's next container): boot its runtime's init now */
+  | { op: "prewarm" }
   | { op: "shutdown" };
 
 export interface ShimReply {

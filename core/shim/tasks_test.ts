@@ -13,6 +13,7 @@ import { layout } from "../runtime/cgroups.ts";
 import { CGROUP_PARENT, makeBusyboxRootfs, writeBundle } from "../runtime/testutil.ts";
 import { SHIM_V8_FLAGS, ShimClient, ShimError } from "./client.ts";
 import type { ExitInfo, ShimConfig } from "./protocol.ts";
+import { existsSync } from "../errdefs/ignore.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -22,6 +23,26 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ").trim();
+  } catch {
+    return "";
+  }
+}
+
+function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const s = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      if (Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]) === ppid) out.push(Number(e.name));
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
 }
 
 async function kindOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -93,6 +114,14 @@ Deno.test({
       await pod.call({ op: "start" });
       const podWait = pod.wait();
 
+      // prewarm: the shim boots an init for the next task (its child, on `<sock>.i1`), once;
+      // the next create takes it (the container's pid is that init's)
+      await pod.call({ op: "prewarm" });
+      await pod.call({ op: "prewarm" });
+      const warm = childrenOf(shimPid).filter((p) => cmdline(p).includes(` create ${sock}.i`));
+      assertEquals(warm.length, 1, "one init booted ahead");
+      assert(cmdline(warm[0]).endsWith(` create ${sock}.i1`), cmdline(warm[0]));
+
       // two tasks added: own pid, own log, own exit.json; the shim is the parent of all
       const pids: Record<string, number> = {};
       for (const id of [aId, bId]) {
@@ -103,6 +132,8 @@ Deno.test({
         });
         pids[id] = Number(created.pid);
       }
+      assertEquals(pids[aId], warm[0], "the first create took the init booted ahead");
+      assert(!existsSync(`${sock}.i1`), "the warm init's sync socket is left");
       const bWait = task(bId).wait();
       for (const id of [aId, bId]) await task(id).call({ op: "start" });
       assertEquals((await bWait)?.exitCode, 4);
@@ -157,6 +188,9 @@ Deno.test({
 
       // the holder exits, a container still runs: the shim stays, and takes no new task
       await task(cId).call({ op: "start" });
+      await pod.call({ op: "prewarm" }); // one that no create will take
+      const warm2 = childrenOf(shimPid).filter((p) => cmdline(p).endsWith(` create ${sock}.i2`));
+      assertEquals(warm2.length, 1);
       await pod.call({ op: "kill", signal: 9 });
       assertEquals((await podWait)?.signal, 9);
       await new Promise((r) => setTimeout(r, 300));
@@ -170,9 +204,11 @@ Deno.test({
         "Conflict",
       );
 
-      // the last task's exit ends the shim
+      // the last task's exit ends the shim, and with it an init booted ahead that no create took
       await task(cId).call({ op: "kill", signal: 9 });
       assertEquals((await child.status).code, 0);
+      assert(!existsSync(`${sock}.i2`), "the prewarmed init's sync socket is left");
+      await until("the unused init's end", () => !alive(warm2[0]));
       assert(!alive(Number(created.pid)));
       assert(!await pod.alive());
     } finally {

@@ -252,6 +252,8 @@ export class CriContainers {
       logPath: dir && cfg.log_path ? `${dir.replace(/\/+$/, "")}/${cfg.log_path}` : "",
     };
     await this.store.save(c);
+    // its init boots while kubelet gets to StartContainer (a no-op when one waits already)
+    if ((sc.namespace_options?.pid ?? "CONTAINER") === "CONTAINER") this.pods.prewarm(sb);
     this.#emit(c, "CONTAINER_CREATED_EVENT");
     return { container_id: c.id };
   }
