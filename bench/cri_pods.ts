@@ -381,7 +381,9 @@ try {
         `${name}: runp+create+start median ${med[name][3].toFixed(0)} ms ` +
           `(runp ${med[name][0].toFixed(0)}, create ${med[name][1].toFixed(0)}, start ${
             med[name][2].toFixed(0)
-          }); samples ${s.map((x) => x[3].toFixed(0)).join(" ")}`,
+          }); samples ${s.map((x) => x[3].toFixed(0)).join(" ")}; start ${
+            s.map((x) => x[2].toFixed(0)).join(" ")
+          }`,
       );
     }
     if (med.containerd) {
