@@ -9,7 +9,8 @@
 #   tools/critest/run.sh down berth|containerd # stop what `up` started, clean up
 #   tools/critest/run.sh down registry         # stop the registry the first run started
 #
-# ARGS go to critest (e.g. -ginkgo.focus='PodSandbox'). A run writes $WORK/<runtime>/critest.log
+# ARGS go to critest (e.g. -ginkgo.focus='PodSandbox'); BERTH_ARGS to the berth daemon (e.g.
+# "--log-level debug"). A run writes $WORK/<runtime>/critest.log
 # and junit.xml. Every process started here is stopped by its PID; the runtime's mounts,
 # its CNI bridge and iptables rules go with it.
 set -euo pipefail
@@ -103,7 +104,7 @@ start_berth() {
     --cri-socket "$d/cri.sock" --cni-conf-dir "$d/net.d" --cgroup-parent /critest-berth \
     --insecure-registry "$REG" \
     --cri-registry-mirror "gcr.io=http://$REG" \
-    --cri-registry-mirror "registry.k8s.io=http://$REG" >"$d/log" 2>&1 &
+    --cri-registry-mirror "registry.k8s.io=http://$REG" ${BERTH_ARGS:-} >"$d/log" 2>&1 &
   echo $! >"$d/pid"
   ENDPOINT="unix://$d/cri.sock"
 }
