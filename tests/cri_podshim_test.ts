@@ -120,7 +120,7 @@ async function podShim(handler: string): Promise<void> {
       const pausePid: number = JSON.parse(
         (await cli!.rt.PodSandboxStatus({ pod_sandbox_id: pod, verbose: true })).info.info,
       ).pid;
-      const create = async (cname: string, command: string[]) => {
+      const create = async (cname: string, command: string[], start = true) => {
         const { container_id: id } = await cli!.rt.CreateContainer({
           pod_sandbox_id: pod,
           sandbox_config: sbConfig,
@@ -131,7 +131,7 @@ async function podShim(handler: string): Promise<void> {
             log_path: `${cname}.log`,
           },
         });
-        await cli!.rt.StartContainer({ container_id: id });
+        if (start) await cli!.rt.StartContainer({ container_id: id });
         return id as string;
       };
       return { pod, pausePid, create };
@@ -222,6 +222,16 @@ async function podShim(handler: string): Promise<void> {
     const shim2 = await shimPidIn(p2.pod);
     assert(shim2 !== shim);
     const xPid = await pidOf(x), yPid = await pidOf(y);
+    // created, not started: the built-in runtime's shim has an init booted ahead (prewarm; runc
+    // gets none) when it is killed
+    const z = await p2.create("z", ["true"], false);
+    if (!handler) {
+      await until("the prewarmed init's sync socket", async () => {
+        for await (const e of Deno.readDir(`${d!.execRoot}/cs`)) {
+          if (e.name.startsWith(`${p2.pod.slice(0, 24)}.i`)) return true;
+        }
+      });
+    }
     Deno.kill(shim2, "SIGKILL");
     await until("the shim's death", async () => !await alive(shim2));
     for (const id of [x, y]) {
@@ -247,12 +257,16 @@ async function podShim(handler: string): Promise<void> {
     const mounts = (await Deno.readTextFile("/proc/self/mounts")).split("\n")
       .filter((l) => l.includes(`${d!.execRoot}/cri`) || l.includes(`${d!.root}/cri`));
     assertEquals(mounts, []);
-    for (const id of [p1.pod, p2.pod, a, b, c, job, x, y]) {
+    for (const id of [p1.pod, p2.pod, a, b, c, job, x, y, z]) {
       assertEquals(await cgroupDirs(d.cgroupParent, id), [], `${id.slice(0, 12)}'s cgroup is left`);
       const left = await Deno.stat(`${d.execRoot}/cri/${id}`).then(() => true, () => false);
       assert(!left, `${id.slice(0, 12)}'s shim dir is left`);
     }
     assertEquals(busyShims(d), []);
+    // the killed shim's socket and its prewarmed init's sync socket went with RemovePodSandbox
+    const cs = [...Deno.readDirSync(`${d.execRoot}/cs`)].map((e) => e.name)
+      .filter((n) => [p1.pod, p2.pod].some((p) => n.startsWith(p.slice(0, 24))));
+    assertEquals(cs, []);
   } finally {
     if (cli) {
       const { items } = await cli.rt.ListPodSandbox({}).catch(() => ({ items: [] }));

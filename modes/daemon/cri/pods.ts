@@ -483,7 +483,20 @@ export class CriPods {
       }
     }
     await removeIfExists(dir, { recursive: true }).catch(logFailure(`removing ${dir}`));
-    await Deno.remove(this.shimSocket(sb.id)).catch(() => {/* the shim removed it */});
+    // a shim killed outright leaves its socket and its prewarmed inits' sync sockets (.i<n>)
+    const sock = this.shimSocket(sb.id);
+    await removeIfExists(sock).catch(logFailure(`removing ${sock}`));
+    const cs = sock.slice(0, sock.lastIndexOf("/"));
+    const base = sock.slice(cs.length + 1);
+    try {
+      for (const e of Deno.readDirSync(cs)) {
+        if (/^\.i\d+$/.test(e.name.slice(base.length)) && e.name.startsWith(base)) {
+          await removeIfExists(`${cs}/${e.name}`).catch(logFailure(`removing ${cs}/${e.name}`));
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) problems.push((e as Error).message);
+    }
     if (problems.length) throw new Error(problems.join("; "));
   }
 
