@@ -148,6 +148,31 @@ for (const rt of RUNTIMES) {
         assertEquals((await b(["ps", "-aq"])).stdout, "");
       });
 
+      await t.step(
+        "stop during start-up: a SIGTERM pid 1 dropped is sent again once trapped",
+        async () => {
+          // pid 1 has no SIGTERM handler for its first 3 s: the kernel drops the stop's signal
+          // (core/shim/redeliver.ts); once the trap is set the shim sends it again
+          const id = expectCode(
+            await b([
+              "run",
+              "-d",
+              "busybox",
+              "sh",
+              "-c",
+              "sleep 3; trap 'exit 7' TERM; while :; do sleep 0.1; done",
+            ]),
+            0,
+          ).stdout.trim();
+          const t0 = Date.now();
+          expectCode(await b(["stop", "-t", "60", id]), 0);
+          const took = Date.now() - t0;
+          assertEquals((await b(["inspect", "-f", "{{.State.ExitCode}}", id])).stdout, "7\n");
+          assert(took < 30_000, `stop took ${took} ms`);
+          expectCode(await b(["rm", id]), 0);
+        },
+      );
+
       await t.step("kill, wait, exec, top, pause, rename", async () => {
         const id = expectCode(await b(["run", "-d", "--name", "kk", "busybox", "sleep", "1000"]), 0)
           .stdout.trim();

@@ -19,6 +19,7 @@ import {
   writeAll,
 } from "./protocol.ts";
 import { Task } from "./task.ts";
+import { disposition, dropped, redeliverWhenCaught } from "./redeliver.ts";
 import { setSubreaper, setWinsize } from "./sys_linux.ts";
 import { collectGarbage, dropExecutablePages } from "../sys/memory.ts";
 import {
@@ -384,7 +385,18 @@ export async function main(args: string[]): Promise<number> {
             if (t.status === "stopped") {
               throw Object.assign(new Error("container is not running"), { kind: "Conflict" });
             }
+            // a stop signal pid 1 drops while it is starting is sent again (redeliver.ts)
+            const watch = req.signal !== 9 && !req.all && t.pid > 0;
+            const before = watch ? disposition(t.pid, req.signal) : null;
             await t.rt.kill(t.cfg.id, req.signal, req.all);
+            if (watch && dropped(before, disposition(t.pid, req.signal))) {
+              redeliverWhenCaught(
+                t.pid,
+                req.signal,
+                () => t.rt.kill(t.cfg.id, req.signal, false),
+                t.exited,
+              );
+            }
             await reply();
             break;
           }
