@@ -262,6 +262,9 @@ async function podShim(handler: string): Promise<void> {
       const left = await Deno.stat(`${d.execRoot}/cri/${id}`).then(() => true, () => false);
       assert(!left, `${id.slice(0, 12)}'s shim dir is left`);
     }
+    // a shim ends a moment after its last task; a retired warm shim's socket goes before it does
+    await until("every shim to end", async () => busyShims(d!).length === 0 || undefined, 15_000)
+      .catch(() => {});
     assertEquals(busyShims(d), []);
     // the killed shim's socket and its prewarmed init's sync socket went with RemovePodSandbox
     const cs = [...Deno.readDirSync(`${d.execRoot}/cs`)].map((e) => e.name)

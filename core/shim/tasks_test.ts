@@ -118,7 +118,10 @@ Deno.test({
       // the next create takes it (the container's pid is that init's)
       await pod.call({ op: "prewarm" });
       await pod.call({ op: "prewarm" });
-      const warm = childrenOf(shimPid).filter((p) => cmdline(p).includes(` create ${sock}.i`));
+      const booted = () =>
+        childrenOf(shimPid).filter((p) => cmdline(p).includes(` create ${sock}.i`));
+      await until("the prewarmed init's exec", () => booted().length > 0); // fork before exec
+      const warm = booted();
       assertEquals(warm.length, 1, "one init booted ahead");
       assert(cmdline(warm[0]).endsWith(` create ${sock}.i1`), cmdline(warm[0]));
 
@@ -189,7 +192,11 @@ Deno.test({
       // the holder exits, a container still runs: the shim stays, and takes no new task
       await task(cId).call({ op: "start" });
       await pod.call({ op: "prewarm" }); // one that no create will take
-      const warm2 = childrenOf(shimPid).filter((p) => cmdline(p).endsWith(` create ${sock}.i2`));
+      // between fork and exec the child still shows the shim's own cmdline: wait for the exec
+      const warmInits = () =>
+        childrenOf(shimPid).filter((p) => cmdline(p).endsWith(` create ${sock}.i2`));
+      await until("the prewarmed init's exec", () => warmInits().length > 0);
+      const warm2 = warmInits();
       assertEquals(warm2.length, 1);
       await pod.call({ op: "kill", signal: 9 });
       assertEquals((await podWait)?.signal, 9);
