@@ -11,16 +11,7 @@ import { hasRunc } from "../core/runtime/testutil.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
 import { berthCmd, startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
 import { entries, eventually, mountsUnder } from "./containers_helpers.ts";
-
-function alive(pid: number): boolean {
-  try {
-    const s = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from "../core/runtime/proc.ts";
 
 /** Live processes whose argv is exactly `argv`. */
 async function pidsOf(argv: string[]): Promise<number[]> {
@@ -29,7 +20,7 @@ async function pidsOf(argv: string[]): Promise<number[]> {
   for await (const e of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     const cmd = await Deno.readTextFile(`/proc/${e.name}/cmdline`).catch(() => "");
-    if (cmd === want && alive(Number(e.name))) out.push(Number(e.name));
+    if (cmd === want && isAlive(Number(e.name))) out.push(Number(e.name));
   }
   return out;
 }
@@ -114,15 +105,17 @@ for (const runtime of ["berth", "runc"]) {
 
         await d.kill9();
         await new Promise((r) => setTimeout(r, 300));
-        assert(step.every(alive), "the step outlives the daemon until the restart");
+        assert(step.every((p) => isAlive(p)), "the step outlives the daemon until the restart");
         await d.restart();
 
         await eventually(
-          () => Promise.resolve(!step.some(alive) && !holders.some(alive)),
+          () => Promise.resolve(!step.some((p) => isAlive(p)) && !holders.some((p) => isAlive(p))),
           10000,
           "step and netns holder killed",
         ).catch((e) => {
-          throw new Error(`${e.message}: ${[...step, ...holders].filter(alive)} still run`);
+          throw new Error(
+            `${e.message}: ${[...step, ...holders].filter((p) => isAlive(p))} still run`,
+          );
         });
         assertEquals(await mountsUnder(d.root), []);
         assertEquals(await entries(`${d.root}/build-tmp`), []);
@@ -142,7 +135,7 @@ for (const runtime of ["berth", "runc"]) {
           client?.kill("SIGKILL");
         } catch { /* exited when the daemon died */ }
         await client?.status;
-        for (const p of ours.filter(alive)) Deno.kill(p, "SIGKILL");
+        for (const p of ours.filter((p) => isAlive(p))) Deno.kill(p, "SIGKILL");
         await d.stop();
       }
     },

@@ -19,17 +19,9 @@ import {
   teardown,
 } from "./containers_helpers.ts";
 import type { TestDaemon } from "./fixtures/daemon.ts";
+import { isAlive } from "../core/runtime/proc.ts";
 
 /** Alive = exists and not a zombie (a zombie's parent may not be ours to reap). */
-function alive(pid: number): boolean {
-  try {
-    const s = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
 
 /** Every pid in the container's cgroups. */
 async function cgroupPids(d: TestDaemon, id: string): Promise<number[]> {
@@ -52,7 +44,7 @@ async function startVictim(d: TestDaemon, rt: string) {
   let pids: number[] = [];
   await eventually(async () => (pids = await cgroupPids(d, id)).length >= 2, 10000, "exec'd");
   const shimPid = Number(await Deno.readTextFile(`${d.execRoot}/shims/${id}/shim.pid`));
-  assert(alive(shimPid), "shim runs");
+  assert(isAlive(shimPid), "shim runs");
   const ip = (await d.berth(["inspect", "-f", "{{.NetworkSettings.IPAddress}}", id])).stdout;
   assert(ip.trim() !== "", "container has an address");
   return { id, pids, shimPid };
@@ -70,12 +62,12 @@ async function assertReaped(d: TestDaemon, rt: string, id: string, pids: number[
   assertEquals(st.split("|")[0], "137", st);
   assertStringIncludes(st, "shim");
   await eventually(
-    () => Promise.resolve(pids.every((p) => !alive(p))),
+    () => Promise.resolve(pids.every((p) => !isAlive(p))),
     5000,
     "container processes gone",
   )
     .catch((e) => {
-      throw new Error(`${e.message}: ${pids.filter(alive)} still run`);
+      throw new Error(`${e.message}: ${pids.filter((p) => isAlive(p))} still run`);
     });
   assertEquals(await cgroupDirs(d, [id]), []);
   assertEquals((await entries(`${d.execRoot}/rt/${rt}`)).filter((e) => id.startsWith(e)), []);
@@ -122,7 +114,10 @@ for (const rt of RUNTIMES) {
         await d.kill9();
         Deno.kill(shimPid, "SIGKILL");
         await new Promise((r) => setTimeout(r, 300));
-        assert(pids.some(alive), "the container outlives its shim until the daemon is back");
+        assert(
+          pids.some((p) => isAlive(p)),
+          "the container outlives its shim until the daemon is back",
+        );
         await d.restart();
         await assertReaped(d, rt, id, pids);
       } finally {

@@ -16,6 +16,7 @@ import type { Msg } from "../modes/daemon/cri/types.ts";
 import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startTestRegistry } from "../modes/registry/testutil.ts";
 import { hasRunc } from "../core/runtime/testutil.ts";
+import { isAlive } from "../core/runtime/proc.ts";
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
@@ -24,17 +25,6 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_0
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Alive = exists and not a zombie (a zombie's parent may not be ours to reap). */
-function alive(pid: number): Promise<boolean> {
-  try {
-    const s = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3);
-    return Promise.resolve(state !== "Z" && state !== "X");
-  } catch {
-    return Promise.resolve(false);
   }
 }
 
@@ -155,7 +145,7 @@ async function podShim(handler: string): Promise<void> {
     const c = await p1.create("c", ["sh", "-c", "echo out-c; echo err-c >&2; exec sleep 3600"]);
     const shim = await shimPidIn(p1.pod);
     assertEquals(busyShims(d), [shim], "the pod's containers have shims of their own");
-    assert(await alive(shim));
+    assert(isAlive(shim));
     for (const id of [a, b, c]) {
       assertEquals(await shimPidIn(id), shim, `${id.slice(0, 12)} has a shim of its own`);
       assertEquals(ppid(await pidOf(id)), shim, `${id.slice(0, 12)}'s process is not the shim's`);
@@ -184,9 +174,9 @@ async function podShim(handler: string): Promise<void> {
     await cli.rt.StopContainer({ container_id: b, timeout: 0 });
     const bst = await state(b);
     assertEquals([bst.state, bst.exit_code], ["CONTAINER_EXITED", 137]);
-    assert(!await alive(bPid), "b outlived StopContainer");
+    assert(!isAlive(bPid), "b outlived StopContainer");
     await cli.rt.RemoveContainer({ container_id: b });
-    assert(await alive(shim), "the pod's shim ended with one of its containers");
+    assert(isAlive(shim), "the pod's shim ended with one of its containers");
     assertEquals((await exec(a, ["echo", "still"])).out, "still\n");
     // one that runs to completion: its exit code through the shim's wait
     const job = await p1.create("job", ["sh", "-c", "exit 3"]);
@@ -195,7 +185,7 @@ async function podShim(handler: string): Promise<void> {
       return s.state === "CONTAINER_EXITED" ? s : undefined;
     });
     assertEquals([jst.exit_code, jst.reason], [3, "Error"]);
-    assert(await alive(shim));
+    assert(isAlive(shim));
 
     // kill -9 of the daemon: the restarted one finds the pod's shim and every container in it.
     cli.close();
@@ -233,12 +223,12 @@ async function podShim(handler: string): Promise<void> {
       });
     }
     Deno.kill(shim2, "SIGKILL");
-    await until("the shim's death", async () => !await alive(shim2));
+    await until("the shim's death", () => Promise.resolve(!isAlive(shim2)));
     for (const id of [x, y]) {
       const s = await state(id);
       assertEquals([s.state, s.exit_code], ["CONTAINER_EXITED", 137], id.slice(0, 12));
     }
-    for (const pid of [xPid, yPid]) assert(!await alive(pid), `pid ${pid} outlived its shim`);
+    for (const pid of [xPid, yPid]) assert(!isAlive(pid), `pid ${pid} outlived its shim`);
     assertEquals(
       (await cli.rt.PodSandboxStatus({ pod_sandbox_id: p2.pod })).status.state,
       "SANDBOX_NOTREADY",
@@ -249,9 +239,9 @@ async function podShim(handler: string): Promise<void> {
     // Removing the pods ends the first shim; no process, mount or cgroup is left.
     const aPid = await pidOf(a);
     for (const p of [p1, p2]) await cli.rt.RemovePodSandbox({ pod_sandbox_id: p.pod });
-    await until("the first pod's shim to end", async () => !await alive(shim));
+    await until("the first pod's shim to end", () => Promise.resolve(!isAlive(shim)));
     for (const pid of [aPid, p1.pausePid, p2.pausePid]) {
-      assert(!await alive(pid), `pid ${pid} outlived RemovePodSandbox`);
+      assert(!isAlive(pid), `pid ${pid} outlived RemovePodSandbox`);
     }
     assertEquals((await cli.rt.ListContainers({})).containers, []);
     const mounts = (await Deno.readTextFile("/proc/self/mounts")).split("\n")
@@ -263,7 +253,11 @@ async function podShim(handler: string): Promise<void> {
       assert(!left, `${id.slice(0, 12)}'s shim dir is left`);
     }
     // a shim ends a moment after its last task; a retired warm shim's socket goes before it does
-    await until("every shim to end", async () => busyShims(d!).length === 0 || undefined, 15_000)
+    await until(
+      "every shim to end",
+      () => Promise.resolve(busyShims(d!).length === 0 || undefined),
+      15_000,
+    )
       .catch(() => {});
     assertEquals(busyShims(d), []);
     // the killed shim's socket and its prewarmed init's sync socket went with RemovePodSandbox

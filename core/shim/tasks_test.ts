@@ -14,16 +14,7 @@ import { CGROUP_PARENT, makeBusyboxRootfs, writeBundle } from "../runtime/testut
 import { SHIM_V8_FLAGS, ShimClient, ShimError } from "./client.ts";
 import type { ExitInfo, ShimConfig } from "./protocol.ts";
 import { existsSync } from "../errdefs/ignore.ts";
-
-function alive(pid: number): boolean {
-  try {
-    const s = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from "../runtime/proc.ts";
 
 function cmdline(pid: number): string {
   try {
@@ -173,7 +164,7 @@ Deno.test({
       await task(bId).call({ op: "delete" });
       assertEquals(await kindOf(task(bId).call({ op: "state" })), "NotFound");
       await task(aId).call({ op: "delete" });
-      assert(!alive(pids[aId]), "a outlived its delete");
+      assert(!isAlive(pids[aId]), "a outlived its delete");
       assertEquals(
         (JSON.parse(await Deno.readTextFile(`${base}/${aId}/exit.json`)) as ExitInfo).signal,
         9,
@@ -184,7 +175,7 @@ Deno.test({
         task(cId).call({ op: "create", config: cfgOf(cId), dir: `${base}/${cId}` });
       const stale = Number((await createC()).pid);
       const created = await createC();
-      assert(Number(created.pid) !== stale && !alive(stale), "the stale task was not replaced");
+      assert(Number(created.pid) !== stale && !isAlive(stale), "the stale task was not replaced");
       let noExit = true;
       await Deno.stat(`${base}/${cId}/exit.json`).then(() => noExit = false, () => {});
       assert(noExit, "the stale task's exit.json is left");
@@ -201,8 +192,8 @@ Deno.test({
       await pod.call({ op: "kill", signal: 9 });
       assertEquals((await podWait)?.signal, 9);
       await new Promise((r) => setTimeout(r, 300));
-      assert(alive(shimPid), "the shim ended while a container of its pod ran");
-      assert(alive(Number(created.pid)));
+      assert(isAlive(shimPid), "the shim ended while a container of its pod ran");
+      assert(isAlive(Number(created.pid)));
       const late = cfgOf(`tasks-late-${Deno.pid}`);
       assertEquals(
         await kindOf(
@@ -215,8 +206,8 @@ Deno.test({
       await task(cId).call({ op: "kill", signal: 9 });
       assertEquals((await child.status).code, 0);
       assert(!existsSync(`${sock}.i2`), "the prewarmed init's sync socket is left");
-      await until("the unused init's end", () => !alive(warm2[0]));
-      assert(!alive(Number(created.pid)));
+      await until("the unused init's end", () => !isAlive(warm2[0]));
+      assert(!isAlive(Number(created.pid)));
       assert(!await pod.alive());
     } finally {
       try {
