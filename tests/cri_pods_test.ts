@@ -18,10 +18,10 @@ import {
   type EventWatch,
   grpcError,
   podConfig,
+  pushTestImage,
   removeAllPods,
 } from "./fixtures/cri.ts";
 import type { Msg } from "../modes/daemon/cri/types.ts";
-import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startTestRegistry } from "../modes/registry/testutil.ts";
 import { pushPauseImage } from "./fixtures/pause_image.ts";
 import { pauseElf } from "../modes/daemon/cri/pause.ts";
@@ -356,12 +356,8 @@ Deno.test("cri containers: two containers of a pod share localhost; CRI logs, Ex
     d = await startDaemon({ args: ["--cni-conf-dir", net.confDir, "--cni-bin-dir", CNI_BIN] });
     const sock = `${d.execRoot}/cri.sock`;
     // The image, built offline, into the CRI's store through berth registry on loopback.
-    const img = await busyboxArchive();
-    const ref = `${reg.host}/cri/bb:1`;
-    assertEquals((await d.berth(["load", "-q", "-i", img.path])).code, 0);
-    assertEquals((await d.berth(["tag", "busybox", ref])).code, 0);
-    const pushed = await d.berth(["push", ref]);
-    assertEquals(pushed.code, 0, pushed.stderr);
+    const img = await pushTestImage(d, reg.host);
+    const ref = img.ref;
     cli = criClients(sock);
     assertEquals((await cli.im.PullImage({ image: { image: ref } })).image_ref, img.configDigest);
 

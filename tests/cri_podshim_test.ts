@@ -11,9 +11,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { assert, assertEquals } from "../core/testing/assert.ts";
 import { cgroupDirs, startDaemon, type TestDaemon } from "./fixtures/daemon.ts";
-import { type CriClients, criClients, grpcError } from "./fixtures/cri.ts";
+import { type CriClients, criClients, grpcError, pushTestImage } from "./fixtures/cri.ts";
 import type { Msg } from "../modes/daemon/cri/types.ts";
-import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startTestRegistry } from "../modes/registry/testutil.ts";
 import { hasRunc } from "../core/runtime/testutil.ts";
 import { isAlive } from "../core/runtime/proc.ts";
@@ -91,12 +90,7 @@ async function podShim(handler: string): Promise<void> {
   try {
     d = await startDaemon();
     const sock = `${d.execRoot}/cri.sock`;
-    const img = await busyboxArchive();
-    const ref = `${reg.host}/cri/bb:1`;
-    assertEquals((await d.berth(["load", "-q", "-i", img.path])).code, 0);
-    assertEquals((await d.berth(["tag", "busybox", ref])).code, 0);
-    const pushed = await d.berth(["push", ref]);
-    assertEquals(pushed.code, 0, pushed.stderr);
+    const { ref } = await pushTestImage(d, reg.host);
     cli = criClients(sock);
     await cli.im.PullImage({ image: { image: ref } });
 

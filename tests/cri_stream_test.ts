@@ -18,13 +18,13 @@ import {
   criClients,
   grpcError,
   podConfig,
+  pushTestImage,
   remoteCommand,
   removeAllPods,
   spdyDial,
   text,
 } from "./fixtures/cri.ts";
 import type { Msg } from "../modes/daemon/cri/types.ts";
-import { busyboxArchive } from "./fixtures/busybox.ts";
 import { startTestRegistry } from "../modes/registry/testutil.ts";
 
 const CNI_BIN = "/usr/lib/cni";
@@ -92,12 +92,7 @@ Deno.test("cri streaming: exec (pipes, tty, resize, exit codes), attach, port-fo
   let cli: CriClients | undefined;
   try {
     d = await startDaemon({ args: ["--cni-conf-dir", net.confDir, "--cni-bin-dir", CNI_BIN] });
-    const img = await busyboxArchive();
-    const ref = `${reg.host}/cri/bb:1`;
-    assertEquals((await d.berth(["load", "-q", "-i", img.path])).code, 0);
-    assertEquals((await d.berth(["tag", "busybox", ref])).code, 0);
-    const pushed = await d.berth(["push", ref]);
-    assertEquals(pushed.code, 0, pushed.stderr);
+    const { ref } = await pushTestImage(d, reg.host);
     cli = criClients(`${d.execRoot}/cri.sock`);
     await cli.im.PullImage({ image: { image: ref } });
     const sbConfig = podConfig("stream");
